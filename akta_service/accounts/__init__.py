@@ -1,0 +1,1 @@
+"""Staff accounts of the civil-registry office."""

@@ -1,0 +1,54 @@
+"""Staff users, their role and the regions they serve."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from akta_service.core.actors import STAFF_ROLES, Actor, Role
+from akta_service.core.db import UTCDateTime, db, utcnow
+from akta_service.regions.models import Region
+
+user_regions = sa.Table(
+    "user_regions",
+    db.metadata,
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("region_code", sa.ForeignKey("regions.code"), primary_key=True),
+)
+
+_STAFF_ROLE_LIST = ", ".join(f"'{r}'" for r in sorted(STAFF_ROLES))
+
+
+class User(db.Model):
+    """A member of the office staff."""
+
+    __tablename__ = "users"
+    __table_args__ = (sa.CheckConstraint(f"role IN ({_STAFF_ROLE_LIST})", "role_is_staff"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(60), unique=True)
+    full_name: Mapped[str] = mapped_column(sa.String(200))
+    role: Mapped[str] = mapped_column(sa.String(20))
+    #: argon2id hash; never the password itself.
+    password_hash: Mapped[str] = mapped_column(sa.String(200))
+    active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    #: Nomor Induk Pegawai, for officers whose name appears on an akta.
+    nip: Mapped[str | None] = mapped_column(sa.String(18))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    regions: Mapped[list[Region]] = relationship(secondary=user_regions)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.username} {self.role}>"
+
+    def as_actor(self) -> Actor:
+        """This user as the journal records them."""
+        return Actor(
+            id=f"user:{self.id}",
+            name=self.full_name,
+            role=Role(self.role),
+            region_codes=frozenset(r.code for r in self.regions),
+        )

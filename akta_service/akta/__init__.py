@@ -1,0 +1,1 @@
+"""The akta: registration numbers (and later the certificate itself)."""

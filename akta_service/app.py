@@ -1,0 +1,69 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response, render_template
+from flask_migrate import Migrate
+
+from akta_service.core.config import load_settings
+from akta_service.core.db import configure_engine_events, db
+from akta_service.core.errors import register_error_handlers
+from akta_service.core.resources import resource_dir
+
+migrate = Migrate()
+
+
+def _import_models() -> None:
+    """Every model module, so that metadata and Alembic see all tables."""
+    from akta_service.accounts import models as _accounts  # noqa: F401
+    from akta_service.akta import numbering as _numbering  # noqa: F401
+    from akta_service.births import models as _births  # noqa: F401
+    from akta_service.core import audit as _audit  # noqa: F401
+    from akta_service.regions import models as _regions  # noqa: F401
+
+
+def _commit_once(response: Response) -> Response:
+    """The one place a request's work is committed: only when it succeeded."""
+    if response.status_code < 400:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return response
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the service. `config` overrides environment settings (AKTA_* names) and Flask keys."""
+    settings = load_settings(config)
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    app = Flask(
+        __name__,
+        instance_path=str(settings.instance_path),
+        template_folder=str(resource_dir("templates")),
+    )
+    app.config.update(settings.flask_config())
+    _import_models()
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(resource_dir("migrations")), compare_type=True)
+    with app.app_context():
+        configure_engine_events(db.engine)
+        # Fail at start-up, not at the first request, when the workflow file is wrong.
+        from akta_service.workflow.definition import birth_registration
+
+        birth_registration()
+
+    from akta_service.core.health import bp as health_bp
+
+    app.register_blueprint(health_bp)
+    register_error_handlers(app)
+    app.after_request(_commit_once)
+
+    @app.get("/")
+    def home() -> str:
+        return render_template("public/home.html")
+
+    logging.getLogger("akta_service").setLevel(logging.INFO)
+    return app

@@ -1,0 +1,1 @@
+"""Birth reports: the record, its documents and verification checks, and submitting one."""

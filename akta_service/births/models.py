@@ -1,0 +1,266 @@
+"""The birth report and what hangs off it: documents and verification checks."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, time
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from akta_service.core.db import BigIntKey, JsonData, UTCDateTime, db, enum_column, nik_check, utcnow
+from akta_service.regions.models import Region
+
+
+class ReportStatus(enum.StrEnum):
+    """Where a report stands in the workflow (workflows/birth_registration.yaml)."""
+
+    SUBMITTED = "submitted"
+    VERIFYING = "verifying"
+    NEEDS_CORRECTION = "needs_correction"
+    IN_REVIEW = "in_review"
+    AWAITING_SIGNATURE = "awaiting_signature"
+    REGISTERED = "registered"
+    ISSUED = "issued"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+class Channel(enum.StrEnum):
+    WEB = "web"
+    FACILITY_API = "facility_api"
+    OFFICE = "office"
+
+
+class Sex(enum.StrEnum):
+    MALE = "male"
+    FEMALE = "female"
+
+
+class BirthPlaceKind(enum.StrEnum):
+    FACILITY = "facility"
+    HOME = "home"
+    OTHER = "other"
+
+
+class BirthType(enum.StrEnum):
+    SINGLE = "single"
+    TWIN = "twin"
+    TRIPLET = "triplet"
+    QUADRUPLET = "quadruplet"
+    HIGHER = "higher"
+
+
+class Attendant(enum.StrEnum):
+    DOCTOR = "doctor"
+    MIDWIFE = "midwife"
+    NURSE = "nurse"
+    OTHER = "other"
+    NONE = "none"
+
+
+class DocumentKind(enum.StrEnum):
+    BIRTH_LETTER = "birth_letter"
+    KK = "kk"
+    MARRIAGE_CERTIFICATE = "marriage_certificate"
+    SPTJM_BIRTH = "sptjm_birth"
+    SPTJM_MARRIAGE = "sptjm_marriage"
+    ID_MOTHER = "id_mother"
+    ID_FATHER = "id_father"
+    OTHER = "other"
+
+
+class CheckOutcome(enum.StrEnum):
+    PASS = "pass"  # noqa: S105 - an outcome, not a password
+    FAIL = "fail"
+    WARNING = "warning"
+
+
+#: Statuses in which a report carries a registration number.
+NUMBERED_STATUSES = (ReportStatus.REGISTERED, ReportStatus.ISSUED)
+
+
+class BirthReport(db.Model):
+    """One reported birth, from submission to the issued akta."""
+
+    __tablename__ = "birth_reports"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(status IN ('registered', 'issued')) = (registration_number IS NOT NULL)",
+            "registration_number_iff_registered",
+        ),
+        sa.CheckConstraint("version >= 1", "version_positive"),
+        sa.CheckConstraint("child_birth_order >= 1", "birth_order_positive"),
+        sa.CheckConstraint(
+            "child_weight_grams IS NULL OR child_weight_grams BETWEEN 200 AND 8000", "weight_range"
+        ),
+        sa.CheckConstraint(
+            "child_length_cm IS NULL OR child_length_cm BETWEEN 15 AND 70", "length_range"
+        ),
+        sa.CheckConstraint(
+            "marriage_recorded OR (marriage_certificate_number IS NULL AND marriage_date IS NULL)",
+            "marriage_facts_only_when_recorded",
+        ),
+        sa.CheckConstraint(
+            "(father_nik IS NULL) = (father_name IS NULL)", "father_nik_and_name_together"
+        ),
+        sa.CheckConstraint(
+            "length(kk_number) = 16 AND ltrim(kk_number, '0123456789') = ''", "kk_number_16_digits"
+        ),
+        nik_check("mother_nik", nullable=False),
+        nik_check("father_nik"),
+        nik_check("informant_nik", nullable=False),
+        nik_check("witness1_nik", nullable=False),
+        nik_check("witness2_nik", nullable=False),
+        nik_check("child_nik"),
+        sa.Index("ix_birth_reports_status_submitted", "status", "submitted_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
+    #: Public code given to the informant; with the PIN it opens the status page.
+    tracking_code: Mapped[str] = mapped_column(sa.String(12), unique=True)
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel, "channel"))
+    #: kab/kota whose office registers this birth (from the KK).
+    region_code: Mapped[str] = mapped_column(sa.ForeignKey("regions.code"), index=True)
+    #: Facility that reported through the API, if any.
+    facility_code: Mapped[str | None] = mapped_column(sa.String(20), index=True)
+    status: Mapped[ReportStatus] = mapped_column(
+        enum_column(ReportStatus, "report_status"), default=ReportStatus.SUBMITTED
+    )
+    #: Optimistic lock: bumped on every change; a write based on an older one is refused.
+    version: Mapped[int] = mapped_column(sa.Integer, default=1)
+
+    child_name: Mapped[str] = mapped_column(sa.String(200))
+    child_sex: Mapped[Sex] = mapped_column(enum_column(Sex, "sex"))
+    child_birth_date: Mapped[date] = mapped_column(sa.Date)
+    child_birth_time: Mapped[time | None] = mapped_column(sa.Time)
+    child_birth_place: Mapped[str] = mapped_column(sa.String(200))
+    child_birth_place_kind: Mapped[BirthPlaceKind] = mapped_column(
+        enum_column(BirthPlaceKind, "birth_place_kind")
+    )
+    #: "anak ke-": 1 for the first child of the mother.
+    child_birth_order: Mapped[int] = mapped_column(sa.SmallInteger)
+    child_birth_type: Mapped[BirthType] = mapped_column(enum_column(BirthType, "birth_type"))
+    child_weight_grams: Mapped[int | None] = mapped_column(sa.Integer)
+    child_length_cm: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    child_attendant: Mapped[Attendant] = mapped_column(enum_column(Attendant, "attendant"))
+    #: Assigned by Dukcapil when the akta is issued (3-in-1).
+    child_nik: Mapped[str | None] = mapped_column(sa.String(16), unique=True)
+
+    mother_nik: Mapped[str] = mapped_column(sa.String(16), index=True)
+    mother_name: Mapped[str] = mapped_column(sa.String(200))
+    mother_birth_date: Mapped[date] = mapped_column(sa.Date)
+    father_nik: Mapped[str | None] = mapped_column(sa.String(16), index=True)
+    father_name: Mapped[str | None] = mapped_column(sa.String(200))
+    father_birth_date: Mapped[date | None] = mapped_column(sa.Date)
+    kk_number: Mapped[str] = mapped_column(sa.String(16), index=True)
+
+    marriage_recorded: Mapped[bool] = mapped_column(sa.Boolean)
+    marriage_certificate_number: Mapped[str | None] = mapped_column(sa.String(60))
+    marriage_date: Mapped[date | None] = mapped_column(sa.Date)
+
+    #: Relation of the informant to the child: mother, father, grandparent, family, other.
+    informant_relation: Mapped[str] = mapped_column(sa.String(30))
+    informant_nik: Mapped[str] = mapped_column(sa.String(16))
+    informant_name: Mapped[str] = mapped_column(sa.String(200))
+    informant_phone: Mapped[str | None] = mapped_column(sa.String(20))
+    informant_email: Mapped[str | None] = mapped_column(sa.String(254))
+    witness1_nik: Mapped[str] = mapped_column(sa.String(16))
+    witness1_name: Mapped[str] = mapped_column(sa.String(200))
+    witness2_nik: Mapped[str] = mapped_column(sa.String(16))
+    witness2_name: Mapped[str] = mapped_column(sa.String(200))
+    #: Number of the surat keterangan lahir; absent means an SPTJM is needed.
+    birth_letter_number: Mapped[str | None] = mapped_column(sa.String(60))
+
+    #: Reported more than the on-time period after the birth: the pejabat decides.
+    is_late: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    #: Looks like a birth already reported; blocks approval until a clerk decides.
+    potential_duplicate: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    duplicate_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("birth_reports.id"))
+    #: Dukcapil did not answer; verification resumes by itself.
+    dukcapil_unavailable: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+
+    registration_number: Mapped[str | None] = mapped_column(sa.String(40), unique=True)
+    registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    region: Mapped[Region] = relationship()
+    documents: Mapped[list[Document]] = relationship(
+        back_populates="report", order_by="Document.id"
+    )
+    checks: Mapped[list[VerificationCheck]] = relationship(
+        back_populates="report", order_by="VerificationCheck.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+    def __repr__(self) -> str:
+        return f"<BirthReport {self.id} {self.tracking_code} {self.status} v{self.version}>"
+
+    @property
+    def flags(self) -> list[str]:
+        """The flags set on the report, by their workflow names."""
+        names = {
+            "late": self.is_late,
+            "potential_duplicate": self.potential_duplicate,
+            "dukcapil_unavailable": self.dukcapil_unavailable,
+        }
+        return [name for name, is_set in names.items() if is_set]
+
+
+class Document(db.Model):
+    """An uploaded scan or photo; the bytes live in storage under `storage_key`."""
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        sa.CheckConstraint("size_bytes > 0", "size_positive"),
+        sa.CheckConstraint(
+            "length(sha256) = 64 AND ltrim(sha256, '0123456789abcdef') = ''", "sha256_hex"
+        ),
+        sa.CheckConstraint(
+            "content_type IN ('application/pdf', 'image/jpeg', 'image/png')", "content_type_known"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(sa.ForeignKey("birth_reports.id"), index=True)
+    kind: Mapped[DocumentKind] = mapped_column(enum_column(DocumentKind, "document_kind"))
+    content_type: Mapped[str] = mapped_column(sa.String(40))
+    size_bytes: Mapped[int] = mapped_column(sa.Integer)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    storage_key: Mapped[str] = mapped_column(sa.String(300), unique=True)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    uploaded_by: Mapped[str] = mapped_column(sa.String(80))
+
+    report: Mapped[BirthReport] = relationship(back_populates="documents")
+
+    def __repr__(self) -> str:
+        return f"<Document {self.id} {self.kind} {self.content_type} {self.size_bytes}B>"
+
+
+class VerificationCheck(db.Model):
+    """The outcome of one check of a report version, with a message a person can act on."""
+
+    __tablename__ = "verification_checks"
+    __table_args__ = (
+        sa.UniqueConstraint("report_id", "report_version", "name", name="uq_check_per_version"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(sa.ForeignKey("birth_reports.id"), index=True)
+    #: The report version that was checked; re-verification adds a new set.
+    report_version: Mapped[int] = mapped_column(sa.Integer)
+    name: Mapped[str] = mapped_column(sa.String(60))
+    outcome: Mapped[CheckOutcome] = mapped_column(enum_column(CheckOutcome, "check_outcome"))
+    #: In Indonesian, says what to fix.
+    message: Mapped[str] = mapped_column(sa.Text)
+    detail: Mapped[dict[str, Any]] = mapped_column(JsonData, default=dict)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    report: Mapped[BirthReport] = relationship(back_populates="checks")
+
+    def __repr__(self) -> str:
+        return f"<VerificationCheck {self.name}={self.outcome} report={self.report_id}>"

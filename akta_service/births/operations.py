@@ -1,0 +1,121 @@
+"""Submitting a birth report and finding one."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from marshmallow import ValidationError
+
+from akta_service.births.codes import new_tracking_code, normalise_tracking_code
+from akta_service.births.models import BirthReport, Channel
+from akta_service.births.schemas import BirthReportInput, flatten_errors
+from akta_service.core.actors import Actor, Role
+from akta_service.core.audit import record
+from akta_service.core.clock import local_today
+from akta_service.core.config import current_settings
+from akta_service.core.db import db, utcnow
+from akta_service.core.errors import InvalidInput, NotFound
+
+
+def load_report_input(payload: Any) -> dict[str, Any]:
+    """Validate a submitted report; raise InvalidInput listing every bad field at once."""
+    try:
+        data: dict[str, Any] = BirthReportInput().load(payload)
+    except ValidationError as exc:
+        errors = flatten_errors(exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages})
+        raise InvalidInput(
+            "Data laporan kelahiran belum benar. Perbaiki kolom yang ditandai.", errors=errors
+        ) from exc
+    return data
+
+
+def region_for_kk(kk_number: str) -> str:
+    """The served region a KK belongs to; else the default region, whose verification
+    then refuses it with the name of the office that serves that KK."""
+    served = current_settings().region_codes
+    return kk_number[:4] if kk_number[:4] in served else served[0]
+
+
+def _unused_tracking_code() -> str:
+    while True:
+        code = new_tracking_code()
+        taken = db.session.scalar(sa.select(BirthReport.id).where(BirthReport.tracking_code == code))
+        if taken is None:
+            return code
+
+
+def submit_birth_report(
+    data: dict[str, Any], channel: Channel, actor: Actor, facility_code: str | None = None
+) -> BirthReport:
+    """Record a new report in status `submitted` and journal it.
+
+    :param data: output of :func:`load_report_input`.
+    """
+    child, mother, father = data["child"], data["mother"], data["father"]
+    marriage, informant = data["marriage"], data["informant"]
+    first, second = data["witnesses"]
+    on_time_days = current_settings().on_time_days
+    report = BirthReport(
+        tracking_code=_unused_tracking_code(),
+        channel=channel,
+        region_code=region_for_kk(data["kk_number"]),
+        facility_code=facility_code,
+        child_name=child["name"].strip(),
+        child_sex=child["sex"],
+        child_birth_date=child["birth_date"],
+        child_birth_time=child["birth_time"],
+        child_birth_place=child["birth_place"].strip(),
+        child_birth_place_kind=child["birth_place_kind"],
+        child_birth_order=child["birth_order"],
+        child_birth_type=child["birth_type"],
+        child_weight_grams=child["weight_grams"],
+        child_length_cm=child["length_cm"],
+        child_attendant=child["attendant"],
+        mother_nik=mother["nik"],
+        mother_name=mother["name"].strip(),
+        mother_birth_date=mother["birth_date"],
+        father_nik=father["nik"] if father else None,
+        father_name=father["name"].strip() if father else None,
+        father_birth_date=father["birth_date"] if father else None,
+        kk_number=data["kk_number"],
+        marriage_recorded=marriage["recorded"],
+        marriage_certificate_number=marriage["certificate_number"],
+        marriage_date=marriage["date"],
+        informant_relation=informant["relation"],
+        informant_nik=informant["nik"],
+        informant_name=informant["name"].strip(),
+        informant_phone=informant["phone"],
+        informant_email=informant["email"],
+        witness1_nik=first["nik"],
+        witness1_name=first["name"].strip(),
+        witness2_nik=second["nik"],
+        witness2_name=second["name"].strip(),
+        birth_letter_number=data["birth_letter_number"],
+        is_late=local_today() - child["birth_date"] > timedelta(days=on_time_days),
+        submitted_at=utcnow(),
+    )
+    db.session.add(report)
+    db.session.flush()
+    if actor.role == Role.INFORMANT:
+        # A person on the web form is known by the code they were just given.
+        actor = Actor.informant(report.tracking_code, report.informant_name)
+    record(
+        "workflow:birth_report:submit",
+        actor,
+        report=report,
+        to_state=str(report.status),
+        data={"channel": str(channel), "late": report.is_late},
+    )
+    return report
+
+
+def get_report_by_tracking_code(code: str) -> BirthReport:
+    """The report with this tracking code, however the person typed it."""
+    report = db.session.scalar(
+        sa.select(BirthReport).where(BirthReport.tracking_code == normalise_tracking_code(code))
+    )
+    if report is None:
+        raise NotFound("Kode pelacakan tidak ditemukan. Periksa kembali kodenya.")
+    return report

@@ -1,0 +1,113 @@
+"""The `akta` command: database, demo data, the server, the workflow diagram, users."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from akta_service.app import create_app
+from akta_service.core.config import ConfigError
+
+
+def _create_app() -> object:
+    try:
+        return create_app()
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration: {exc}") from exc
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False)
+def cli() -> None:
+    """Brojol Aja Klalen: online birth registration."""
+
+
+@cli.command("seed")
+@with_appcontext
+def seed_command() -> None:
+    """Create the regions, and in development the demo accounts and reports (idempotent)."""
+    from akta_service.demo.seed import print_logins, seed
+
+    result = seed(current_app.config["AKTA_SETTINGS"])
+    print_logins(result)
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+@with_appcontext
+def serve_command(host: str, port: int, threads: int) -> None:
+    """Serve the service with waitress."""
+    import waitress
+
+    from akta_service.core.db import db
+    from akta_service.demo.seed import demo_logins_text
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    click.echo(f"Brojol Aja Klalen berjalan di http://{host}:{port}/")
+    logins = demo_logins_text()
+    if logins:
+        click.echo(logins)
+    # Release the start-up session: an open SQLite transaction would block every request.
+    db.session.remove()
+    waitress.serve(app, host=host, port=port, threads=threads, ident="akta")
+
+
+@cli.group("workflow")
+def workflow_group() -> None:
+    """The birth-registration workflow."""
+
+
+@workflow_group.command("diagram")
+def workflow_diagram() -> None:
+    """Print the workflow as a Mermaid state diagram."""
+    from akta_service.workflow.definition import birth_registration
+    from akta_service.workflow.diagram import mermaid
+
+    click.echo(mermaid(birth_registration()), nl=False)
+
+
+@cli.group("users")
+def users_group() -> None:
+    """Staff accounts."""
+
+
+@users_group.command("create")
+@click.option("--username", required=True)
+@click.option("--name", "full_name", required=True, help="Full name as shown in the journal.")
+@click.option(
+    "--role", required=True, type=click.Choice(["operator", "pejabat", "admin", "viewer"])
+)
+@click.option("--region", "regions", multiple=True, help="kab/kota code; repeat for several.")
+@click.password_option()
+@with_appcontext
+def users_create(
+    username: str, full_name: str, role: str, regions: tuple[str, ...], password: str
+) -> None:
+    """Create a staff account (the first admin is made this way)."""
+    from akta_service.accounts.operations import create_user
+    from akta_service.core.actors import Actor
+    from akta_service.core.db import unit_of_work
+    from akta_service.core.errors import InvalidInput
+
+    settings = current_app.config["AKTA_SETTINGS"]
+    try:
+        with unit_of_work():
+            user = create_user(
+                username,
+                full_name,
+                role,
+                password,
+                list(regions or settings.region_codes),
+                Actor.system("akta users create"),
+            )
+    except InvalidInput as exc:
+        problems = "; ".join(f"{e['field']}: {e['message']}" for e in exc.detail["errors"])
+        raise click.ClickException(problems) from exc
+    click.echo(f"Pengguna {user.username} ({user.role}) dibuat.")
+
+
+def main() -> None:
+    """Entry point of the `akta` console script."""
+    cli()

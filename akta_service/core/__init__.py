@@ -1,0 +1,1 @@
+"""What every feature shares: database, configuration, errors, audit journal."""

@@ -1,0 +1,107 @@
+"""The append-only journal: one row per action or staff read, written with the change."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from akta_service.core.actors import Actor
+from akta_service.core.db import BigIntKey, JsonData, UTCDateTime, db, utcnow
+
+if TYPE_CHECKING:
+    from akta_service.births.models import BirthReport
+
+
+class JournalEntry(db.Model):
+    """One thing that happened to a report (or in the office), never changed afterwards."""
+
+    __tablename__ = "journal_entries"
+    __table_args__ = (sa.Index("ix_journal_entries_report_time", "report_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
+    report_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("birth_reports.id", ondelete="RESTRICT")
+    )
+    #: Tag shaped source:subject:action, e.g. "workflow:birth_report:approve".
+    action: Mapped[str] = mapped_column(sa.String(80))
+    trigger: Mapped[str | None] = mapped_column(sa.String(40))
+    from_state: Mapped[str | None] = mapped_column(sa.String(30))
+    to_state: Mapped[str | None] = mapped_column(sa.String(30))
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JsonData, default=dict)
+    actor_id: Mapped[str] = mapped_column(sa.String(80))
+    actor_name: Mapped[str] = mapped_column(sa.String(200))
+    actor_role: Mapped[str] = mapped_column(sa.String(20))
+    #: The report's version after this action (None for reads and office events).
+    report_version: Mapped[int | None] = mapped_column(sa.Integer)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return (
+            f"<JournalEntry {self.id} report={self.report_id} {self.action} "
+            f"{self.from_state}->{self.to_state} by {self.actor_id}>"
+        )
+
+    def describe(self) -> str:
+        """One line a clerk can read: who, as what, when."""
+        when = self.occurred_at.strftime("%d-%m-%Y %H:%M UTC")
+        return f"{self.actor_name} ({self.actor_role}) pada {when}"
+
+
+@sa.event.listens_for(JournalEntry, "before_update")
+@sa.event.listens_for(JournalEntry, "before_delete")
+def _refuse_change(_mapper: Any, _connection: Any, target: JournalEntry) -> None:
+    raise PermissionError(f"journal entries are append-only: {target!r}")
+
+
+def record(
+    action: str,
+    actor: Actor,
+    *,
+    report: BirthReport | None = None,
+    trigger: str | None = None,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+    read: bool = False,
+) -> JournalEntry:
+    """Append one journal row in the current transaction (flushed, not committed).
+
+    :param read: the row records a read, not a change, of the report.
+    """
+    entry = JournalEntry(
+        report_id=report.id if report is not None else None,
+        action=action,
+        trigger=trigger,
+        from_state=from_state,
+        to_state=to_state,
+        reason=reason,
+        data=data or {},
+        actor_id=actor.id,
+        actor_name=actor.name,
+        actor_role=str(actor.role),
+        report_version=report.version if report is not None and not read else None,
+        occurred_at=utcnow(),
+    )
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def record_read(report: BirthReport, actor: Actor, what: str = "report") -> JournalEntry:
+    """Journal a staff member's read of a report's personal data."""
+    return record("staff:birth_report:read", actor, report=report, data={"what": what}, read=True)
+
+
+def latest_change(report_id: int) -> JournalEntry | None:
+    """The newest journal entry that changed the report (reads excluded)."""
+    return db.session.scalars(
+        sa.select(JournalEntry)
+        .where(JournalEntry.report_id == report_id, JournalEntry.report_version.is_not(None))
+        .order_by(JournalEntry.id.desc())
+        .limit(1)
+    ).first()

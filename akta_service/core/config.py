@@ -1,0 +1,183 @@
+"""Settings read from the environment (and an optional `.env`), checked at start-up."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+ENVIRONMENTS = ("development", "test", "production")
+REGISTRATION_PERIODS = ("daily", "monthly", "yearly")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or wrong; the message names the variable and what to do."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The service's configuration, already validated."""
+
+    env: str
+    instance_path: Path
+    database_url: str
+    secret_key: str
+    #: kab/kota codes this deployment registers births for; the first is the default.
+    region_codes: tuple[str, ...]
+    timezone: str
+    #: Days after the birth within which a report is on time (UU 24/2013: 60).
+    on_time_days: int = 60
+    regno_on_time_code: str = "LU"
+    regno_late_code: str = "LT"
+    regno_period: str = "daily"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    def flask_config(self) -> dict[str, Any]:
+        """The keys Flask and its extensions read."""
+        engine_options: dict[str, Any] = {"pool_pre_ping": True}
+        if self.database_url.startswith("sqlite"):
+            engine_options = {"connect_args": {"timeout": 15}}
+        return {
+            "SECRET_KEY": self.secret_key,
+            "SQLALCHEMY_DATABASE_URI": self.database_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+            "AKTA_SETTINGS": self,
+            "TESTING": self.env == "test",
+            "JSON_SORT_KEYS": False,
+            **self.extra,
+        }
+
+
+def _environment(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        k: v for k, v in dotenv_values(Path.cwd() / ".env").items() if v is not None
+    }
+    values.update(os.environ)
+    values.update(overrides or {})
+    return values
+
+
+def _database_url(raw: str | None, instance_path: Path, production: bool) -> str:
+    if not raw:
+        if production:
+            raise ConfigError(
+                "AKTA_DATABASE_URL is required when AKTA_ENV=production, "
+                "e.g. postgresql://akta@db.example/akta"
+            )
+        return f"sqlite:///{instance_path / 'akta.sqlite3'}"
+    try:
+        url = make_url(raw)
+    except ArgumentError as exc:
+        raise ConfigError(f"AKTA_DATABASE_URL is not a database URL: {exc}") from exc
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    if not url.drivername.startswith(("postgresql", "sqlite")):
+        raise ConfigError(
+            f"AKTA_DATABASE_URL uses {url.drivername!r}; use postgresql://... or sqlite:///..."
+        )
+    if production and url.drivername.startswith("sqlite"):
+        raise ConfigError("AKTA_DATABASE_URL must point at PostgreSQL when AKTA_ENV=production")
+    return url.render_as_string(hide_password=False)
+
+
+def _secret_key(raw: str | None, instance_path: Path, production: bool) -> str:
+    if raw:
+        if production and len(raw) < 32:
+            raise ConfigError("AKTA_SECRET_KEY must be at least 32 characters in production")
+        return raw
+    if production:
+        raise ConfigError(
+            "AKTA_SECRET_KEY is required when AKTA_ENV=production; "
+            "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return key_file.read_text().strip()
+
+
+def _int(values: Mapping[str, Any], name: str, default: int, minimum: int) -> int:
+    raw = values.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        number = int(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+    if number < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {number}")
+    return number
+
+
+def _region_codes(raw: str | None) -> tuple[str, ...]:
+    codes = tuple(c.strip() for c in (raw or "3274").split(",") if c.strip())
+    bad = [c for c in codes if not (len(c) == 4 and c.isdigit())]
+    if not codes or bad:
+        raise ConfigError(
+            f"AKTA_REGIONS must list 4-digit kab/kota codes separated by commas, got {raw!r}"
+        )
+    return codes
+
+
+def _letters(values: Mapping[str, Any], name: str, default: str) -> str:
+    code = str(values.get(name) or default)
+    if not (len(code) == 2 and code.isalpha() and code.isupper()):
+        raise ConfigError(f"{name} must be two capital letters, got {code!r}")
+    return code
+
+
+def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
+    """Read and check every setting; raise ConfigError naming the first bad variable."""
+    values = _environment(overrides)
+    env = str(values.get("AKTA_ENV") or "development")
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"AKTA_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
+    production = env == "production"
+    instance_path = Path(values.get("AKTA_INSTANCE_PATH") or Path.cwd() / "instance").resolve()
+    timezone = str(values.get("AKTA_TIMEZONE") or "Asia/Jakarta")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"AKTA_TIMEZONE is not a known time zone: {timezone!r}") from exc
+    period = str(values.get("AKTA_REGNO_PERIOD") or "daily")
+    if period not in REGISTRATION_PERIODS:
+        raise ConfigError(
+            f"AKTA_REGNO_PERIOD must be one of {', '.join(REGISTRATION_PERIODS)}, got {period!r}"
+        )
+    extra = {k: v for k, v in (overrides or {}).items() if not k.startswith("AKTA_")}
+    return Settings(
+        env=env,
+        instance_path=instance_path,
+        database_url=_database_url(values.get("AKTA_DATABASE_URL"), instance_path, production),
+        secret_key=_secret_key(values.get("AKTA_SECRET_KEY"), instance_path, production),
+        region_codes=_region_codes(values.get("AKTA_REGIONS")),
+        timezone=timezone,
+        on_time_days=_int(values, "AKTA_ON_TIME_DAYS", 60, 1),
+        regno_on_time_code=_letters(values, "AKTA_REGNO_ON_TIME_CODE", "LU"),
+        regno_late_code=_letters(values, "AKTA_REGNO_LATE_CODE", "LT"),
+        regno_period=period,
+        extra=extra,
+    )
+
+
+def current_settings() -> Settings:
+    """The settings of the running app."""
+    from flask import current_app
+
+    settings: Settings = current_app.config["AKTA_SETTINGS"]
+    return settings

@@ -1,0 +1,125 @@
+"""The database handle, the declarative base and column helpers shared by all models."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase
+
+#: Constraint names that Alembic can reproduce on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every model."""
+
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+
+#: A big integer key that still autoincrements on SQLite.
+BigIntKey = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+#: Structured data: JSONB on PostgreSQL, JSON text elsewhere.
+JsonData = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware.
+
+    SQLite keeps no zone, PostgreSQL does; this makes both answer alike.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where a UTC time is required")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def enum_column(enum_cls: type[enum.Enum], name: str) -> sa.Enum:
+    """A portable enum column: stored as its values, guarded by a CHECK constraint."""
+    return sa.Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=max(len(str(m.value)) for m in enum_cls),
+        values_callable=lambda members: [str(m.value) for m in members],
+        validate_strings=True,
+    )
+
+
+def nik_check(column: str, *, nullable: bool = True) -> sa.CheckConstraint:
+    """A CHECK that the column holds exactly sixteen digits (portable to SQLite)."""
+    rule = f"length({column}) = 16 AND ltrim({column}, '0123456789') = ''"
+    if nullable:
+        rule = f"{column} IS NULL OR ({rule})"
+    return sa.CheckConstraint(rule, name=f"{column}_16_digits")
+
+
+def configure_engine_events(engine: sa.Engine) -> None:
+    """Make SQLite behave like a real transactional database.
+
+    pysqlite's own transaction handling breaks SAVEPOINT and defers BEGIN;
+    SQLAlchemy's documented fix is to take over BEGIN ourselves. Every
+    transaction begins IMMEDIATE: writers queue behind one another (busy
+    timeout) instead of failing with "database is locked" halfway through,
+    so the optimistic version check decides conflicts as on PostgreSQL.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def unit_of_work() -> Iterator[None]:
+    """Commit once at the end of a command or job; roll back everything on error."""
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise

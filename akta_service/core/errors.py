@@ -1,0 +1,114 @@
+"""Domain errors and how the web layer answers them (RFC 9457 problem details)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+
+class DomainError(Exception):
+    """A rule of the service refused an action; `code` is stable, `message` is for people."""
+
+    status = 400
+    code = "domain_error"
+    title = "Permintaan tidak dapat diproses"
+
+    def __init__(self, message: str, **detail: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+
+    def to_problem(self) -> dict[str, Any]:
+        """The body of an application/problem+json answer."""
+        return {
+            "type": f"https://akta.invalid/problems/{self.code}",
+            "title": self.title,
+            "status": self.status,
+            "detail": self.message,
+            "code": self.code,
+            **_jsonable(self.detail),
+        }
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+    title = "Tidak ditemukan"
+
+
+class PermissionDenied(DomainError):
+    status = 403
+    code = "forbidden"
+    title = "Tidak berwenang"
+
+
+class IllegalTransition(DomainError):
+    """The trigger does not apply to the report's current state."""
+
+    status = 409
+    code = "illegal_transition"
+    title = "Tindakan tidak berlaku pada status ini"
+
+
+class GuardRefused(DomainError):
+    """The trigger applies, but a named guard says not now."""
+
+    status = 409
+    code = "guard_refused"
+    title = "Tindakan belum dapat dilakukan"
+
+
+class ConflictError(DomainError):
+    """Someone else changed the record since it was read."""
+
+    status = 409
+    code = "conflict"
+    title = "Data telah diubah oleh orang lain"
+
+
+class InvalidInput(DomainError):
+    """Input failed validation; `errors` lists every field at once."""
+
+    status = 422
+    code = "invalid_input"
+    title = "Data belum benar"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def problem_response(body: dict[str, Any]) -> Response:
+    response = jsonify(body)
+    response.status_code = int(body["status"])
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Answer domain and HTTP errors as problem+json."""
+
+    @app.errorhandler(DomainError)
+    def _domain(error: DomainError) -> Response:
+        return problem_response(error.to_problem())
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException) -> Response:
+        return problem_response(
+            {
+                "type": "about:blank",
+                "title": error.name,
+                "status": error.code or 500,
+                "detail": error.description,
+                "code": (error.name or "error").lower().replace(" ", "_"),
+            }
+        )

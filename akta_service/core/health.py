@@ -1,0 +1,52 @@
+"""Liveness (`/healthz`: the database answers) and readiness (`/readyz`: schema at head)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
+
+from akta_service.core.db import db
+from akta_service.core.resources import resource_dir
+
+bp = Blueprint("health", __name__)
+
+
+def migration_heads() -> tuple[set[str], set[str]]:
+    """(revisions applied to the database, head revisions shipped with the code)."""
+    config = Config()
+    config.set_main_option("script_location", str(resource_dir("migrations")))
+    shipped = set(ScriptDirectory.from_config(config).get_heads())
+    with db.engine.connect() as connection:
+        applied = set(MigrationContext.configure(connection).get_current_heads())
+    return applied, shipped
+
+
+@bp.get("/healthz")
+def healthz() -> ResponseReturnValue:
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError as exc:
+        db.session.rollback()
+        return jsonify(status="unavailable", database="unreachable", error=type(exc).__name__), 503
+    return jsonify(status="ok", database="ok")
+
+
+@bp.get("/readyz")
+def readyz() -> ResponseReturnValue:
+    try:
+        applied, shipped = migration_heads()
+    except sa.exc.SQLAlchemyError as exc:
+        return jsonify(status="not_ready", database="unreachable", error=type(exc).__name__), 503
+    body: dict[str, Any] = {
+        "database_revision": sorted(applied),
+        "code_revision": sorted(shipped),
+    }
+    if applied != shipped:
+        return jsonify(status="not_ready", migrations="behind", **body), 503
+    return jsonify(status="ready", migrations="at_head", **body)

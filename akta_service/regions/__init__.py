@@ -1,0 +1,1 @@
+"""Kabupaten/kota served, their kecamatan, offices and signing officers."""

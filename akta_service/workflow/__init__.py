@@ -1,0 +1,1 @@
+"""The declarative birth-registration workflow: loading, guards, effects, firing triggers."""

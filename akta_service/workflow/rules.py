@@ -1,0 +1,135 @@
+"""The named guards and effects that workflows/*.yaml may use.
+
+A guard raises GuardRefused with a message a person can act on, or returns True.
+An effect runs after the state changed, in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from transitions import EventData
+
+from akta_service.akta.numbering import allocate_registration_number
+from akta_service.births.models import BirthReport, ReportStatus
+from akta_service.core.actors import Actor, Role
+from akta_service.core.audit import JournalEntry
+from akta_service.core.config import current_settings
+from akta_service.core.db import db, utcnow
+from akta_service.core.errors import GuardRefused
+
+
+@dataclass
+class Subject:
+    """What the state machine moves: one report, and who moves it why."""
+
+    report: BirthReport
+    actor: Actor
+    reason: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def state(self) -> str:
+        return str(self.report.status)
+
+    @state.setter
+    def state(self, value: str) -> None:
+        self.report.status = ReportStatus(value)
+
+
+def _subject(event: EventData) -> Subject:
+    subject = event.model
+    assert isinstance(subject, Subject)  # noqa: S101 - the engine only fires Subjects
+    return subject
+
+
+def reason_given(event: EventData) -> bool:
+    """The actor wrote why; the informant or clerk will read it."""
+    if not (_subject(event).reason or "").strip():
+        raise GuardRefused(
+            f"Alasan wajib diisi untuk tindakan '{event.event.name}'.", guard="reason_given"
+        )
+    return True
+
+
+def actor_owns_report(event: EventData) -> bool:
+    """A facility acts only on its own reports; an informant only on the report they opened."""
+    subject = _subject(event)
+    actor, report = subject.actor, subject.report
+    if actor.role == Role.FACILITY:
+        owns = actor.facility_code is not None and actor.facility_code == report.facility_code
+    else:
+        owns = actor.id == f"informant:{report.tracking_code}"
+    if not owns:
+        raise GuardRefused("Laporan ini bukan milik Anda.", guard="actor_owns_report")
+    return True
+
+
+def actor_serves_region(event: EventData) -> bool:
+    """Staff act only on reports of the regions they serve."""
+    subject = _subject(event)
+    if subject.report.region_code not in subject.actor.region_codes:
+        raise GuardRefused(
+            f"Anda tidak bertugas di wilayah {subject.report.region_code}.",
+            guard="actor_serves_region",
+        )
+    return True
+
+
+def not_potential_duplicate(event: EventData) -> bool:
+    """A suspected duplicate must be resolved before the report moves on."""
+    if _subject(event).report.potential_duplicate:
+        raise GuardRefused(
+            "Laporan ditandai kemungkinan ganda. Putuskan dahulu apakah laporan ini ganda "
+            "atau bukan.",
+            guard="not_potential_duplicate",
+        )
+    return True
+
+
+def signer_is_not_approver(event: EventData) -> bool:
+    """The pejabat who signs is not the operator who approved (two people, two roles)."""
+    subject = _subject(event)
+    approver = db.session.scalar(
+        sa.select(JournalEntry.actor_id)
+        .where(JournalEntry.report_id == subject.report.id, JournalEntry.trigger == "approve")
+        .order_by(JournalEntry.id.desc())
+        .limit(1)
+    )
+    if approver == subject.actor.id:
+        raise GuardRefused(
+            "Anda yang menyetujui laporan ini, sehingga tidak boleh juga menandatanganinya. "
+            "Tanda tangan harus oleh pejabat lain.",
+            guard="signer_is_not_approver",
+        )
+    return True
+
+
+def assign_registration_number(event: EventData) -> None:
+    """Give the report its nomor akta, inside the signing transaction."""
+    report = _subject(event).report
+    registered_at = utcnow()
+    # The status already says "registered"; flushing it before the number exists
+    # would break the database's registered <=> numbered rule.
+    with db.session.no_autoflush:
+        number = allocate_registration_number(
+            report.region_code, report.is_late, registered_at, current_settings()
+        )
+    report.registered_at = registered_at
+    report.registration_number = number
+
+
+GUARDS = {
+    fn.__name__: fn
+    for fn in (
+        reason_given,
+        actor_owns_report,
+        actor_serves_region,
+        not_potential_duplicate,
+        signer_is_not_approver,
+    )
+}
+
+EFFECTS = {"allocate_registration_number": assign_registration_number}

@@ -1,0 +1,152 @@
+"""Fixtures: the app on each database backend, one rolled-back transaction per test."""
+
+from __future__ import annotations
+
+import smtplib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import flask_migrate
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from akta_service import create_app
+from akta_service.accounts.models import User
+from akta_service.core.actors import Actor, Role
+from akta_service.core.db import db
+from akta_service.regions.operations import ensure_regions
+from tests.databases import fresh_database
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+def app_config(database_url: str, instance: Path, **extra: Any) -> dict[str, Any]:
+    return {
+        "AKTA_ENV": "test",
+        "AKTA_DATABASE_URL": database_url,
+        "AKTA_INSTANCE_PATH": str(instance),
+        "AKTA_SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "AKTA_REGIONS": "3274",
+        **extra,
+    }
+
+
+def make_migrated_app(database_url: str, instance: Path, **extra: Any) -> Flask:
+    """An app on a database upgraded to head, with the regions in place."""
+    app = create_app(app_config(database_url, instance, **extra))
+    with app.app_context():
+        flask_migrate.upgrade()
+        ensure_regions()
+        db.session.commit()
+        db.session.remove()
+    return app
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def app(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """The service on a migrated database of the session's backend."""
+    folder = tmp_path_factory.mktemp(f"app-{backend}")
+    with fresh_database(backend, folder) as url:
+        application = make_migrated_app(url, folder / "instance")
+        yield application
+        with application.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _no_real_mail(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test that tries to send mail through a real relay fails; use the local SMTP fixture."""
+
+    def refuse(*_args: Any, **_kwargs: Any) -> None:
+        raise AssertionError("a test tried to send real mail")
+
+    monkeypatch.setattr(smtplib.SMTP, "connect", refuse)
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[scoped_session[Any]]:
+    """Every database change of the test happens in one transaction, rolled back after it.
+
+    Code under test commits and rolls back savepoints inside it, so commit
+    paths run for real while the test leaves nothing behind.
+    """
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        scoped = scoped_session(
+            sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+            scopefunc=db.session.registry.scopefunc,  # type: ignore[attr-defined]
+        )
+        original = db.session
+        db.session = scoped
+        try:
+            yield scoped
+        finally:
+            scoped.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app: Flask, session: Any) -> FlaskClient:
+    return app.test_client()
+
+
+def _staff(username: str, role: str, regions: list[str]) -> User:
+    from akta_service.regions.models import Region
+
+    user = User(
+        username=username,
+        full_name=f"{role.title()} {username}",
+        role=role,
+        password_hash="not-a-real-hash",
+        regions=[db.session.get(Region, code) for code in regions],
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+@pytest.fixture
+def actors(session: Any) -> dict[str, Actor]:
+    """One actor per role, staff serving Kota Cirebon (3274)."""
+    people = {
+        "operator": _staff("op1", "operator", ["3274"]).as_actor(),
+        "operator_b": _staff("op2", "operator", ["3274"]).as_actor(),
+        "pejabat": _staff("pj1", "pejabat", ["3274"]).as_actor(),
+        "pejabat_b": _staff("pj2", "pejabat", ["3274"]).as_actor(),
+        "admin": _staff("ad1", "admin", ["3274"]).as_actor(),
+        "viewer": _staff("vw1", "viewer", ["3274"]).as_actor(),
+        "operator_elsewhere": _staff("op9", "operator", ["3673"]).as_actor(),
+        "system": Actor.system(),
+        "facility": Actor.facility("RS001", "RSUD Gunung Jati"),
+        "other_facility": Actor.facility("RS999", "RS Lain"),
+    }
+    return people
+
+
+def count_journal(report_id: int) -> int:
+    from akta_service.core.audit import JournalEntry
+
+    return int(
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(JournalEntry).where(JournalEntry.report_id == report_id)
+        )
+    )
+
+
+def informant_for(report: Any) -> Actor:
+    return Actor.informant(report.tracking_code, report.informant_name)
+
+
+__all__ = ["Role", "count_journal", "informant_for"]

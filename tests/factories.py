@@ -1,0 +1,98 @@
+"""factory-boy factories; they flush into the test's transaction, never commit."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import factory
+from factory.alchemy import SQLAlchemyModelFactory
+
+from akta_service.births.codes import new_tracking_code
+from akta_service.births.models import (
+    Attendant,
+    BirthPlaceKind,
+    BirthReport,
+    BirthType,
+    Channel,
+    ReportStatus,
+    Sex,
+)
+from akta_service.core.db import db
+from akta_service.demo.seed import demo_nik
+
+
+class BaseFactory(SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_factory = lambda: db.session  # noqa: E731
+        sqlalchemy_session_persistence = "flush"
+
+
+class BirthReportFactory(BaseFactory):
+    """A complete, consistent report of a recorded marriage in Kota Cirebon."""
+
+    class Meta:
+        model = BirthReport
+
+    class Params:
+        born_days_ago = 5
+
+    tracking_code = factory.LazyFunction(new_tracking_code)
+    channel = Channel.WEB
+    region_code = "3274"
+    facility_code = "RS001"
+    status = ReportStatus.SUBMITTED
+    child_name = "Aisyah Putri"
+    child_sex = Sex.FEMALE
+    child_birth_date = factory.LazyAttribute(lambda o: date.today() - timedelta(days=o.born_days_ago))
+    child_birth_time = None
+    child_birth_place = "RSUD Gunung Jati"
+    child_birth_place_kind = BirthPlaceKind.FACILITY
+    child_birth_order = 1
+    child_birth_type = BirthType.SINGLE
+    child_weight_grams = 3200
+    child_length_cm = 49
+    child_attendant = Attendant.DOCTOR
+    mother_nik = factory.Sequence(lambda n: demo_nik("327401", date(1994, 3, 10), True, 1 + n))
+    mother_name = "Dewi Lestari"
+    mother_birth_date = date(1994, 3, 10)
+    father_nik = factory.Sequence(lambda n: demo_nik("327401", date(1990, 7, 2), False, 1 + n))
+    father_name = "Agus Setiawan"
+    father_birth_date = date(1990, 7, 2)
+    kk_number = "3274011501180301"
+    marriage_recorded = True
+    marriage_certificate_number = "01/12/I/2015"
+    marriage_date = date(2015, 1, 20)
+    informant_relation = "father"
+    informant_nik = factory.SelfAttribute("father_nik")
+    informant_name = factory.SelfAttribute("father_name")
+    informant_phone = "081234567890"
+    informant_email = None
+    witness1_nik = demo_nik("327401", date(1980, 1, 5), False, 300)
+    witness1_name = "Slamet Riyadi"
+    witness2_nik = demo_nik("327401", date(1982, 2, 6), True, 400)
+    witness2_name = "Sri Mulyani"
+    birth_letter_number = "SKL/2026/1000"
+    registration_number = factory.LazyAttribute(
+        lambda o: f"3274-LU-01012026-{abs(hash(o.tracking_code)) % 9000 + 1000:04d}"
+        if o.status in (ReportStatus.REGISTERED, ReportStatus.ISSUED)
+        else None
+    )
+
+
+def report_payload(**overrides: Any) -> dict[str, Any]:
+    """A valid JSON body for a new report, with nested overrides ("child.name": ...)."""
+    from akta_service.demo.seed import demo_report_payload
+
+    payload = demo_report_payload(0, date.today())
+    for dotted, value in overrides.items():
+        target = payload
+        *parents, leaf = dotted.split(".")
+        for part in parents:
+            target = target[int(part)] if isinstance(target, list) else target[part]
+        if isinstance(target, list):
+            target[int(leaf)] = value
+        else:
+            target[leaf] = value
+    return payload
