@@ -140,7 +140,9 @@ def count_journal(report_id: int) -> int:
 
     return int(
         db.session.scalar(
-            sa.select(sa.func.count()).select_from(JournalEntry).where(JournalEntry.report_id == report_id)
+            sa.select(sa.func.count())
+            .select_from(JournalEntry)
+            .where(JournalEntry.report_id == report_id)
         )
     )
 

@@ -45,7 +45,9 @@ class BirthReportFactory(BaseFactory):
     status = ReportStatus.SUBMITTED
     child_name = "Aisyah Putri"
     child_sex = Sex.FEMALE
-    child_birth_date = factory.LazyAttribute(lambda o: date.today() - timedelta(days=o.born_days_ago))
+    child_birth_date = factory.LazyAttribute(
+        lambda o: date.today() - timedelta(days=o.born_days_ago)
+    )
     child_birth_time = None
     child_birth_place = "RSUD Gunung Jati"
     child_birth_place_kind = BirthPlaceKind.FACILITY
@@ -75,9 +77,11 @@ class BirthReportFactory(BaseFactory):
     witness2_name = "Sri Mulyani"
     birth_letter_number = "SKL/2026/1000"
     registration_number = factory.LazyAttribute(
-        lambda o: f"3274-LU-01012026-{abs(hash(o.tracking_code)) % 9000 + 1000:04d}"
-        if o.status in (ReportStatus.REGISTERED, ReportStatus.ISSUED)
-        else None
+        lambda o: (
+            f"3274-LU-01012026-{abs(hash(o.tracking_code)) % 9000 + 1000:04d}"
+            if o.status in (ReportStatus.REGISTERED, ReportStatus.ISSUED)
+            else None
+        )
     )
 
 

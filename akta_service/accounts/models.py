@@ -8,12 +8,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from akta_service.core.actors import STAFF_ROLES, Actor, Role
-from akta_service.core.db import UTCDateTime, db, utcnow
+from akta_service.core.db import Base, UTCDateTime, utcnow
 from akta_service.regions.models import Region
 
 user_regions = sa.Table(
     "user_regions",
-    db.metadata,
+    Base.metadata,
     sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("region_code", sa.ForeignKey("regions.code"), primary_key=True),
 )
@@ -21,7 +21,7 @@ user_regions = sa.Table(
 _STAFF_ROLE_LIST = ", ".join(f"'{r}'" for r in sorted(STAFF_ROLES))
 
 
-class User(db.Model):
+class User(Base):
     """A member of the office staff."""
 
     __tablename__ = "users"

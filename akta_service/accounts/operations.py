@@ -30,7 +30,13 @@ def create_user(
     errors = []
     if role not in {str(r) for r in STAFF_ROLES}:
         allowed = ", ".join(sorted(STAFF_ROLES))
-        errors.append({"field": "role", "code": "invalid_role", "message": f"Peran harus salah satu dari: {allowed}"})
+        errors.append(
+            {
+                "field": "role",
+                "code": "invalid_role",
+                "message": f"Peran harus salah satu dari: {allowed}",
+            }
+        )
     if len(password) < MIN_PASSWORD_LENGTH:
         errors.append(
             {
@@ -40,7 +46,9 @@ def create_user(
             }
         )
     if db.session.scalar(sa.select(User.id).where(User.username == username)) is not None:
-        errors.append({"field": "username", "code": "taken", "message": "Nama pengguna sudah dipakai"})
+        errors.append(
+            {"field": "username", "code": "taken", "message": "Nama pengguna sudah dipakai"}
+        )
     regions = list(db.session.scalars(sa.select(Region).where(Region.code.in_(region_codes))))
     missing = sorted(set(region_codes) - {r.code for r in regions})
     if missing or not region_codes:

@@ -15,10 +15,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from akta_service.core.config import Settings
-from akta_service.core.db import db
+from akta_service.core.db import Base, db
 
 
-class RegistrationCounter(db.Model):
+class RegistrationCounter(Base):
     """The last serial handed out for one region in one period."""
 
     __tablename__ = "registration_counters"

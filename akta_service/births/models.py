@@ -9,7 +9,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from akta_service.core.db import BigIntKey, JsonData, UTCDateTime, db, enum_column, nik_check, utcnow
+from akta_service.core.db import (
+    Base,
+    BigIntKey,
+    JsonData,
+    UTCDateTime,
+    enum_column,
+    nik_check,
+    utcnow,
+)
 from akta_service.regions.models import Region
 
 
@@ -81,7 +89,7 @@ class CheckOutcome(enum.StrEnum):
 NUMBERED_STATUSES = (ReportStatus.REGISTERED, ReportStatus.ISSUED)
 
 
-class BirthReport(db.Model):
+class BirthReport(Base):
     """One reported birth, from submission to the issued akta."""
 
     __tablename__ = "birth_reports"
@@ -211,7 +219,7 @@ class BirthReport(db.Model):
         return [name for name, is_set in names.items() if is_set]
 
 
-class Document(db.Model):
+class Document(Base):
     """An uploaded scan or photo; the bytes live in storage under `storage_key`."""
 
     __tablename__ = "documents"
@@ -241,7 +249,7 @@ class Document(db.Model):
         return f"<Document {self.id} {self.kind} {self.content_type} {self.size_bytes}B>"
 
 
-class VerificationCheck(db.Model):
+class VerificationCheck(Base):
     """The outcome of one check of a report version, with a message a person can act on."""
 
     __tablename__ = "verification_checks"

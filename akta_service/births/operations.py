@@ -24,7 +24,9 @@ def load_report_input(payload: Any) -> dict[str, Any]:
     try:
         data: dict[str, Any] = BirthReportInput().load(payload)
     except ValidationError as exc:
-        errors = flatten_errors(exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages})
+        errors = flatten_errors(
+            exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        )
         raise InvalidInput(
             "Data laporan kelahiran belum benar. Perbaiki kolom yang ditandai.", errors=errors
         ) from exc
@@ -41,7 +43,9 @@ def region_for_kk(kk_number: str) -> str:
 def _unused_tracking_code() -> str:
     while True:
         code = new_tracking_code()
-        taken = db.session.scalar(sa.select(BirthReport.id).where(BirthReport.tracking_code == code))
+        taken = db.session.scalar(
+            sa.select(BirthReport.id).where(BirthReport.tracking_code == code)
+        )
         if taken is None:
             return code
 

@@ -34,7 +34,9 @@ MESSAGES: dict[str, str] = {
     "future_birth": "Tanggal lahir bayi tidak boleh di masa depan",
     "mother_younger": "Tanggal lahir ibu harus sebelum tanggal lahir bayi",
     "father_required": "Perkawinan tercatat memerlukan data ayah",
-    "certificate_required": "Nomor buku nikah / akta perkawinan wajib diisi bila perkawinan tercatat",
+    "certificate_required": (
+        "Nomor buku nikah / akta perkawinan wajib diisi bila perkawinan tercatat"
+    ),
     "certificate_unexpected": "Nomor dan tanggal perkawinan hanya diisi bila perkawinan tercatat",
     "marriage_after_birth": "Tanggal perkawinan tidak boleh di masa depan",
     "two_witnesses": "Saksi harus tepat dua orang",
@@ -43,7 +45,7 @@ MESSAGES: dict[str, str] = {
 CODES = {text: code for code, text in MESSAGES.items()}
 
 
-def _errors(**overrides: str) -> dict[str, str]:
+def _errors(**overrides: str) -> dict[str, Any]:
     base = {"required": MESSAGES["required"], "null": MESSAGES["null"]}
     return base | overrides
 
@@ -123,9 +125,7 @@ class ParentSchema(_Strict):
 
 
 class MarriageSchema(_Strict):
-    recorded = fields.Boolean(
-        required=True, error_messages=_errors(invalid=MESSAGES["boolean"])
-    )
+    recorded = fields.Boolean(required=True, error_messages=_errors(invalid=MESSAGES["boolean"]))
     certificate_number = fields.String(
         load_default=None, allow_none=True, validate=validate.Length(max=60)
     )
@@ -136,7 +136,9 @@ class MarriageSchema(_Strict):
         if data.get("recorded") and not (data.get("certificate_number") or "").strip():
             raise ValidationError(MESSAGES["certificate_required"], field_name="certificate_number")
         if not data.get("recorded") and (data.get("certificate_number") or data.get("date")):
-            raise ValidationError(MESSAGES["certificate_unexpected"], field_name="certificate_number")
+            raise ValidationError(
+                MESSAGES["certificate_unexpected"], field_name="certificate_number"
+            )
         if data.get("date") and data["date"] > local_today():
             raise ValidationError(MESSAGES["marriage_after_birth"], field_name="date")
 
@@ -201,7 +203,9 @@ class BirthReportInput(_Strict):
             raise ValidationError(errors)
 
 
-def flatten_errors(messages: Mapping[str, Any] | list[Any], prefix: str = "") -> list[dict[str, str]]:
+def flatten_errors(
+    messages: Mapping[str, Any] | list[Any], prefix: str = ""
+) -> list[dict[str, str]]:
     """marshmallow's nested messages as `[{field, code, message}]`, one per problem."""
     if isinstance(messages, list):
         return [

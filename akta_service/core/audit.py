@@ -9,13 +9,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from akta_service.core.actors import Actor
-from akta_service.core.db import BigIntKey, JsonData, UTCDateTime, db, utcnow
+from akta_service.core.db import Base, BigIntKey, JsonData, UTCDateTime, db, utcnow
 
 if TYPE_CHECKING:
     from akta_service.births.models import BirthReport
 
 
-class JournalEntry(db.Model):
+class JournalEntry(Base):
     """One thing that happened to a report (or in the office), never changed afterwards."""
 
     __tablename__ = "journal_entries"

@@ -82,7 +82,11 @@ def demo_report_payload(index: int, today: date) -> dict[str, Any]:
             "birth_date": father_born.isoformat(),
         },
         "kk_number": f"{district}1501{18 + index:02d}{300 + index:04d}",
-        "marriage": {"recorded": True, "certificate_number": f"0{index + 1}/12/I/2015", "date": "2015-01-20"},
+        "marriage": {
+            "recorded": True,
+            "certificate_number": f"0{index + 1}/12/I/2015",
+            "date": "2015-01-20",
+        },
         "informant": {
             "relation": "father",
             "nik": demo_nik(district, father_born, False, 200 + index),
@@ -91,7 +95,10 @@ def demo_report_payload(index: int, today: date) -> dict[str, Any]:
             "email": None,
         },
         "witnesses": [
-            {"nik": demo_nik(district, date(1980, 1, 5), False, 300 + index), "name": "Slamet Riyadi"},
+            {
+                "nik": demo_nik(district, date(1980, 1, 5), False, 300 + index),
+                "name": "Slamet Riyadi",
+            },
             {"nik": demo_nik(district, date(1982, 2, 6), True, 400 + index), "name": "Sri Mulyani"},
         ],
         "birth_letter_number": f"SKL/{2026}/{1000 + index}",
@@ -104,7 +111,12 @@ def _seed_users(settings: Settings, result: SeedResult) -> dict[str, User]:
         user = db.session.scalar(sa.select(User).where(User.username == username))
         if user is None:
             user = create_user(
-                username, full_name, role, password, list(settings.region_codes), Actor.system("seed")
+                username,
+                full_name,
+                role,
+                password,
+                list(settings.region_codes),
+                Actor.system("seed"),
             )
             result.users_created.append(username)
         users[username] = user
@@ -127,7 +139,9 @@ def _seed_reports(users: dict[str, User], result: SeedResult) -> None:
     # One report per stage a clerk meets: new, in review, awaiting signature, registered.
     for index, step_count in enumerate((0, 2, 3, 4)):
         payload = demo_report_payload(index, today)
-        informant = Actor(id="informant:web", name=payload["informant"]["name"], role=Role.INFORMANT)
+        informant = Actor(
+            id="informant:web", name=payload["informant"]["name"], role=Role.INFORMANT
+        )
         report = submit_birth_report(load_report_input(payload), Channel.WEB, informant)
         for trigger, actor in steps[:step_count]:
             fire(report, trigger, actor)
@@ -166,6 +180,7 @@ def demo_logins_text() -> str:
 
 def print_logins(result: SeedResult) -> None:
     click.echo(
-        f"Wilayah: {result.regions}; pengguna baru: {', '.join(result.users_created) or 'tidak ada'}; "
+        f"Wilayah: {result.regions}; "
+        f"pengguna baru: {', '.join(result.users_created) or 'tidak ada'}; "
         f"laporan demo baru: {result.reports_created}"
     )

@@ -5,10 +5,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from akta_service.core.db import db
+from akta_service.core.db import Base
 
 
-class Region(db.Model):
+class Region(Base):
     """A kabupaten/kota: its own registration counter, office and signing officer."""
 
     __tablename__ = "regions"
@@ -41,7 +41,7 @@ class Region(db.Model):
         return f"<Region {self.code} {self.name}>"
 
 
-class District(db.Model):
+class District(Base):
     """A kecamatan inside a region."""
 
     __tablename__ = "districts"

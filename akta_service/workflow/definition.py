@@ -94,7 +94,9 @@ def _parse_trigger(name: str, spec: Mapping[str, Any], states: Mapping[str, str]
     )
 
 
-def _check_reachable(initial: str, states: Mapping[str, str], triggers: Mapping[str, Trigger]) -> None:
+def _check_reachable(
+    initial: str, states: Mapping[str, str], triggers: Mapping[str, Trigger]
+) -> None:
     reached = {initial}
     queue = deque([initial])
     while queue:
@@ -173,7 +175,8 @@ def parse_workflow(
                 )
         if trigger.sources and set(trigger.sources) & final:
             raise WorkflowDefinitionError(
-                f"trigger {trigger.name!r} leaves a final state {sorted(set(trigger.sources) & final)}"
+                f"trigger {trigger.name!r} leaves final states "
+                f"{sorted(set(trigger.sources) & final)}"
             )
     _check_reachable(initial, states, triggers)
     return WorkflowDefinition(

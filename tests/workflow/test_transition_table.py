@@ -39,7 +39,15 @@ EXPECTED: dict[str, tuple[tuple[ReportStatus, ...], ReportStatus, set[Role]]] = 
     "cancel": (BEFORE_APPROVAL, S.CANCELLED, {Role.INFORMANT, Role.FACILITY}),
 }
 
-ROLES = [Role.SYSTEM, Role.INFORMANT, Role.FACILITY, Role.OPERATOR, Role.PEJABAT, Role.ADMIN, Role.VIEWER]
+ROLES = [
+    Role.SYSTEM,
+    Role.INFORMANT,
+    Role.FACILITY,
+    Role.OPERATOR,
+    Role.PEJABAT,
+    Role.ADMIN,
+    Role.VIEWER,
+]
 
 
 def _cases() -> list[Any]:
@@ -47,7 +55,9 @@ def _cases() -> list[Any]:
     for state, trigger, role in itertools.product(ReportStatus, EXPECTED, ROLES):
         sources, dest, roles = EXPECTED[trigger]
         allowed = state in sources and role in roles
-        cases.append(pytest.param(state, trigger, role, allowed, dest, id=f"{state}-{trigger}-{role}"))
+        cases.append(
+            pytest.param(state, trigger, role, allowed, dest, id=f"{state}-{trigger}-{role}")
+        )
     return cases
 
 
@@ -80,12 +90,18 @@ def test_transition_table(
         assert count_journal(report.id) == journal_before + 1
         stored = db.session.get(JournalEntry, entry.id)
         assert stored is not None
-        assert (stored.trigger, stored.from_state, stored.to_state) == (trigger, str(state), str(dest))
+        assert (stored.trigger, stored.from_state, stored.to_state) == (
+            trigger,
+            str(state),
+            str(dest),
+        )
         assert (stored.actor_id, stored.actor_role) == (actor.id, str(role))
         assert stored.reason == "Alasan yang jelas untuk pelapor"
         assert (report.registration_number is not None) == (dest in (S.REGISTERED, S.ISSUED))
     else:
-        expected_error = IllegalTransition if state not in EXPECTED[trigger][0] else PermissionDenied
+        expected_error = (
+            IllegalTransition if state not in EXPECTED[trigger][0] else PermissionDenied
+        )
         with pytest.raises(expected_error) as refused:
             fire(report, trigger, actor, reason="Alasan yang jelas untuk pelapor")
         db.session.expire_all()
