@@ -1,0 +1,68 @@
+"""Shared helpers: throw-away databases and percentile figures."""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import flask_migrate
+import psycopg
+from flask import Flask
+
+from akta_service import create_app
+from akta_service.core.db import db
+from akta_service.regions.operations import ensure_regions
+
+POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def percentiles(samples_ms: list[float]) -> str:
+    ordered = sorted(samples_ms)
+    cuts = statistics.quantiles(ordered, n=100, method="inclusive")
+    return f"n={len(ordered)} p50={cuts[49]:.2f} ms p95={cuts[94]:.2f} ms max={ordered[-1]:.2f} ms"
+
+
+@contextmanager
+def bench_app(backend: str) -> Iterator[Flask]:
+    """A migrated app on a fresh database of `backend`, removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="akta-bench-"))
+    name = f"akta_bench_{uuid.uuid4().hex[:10]}"
+    if backend == "postgresql":
+        with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    else:
+        url = f"sqlite:///{folder / 'bench.sqlite3'}"
+    app = create_app(
+        {
+            "AKTA_ENV": "test",
+            "AKTA_DATABASE_URL": url,
+            "AKTA_INSTANCE_PATH": str(folder / "instance"),
+            "AKTA_SECRET_KEY": "bench-secret-key-bench-secret-key-0123",
+        }
+    )
+    with app.app_context():
+        flask_migrate.upgrade()
+        ensure_regions()
+        db.session.commit()
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        if backend == "postgresql":
+            with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def postgres_available() -> bool:
+    try:
+        psycopg.connect(POSTGRES_ADMIN, connect_timeout=3).close()
+    except psycopg.OperationalError:
+        return False
+    return True

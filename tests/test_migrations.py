@@ -1,0 +1,53 @@
+"""Migrations build the schema from nothing on both databases and agree with the models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import flask_migrate
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from akta_service import create_app
+from akta_service.core.db import db
+from akta_service.core.health import migration_heads
+from tests.conftest import app_config
+from tests.databases import fresh_database
+
+
+def _diff(connection: sa.Connection) -> list[object]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, db.metadata))
+
+
+def test_upgrade_from_empty_to_head_then_down_and_up_again(backend: str, tmp_path: Path) -> None:
+    with fresh_database(backend, tmp_path) as url:
+        app = create_app(app_config(url, tmp_path / "instance"))
+        with app.app_context():
+            assert migration_heads()[0] == set()
+            flask_migrate.upgrade()
+            applied, shipped = migration_heads()
+            assert applied == shipped
+            assert len(shipped) == 1, "migrations must have a single head"
+            tables = set(sa.inspect(db.engine).get_table_names())
+            assert {"birth_reports", "journal_entries", "regions", "users"} <= tables
+            with db.engine.connect() as connection:
+                assert _diff(connection) == [], "models and migrations disagree"
+
+            flask_migrate.downgrade(revision="base")
+            assert "birth_reports" not in sa.inspect(db.engine).get_table_names()
+            flask_migrate.upgrade()
+            assert migration_heads()[0] == migration_heads()[1]
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_revision_files_are_date_prefixed() -> None:
+    from akta_service.core.resources import resource_dir
+
+    files = sorted((resource_dir("migrations") / "versions").glob("*.py"))
+    assert files
+    for path in files:
+        assert path.name[:8].isdigit(), path.name
+        assert path.name[8] == "_", path.name
