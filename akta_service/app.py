@@ -13,6 +13,7 @@ from akta_service.core.config import load_settings
 from akta_service.core.db import configure_engine_events, db
 from akta_service.core.errors import register_error_handlers
 from akta_service.core.resources import resource_dir
+from akta_service.jobs.queue import make_runner
 
 migrate = Migrate()
 
@@ -24,6 +25,7 @@ def _import_models() -> None:
     from akta_service.births import models as _births  # noqa: F401
     from akta_service.core import audit as _audit  # noqa: F401
     from akta_service.regions import models as _regions  # noqa: F401
+    from akta_service.verification import operations as _jobs  # noqa: F401 - registers jobs
 
 
 def _commit_once(response: Response) -> Response:
@@ -48,6 +50,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _import_models()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(resource_dir("migrations")), compare_type=True)
+    app.extensions["akta_jobs"] = make_runner(app)
     with app.app_context():
         configure_engine_events(db.engine)
         # Fail at start-up, not at the first request, when the workflow file is wrong.

@@ -51,7 +51,40 @@ def serve_command(host: str, port: int, threads: int) -> None:
         click.echo(logins)
     # Release the start-up session: an open SQLite transaction would block every request.
     db.session.remove()
+    settings = app.config["AKTA_SETTINGS"]
+    if settings.jobs == "inprocess":
+        from akta_service.jobs.background import start_sweeper
+        from akta_service.jobs.queue import run_job
+
+        run_job(app, "jobs.sweep", ())  # pick up work left from the last run at once
+        start_sweeper(app)
     waitress.serve(app, host=host, port=port, threads=threads, ident="akta")
+
+
+@cli.command("worker")
+@click.option("--concurrency", default=2, show_default=True, type=int)
+@click.option("--beat/--no-beat", default=False, help="Also run the periodic sweep (one worker).")
+@click.option("--loglevel", default="INFO", show_default=True)
+@with_appcontext
+def worker_command(concurrency: int, beat: bool, loglevel: str) -> None:
+    """Start a Celery worker (AKTA_JOBS=celery, broker AKTA_BROKER_URL)."""
+    from akta_service.jobs.celery_app import make_celery
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    argv = ["worker", f"--loglevel={loglevel}", f"--concurrency={concurrency}", "--pool=prefork"]
+    if beat:
+        argv.append("--beat")
+    make_celery(app).worker_main(argv=argv)
+
+
+@cli.command("sweep")
+@with_appcontext
+def sweep_command() -> None:
+    """Queue every report whose verification is past due (lost jobs, Dukcapil retries)."""
+    from akta_service.jobs.queue import run_job
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    click.echo(f"{run_job(app, 'jobs.sweep', ())} laporan dijadwalkan ulang")
 
 
 @cli.group("workflow")

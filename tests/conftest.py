@@ -31,6 +31,7 @@ def app_config(database_url: str, instance: Path, **extra: Any) -> dict[str, Any
         "AKTA_INSTANCE_PATH": str(instance),
         "AKTA_SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
         "AKTA_REGIONS": "3274",
+        "AKTA_JOBS": "manual",
         **extra,
     }
 
@@ -79,6 +80,7 @@ def session(app: Flask) -> Iterator[scoped_session[Any]]:
     Code under test commits and rolls back savepoints inside it, so commit
     paths run for real while the test leaves nothing behind.
     """
+    app.extensions["akta_jobs"].pending.clear()
     with app.app_context():
         connection = db.engine.connect()
         outer = connection.begin()

@@ -79,6 +79,19 @@ class DocumentKind(enum.StrEnum):
     OTHER = "other"
 
 
+class WordingModel(enum.StrEnum):
+    """How the akta names the parents (Permendagri 108/2019), decided by verification."""
+
+    #: "... dari ayah X dan ibu Y".
+    RECORDED_MARRIAGE = "recorded_marriage"
+    #: Same, plus "yang perkawinannya belum tercatat ...": the KK shows husband and wife.
+    UNRECORDED_MARRIAGE = "unrecorded_marriage"
+    #: "anak seorang ibu Y".
+    MOTHER_ONLY = "mother_only"
+    #: No parents named (child of unknown origin; police report).
+    UNKNOWN_ORIGIN = "unknown_origin"
+
+
 class CheckOutcome(enum.StrEnum):
     PASS = "pass"  # noqa: S105 - an outcome, not a password
     FAIL = "fail"
@@ -188,6 +201,16 @@ class BirthReport(Base):
     duplicate_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("birth_reports.id"))
     #: Dukcapil did not answer; verification resumes by itself.
     dukcapil_unavailable: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    #: When Dukcapil first failed to answer for this report (clears when it answers).
+    dukcapil_unavailable_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When verification is next due; the sweep re-enqueues reports past due (lost jobs).
+    next_verification_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    #: Consecutive verification attempts that found Dukcapil unavailable.
+    verification_attempts: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    #: Set by verification from the marriage facts; decides the akta's wording.
+    wording_model: Mapped[WordingModel | None] = mapped_column(
+        enum_column(WordingModel, "wording_model")
+    )
 
     registration_number: Mapped[str | None] = mapped_column(sa.String(40), unique=True)
     registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

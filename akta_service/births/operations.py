@@ -17,6 +17,8 @@ from akta_service.core.clock import local_today
 from akta_service.core.config import current_settings
 from akta_service.core.db import db, utcnow
 from akta_service.core.errors import InvalidInput, NotFound
+from akta_service.jobs.queue import enqueue
+from akta_service.verification.operations import VERIFY_JOB
 
 
 def load_report_input(payload: Any) -> dict[str, Any]:
@@ -99,9 +101,11 @@ def submit_birth_report(
         birth_letter_number=data["birth_letter_number"],
         is_late=local_today() - child["birth_date"] > timedelta(days=on_time_days),
         submitted_at=utcnow(),
+        next_verification_at=utcnow(),
     )
     db.session.add(report)
     db.session.flush()
+    enqueue(VERIFY_JOB, report.id)
     if actor.role == Role.INFORMANT:
         # A person on the web form is known by the code they were just given.
         actor = Actor.informant(report.tracking_code, report.informant_name)

@@ -38,11 +38,14 @@ MESSAGES: dict[str, str] = {
         "Nomor buku nikah / akta perkawinan wajib diisi bila perkawinan tercatat"
     ),
     "certificate_unexpected": "Nomor dan tanggal perkawinan hanya diisi bila perkawinan tercatat",
-    "marriage_after_birth": "Tanggal perkawinan tidak boleh di masa depan",
+    "marriage_in_future": "Tanggal perkawinan tidak boleh di masa depan",
     "two_witnesses": "Saksi harus tepat dua orang",
     "same_witness": "Dua saksi harus orang yang berbeda",
 }
-CODES = {text: code for code, text in MESSAGES.items()}
+#: message -> code; where two codes share a text ("required", "null") the first wins.
+CODES: dict[str, str] = {}
+for _code, _text in MESSAGES.items():
+    CODES.setdefault(_text, _code)
 
 
 def _errors(**overrides: str) -> dict[str, Any]:
@@ -50,13 +53,17 @@ def _errors(**overrides: str) -> dict[str, Any]:
     return base | overrides
 
 
-def _nik(value: str) -> None:
-    try:
-        parse_nik(value)
-    except InvalidNik as exc:
-        MESSAGES.setdefault(exc.code, str(exc))
-        CODES.setdefault(str(exc), exc.code)
-        raise ValidationError(str(exc)) from exc
+class NikField(fields.String):
+    """A NIK as people type it (spaces, dots, dashes), loaded as its 16 digits."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return parse_nik(text).number
+        except InvalidNik as exc:
+            MESSAGES.setdefault(exc.code, str(exc))
+            CODES.setdefault(str(exc), exc.code)
+            raise ValidationError(str(exc)) from exc
 
 
 def _name(**kwargs: Any) -> fields.String:
@@ -77,8 +84,8 @@ def _enum(enum_cls: Any, **kwargs: Any) -> fields.Enum:
     )
 
 
-def _nik_field(**kwargs: Any) -> fields.String:
-    return fields.String(validate=_nik, error_messages=_errors(invalid=MESSAGES["type"]), **kwargs)
+def _nik_field(**kwargs: Any) -> NikField:
+    return NikField(error_messages=_errors(invalid=MESSAGES["type"]), **kwargs)
 
 
 def _int(low: int, high: int, message: str, **kwargs: Any) -> fields.Integer:
@@ -112,7 +119,7 @@ class ChildSchema(_Strict):
     length_cm = _int(15, 70, "length_cm", load_default=None, allow_none=True)
     attendant = _enum(Attendant, required=True)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _not_in_future(self, data: dict[str, Any], **_: Any) -> None:
         if data.get("birth_date") and data["birth_date"] > local_today():
             raise ValidationError(MESSAGES["future_birth"], field_name="birth_date")
@@ -131,7 +138,7 @@ class MarriageSchema(_Strict):
     )
     date = _date(load_default=None, allow_none=True)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _facts_match_status(self, data: dict[str, Any], **_: Any) -> None:
         if data.get("recorded") and not (data.get("certificate_number") or "").strip():
             raise ValidationError(MESSAGES["certificate_required"], field_name="certificate_number")
@@ -140,7 +147,7 @@ class MarriageSchema(_Strict):
                 MESSAGES["certificate_unexpected"], field_name="certificate_number"
             )
         if data.get("date") and data["date"] > local_today():
-            raise ValidationError(MESSAGES["marriage_after_birth"], field_name="date")
+            raise ValidationError(MESSAGES["marriage_in_future"], field_name="date")
 
 
 class InformantSchema(_Strict):

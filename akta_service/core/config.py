@@ -16,6 +16,8 @@ from sqlalchemy.exc import ArgumentError
 
 ENVIRONMENTS = ("development", "test", "production")
 REGISTRATION_PERIODS = ("daily", "monthly", "yearly")
+DUKCAPIL_MODES = ("sandbox", "http")
+JOB_RUNNERS = ("inprocess", "celery", "manual")
 
 
 class ConfigError(RuntimeError):
@@ -29,7 +31,7 @@ class Settings:
     env: str
     instance_path: Path
     database_url: str
-    secret_key: str
+    secret_key: str = field(repr=False)
     #: kab/kota codes this deployment registers births for; the first is the default.
     region_codes: tuple[str, ...]
     timezone: str
@@ -38,6 +40,25 @@ class Settings:
     regno_on_time_code: str = "LU"
     regno_late_code: str = "LT"
     regno_period: str = "daily"
+    #: "sandbox": the synthetic registry in process; "http": a Dukcapil (or sandbox) server.
+    dukcapil_mode: str = "sandbox"
+    dukcapil_url: str | None = None
+    dukcapil_api_key: str | None = None
+    dukcapil_connect_timeout: float = 2.0
+    dukcapil_read_timeout: float = 5.0
+    sandbox_seed: int = 2026
+    #: "inprocess": threads in the web process; "celery": workers via a broker;
+    #: "manual": jobs wait until run explicitly (tests, maintenance).
+    jobs: str = "inprocess"
+    broker_url: str = "redis://127.0.0.1:6379/0"
+    #: First wait before retrying verification while Dukcapil is down; doubles each time.
+    verify_retry_base_seconds: float = 5.0
+    verify_retry_max_seconds: float = 300.0
+    #: A report whose verification waited this long for Dukcapil shows as stalled to clerks.
+    stalled_after_minutes: int = 30
+    sweep_interval_seconds: float = 15.0
+    #: How long a due job may sit in the queue before the sweep assumes it was lost.
+    sweep_grace_seconds: float = 30.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -124,6 +145,60 @@ def _int(values: Mapping[str, Any], name: str, default: int, minimum: int) -> in
     return number
 
 
+def _float(values: Mapping[str, Any], name: str, default: float, minimum: float) -> float:
+    raw = values.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        number = float(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+    if number < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {number}")
+    return number
+
+
+def _choice(values: Mapping[str, Any], name: str, choices: tuple[str, ...], default: str) -> str:
+    value = str(values.get(name) or default)
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def _dukcapil(values: Mapping[str, Any], production: bool) -> dict[str, Any]:
+    mode = _choice(values, "AKTA_DUKCAPIL", DUKCAPIL_MODES, "http" if production else "sandbox")
+    url = values.get("AKTA_DUKCAPIL_URL") or None
+    if mode == "sandbox" and production:
+        raise ConfigError("AKTA_DUKCAPIL=sandbox is not allowed when AKTA_ENV=production")
+    if mode == "http" and not url:
+        raise ConfigError("AKTA_DUKCAPIL_URL is required when AKTA_DUKCAPIL=http")
+    if url and not str(url).startswith(("http://", "https://")):
+        raise ConfigError(f"AKTA_DUKCAPIL_URL must start with http:// or https://, got {url!r}")
+    return {
+        "dukcapil_mode": mode,
+        "dukcapil_url": url,
+        "dukcapil_api_key": values.get("AKTA_DUKCAPIL_API_KEY") or None,
+        "dukcapil_connect_timeout": _float(values, "AKTA_DUKCAPIL_CONNECT_TIMEOUT", 2.0, 0.01),
+        "dukcapil_read_timeout": _float(values, "AKTA_DUKCAPIL_READ_TIMEOUT", 5.0, 0.01),
+        "sandbox_seed": _int(values, "AKTA_SANDBOX_SEED", 2026, 0),
+    }
+
+
+def _jobs(values: Mapping[str, Any]) -> dict[str, Any]:
+    broker = str(values.get("AKTA_BROKER_URL") or "redis://127.0.0.1:6379/0")
+    if not broker.startswith(("redis://", "rediss://", "amqp://")):
+        raise ConfigError(f"AKTA_BROKER_URL must be a redis:// or amqp:// URL, got {broker!r}")
+    return {
+        "jobs": _choice(values, "AKTA_JOBS", JOB_RUNNERS, "inprocess"),
+        "broker_url": broker,
+        "verify_retry_base_seconds": _float(values, "AKTA_VERIFY_RETRY_BASE_SECONDS", 5.0, 0.01),
+        "verify_retry_max_seconds": _float(values, "AKTA_VERIFY_RETRY_MAX_SECONDS", 300.0, 0.01),
+        "stalled_after_minutes": _int(values, "AKTA_STALLED_AFTER_MINUTES", 30, 1),
+        "sweep_interval_seconds": _float(values, "AKTA_SWEEP_INTERVAL_SECONDS", 15.0, 0.05),
+        "sweep_grace_seconds": _float(values, "AKTA_SWEEP_GRACE_SECONDS", 30.0, 0.0),
+    }
+
+
 def _region_codes(raw: str | None) -> tuple[str, ...]:
     codes = tuple(c.strip() for c in (raw or "3274").split(",") if c.strip())
     bad = [c for c in codes if not (len(c) == 4 and c.isdigit())]
@@ -171,6 +246,8 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
         regno_on_time_code=_letters(values, "AKTA_REGNO_ON_TIME_CODE", "LU"),
         regno_late_code=_letters(values, "AKTA_REGNO_LATE_CODE", "LT"),
         regno_period=period,
+        **_dukcapil(values, production),
+        **_jobs(values),
         extra=extra,
     )
 

@@ -132,4 +132,15 @@ GUARDS = {
     )
 }
 
-EFFECTS = {"allocate_registration_number": assign_registration_number}
+
+def schedule_verification(event: EventData) -> None:
+    """Queue the report for (re-)verification once this transaction commits."""
+    from akta_service.verification.operations import schedule_verification as schedule
+
+    schedule(_subject(event).report)
+
+
+EFFECTS = {
+    "allocate_registration_number": assign_registration_number,
+    "schedule_verification": schedule_verification,
+}

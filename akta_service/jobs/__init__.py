@@ -1,0 +1,1 @@
+"""Background work: verification, issuing, notifications, off the request path."""

@@ -1,0 +1,38 @@
+"""The Dukcapil adapter this app uses, built once from its settings."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+
+from akta_service.verification.dukcapil import Dukcapil
+
+#: kab/kota the sandbox population covers: the served ones and their neighbours.
+SANDBOX_REGIONS = ("3274", "3672", "3673")
+
+
+def build_dukcapil(app: Flask) -> Dukcapil:
+    settings = app.config["AKTA_SETTINGS"]
+    if settings.dukcapil_mode == "http":
+        from akta_service.verification.client import HttpDukcapil
+
+        return HttpDukcapil(
+            settings.dukcapil_url,
+            api_key=settings.dukcapil_api_key,
+            connect_timeout=settings.dukcapil_connect_timeout,
+            read_timeout=settings.dukcapil_read_timeout,
+        )
+    from akta_service.verification.sandbox import SandboxDukcapil, SandboxPopulation
+
+    regions = tuple(dict.fromkeys((*settings.region_codes, *SANDBOX_REGIONS)))
+    return SandboxDukcapil(
+        SandboxPopulation.build(seed=settings.sandbox_seed, region_codes=regions)
+    )
+
+
+def dukcapil() -> Dukcapil:
+    """The app's adapter (created on first use: the sandbox population takes a moment)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    adapter = app.extensions.get("akta_dukcapil")
+    if adapter is None:
+        adapter = app.extensions["akta_dukcapil"] = build_dukcapil(app)
+    return adapter
