@@ -56,7 +56,8 @@ def create_user(
             {
                 "field": "regions",
                 "code": "unknown_region",
-                "message": f"Wilayah tidak dikenal: {', '.join(missing) or '(kosong)'}",
+                "message": f"Wilayah tidak dikenal: {', '.join(missing) or '(kosong)'}"
+                " (jalankan `akta seed` untuk memuat daftar wilayah)",
             }
         )
     if errors:

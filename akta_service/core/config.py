@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -102,7 +103,7 @@ def _database_url(raw: str | None, instance_path: Path, production: bool) -> str
         url = make_url(raw)
     except ArgumentError as exc:
         raise ConfigError(f"AKTA_DATABASE_URL is not a database URL: {exc}") from exc
-    if url.drivername in ("postgresql", "postgres"):
+    if url.drivername.split("+")[0] in ("postgresql", "postgres"):
         url = url.set(drivername="postgresql+psycopg")
     if not url.drivername.startswith(("postgresql", "sqlite")):
         raise ConfigError(
@@ -126,10 +127,24 @@ def _secret_key(raw: str | None, instance_path: Path, production: bool) -> str:
     key_file = instance_path / "secret_key"
     if not key_file.exists():
         instance_path.mkdir(parents=True, exist_ok=True)
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # Written whole under a temporary name, then linked into place: two processes
+        # starting at once both end up reading the one complete key.
+        temporary = instance_path / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_urlsafe(48))
-    return key_file.read_text().strip()
+        try:
+            os.link(temporary, key_file)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+    key = key_file.read_text().strip()
+    if len(key) < 32:
+        raise ConfigError(
+            f"{key_file} is empty or damaged; delete it to generate a new AKTA_SECRET_KEY"
+        )
+    return key
 
 
 def _int(values: Mapping[str, Any], name: str, default: int, minimum: int) -> int:
@@ -201,7 +216,7 @@ def _jobs(values: Mapping[str, Any]) -> dict[str, Any]:
 
 def _region_codes(raw: str | None) -> tuple[str, ...]:
     codes = tuple(c.strip() for c in (raw or "3274").split(",") if c.strip())
-    bad = [c for c in codes if not (len(c) == 4 and c.isdigit())]
+    bad = [c for c in codes if not re.fullmatch(r"[0-9]{4}", c)]
     if not codes or bad:
         raise ConfigError(
             f"AKTA_REGIONS must list 4-digit kab/kota codes separated by commas, got {raw!r}"
@@ -211,7 +226,7 @@ def _region_codes(raw: str | None) -> tuple[str, ...]:
 
 def _letters(values: Mapping[str, Any], name: str, default: str) -> str:
     code = str(values.get(name) or default)
-    if not (len(code) == 2 and code.isalpha() and code.isupper()):
+    if not re.fullmatch(r"[A-Z]{2}", code):
         raise ConfigError(f"{name} must be two capital letters, got {code!r}")
     return code
 

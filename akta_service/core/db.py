@@ -111,7 +111,18 @@ def configure_engine_events(engine: sa.Engine) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Probes that only read must not queue behind a writer (WAL lets them read).
+        read_only = conn.get_execution_options().get(READ_ONLY_OPTION)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+#: Execution option for connections that only read (health probes, reports).
+READ_ONLY_OPTION = "akta_read_only"
+
+
+def read_only_connection() -> sa.Connection:
+    """A connection for reads that must not wait for SQLite's write lock."""
+    return db.engine.connect().execution_options(**{READ_ONLY_OPTION: True})
 
 
 @contextmanager

@@ -11,7 +11,7 @@ from alembic.script import ScriptDirectory
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
-from akta_service.core.db import db
+from akta_service.core.db import read_only_connection
 from akta_service.core.resources import resource_dir
 
 bp = Blueprint("health", __name__)
@@ -22,7 +22,7 @@ def migration_heads() -> tuple[set[str], set[str]]:
     config = Config()
     config.set_main_option("script_location", str(resource_dir("migrations")))
     shipped = set(ScriptDirectory.from_config(config).get_heads())
-    with db.engine.connect() as connection:
+    with read_only_connection() as connection:
         applied = set(MigrationContext.configure(connection).get_current_heads())
     return applied, shipped
 
@@ -30,9 +30,9 @@ def migration_heads() -> tuple[set[str], set[str]]:
 @bp.get("/healthz")
 def healthz() -> ResponseReturnValue:
     try:
-        db.session.execute(sa.text("SELECT 1"))
+        with read_only_connection() as connection:
+            connection.execute(sa.text("SELECT 1"))
     except sa.exc.SQLAlchemyError as exc:
-        db.session.rollback()
         return jsonify(status="unavailable", database="unreachable", error=type(exc).__name__), 503
     return jsonify(status="ok", database="ok")
 

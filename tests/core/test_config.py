@@ -1,0 +1,171 @@
+"""Start-up settings: a wrong or missing value stops the service with a message naming it."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from akta_service import create_app
+from akta_service.core.config import ConfigError, Settings, load_settings
+
+GOOD_SECRET = "production-secret-key-that-is-long-enough-0123456789"
+GOOD_POSTGRES = "postgresql://akta@db.example/akta"
+GOOD_DUKCAPIL = "https://dukcapil.example/api"
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Only what a test passes counts: no AKTA_* from the shell, no `.env` from the cwd."""
+    for name in list(os.environ):
+        if name.startswith("AKTA_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+def settings(tmp_path: Path, **values: Any) -> Settings:
+    return load_settings({"AKTA_INSTANCE_PATH": str(tmp_path / "instance"), **values})
+
+
+def production(tmp_path: Path, **values: Any) -> Settings:
+    return settings(
+        tmp_path,
+        **{
+            "AKTA_ENV": "production",
+            "AKTA_SECRET_KEY": GOOD_SECRET,
+            "AKTA_DATABASE_URL": GOOD_POSTGRES,
+            "AKTA_DUKCAPIL_URL": GOOD_DUKCAPIL,
+            **values,
+        },
+    )
+
+
+def test_good_production_settings_load(tmp_path: Path) -> None:
+    loaded = production(tmp_path)
+
+    assert loaded.is_production
+    assert loaded.secret_key == GOOD_SECRET
+    assert loaded.database_url == "postgresql+psycopg://akta@db.example/akta"
+    assert loaded.region_codes == ("3274",)
+    assert not (tmp_path / "instance" / "secret_key").exists()
+
+
+def test_production_without_secret_key_names_it(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="AKTA_SECRET_KEY") as caught:
+        production(tmp_path, AKTA_SECRET_KEY="")
+
+    assert "production" in str(caught.value)
+    assert not (tmp_path / "instance" / "secret_key").exists()
+
+
+def test_production_with_a_short_secret_key_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="AKTA_SECRET_KEY must be at least 32"):
+        production(tmp_path, AKTA_SECRET_KEY="too-short")
+
+
+def test_production_without_database_url_names_it(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="AKTA_DATABASE_URL is required"):
+        production(tmp_path, AKTA_DATABASE_URL="")
+
+
+def test_production_refuses_sqlite(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'akta.sqlite3'}"
+    with pytest.raises(ConfigError, match="AKTA_DATABASE_URL must point at PostgreSQL"):
+        production(tmp_path, AKTA_DATABASE_URL=url)
+
+
+@pytest.mark.parametrize("url", ["not a url", "mysql://x/y"])
+def test_a_bad_database_url_names_the_variable(tmp_path: Path, url: str) -> None:
+    with pytest.raises(ConfigError, match="AKTA_DATABASE_URL"):
+        settings(tmp_path, AKTA_DATABASE_URL=url)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("AKTA_ENV", "prod"),
+        ("AKTA_ENV", "Production"),
+        ("AKTA_REGIONS", "32"),
+        ("AKTA_REGIONS", "abcd"),
+        ("AKTA_REGIONS", "3274,32741"),
+        ("AKTA_TIMEZONE", "Mars/Olympus_Mons"),
+        ("AKTA_TIMEZONE", "asia/jakarta"),
+        ("AKTA_REGNO_PERIOD", "weekly"),
+        ("AKTA_REGNO_ON_TIME_CODE", "lu"),
+        ("AKTA_REGNO_LATE_CODE", "LTX"),
+        ("AKTA_ON_TIME_DAYS", "sixty"),
+        ("AKTA_ON_TIME_DAYS", "0"),
+    ],
+)
+def test_a_bad_value_is_refused_naming_the_variable(tmp_path: Path, name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name) as caught:
+        settings(tmp_path, **{name: value})
+
+    assert value in str(caught.value)
+
+
+def test_development_generates_the_secret_key_once_readable_only_by_the_owner(
+    tmp_path: Path,
+) -> None:
+    first = settings(tmp_path)
+    key_file = tmp_path / "instance" / "secret_key"
+
+    assert first.env == "development"
+    assert len(first.secret_key) >= 32
+    assert key_file.read_text().strip() == first.secret_key
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+
+    second = settings(tmp_path)
+
+    assert second.secret_key == first.secret_key
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+
+
+def test_development_defaults_to_a_sqlite_file_in_the_instance_folder(tmp_path: Path) -> None:
+    loaded = settings(tmp_path)
+
+    assert loaded.database_url == f"sqlite:///{tmp_path / 'instance' / 'akta.sqlite3'}"
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (
+            "postgresql://akta:s3cret@db.example:5433/akta",
+            "postgresql+psycopg://akta:s3cret@db.example:5433/akta",
+        ),
+        ("postgres://akta@db.example/akta", "postgresql+psycopg://akta@db.example/akta"),
+        ("postgresql+psycopg://akta@db.example/akta", "postgresql+psycopg://akta@db.example/akta"),
+    ],
+)
+def test_postgresql_urls_use_the_psycopg_driver(tmp_path: Path, given: str, expected: str) -> None:
+    assert production(tmp_path, AKTA_DATABASE_URL=given).database_url == expected
+
+
+def test_environment_variables_are_read_and_overrides_win(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AKTA_REGIONS", "3274, 3673")
+    monkeypatch.setenv("AKTA_REGNO_PERIOD", "monthly")
+
+    loaded = settings(tmp_path, AKTA_REGNO_PERIOD="yearly")
+
+    assert loaded.region_codes == ("3274", "3673")
+    assert loaded.regno_period == "yearly"
+
+
+def test_create_app_stops_on_a_bad_production_setting(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="AKTA_SECRET_KEY"):
+        create_app(
+            {
+                "AKTA_ENV": "production",
+                "AKTA_DATABASE_URL": GOOD_POSTGRES,
+                "AKTA_DUKCAPIL_URL": GOOD_DUKCAPIL,
+                "AKTA_INSTANCE_PATH": str(tmp_path / "instance"),
+            }
+        )
+
+    assert not (tmp_path / "instance").exists()

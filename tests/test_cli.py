@@ -1,0 +1,152 @@
+"""The real `akta` command, run as a user runs it: `make run` is upgrade, seed, serve."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+AKTA = Path(sys.executable).parent / "akta"
+
+
+def akta_env(tmp_path: Path) -> dict[str, str]:
+    """The caller's environment without AKTA_* settings: a development instance in tmp."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AKTA_", "FLASK_"))}
+    env["AKTA_INSTANCE_PATH"] = str(tmp_path / "instance")
+    # A terminal shows output line by line; a pipe would hold it until the process exits.
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def akta(tmp_path: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603
+        [str(AKTA), *args],
+        cwd=tmp_path,
+        env=akta_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, f"{result.args} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def database_file(tmp_path: Path) -> Path:
+    return tmp_path / "instance" / "akta.sqlite3"
+
+
+def count_rows(tmp_path: Path, table: str) -> int:
+    connection = sqlite3.connect(database_file(tmp_path))
+    try:
+        (count,) = connection.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608
+    finally:
+        connection.close()
+    return int(count)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def migrated(tmp_path: Path) -> Path:
+    """A development instance after `akta db upgrade`."""
+    ok(akta(tmp_path, "db", "upgrade"))
+    assert database_file(tmp_path).exists()
+    return tmp_path
+
+
+def test_seed_twice_creates_the_demo_data_once(migrated: Path) -> None:
+    first = ok(akta(migrated, "seed"))
+
+    assert "pengguna baru: admin, operator, operator2, pejabat, viewer" in first
+    assert "laporan demo baru: 4" in first
+    assert count_rows(migrated, "users") == 5
+    assert count_rows(migrated, "birth_reports") == 4
+    journal_after_first = count_rows(migrated, "journal_entries")
+    assert journal_after_first > 0
+
+    second = ok(akta(migrated, "seed"))
+
+    assert "pengguna baru: tidak ada" in second
+    assert "laporan demo baru: 0" in second
+    assert count_rows(migrated, "users") == 5
+    assert count_rows(migrated, "birth_reports") == 4
+    assert count_rows(migrated, "journal_entries") == journal_after_first
+
+
+def test_serve_answers_and_prints_the_demo_logins(migrated: Path) -> None:
+    ok(akta(migrated, "seed"))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    server = subprocess.Popen(  # noqa: S603
+        [str(AKTA), "serve", "--port", str(port)],
+        cwd=migrated,
+        env=akta_env(migrated),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        status, body = None, b""
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                with urllib.request.urlopen(f"{url}healthz", timeout=2) as response:  # noqa: S310
+                    status, body = response.status, response.read()
+                break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.2)
+        assert server.poll() is None, "akta serve exited early"
+        assert status == 200
+        assert b'"database":"ok"' in body.replace(b" ", b"")
+    finally:
+        server.terminate()
+        try:
+            stdout, stderr = server.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            stdout, stderr = server.communicate()
+
+    assert f"berjalan di {url}" in stdout, stderr
+    assert "Akun demo" in stdout
+    assert "operator" in stdout
+    assert "operator-demo-2026" in stdout
+
+
+def test_workflow_diagram_prints_mermaid(tmp_path: Path) -> None:
+    diagram = ok(akta(tmp_path, "workflow", "diagram"))
+
+    assert diagram.startswith("stateDiagram-v2\n")
+    assert "awaiting_signature --> registered: sign (pejabat)" in diagram
+
+
+def test_users_create_refuses_a_short_password_and_accepts_a_good_one(migrated: Path) -> None:
+    ok(akta(migrated, "seed"))
+    users_before = count_rows(migrated, "users")
+    command = ("users", "create", "--username", "x", "--name", "X Y", "--role", "operator")
+
+    refused = akta(migrated, *command, "--password", "short")
+
+    assert refused.returncode != 0
+    assert "Kata sandi minimal 10 karakter" in refused.stderr
+    assert count_rows(migrated, "users") == users_before
+
+    created = ok(akta(migrated, *command, "--password", "a-good-password-2026"))
+
+    assert "Pengguna x (operator) dibuat." in created
+    assert count_rows(migrated, "users") == users_before + 1
