@@ -12,8 +12,8 @@ from flask import Flask
 
 from akta_service.births.models import (
     BirthReport,
-    CheckOutcome,
     Channel,
+    CheckOutcome,
     ReportStatus,
     VerificationCheck,
     WordingModel,
