@@ -7,6 +7,7 @@ for the run (others skip it), and a report no longer waiting is left alone.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,7 +24,9 @@ from akta_service.verification import checks as c
 from akta_service.verification.dukcapil import (
     Dukcapil,
     DukcapilUnavailable,
+    FamilyAnswer,
     FamilyClaim,
+    PersonAnswer,
     PersonClaim,
 )
 from akta_service.verification.gateway import dukcapil
@@ -52,39 +55,55 @@ def _lock_report(report_id: int) -> BirthReport | None:
     )
 
 
-def run_checks(report: BirthReport, registry: Dukcapil, settings: Settings) -> c.Verdict:
-    """Every check, in the order a clerk reads them; raises DukcapilUnavailable."""
-    verdict = c.Verdict()
-    verdict.add(c.check_nik_structure("mother", report.mother_nik, report.mother_birth_date, True))
-    mother = registry.verify_person(
+#: Dukcapil's answers are awaited side by side: a report costs one round trip, not three.
+_ASK_DUKCAPIL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="akta-dukcapil")
+
+
+def _ask(
+    registry: Dukcapil, report: BirthReport
+) -> tuple[PersonAnswer, PersonAnswer | None, FamilyAnswer]:
+    mother = _ASK_DUKCAPIL.submit(
+        registry.verify_person,
         PersonClaim(
             report.mother_nik,
             report.mother_name,
             report.mother_birth_date,
             "female",
             report.kk_number,
-        )
+        ),
     )
-    verdict.add(c.check_person("mother", mother, True))
+    father = None
     if report.father_nik and report.father_name and report.father_birth_date:
-        verdict.add(
-            c.check_nik_structure("father", report.father_nik, report.father_birth_date, False)
-        )
-        father = registry.verify_person(
+        father = _ASK_DUKCAPIL.submit(
+            registry.verify_person,
             PersonClaim(
                 report.father_nik,
                 report.father_name,
                 report.father_birth_date,
                 "male",
                 report.kk_number,
-            )
+            ),
         )
-        verdict.add(c.check_person("father", father, False))
-    family = registry.verify_family(
+    family = _ASK_DUKCAPIL.submit(
+        registry.verify_family,
         FamilyClaim(
             report.kk_number, report.mother_nik, report.father_nik, report.marriage_recorded
-        )
+        ),
     )
+    return mother.result(), father.result() if father else None, family.result()
+
+
+def run_checks(report: BirthReport, registry: Dukcapil, settings: Settings) -> c.Verdict:
+    """Every check, in the order a clerk reads them; raises DukcapilUnavailable."""
+    mother, father, family = _ask(registry, report)
+    verdict = c.Verdict()
+    verdict.add(c.check_nik_structure("mother", report.mother_nik, report.mother_birth_date, True))
+    verdict.add(c.check_person("mother", mother, True))
+    if father is not None and report.father_nik and report.father_birth_date:
+        verdict.add(
+            c.check_nik_structure("father", report.father_nik, report.father_birth_date, False)
+        )
+        verdict.add(c.check_person("father", father, False))
     kk_check, verdict.refusal = c.check_family(report, family, settings.region_codes)
     verdict.add(kk_check)
     marriage_check, verdict.wording_model = c.check_marriage(report, family)
