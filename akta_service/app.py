@@ -24,6 +24,7 @@ def _import_models() -> None:
     from akta_service.akta import numbering as _numbering  # noqa: F401
     from akta_service.births import models as _births  # noqa: F401
     from akta_service.core import audit as _audit  # noqa: F401
+    from akta_service.facilities import models as _facilities  # noqa: F401
     from akta_service.regions import models as _regions  # noqa: F401
     from akta_service.verification import operations as _jobs  # noqa: F401 - registers jobs
 
@@ -58,9 +59,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
         birth_registration()
 
+    from akta_service.births.api import blp as births_api
+    from akta_service.core.api import API_CONFIG, api
     from akta_service.core.health import bp as health_bp
 
     app.register_blueprint(health_bp)
+    for key, value in API_CONFIG.items():
+        app.config.setdefault(key, value)
+    api.init_app(app)
+    api.register_blueprint(births_api)
     register_error_handlers(app)
     app.after_request(_commit_once)
 

@@ -141,6 +141,18 @@ def users_create(
     click.echo(f"Pengguna {user.username} ({user.role}) dibuat.")
 
 
+def _attach_feature_commands() -> None:
+    from akta_service.facilities.cli import credentials_group, facilities_group
+
+    from akta_service.verification.cli import sandbox_group
+
+    for group in (facilities_group, credentials_group, sandbox_group):
+        cli.add_command(group)
+
+
+_attach_feature_commands()
+
+
 def main() -> None:
     """Entry point of the `akta` console script."""
     cli()

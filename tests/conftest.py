@@ -121,7 +121,12 @@ def _staff(username: str, role: str, regions: list[str]) -> User:
 
 @pytest.fixture
 def actors(session: Any) -> dict[str, Actor]:
-    """One actor per role, staff serving Kota Cirebon (3274)."""
+    """One actor per role, staff serving Kota Cirebon (3274), two facilities."""
+    from akta_service.facilities.models import Facility, FacilityKind
+
+    for code, name in (("RS001", "RSUD Gunung Jati"), ("RS999", "RS Lain")):
+        db.session.add(Facility(code=code, name=name, kind=FacilityKind.HOSPITAL, region_code="3274"))
+    db.session.flush()
     people = {
         "operator": _staff("op1", "operator", ["3274"]).as_actor(),
         "operator_b": _staff("op2", "operator", ["3274"]).as_actor(),

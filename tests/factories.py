@@ -41,7 +41,7 @@ class BirthReportFactory(BaseFactory):
     tracking_code = factory.LazyFunction(new_tracking_code)
     channel = Channel.WEB
     region_code = "3274"
-    facility_code = "RS001"
+    facility_code = None
     status = ReportStatus.SUBMITTED
     child_name = "Aisyah Putri"
     child_sex = Sex.FEMALE

@@ -145,7 +145,7 @@ class BirthReport(Base):
     #: kab/kota whose office registers this birth (from the KK).
     region_code: Mapped[str] = mapped_column(sa.ForeignKey("regions.code"), index=True)
     #: Facility that reported through the API, if any.
-    facility_code: Mapped[str | None] = mapped_column(sa.String(20), index=True)
+    facility_code: Mapped[str | None] = mapped_column(sa.ForeignKey("facilities.code"), index=True)
     status: Mapped[ReportStatus] = mapped_column(
         enum_column(ReportStatus, "report_status"), default=ReportStatus.SUBMITTED
     )

@@ -103,6 +103,18 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:
+        messages = (getattr(error, "data", None) or {}).get("messages")
+        if error.code == 422 and messages:
+            # webargs (flask-smorest) refused the input: answer as our own validation does.
+            from akta_service.births.schemas import flatten_errors
+
+            location_free = {k: v for loc in messages.values() for k, v in loc.items()}
+            return problem_response(
+                InvalidInput(
+                    "Data belum benar. Perbaiki kolom yang ditandai.",
+                    errors=flatten_errors(location_free),
+                ).to_problem()
+            )
         return problem_response(
             {
                 "type": "about:blank",

@@ -78,7 +78,7 @@ def test_transition_table(
 ) -> None:
     from akta_service.workflow.engine import fire
 
-    report = BirthReportFactory(status=state)
+    report = BirthReportFactory(status=state, facility_code="RS001")
     actor = _actor_for(role, report, actors)
     version, journal_before = report.version, count_journal(report.id)
 

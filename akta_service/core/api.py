@@ -1,0 +1,67 @@
+"""The JSON API for facilities: flask-smorest, OpenAPI 3 at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import g, request
+from flask_smorest import Api
+
+from akta_service.core.errors import DomainError
+
+F = TypeVar("F")
+
+
+class AktaApi(Api):  # type: ignore[misc]
+    """flask-smorest, answering errors with the service's problem+json handlers."""
+
+    def _register_error_handlers(self) -> None:
+        """Errors are answered by core.errors for the whole app, not by flask-smorest."""
+
+
+api = AktaApi()
+
+API_CONFIG = {
+    "API_TITLE": "Brojol Aja Klalen: API pelaporan kelahiran",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api/v1",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "API_SPEC_OPTIONS": {
+        "info": {
+            "description": (
+                "Hospitals, puskesmas and midwives report births here. Authenticate with "
+                "`Authorization: Bearer <token>` from `akta credentials create`."
+            )
+        },
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearer": []}],
+    },
+}
+
+
+class Unauthorised(DomainError):
+    status = 401
+    code = "unauthorised"
+    title = "Kredensial tidak sah"
+
+
+def require_facility(view: F) -> F:
+    """The request must carry a live facility credential; it is kept in `g.credential`."""
+    from akta_service.facilities.operations import authenticate
+
+    @wraps(cast(Any, view))
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        credential = authenticate(token.strip()) if scheme.lower() == "bearer" else None
+        if credential is None:
+            raise Unauthorised(
+                "Sertakan header Authorization: Bearer <token> dengan kredensial fasilitas "
+                "yang masih berlaku."
+            )
+        g.credential = credential
+        return cast(Any, view)(*args, **kwargs)
+
+    return cast(F, wrapper)

@@ -1,0 +1,1 @@
+"""Health facilities (hospitals, puskesmas, clinics, midwives) and their API credentials."""

@@ -1,0 +1,133 @@
+"""Registering facilities, issuing and revoking their credentials, checking a bearer token."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from akta_service.core.actors import Actor
+from akta_service.core.audit import record
+from akta_service.core.db import db, utcnow
+from akta_service.core.errors import InvalidInput, NotFound
+from akta_service.facilities.models import ApiCredential, Facility, FacilityKind
+from akta_service.regions.models import Region
+
+TOKEN_PREFIX = "akta"
+#: last_used_at is written at most this often per credential, not on every request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class IssuedCredential:
+    """A new credential and its token: the only time the token exists in clear."""
+
+    credential: ApiCredential
+    token: str
+
+
+def create_facility(code: str, name: str, kind: str, region_code: str, actor: Actor) -> Facility:
+    """Register a facility that may report births through the API."""
+    code = code.strip().upper()
+    errors = []
+    if db.session.get(Facility, code) is not None:
+        errors.append({"field": "code", "code": "taken", "message": "Kode fasilitas sudah dipakai"})
+    if kind not in {k.value for k in FacilityKind}:
+        errors.append(
+            {
+                "field": "kind",
+                "code": "choice",
+                "message": "Jenis harus hospital, puskesmas, clinic atau midwife",
+            }
+        )
+    if db.session.get(Region, region_code) is None:
+        errors.append(
+            {"field": "region", "code": "unknown_region", "message": "Wilayah tidak dikenal"}
+        )
+    if not 2 <= len(code) <= 20 or not all(
+        ch.isascii() and (ch.isalnum() or ch == "-") for ch in code
+    ):
+        errors.append(
+            {
+                "field": "code",
+                "code": "format",
+                "message": "Kode 2-20 huruf besar, angka atau tanda minus",
+            }
+        )
+    if errors:
+        raise InvalidInput("Data fasilitas belum benar", errors=errors)
+    facility = Facility(
+        code=code, name=name.strip(), kind=FacilityKind(kind), region_code=region_code
+    )
+    db.session.add(facility)
+    db.session.flush()
+    record("office:facility:create", actor, data={"facility": code, "kind": kind})
+    return facility
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_credential(facility_code: str, actor: Actor, label: str = "") -> IssuedCredential:
+    """A new bearer token for the facility, shown once."""
+    facility = db.session.get(Facility, facility_code.strip().upper())
+    if facility is None:
+        raise NotFound(f"Fasilitas {facility_code} tidak ditemukan")
+    key_id = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    credential = ApiCredential(
+        facility_code=facility.code,
+        key_id=key_id,
+        secret_sha256=_digest(secret),
+        label=label,
+        created_by=actor.id,
+    )
+    db.session.add(credential)
+    db.session.flush()
+    record(
+        "office:api_credential:create", actor, data={"facility": facility.code, "key_id": key_id}
+    )
+    return IssuedCredential(credential, f"{TOKEN_PREFIX}_{key_id}_{secret}")
+
+
+def revoke_credential(key_id: str, actor: Actor) -> ApiCredential:
+    """Stop a credential from working; it stays listed, marked revoked."""
+    credential = db.session.scalar(sa.select(ApiCredential).where(ApiCredential.key_id == key_id))
+    if credential is None:
+        raise NotFound(f"Kredensial {key_id} tidak ditemukan")
+    if credential.revoked_at is None:
+        credential.revoked_at = utcnow()
+        record(
+            "office:api_credential:revoke",
+            actor,
+            data={"facility": credential.facility_code, "key_id": key_id},
+        )
+    return credential
+
+
+def authenticate(token: str) -> ApiCredential | None:
+    """The live credential this bearer token belongs to, or None."""
+    parts = (token or "").split("_", 2)
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+        return None
+    credential = db.session.scalar(sa.select(ApiCredential).where(ApiCredential.key_id == parts[1]))
+    if credential is None or credential.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(credential.secret_sha256, _digest(parts[2])):
+        return None
+    if not credential.facility.active:
+        return None
+    now = utcnow()
+    if credential.last_used_at is None or now - credential.last_used_at > LAST_USED_RESOLUTION:
+        credential.last_used_at = now
+    return credential
+
+
+def facility_actor(credential: ApiCredential) -> Actor:
+    """The facility as the journal records it."""
+    return Actor.facility(credential.facility_code, credential.facility.name)

@@ -1,0 +1,135 @@
+"""The facility API: submit a birth with a bearer token, follow it through verification."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from akta_service.core.actors import Actor
+from akta_service.core.db import db
+from akta_service.facilities.models import ApiCredential
+from akta_service.facilities.operations import create_facility, issue_credential, revoke_credential
+from akta_service.jobs.queue import run_pending
+from akta_service.verification.gateway import dukcapil
+
+ADMIN = Actor.system("test admin")
+
+
+@pytest.fixture
+def tokens(session: Any) -> dict[str, str]:
+    create_facility("RSUD-GJ", "RSUD Gunung Jati", "hospital", "3274", ADMIN)
+    create_facility("BIDAN-SRI", "Bidan Sri Wahyuni", "midwife", "3274", ADMIN)
+    return {
+        "hospital": issue_credential("RSUD-GJ", ADMIN).token,
+        "midwife": issue_credential("BIDAN-SRI", ADMIN).token,
+    }
+
+
+@pytest.fixture
+def payload(app: Flask, session: Any) -> dict[str, Any]:
+    family = dukcapil().population.sample_families(1, "recorded", region="3274")[0]  # type: ignore[attr-defined]
+    return copy.deepcopy(family["example_report"])
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_a_hospital_submits_and_follows_a_birth(
+    app: Flask, client: FlaskClient, tokens: dict[str, str], payload: dict[str, Any]
+) -> None:
+    created = client.post("/api/v1/births", json=payload, headers=_auth(tokens["hospital"]))
+    assert created.status_code == 201, created.get_json()
+    body = created.get_json()
+    assert body["status"] == "submitted"
+    assert len(body["tracking_code"]) == 10
+    assert created.headers["Location"] == body["links"]["self"]
+
+    run_pending(app)  # the verification job the submission queued
+
+    followed = client.get(body["links"]["self"], headers=_auth(tokens["hospital"]))
+    assert followed.status_code == 200
+    report = followed.get_json()
+    assert report["status"] == "in_review"
+    assert {c["name"] for c in report["checks"]} >= {"mother_registry", "kk", "marriage"}
+    assert [j["to_state"] for j in report["journal"]] == ["submitted", "verifying", "in_review"]
+    assert report["journal"][0]["actor_role"] == "facility"
+
+
+def test_a_facility_sees_only_its_own_reports(
+    client: FlaskClient, tokens: dict[str, str], payload: dict[str, Any]
+) -> None:
+    created = client.post("/api/v1/births", json=payload, headers=_auth(tokens["hospital"]))
+    other = client.get(created.get_json()["links"]["self"], headers=_auth(tokens["midwife"]))
+    assert other.status_code == 404
+    assert other.mimetype == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [None, "Bearer", "Bearer akta_000000000000_wrong", "Basic dXNlcjpwYXNz", "Bearer nonsense"],
+)
+def test_without_a_valid_token_nothing_is_accepted(
+    client: FlaskClient, tokens: dict[str, str], payload: dict[str, Any], header: str | None
+) -> None:
+    headers = {"Authorization": header} if header else {}
+    response = client.post("/api/v1/births", json=payload, headers=headers)
+    assert response.status_code == 401
+    problem = response.get_json()
+    assert problem["code"] == "unauthorised"
+    assert "Authorization: Bearer" in problem["detail"]
+
+
+def test_a_revoked_token_stops_working_and_use_is_recorded(
+    client: FlaskClient, tokens: dict[str, str], payload: dict[str, Any]
+) -> None:
+    key_id = tokens["hospital"].split("_")[1]
+    assert (
+        client.post("/api/v1/births", json=payload, headers=_auth(tokens["hospital"])).status_code
+        == 201
+    )
+    credential = db.session.query(ApiCredential).filter_by(key_id=key_id).one()
+    assert credential.last_used_at is not None
+    revoke_credential(key_id, ADMIN)
+    again = client.post("/api/v1/births", json=payload, headers=_auth(tokens["hospital"]))
+    assert again.status_code == 401
+
+
+def test_bad_input_lists_every_problem_and_saves_nothing(
+    client: FlaskClient, tokens: dict[str, str], payload: dict[str, Any]
+) -> None:
+    payload["mother"]["nik"] = "123"
+    payload["child"]["birth_date"] = "2999-01-01"
+    payload["surprise"] = True
+    response = client.post("/api/v1/births", json=payload, headers=_auth(tokens["hospital"]))
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    errors = {e["field"]: e for e in response.get_json()["errors"]}
+    assert errors["mother.nik"]["message"] == "NIK harus 16 angka"
+    assert errors["child.birth_date"]["code"] == "future_birth"
+    assert errors["surprise"]["code"] == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [("{not json", "application/json"), ("[1, 2]", "application/json"), ("x=1", "text/plain")],
+)
+def test_malformed_bodies_are_4xx_not_5xx(
+    client: FlaskClient, tokens: dict[str, str], body: str, content_type: str
+) -> None:
+    response = client.post(
+        "/api/v1/births", data=body, content_type=content_type, headers=_auth(tokens["hospital"])
+    )
+    assert 400 <= response.status_code < 500
+    assert response.mimetype == "application/problem+json"
+
+
+def test_openapi_describes_the_births_endpoints(client: FlaskClient) -> None:
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    assert "/api/v1/births" in spec["paths"]
+    assert "post" in spec["paths"]["/api/v1/births"]
