@@ -125,7 +125,9 @@ def actors(session: Any) -> dict[str, Actor]:
     from akta_service.facilities.models import Facility, FacilityKind
 
     for code, name in (("RS001", "RSUD Gunung Jati"), ("RS999", "RS Lain")):
-        db.session.add(Facility(code=code, name=name, kind=FacilityKind.HOSPITAL, region_code="3274"))
+        db.session.add(
+            Facility(code=code, name=name, kind=FacilityKind.HOSPITAL, region_code="3274")
+        )
     db.session.flush()
     people = {
         "operator": _staff("op1", "operator", ["3274"]).as_actor(),

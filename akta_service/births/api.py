@@ -33,7 +33,8 @@ class CheckOut(Schema):
     name = f.String()
     outcome = f.String()
     message = f.String()
-    fields = f.List(f.String())
+    #: The report fields to correct ("mother.name", ...).
+    field_names = f.List(f.String(), data_key="fields")
     checked_at = f.DateTime()
 
 
@@ -84,7 +85,7 @@ def _latest_checks(report: BirthReport) -> list[dict[str, Any]]:
             "name": row.name,
             "outcome": str(row.outcome),
             "message": row.message,
-            "fields": row.detail.get("fields", []),
+            "field_names": row.detail.get("fields", []),
             "checked_at": row.checked_at,
         }
         for row in rows

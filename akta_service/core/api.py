@@ -13,7 +13,7 @@ from akta_service.core.errors import DomainError
 F = TypeVar("F")
 
 
-class AktaApi(Api):  # type: ignore[misc]
+class AktaApi(Api):
     """flask-smorest, answering errors with the service's problem+json handlers."""
 
     def _register_error_handlers(self) -> None:

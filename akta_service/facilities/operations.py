@@ -17,7 +17,7 @@ from akta_service.core.errors import InvalidInput, NotFound
 from akta_service.facilities.models import ApiCredential, Facility, FacilityKind
 from akta_service.regions.models import Region
 
-TOKEN_PREFIX = "akta"
+TOKEN_PREFIX = "akta"  # noqa: S105 - a fixed prefix, not a secret
 #: last_used_at is written at most this often per credential, not on every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
