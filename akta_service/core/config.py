@@ -47,7 +47,14 @@ class Settings:
     dukcapil_api_key: str | None = None
     dukcapil_connect_timeout: float = 2.0
     dukcapil_read_timeout: float = 5.0
+    #: Tries per call (with exponential backoff and jitter) before a call counts as failed.
+    dukcapil_attempts: int = 3
+    #: Failed calls in a row that open the circuit breaker, and how long it stays open.
+    dukcapil_breaker_fail_max: int = 5
+    dukcapil_breaker_reset_seconds: float = 30.0
     sandbox_seed: int = 2026
+    #: Families per kab/kota in the sandbox population.
+    sandbox_families: int = 60
     #: "inprocess": threads in the web process; "celery": workers via a broker;
     #: "manual": jobs wait until run explicitly (tests, maintenance).
     jobs: str = "inprocess"
@@ -195,7 +202,13 @@ def _dukcapil(values: Mapping[str, Any], production: bool) -> dict[str, Any]:
         "dukcapil_api_key": values.get("AKTA_DUKCAPIL_API_KEY") or None,
         "dukcapil_connect_timeout": _float(values, "AKTA_DUKCAPIL_CONNECT_TIMEOUT", 2.0, 0.01),
         "dukcapil_read_timeout": _float(values, "AKTA_DUKCAPIL_READ_TIMEOUT", 5.0, 0.01),
+        "dukcapil_attempts": _int(values, "AKTA_DUKCAPIL_ATTEMPTS", 3, 1),
+        "dukcapil_breaker_fail_max": _int(values, "AKTA_DUKCAPIL_BREAKER_FAIL_MAX", 5, 1),
+        "dukcapil_breaker_reset_seconds": _float(
+            values, "AKTA_DUKCAPIL_BREAKER_RESET_SECONDS", 30.0, 0.1
+        ),
         "sandbox_seed": _int(values, "AKTA_SANDBOX_SEED", 2026, 0),
+        "sandbox_families": _int(values, "AKTA_SANDBOX_FAMILIES", 60, 10),
     }
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+
 from flask import Flask, current_app
 
 from akta_service.verification.dukcapil import Dukcapil
 
 #: kab/kota the sandbox population covers: the served ones and their neighbours.
 SANDBOX_REGIONS = ("3274", "3672", "3673")
+_BUILDING = threading.Lock()
 
 
 def build_dukcapil(app: Flask) -> Dukcapil:
@@ -20,12 +23,19 @@ def build_dukcapil(app: Flask) -> Dukcapil:
             api_key=settings.dukcapil_api_key,
             connect_timeout=settings.dukcapil_connect_timeout,
             read_timeout=settings.dukcapil_read_timeout,
+            attempts=settings.dukcapil_attempts,
+            breaker_fail_max=settings.dukcapil_breaker_fail_max,
+            breaker_reset_seconds=settings.dukcapil_breaker_reset_seconds,
         )
     from akta_service.verification.sandbox import SandboxDukcapil, SandboxPopulation
 
     regions = tuple(dict.fromkeys((*settings.region_codes, *SANDBOX_REGIONS)))
     return SandboxDukcapil(
-        SandboxPopulation.build(seed=settings.sandbox_seed, region_codes=regions)
+        SandboxPopulation.build(
+            seed=settings.sandbox_seed,
+            region_codes=regions,
+            families_per_region=settings.sandbox_families,
+        )
     )
 
 
@@ -34,5 +44,17 @@ def dukcapil() -> Dukcapil:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     adapter = app.extensions.get("akta_dukcapil")
     if adapter is None:
-        adapter = app.extensions["akta_dukcapil"] = build_dukcapil(app)
+        # Jobs run in several threads: exactly one adapter (one pool, one breaker) per app.
+        with _BUILDING:
+            adapter = app.extensions.get("akta_dukcapil")
+            if adapter is None:
+                adapter = app.extensions["akta_dukcapil"] = build_dukcapil(app)
     return adapter
+
+
+def close_dukcapil(app: Flask) -> None:
+    """Release the adapter's connections (at shutdown, or when a test is done with the app)."""
+    adapter = app.extensions.pop("akta_dukcapil", None)
+    close = getattr(adapter, "close", None)
+    if close is not None:
+        close()

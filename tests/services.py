@@ -1,0 +1,157 @@
+"""Real services the integration tests start as subprocesses: the Dukcapil sandbox server,
+Celery workers, gunicorn. Each is stopped (with its children) when the test ends."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.databases import in_ci
+
+BIN = Path(sys.executable).parent
+SANDBOX_API_KEY = "sandbox-test-key"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def stop(process: subprocess.Popen[str], sig: int = signal.SIGTERM) -> str:
+    """Stop the process and everything it started; return what it printed."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+    try:
+        stdout, _ = process.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        stdout, _ = process.communicate()
+    return stdout or ""
+
+
+def spawn(args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """Start a command in its own process group, output captured."""
+    return subprocess.Popen(  # noqa: S603 - our own programs and arguments
+        args,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def wait_until(check: Callable[[], Any], timeout: float, what: str, step: float = 0.1) -> Any:
+    """Poll `check` until it returns something truthy; fail saying `what` did not happen."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(step)
+
+
+def wait_http(url: str, process: subprocess.Popen[str], timeout: float = 30) -> None:
+    def answers() -> bool:
+        if process.poll() is not None:
+            raise AssertionError(f"{url} exited early:\n{stop(process)}")
+        try:
+            return httpx.get(url, timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    try:
+        wait_until(answers, timeout, f"{url} to answer")
+    except BaseException:
+        stop(process)
+        raise
+
+
+@dataclass
+class SandboxServer:
+    """`akta sandbox serve` running in a subprocess."""
+
+    url: str
+    process: subprocess.Popen[str]
+    api_key: str | None
+
+    def admin(self) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=5)
+
+    def requests(self) -> int:
+        with self.admin() as admin:
+            return int(admin.get("/_health").json()["requests"])
+
+    def set_faults(self, **faults: Any) -> None:
+        with self.admin() as admin:
+            admin.put("/_faults", json=faults).raise_for_status()
+
+
+def start_sandbox(*options: str, api_key: str | None = SANDBOX_API_KEY) -> SandboxServer:
+    """`akta sandbox serve` as a user runs it, on a free port; waits until it answers."""
+    port = free_port()
+    args = [str(BIN / "akta"), "sandbox", "serve", "--port", str(port), *options]
+    if api_key:
+        args += ["--api-key", api_key]
+    process = spawn(args)
+    url = f"http://127.0.0.1:{port}"
+    wait_http(f"{url}/_health", process)
+    return SandboxServer(url, process, api_key)
+
+
+REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
+
+
+def require_redis() -> None:
+    """Skip (on a laptop) or fail (under CI=true) when Redis is not reachable."""
+    import redis
+
+    try:
+        redis.Redis(REDIS_HOST, REDIS_PORT, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        message = f"Redis not reachable at {REDIS_HOST}:{REDIS_PORT}: {exc}"
+        if in_ci():
+            pytest.fail(f"CI=true requires Redis. {message}")
+        pytest.skip(message)
+
+
+def start_worker(env: dict[str, str], *options: str) -> subprocess.Popen[str]:
+    """`akta worker` (Celery) with the given environment."""
+    return spawn([str(BIN / "akta"), "worker", "--loglevel=WARNING", *options], env)
+
+
+def start_gunicorn(env: dict[str, str], workers: int = 2) -> tuple[str, subprocess.Popen[str]]:
+    port = free_port()
+    process = spawn(
+        [
+            str(BIN / "gunicorn"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            "4",
+            "akta_service.wsgi:app",
+        ],
+        env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    wait_http(f"{url}/healthz", process)
+    return url, process

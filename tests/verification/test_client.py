@@ -1,0 +1,405 @@
+"""HttpDukcapil against a real sandbox server in a subprocess: answers, retries, breaker, logs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+import httpx
+import pytest
+
+from akta_service.verification.client import DukcapilRequestError, HttpDukcapil
+from akta_service.verification.dukcapil import (
+    BirthRegistration,
+    DukcapilUnavailable,
+    FamilyClaim,
+    PersonClaim,
+)
+from akta_service.verification.masking import mask_nik
+from akta_service.verification.sandbox import (
+    FamilyKind,
+    PersonStatus,
+    SandboxDukcapil,
+    SandboxPopulation,
+)
+
+API_KEY = "sandbox-test-key"
+#: No waiting between tries: the tests are about what happens, not how long it takes.
+FAST = {"backoff_base": 0.01, "backoff_max": 0.02}
+
+
+@dataclass
+class Sandbox:
+    """A sandbox server running in a subprocess."""
+
+    url: str
+    process: subprocess.Popen[str]
+    api_key: str | None
+
+    def admin(self) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=5)
+
+    def requests(self) -> int:
+        with self.admin() as admin:
+            return int(admin.get("/_health").json()["requests"])
+
+    def set_faults(self, **faults: Any) -> None:
+        with self.admin() as admin:
+            admin.put("/_faults", json=faults).raise_for_status()
+
+    def client(self, **options: Any) -> HttpDukcapil:
+        return HttpDukcapil(self.url, **{"api_key": self.api_key, **FAST, **options})
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def stop(process: subprocess.Popen[str]) -> str:
+    process.terminate()
+    try:
+        stdout, _ = process.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        stdout, _ = process.communicate()
+    return stdout
+
+
+def start_sandbox(*options: str, api_key: str | None = API_KEY) -> Sandbox:
+    """`akta sandbox serve` as a user runs it, on a free port; waits until it answers."""
+    port = free_port()
+    args = ["serve", "--port", str(port), *options]
+    if api_key:
+        args += ["--api-key", api_key]
+    code = f"from akta_service.verification.cli import sandbox_group; sandbox_group({args!r})"
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    try:
+        while process.poll() is None and time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/_health", timeout=1).status_code == 200:
+                    return Sandbox(url, process, api_key)
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise AssertionError(f"the sandbox did not start:\n{stop(process)}")
+    except BaseException:
+        stop(process)
+        raise
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    server = start_sandbox("--seed", "2026")
+    try:
+        yield server
+    finally:
+        stop(server.process)
+
+
+@pytest.fixture(autouse=True)
+def _healthy(request: pytest.FixtureRequest) -> None:
+    """Each test starts from a healthy shared sandbox."""
+    if "sandbox" in request.fixturenames:
+        request.getfixturevalue("sandbox").set_faults()
+
+
+@pytest.fixture(scope="module")
+def local() -> SandboxDukcapil:
+    """The same registry in process, to compare the server's answers with."""
+    return SandboxDukcapil(SandboxPopulation.build(seed=2026))
+
+
+def person_claims(local: SandboxDukcapil) -> list[PersonClaim]:
+    """Claims that take every path of verify_person."""
+    population = local.population
+    mother = population.person(population.families(FamilyKind.RECORDED)[0].mother_nik)
+    assert mother is not None
+    exact = PersonClaim(mother.nik, mother.name, mother.birth_date, "female", mother.kk_number)
+    other_kk = population.families(FamilyKind.UNRECORDED)[0].kk_number
+    claims = [
+        exact,
+        replace(exact, name=f"Hj. {mother.name.replace('u', 'oe')}"),
+        replace(exact, name="Bambang Pamungkas"),
+        replace(exact, birth_date=date(1990, 1, 1)),
+        replace(exact, sex="male"),
+        replace(exact, nik=mother.nik[:12] + "9999"),
+        replace(exact, kk_number=other_kk),
+        replace(exact, kk_number=None),
+    ]
+    for status in (PersonStatus.DECEASED, PersonStatus.MOVED_OUT):
+        person = population.persons(status)[0]
+        claims.append(PersonClaim(person.nik, person.name, person.birth_date, person.sex))
+    return claims
+
+
+def family_claims(local: SandboxDukcapil) -> list[FamilyClaim]:
+    """Claims that take every path of verify_family."""
+    claims = []
+    for kind in FamilyKind:
+        family = local.population.families(kind, "3274")[0]
+        recorded = kind == FamilyKind.RECORDED
+        claims.append(FamilyClaim(family.kk_number, family.mother_nik, family.father_nik, recorded))
+        claims.append(FamilyClaim(family.kk_number, family.mother_nik, None, not recorded))
+    other = local.population.families(FamilyKind.RECORDED, "3673")[0]
+    claims.append(FamilyClaim(other.kk_number, other.mother_nik, other.father_nik, True))
+    claims.append(FamilyClaim("3274010101010001", other.mother_nik, None, False))
+    return claims
+
+
+def test_answers_over_http_equal_the_in_process_sandbox(
+    sandbox: Sandbox, local: SandboxDukcapil
+) -> None:
+    with sandbox.client() as client:
+        for person in person_claims(local):
+            assert client.verify_person(person) == local.verify_person(person), person
+        for family in family_claims(local):
+            assert client.verify_family(family) == local.verify_family(family), family
+
+
+def test_a_registration_over_http_is_the_in_process_one_and_idempotent(
+    sandbox: Sandbox,
+) -> None:
+    local = SandboxDukcapil(SandboxPopulation.build(seed=2026))  # registers too: its own copy
+    family = local.population.families(FamilyKind.UNRECORDED, "3672")[0]
+    registration = BirthRegistration(
+        registration_number="3672-LU-22112026-0001",
+        kk_number=family.kk_number,
+        child_name="Raka Pratama",
+        child_sex="male",
+        child_birth_date=date(2026, 11, 19),
+        mother_nik=family.mother_nik,
+        father_nik=family.father_nik,
+    )
+    claim = FamilyClaim(family.kk_number, family.mother_nik, family.father_nik, False)
+
+    with sandbox.client() as client:
+        before = client.verify_family(claim).children_count
+        nik = client.register_birth(registration)
+        again = client.register_birth(registration)
+        after = client.verify_family(claim).children_count
+
+    assert nik == again == local.register_birth(registration)
+    assert after == before + 1
+
+
+def test_the_api_key_is_enforced(sandbox: Sandbox, local: SandboxDukcapil) -> None:
+    claim = person_claims(local)[0]
+    before = sandbox.requests()
+
+    with sandbox.client(api_key=None) as anonymous, pytest.raises(DukcapilRequestError) as refused:
+        anonymous.verify_person(claim)
+    with sandbox.client(api_key="wrong") as wrong, pytest.raises(DukcapilRequestError):
+        wrong.verify_person(claim)
+
+    assert refused.value.status_code == 401
+    assert "HTTP 401" in str(refused.value)
+    assert sandbox.requests() == before + 2  # a refusal is not retried
+    assert httpx.get(f"{sandbox.url}/_faults").status_code == 401
+    with sandbox.client() as client:
+        assert client.verify_person(claim) == local.verify_person(claim)
+
+
+def test_retries_get_answers_from_a_sandbox_failing_half_the_time(
+    sandbox: Sandbox, local: SandboxDukcapil
+) -> None:
+    sandbox.set_faults(error_rate=0.5, seed=7)
+    claims = person_claims(local)
+    before = sandbox.requests()
+
+    with sandbox.client(attempts=10, breaker_fail_max=100) as client:
+        answers = [client.verify_person(claim) for claim in claims]
+
+    assert answers == [local.verify_person(claim) for claim in claims]
+    assert sandbox.requests() - before > len(claims)  # some calls needed several tries
+
+
+def test_one_client_serves_many_threads_at_once(sandbox: Sandbox, local: SandboxDukcapil) -> None:
+    sandbox.set_faults(latency_ms=300)
+    claims = person_claims(local)[:8]
+
+    with sandbox.client() as client, ThreadPoolExecutor(max_workers=8) as pool:
+        started = time.monotonic()
+        answers = list(pool.map(client.verify_person, claims))
+        elapsed = time.monotonic() - started
+
+    assert answers == [local.verify_person(claim) for claim in claims]
+    # Side by side, not one after another (8 x 0.3 s): the breaker must not serialise calls.
+    assert elapsed < 1.2
+
+
+def test_a_sandbox_slower_than_the_read_timeout_is_unavailable(
+    sandbox: Sandbox, local: SandboxDukcapil
+) -> None:
+    sandbox.set_faults(latency_ms=1500)
+    started = time.monotonic()
+
+    with (
+        sandbox.client(read_timeout=0.2, attempts=2) as client,
+        pytest.raises(DukcapilUnavailable, match="timed out"),
+    ):
+        client.verify_person(person_claims(local)[0])
+
+    assert time.monotonic() - started < 1.4  # gave up on its own timeout, not the server's
+
+
+def test_garbled_answers_are_unavailable(sandbox: Sandbox, local: SandboxDukcapil) -> None:
+    sandbox.set_faults(malformed_rate=1.0)
+    claim = person_claims(local)[0]
+    raw = httpx.post(
+        f"{sandbox.url}/v1/person/verify",
+        json={"nik": claim.nik, "name": claim.name, "birth_date": "1990-01-01", "sex": "female"},
+        headers={"Authorization": f"Bearer {API_KEY}"},
+    )
+    assert raw.status_code == 200
+    with pytest.raises(json.JSONDecodeError):
+        raw.json()
+
+    with (
+        sandbox.client(attempts=2) as client,
+        pytest.raises(DukcapilUnavailable, match="malformed"),
+    ):
+        client.verify_person(claim)
+
+
+def test_a_registration_garbled_on_the_way_back_is_not_registered_twice(
+    sandbox: Sandbox, local: SandboxDukcapil
+) -> None:
+    family = local.population.families(FamilyKind.RECORDED, "3673")[1]
+    registration = BirthRegistration(
+        "3673-LU-22112026-0007",
+        family.kk_number,
+        "Salsabila",
+        "female",
+        date(2026, 11, 20),
+        family.mother_nik,
+        family.father_nik,
+    )
+    claim = FamilyClaim(family.kk_number, family.mother_nik, family.father_nik, True)
+    with sandbox.client() as client:
+        before = client.verify_family(claim).children_count
+        sandbox.set_faults(malformed_rate=1.0)
+        with pytest.raises(DukcapilUnavailable):
+            client.register_birth(registration)
+        sandbox.set_faults()
+
+        nik = client.register_birth(registration)
+
+        assert client.verify_family(claim).children_count == before + 1
+    assert nik.startswith(family.kk_number[:6])
+
+
+def test_a_down_sandbox_opens_the_circuit_and_a_recovered_one_closes_it(
+    local: SandboxDukcapil,
+) -> None:
+    server = start_sandbox(
+        "--down", "--latency-ms", "5", "--error-rate", "0.25", "--malformed-rate", "0.5"
+    )
+    claim = person_claims(local)[0]
+    try:
+        with server.admin() as admin:
+            assert admin.get("/_faults").json() == {
+                "latency_ms": 5,
+                "error_rate": 0.25,
+                "down": True,
+                "malformed_rate": 0.5,
+                "seed": 2026,
+            }
+        client = server.client(attempts=3, breaker_fail_max=3, breaker_reset_seconds=1.0)
+        with client:
+            with pytest.raises(DukcapilUnavailable, match="3 attempt"):
+                client.verify_person(claim)
+            assert server.requests() == 3
+            assert client.circuit_state == "open"
+
+            started = time.monotonic()
+            with pytest.raises(DukcapilUnavailable, match="circuit open"):
+                client.verify_person(claim)
+            assert time.monotonic() - started < 0.2
+            assert server.requests() == 3  # failed fast, without calling
+
+            server.set_faults()
+            with pytest.raises(DukcapilUnavailable, match="circuit open"):
+                client.verify_person(claim)  # healthy now, but the circuit is still cooling
+            time.sleep(1.1)
+
+            assert client.verify_person(claim) == local.verify_person(claim)
+            assert client.circuit_state == "closed"
+            assert server.requests() == 4
+    finally:
+        output = stop(server.process)
+    assert f"berjalan di {server.url}/" in output
+
+
+def test_nobody_listening_is_unavailable(local: SandboxDukcapil) -> None:
+    client = HttpDukcapil(f"http://127.0.0.1:{free_port()}", connect_timeout=0.5, **FAST)
+
+    with client, pytest.raises(DukcapilUnavailable, match="no connection"):
+        client.verify_person(person_claims(local)[0])
+
+
+def test_logs_never_show_a_whole_nik_or_kk_number(
+    sandbox: Sandbox, local: SandboxDukcapil, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    # The service's app sets "akta_service" to INFO; this test wants the debug lines too.
+    caplog.set_level(logging.DEBUG, logger="akta_service.dukcapil")
+    claim = person_claims(local)[0]
+    family = family_claims(local)[0]
+    registration = BirthRegistration(
+        "3274-LU-22112026-0042",
+        family.kk_number,
+        "Nadia Rahma",
+        "female",
+        date(2026, 11, 21),
+        family.mother_nik,
+        family.father_nik,
+    )
+    failures: list[Exception] = []
+
+    with sandbox.client(attempts=2, breaker_fail_max=2, breaker_reset_seconds=0.5) as client:
+        client.verify_person(claim)
+        client.verify_family(family)
+        child_nik = client.register_birth(registration)
+        sandbox.set_faults(error_rate=1.0)
+        for _ in range(2):  # the second one finds the circuit open
+            with pytest.raises(DukcapilUnavailable) as unavailable:
+                client.verify_person(claim)
+            failures.append(unavailable.value)
+        sandbox.set_faults()
+        with sandbox.client(api_key="wrong") as wrong, pytest.raises(DukcapilRequestError) as bad:
+            wrong.verify_person(claim)
+        failures.append(bad.value)
+
+    logged = "\n".join(
+        record.getMessage()
+        + (logging.Formatter().formatException(record.exc_info) if record.exc_info else "")
+        for record in caplog.records
+    )
+    texts = [logged, *map(str, failures)]
+    for number in (claim.nik, family.kk_number, family.mother_nik, child_nik):
+        assert all(number not in text for text in texts)
+    assert not any(re.search(r"\d{16}", text) for text in texts)
+    assert mask_nik(claim.nik) in logged  # masked, not left out: the logs still say who
+    assert mask_nik(child_nik) in logged
+    assert "circuit opened" in logged
