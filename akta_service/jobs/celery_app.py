@@ -22,6 +22,8 @@ def make_celery(app: Flask) -> Celery:
         worker_prefetch_multiplier=1,
         task_ignore_result=True,
         broker_connection_retry_on_startup=True,
+        # Beat keeps its last-run times with the instance's other files, not in the cwd.
+        beat_schedule_filename=str(settings.instance_path / "celerybeat-schedule"),
         beat_schedule={
             "sweep": {
                 "task": "jobs.sweep",
