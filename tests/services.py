@@ -18,10 +18,13 @@ from typing import Any
 import httpx
 import pytest
 
+from akta_service.verification.client import HttpDukcapil
 from tests.databases import in_ci
 
 BIN = Path(sys.executable).parent
 SANDBOX_API_KEY = "sandbox-test-key"
+#: No waiting between tries: the tests are about what happens, not how long it takes.
+FAST_RETRIES = {"backoff_base": 0.01, "backoff_max": 0.02}
 
 
 def free_port() -> int:
@@ -102,6 +105,10 @@ class SandboxServer:
     def set_faults(self, **faults: Any) -> None:
         with self.admin() as admin:
             admin.put("/_faults", json=faults).raise_for_status()
+
+    def client(self, **options: Any) -> HttpDukcapil:
+        """An HTTP client for this server that does not wait long between tries."""
+        return HttpDukcapil(self.url, **{"api_key": self.api_key, **FAST_RETRIES, **options})
 
 
 def start_sandbox(*options: str, api_key: str | None = SANDBOX_API_KEY) -> SandboxServer:

@@ -19,11 +19,10 @@ def sandbox_group() -> None:
     """The Dukcapil sandbox: a synthetic registry to develop and demonstrate against."""
 
 
-@sandbox_group.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5001, show_default=True, type=int)
-@click.option("--seed", default=2026, show_default=True, type=int, help="Same seed, same people.")
-@click.option(
+_seed_option = click.option(
+    "--seed", default=2026, show_default=True, type=int, help="Same seed, same people."
+)
+_families_option = click.option(
     "--families",
     "families_per_region",
     default=60,
@@ -32,6 +31,13 @@ def sandbox_group() -> None:
     envvar="AKTA_SANDBOX_FAMILIES",
     help="Families per kab/kota (a bigger population for load tests).",
 )
+
+
+@sandbox_group.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5001, show_default=True, type=int)
+@_seed_option
+@_families_option
 @click.option(
     "--api-key",
     envvar="AKTA_SANDBOX_API_KEY",
@@ -95,16 +101,8 @@ def serve_command(
 )
 @click.option("--kind", type=click.Choice([kind.value for kind in FamilyKind]), default=None)
 @click.option("--region", type=click.Choice([region["code"] for region in REGIONS]), default=None)
-@click.option("--seed", default=2026, show_default=True, type=int, help="Same seed, same people.")
-@click.option(
-    "--families",
-    "families_per_region",
-    default=60,
-    show_default=True,
-    type=click.IntRange(min=10),
-    envvar="AKTA_SANDBOX_FAMILIES",
-    help="Families per kab/kota (a bigger population for load tests).",
-)
+@_seed_option
+@_families_option
 def families_command(
     count: int,
     output: str,

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
-from typing import Any
 
 import httpx
 import pytest
@@ -33,79 +28,17 @@ from akta_service.verification.sandbox import (
     SandboxDukcapil,
     SandboxPopulation,
 )
+from tests.services import (
+    FAST_RETRIES,
+    SANDBOX_API_KEY,
+    free_port,
+    start_sandbox,
+    stop,
+)
+from tests.services import SandboxServer as Sandbox
 
-API_KEY = "sandbox-test-key"
-#: No waiting between tries: the tests are about what happens, not how long it takes.
-FAST = {"backoff_base": 0.01, "backoff_max": 0.02}
-
-
-@dataclass
-class Sandbox:
-    """A sandbox server running in a subprocess."""
-
-    url: str
-    process: subprocess.Popen[str]
-    api_key: str | None
-
-    def admin(self) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=5)
-
-    def requests(self) -> int:
-        with self.admin() as admin:
-            return int(admin.get("/_health").json()["requests"])
-
-    def set_faults(self, **faults: Any) -> None:
-        with self.admin() as admin:
-            admin.put("/_faults", json=faults).raise_for_status()
-
-    def client(self, **options: Any) -> HttpDukcapil:
-        return HttpDukcapil(self.url, **{"api_key": self.api_key, **FAST, **options})
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def stop(process: subprocess.Popen[str]) -> str:
-    process.terminate()
-    try:
-        stdout, _ = process.communicate(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        stdout, _ = process.communicate()
-    return stdout
-
-
-def start_sandbox(*options: str, api_key: str | None = API_KEY) -> Sandbox:
-    """`akta sandbox serve` as a user runs it, on a free port; waits until it answers."""
-    port = free_port()
-    args = ["serve", "--port", str(port), *options]
-    if api_key:
-        args += ["--api-key", api_key]
-    code = f"from akta_service.verification.cli import sandbox_group; sandbox_group({args!r})"
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-        [sys.executable, "-c", code],
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    try:
-        while process.poll() is None and time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/_health", timeout=1).status_code == 200:
-                    return Sandbox(url, process, api_key)
-            except httpx.TransportError:
-                time.sleep(0.1)
-        raise AssertionError(f"the sandbox did not start:\n{stop(process)}")
-    except BaseException:
-        stop(process)
-        raise
+API_KEY = SANDBOX_API_KEY
+FAST = FAST_RETRIES
 
 
 @pytest.fixture(scope="module")
