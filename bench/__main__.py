@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from bench import workflow
+from bench import verification, workflow
 
 
 def main() -> None:
     workflow.main()
+    verification.main()
 
 
 if __name__ == "__main__":

@@ -27,8 +27,11 @@ def percentiles(samples_ms: list[float]) -> str:
 
 
 @contextmanager
-def bench_app(backend: str) -> Iterator[Flask]:
-    """A migrated app on a fresh database of `backend`, removed afterwards."""
+def bench_app(backend: str, settings: dict[str, str] | None = None) -> Iterator[Flask]:
+    """A migrated app on a fresh database of `backend`, removed afterwards.
+
+    `app.config["AKTA_BENCH_ENV"]` holds the environment other processes need to join it.
+    """
     folder = Path(tempfile.mkdtemp(prefix="akta-bench-"))
     name = f"akta_bench_{uuid.uuid4().hex[:10]}"
     if backend == "postgresql":
@@ -37,14 +40,14 @@ def bench_app(backend: str) -> Iterator[Flask]:
         url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
     else:
         url = f"sqlite:///{folder / 'bench.sqlite3'}"
-    app = create_app(
-        {
-            "AKTA_ENV": "test",
-            "AKTA_DATABASE_URL": url,
-            "AKTA_INSTANCE_PATH": str(folder / "instance"),
-            "AKTA_SECRET_KEY": "bench-secret-key-bench-secret-key-0123",
-        }
-    )
+    env = {
+        "AKTA_ENV": "test",
+        "AKTA_DATABASE_URL": url,
+        "AKTA_INSTANCE_PATH": str(folder / "instance"),
+        "AKTA_SECRET_KEY": "bench-secret-key-bench-secret-key-0123",
+    }
+    app = create_app({**env, **(settings or {})})
+    app.config["AKTA_BENCH_ENV"] = env
     with app.app_context():
         flask_migrate.upgrade()
         ensure_regions()

@@ -8,15 +8,14 @@ the registration number.
 from __future__ import annotations
 
 import time
-from datetime import date
 
 from akta_service.accounts.models import User
 from akta_service.births.models import BirthReport, Channel
 from akta_service.births.operations import load_report_input, submit_birth_report
 from akta_service.core.actors import Actor, Role
 from akta_service.core.db import db
-from akta_service.demo.seed import demo_report_payload
 from akta_service.regions.models import Region
+from akta_service.verification.sandbox import SandboxPopulation
 from akta_service.workflow.engine import fire
 from bench.common import bench_app, percentiles, postgres_available
 
@@ -42,8 +41,11 @@ def run_backend(backend: str) -> None:
         informant = Actor(id="informant:web", name="Bench", role=Role.INFORMANT)
         submit_ms: list[float] = []
         step_ms: list[float] = []
-        for index in range(REPORTS):
-            payload = demo_report_payload(index % 4, date.today())
+        families = SandboxPopulation.build(families_per_region=REPORTS).sample_families(
+            REPORTS, region="3274"
+        )
+        for family in families:
+            payload = family["example_report"]
             started = time.perf_counter()
             report = submit_birth_report(load_report_input(payload), Channel.WEB, informant)
             db.session.commit()

@@ -19,7 +19,69 @@ from akta_service.births.models import (
     Sex,
 )
 from akta_service.core.db import db
-from akta_service.demo.seed import demo_nik
+
+
+def made_up_nik(district: str, born: date, female: bool, serial: int) -> str:
+    """A structurally valid NIK of nobody in the sandbox (women: day + 40)."""
+    day = born.day + (40 if female else 0)
+    return f"{district}{day:02d}{born.month:02d}{born.year % 100:02d}{serial:04d}"
+
+
+def made_up_payload(index: int, today: date) -> dict[str, Any]:
+    """A complete, valid report of a made-up family (not in the sandbox registry)."""
+    mother_born = date(1994, 3, 10 + index)
+    father_born = date(1990, 7, 2 + index)
+    child_born = today - timedelta(days=3 + 9 * index)
+    district = f"32740{1 + index % 5}"
+    return {
+        "child": {
+            "name": ["Aisyah Putri", "Muhammad Rizki", "Nadia Rahma", "Bagas Pratama"][index % 4],
+            "sex": "female" if index % 2 == 0 else "male",
+            "birth_date": child_born.isoformat(),
+            "birth_time": "08:30",
+            "birth_place": "RSUD Gunung Jati",
+            "birth_place_kind": "facility",
+            "birth_order": 1 + index % 3,
+            "birth_type": "single",
+            "weight_grams": 3100 + 50 * index,
+            "length_cm": 49,
+            "attendant": "doctor",
+        },
+        "mother": {
+            "nik": made_up_nik(district, mother_born, True, 100 + index),
+            "name": ["Dewi Lestari", "Rina Wati", "Siti Aminah", "Yuni Kartika"][index % 4],
+            "birth_date": mother_born.isoformat(),
+        },
+        "father": {
+            "nik": made_up_nik(district, father_born, False, 200 + index),
+            "name": ["Agus Setiawan", "Dedi Kurniawan", "Hendra Gunawan", "Joko Susilo"][index % 4],
+            "birth_date": father_born.isoformat(),
+        },
+        "kk_number": f"{district}1501{18 + index:02d}{300 + index:04d}",
+        "marriage": {
+            "recorded": True,
+            "certificate_number": f"0{index + 1}/12/I/2015",
+            "date": "2015-01-20",
+        },
+        "informant": {
+            "relation": "father",
+            "nik": made_up_nik(district, father_born, False, 200 + index),
+            "name": ["Agus Setiawan", "Dedi Kurniawan", "Hendra Gunawan", "Joko Susilo"][index % 4],
+            "phone": "081234567890",
+            "email": None,
+        },
+        "witnesses": [
+            {
+                "nik": made_up_nik(district, date(1980, 1, 5), False, 300 + index),
+                "name": "Slamet Riyadi",
+            },
+            {
+                "nik": made_up_nik(district, date(1982, 2, 6), True, 400 + index),
+                "name": "Sri Mulyani",
+            },
+        ],
+        "birth_letter_number": f"SKL/{2026}/{1000 + index}",
+    }
 
 
 class BaseFactory(SQLAlchemyModelFactory):
@@ -56,10 +118,10 @@ class BirthReportFactory(BaseFactory):
     child_weight_grams = 3200
     child_length_cm = 49
     child_attendant = Attendant.DOCTOR
-    mother_nik = factory.Sequence(lambda n: demo_nik("327401", date(1994, 3, 10), True, 1 + n))
+    mother_nik = factory.Sequence(lambda n: made_up_nik("327401", date(1994, 3, 10), True, 1 + n))
     mother_name = "Dewi Lestari"
     mother_birth_date = date(1994, 3, 10)
-    father_nik = factory.Sequence(lambda n: demo_nik("327401", date(1990, 7, 2), False, 1 + n))
+    father_nik = factory.Sequence(lambda n: made_up_nik("327401", date(1990, 7, 2), False, 1 + n))
     father_name = "Agus Setiawan"
     father_birth_date = date(1990, 7, 2)
     kk_number = "3274011501180301"
@@ -71,9 +133,9 @@ class BirthReportFactory(BaseFactory):
     informant_name = factory.SelfAttribute("father_name")
     informant_phone = "081234567890"
     informant_email = None
-    witness1_nik = demo_nik("327401", date(1980, 1, 5), False, 300)
+    witness1_nik = made_up_nik("327401", date(1980, 1, 5), False, 300)
     witness1_name = "Slamet Riyadi"
-    witness2_nik = demo_nik("327401", date(1982, 2, 6), True, 400)
+    witness2_nik = made_up_nik("327401", date(1982, 2, 6), True, 400)
     witness2_name = "Sri Mulyani"
     birth_letter_number = "SKL/2026/1000"
     registration_number = factory.LazyAttribute(
@@ -87,9 +149,7 @@ class BirthReportFactory(BaseFactory):
 
 def report_payload(**overrides: Any) -> dict[str, Any]:
     """A valid JSON body for a new report, with nested overrides ("child.name": ...)."""
-    from akta_service.demo.seed import demo_report_payload
-
-    payload = demo_report_payload(0, date.today())
+    payload = made_up_payload(0, date.today())
     for dotted, value in overrides.items():
         target = payload
         *parents, leaf = dotted.split(".")

@@ -1,0 +1,187 @@
+"""Time from submission to `in_review` with Celery workers, PostgreSQL, Redis and the
+sandbox Dukcapil answering every call in 20 ms (issue target: p95 <= 500 ms at 1 worker).
+
+Two measurements per worker count:
+- latency: 1,000 reports submitted at a steady rate the workers can keep up with;
+- throughput: a burst of reports submitted at once, timed until the last is in review.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import redis
+import sqlalchemy as sa
+
+from akta_service.births.models import BirthReport, Channel, ReportStatus
+from akta_service.births.operations import load_report_input, submit_birth_report
+from akta_service.core.actors import Actor, Role
+from akta_service.core.audit import JournalEntry
+from akta_service.core.db import db
+from akta_service.verification.sandbox import SandboxPopulation
+from bench.common import bench_app, percentiles, postgres_available
+
+LATENCY_MS = 20
+REPORTS = 1000
+RATE_PER_SECOND = 12
+BURST = 400
+FAMILIES = 1600
+BIN = Path(sys.executable).parent
+INFORMANT = Actor(id="informant:web", name="Bench", role=Role.INFORMANT)
+
+
+def _spawn(args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(  # noqa: S603 - our own programs
+        args,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def _wait_for(url: str) -> None:
+    for _ in range(300):
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer")
+
+
+def _in_review(count_from: int) -> int:
+    return int(
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(BirthReport)
+            .where(BirthReport.id > count_from, BirthReport.status == ReportStatus.IN_REVIEW)
+        )
+        or 0
+    )
+
+
+def _latencies_ms(after_id: int) -> list[float]:
+    rows = db.session.execute(
+        sa.select(BirthReport.submitted_at, JournalEntry.occurred_at)
+        .join(JournalEntry, JournalEntry.report_id == BirthReport.id)
+        .where(BirthReport.id > after_id, JournalEntry.trigger == "pass_verification")
+    ).all()
+    return [(done - submitted).total_seconds() * 1000 for submitted, done in rows]
+
+
+def _submit(payloads: list[dict], rate: float | None) -> int:
+    """Submit the reports (each its own committed transaction); return the last id before."""
+    before = int(db.session.scalar(sa.select(sa.func.coalesce(sa.func.max(BirthReport.id), 0))))
+    db.session.commit()
+    started = time.perf_counter()
+    for index, payload in enumerate(payloads):
+        if rate:
+            delay = started + index / rate - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+        submit_birth_report(load_report_input(payload), Channel.WEB, INFORMANT)
+        db.session.commit()
+    return before
+
+
+def _drain(before: int, count: int, timeout: float = 600) -> float:
+    started = time.perf_counter()
+    while _in_review(before) < count:
+        db.session.commit()
+        if time.perf_counter() - started > timeout:
+            raise RuntimeError(f"only {_in_review(before)} of {count} reached in_review")
+        time.sleep(0.05)
+    return time.perf_counter() - started
+
+
+def run(workers: int, sandbox_url: str, families: list[dict], redis_db: int) -> None:
+    settings = {
+        "AKTA_JOBS": "celery",
+        "AKTA_BROKER_URL": f"redis://127.0.0.1:6379/{redis_db}",
+        "AKTA_DUKCAPIL": "http",
+        "AKTA_DUKCAPIL_URL": sandbox_url,
+        "AKTA_SANDBOX_FAMILIES": str(FAMILIES),
+    }
+    redis.Redis(db=redis_db).flushdb()
+    with bench_app("postgresql", settings) as app, app.app_context():
+        env = {**settings, **app.config["AKTA_BENCH_ENV"]}
+        processes = [
+            _spawn([str(BIN / "akta"), "worker", "--concurrency=1", "--loglevel=WARNING"], env)
+            for _ in range(workers)
+        ]
+        try:
+            time.sleep(3)  # workers connect to the broker
+            warm = _submit([f["example_report"] for f in families[:20]], None)
+            _drain(warm, 20)
+            payloads = [f["example_report"] for f in families[20 : 20 + REPORTS]]
+            before = _submit(payloads, RATE_PER_SECOND)
+            _drain(before, len(payloads))
+            print(
+                f"verification[{workers} worker(s)] submission -> in_review at "
+                f"{RATE_PER_SECOND}/s: {percentiles(_latencies_ms(before))}"
+            )
+            burst = [f["example_report"] for f in families[20 + REPORTS : 20 + REPORTS + BURST]]
+            before = _submit(burst, None)
+            seconds = _drain(before, len(burst))
+            print(
+                f"verification[{workers} worker(s)] burst of {len(burst)}: all in review after "
+                f"{seconds:.1f} s = {len(burst) / seconds:.1f} reports/s"
+            )
+        finally:
+            for process in processes:
+                _stop(process)
+    redis.Redis(db=redis_db).flushdb()
+
+
+def main() -> None:
+    if not postgres_available():
+        print("verification skipped: PostgreSQL not reachable at 127.0.0.1:5432")
+        return
+    try:
+        redis.Redis(socket_connect_timeout=2).ping()
+    except redis.RedisError:
+        print("verification skipped: Redis not reachable at 127.0.0.1:6379")
+        return
+    port = 5399
+    sandbox = _spawn(
+        [
+            str(BIN / "akta"),
+            "sandbox",
+            "serve",
+            "--port",
+            str(port),
+            "--latency-ms",
+            str(LATENCY_MS),
+            "--families",
+            str(FAMILIES),
+            "--threads",
+            "16",
+        ]
+    )
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/_health")
+        population = SandboxPopulation.build(families_per_region=FAMILIES)
+        families = population.sample_families(20 + REPORTS + BURST, region="3274")
+        if len(families) < 20 + REPORTS + BURST:
+            raise RuntimeError(f"only {len(families)} sandbox families; raise FAMILIES")
+        for workers in (1, 2):
+            run(workers, f"http://127.0.0.1:{port}", families, redis_db=14)
+    finally:
+        _stop(sandbox)
