@@ -27,8 +27,13 @@ def cli() -> None:
 def seed_command() -> None:
     """Create the regions, and in development the demo accounts and reports (idempotent)."""
     from akta_service.demo.seed import print_logins, seed
+    from akta_service.jobs.queue import ManualRunner, run_pending
 
-    result = seed(current_app.config["AKTA_SETTINGS"])
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # A command's process ends when it is done: run the jobs it queued before leaving.
+    app.extensions["akta_jobs"] = ManualRunner(app)
+    result = seed(app.config["AKTA_SETTINGS"])
+    run_pending(app)
     print_logins(result)
 
 
