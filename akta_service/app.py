@@ -48,6 +48,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         template_folder=str(resource_dir("templates")),
     )
     app.config.update(settings.flask_config())
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # answers read in schema order
     _import_models()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(resource_dir("migrations")), compare_type=True)

@@ -84,7 +84,6 @@ class Settings:
             "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
             "AKTA_SETTINGS": self,
             "TESTING": self.env == "test",
-            "JSON_SORT_KEYS": False,
             **self.extra,
         }
 

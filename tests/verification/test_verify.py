@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -33,6 +34,7 @@ from akta_service.verification.operations import (
 )
 from akta_service.verification.sandbox import SandboxDukcapil, SandboxPopulation
 from akta_service.workflow.engine import fire
+from tests.services import SandboxServer, start_sandbox, stop
 
 S = ReportStatus
 INFORMANT = Actor(id="informant:web", name="Pelapor", role=Role.INFORMANT)
@@ -56,8 +58,36 @@ def _submit(payload: dict[str, Any]) -> BirthReport:
     return submit_birth_report(load_report_input(payload), Channel.WEB, INFORMANT)
 
 
+#: The Dukcapil each test verifies against: the app's in-process sandbox (None) or the
+#: sandbox as a real HTTP server in a subprocess, with the same seed and so the same people.
+_REGISTRY: dict[str, Any] = {"current": None}
+
+
+@pytest.fixture(scope="module")
+def sandbox_server() -> Iterator[SandboxServer]:
+    server = start_sandbox("--seed", "2026")
+    try:
+        yield server
+    finally:
+        stop(server.process)
+
+
+@pytest.fixture(autouse=True, params=["in_process", "http"])
+def _registry(request: pytest.FixtureRequest) -> Iterator[None]:
+    if request.param == "in_process":
+        yield
+        return
+    server = request.getfixturevalue("sandbox_server")
+    with server.client() as client:
+        _REGISTRY["current"] = client
+        try:
+            yield
+        finally:
+            _REGISTRY["current"] = None
+
+
 def _verify(report: BirthReport, registry: Any = None) -> str:
-    outcome = verify_report(report.id, registry)
+    outcome = verify_report(report.id, registry or _REGISTRY["current"])
     db.session.flush()
     db.session.refresh(report)
     return outcome
