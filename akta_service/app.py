@@ -21,12 +21,13 @@ migrate = Migrate()
 def _import_models() -> None:
     """Every model module, so that metadata and Alembic see all tables."""
     from akta_service.accounts import models as _accounts  # noqa: F401
+    from akta_service.akta import models as _akta  # noqa: F401
     from akta_service.akta import numbering as _numbering  # noqa: F401
     from akta_service.births import models as _births  # noqa: F401
     from akta_service.core import audit as _audit  # noqa: F401
     from akta_service.facilities import models as _facilities  # noqa: F401
+    from akta_service.jobs import sweep as _jobs  # noqa: F401 - registers every job
     from akta_service.regions import models as _regions  # noqa: F401
-    from akta_service.verification import operations as _jobs  # noqa: F401 - registers jobs
 
 
 def _commit_once(response: Response) -> Response:
@@ -60,11 +61,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
         birth_registration()
 
+    from akta_service.akta.views import bp as akta_public_bp
     from akta_service.births.api import blp as births_api
     from akta_service.core.api import API_CONFIG, api
     from akta_service.core.health import bp as health_bp
+    from akta_service.core.limits import init_limits
 
     app.register_blueprint(health_bp)
+    app.register_blueprint(akta_public_bp)
+    init_limits(app)
     for key, value in API_CONFIG.items():
         app.config.setdefault(key, value)
     api.init_app(app)

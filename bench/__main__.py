@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from bench import verification, workflow
+from bench import issuing, signing, verification, workflow
 
 
 def main() -> None:
     workflow.main()
+    signing.main()
+    issuing.main()
     verification.main()
 
 

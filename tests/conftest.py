@@ -81,6 +81,9 @@ def session(app: Flask) -> Iterator[scoped_session[Any]]:
     paths run for real while the test leaves nothing behind.
     """
     app.extensions["akta_jobs"].pending.clear()
+    # The sandbox registry remembers registrations; the database forgets them after each
+    # test, so each test starts from a fresh population too.
+    app.extensions.pop("akta_dukcapil", None)
     with app.app_context():
         connection = db.engine.connect()
         outer = connection.begin()

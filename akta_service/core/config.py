@@ -67,6 +67,16 @@ class Settings:
     sweep_interval_seconds: float = 15.0
     #: How long a due job may sit in the queue before the sweep assumes it was lost.
     sweep_grace_seconds: float = 30.0
+    #: Folder of stored files (documents, issued akta).
+    storage_path: Path = Path("instance/files")
+    #: Folder with each region's signing certificate (signing-<code>.p12 + .pass) and the
+    #: trust root (ca.pem); outside production a demo CA is created there once.
+    signing_path: Path = Path("instance/pki")
+    #: How the public reaches this service: the QR code on the akta points here.
+    public_base_url: str = "http://127.0.0.1:5000"
+    #: Where rate-limit counters live: memory:// (one process) or redis://... (shared).
+    ratelimit_storage_uri: str = "memory://"
+    ratelimit_enabled: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -226,6 +236,20 @@ def _jobs(values: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _public_base_url(values: Mapping[str, Any], production: bool) -> str:
+    url = str(values.get("AKTA_PUBLIC_BASE_URL") or "").rstrip("/")
+    if not url:
+        if production:
+            raise ConfigError(
+                "AKTA_PUBLIC_BASE_URL is required when AKTA_ENV=production: the QR code on "
+                "every akta points there, e.g. https://akta.cirebonkota.go.id"
+            )
+        return "http://127.0.0.1:5000"
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"AKTA_PUBLIC_BASE_URL must start with http:// or https://, got {url!r}")
+    return url
+
+
 def _region_codes(raw: str | None) -> tuple[str, ...]:
     codes = tuple(c.strip() for c in (raw or "3274").split(",") if c.strip())
     bad = [c for c in codes if not re.fullmatch(r"[0-9]{4}", c)]
@@ -275,6 +299,12 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
         regno_period=period,
         **_dukcapil(values, production),
         **_jobs(values),
+        storage_path=Path(values.get("AKTA_STORAGE_PATH") or instance_path / "files").resolve(),
+        signing_path=Path(values.get("AKTA_SIGNING_PATH") or instance_path / "pki").resolve(),
+        public_base_url=_public_base_url(values, production),
+        ratelimit_storage_uri=str(values.get("AKTA_RATELIMIT_STORAGE_URI") or "memory://"),
+        ratelimit_enabled=str(values.get("AKTA_RATELIMIT_ENABLED") or "1").lower()
+        not in ("0", "false", "no"),
         extra=extra,
     )
 

@@ -216,27 +216,3 @@ def stalled_reports_query(settings: Settings) -> sa.Select[Any]:
         BirthReport.dukcapil_unavailable.is_(True),
         BirthReport.dukcapil_unavailable_since <= stalled_since(settings),
     )
-
-
-@job("jobs.sweep")
-def sweep() -> int:
-    """Re-queue verification of every report past due: lost jobs, Dukcapil retries."""
-    settings = current_settings()
-    now = utcnow()
-    lost_before = now - timedelta(seconds=settings.sweep_grace_seconds)
-    due = db.session.scalars(
-        sa.select(BirthReport.id).where(
-            BirthReport.status.in_([ReportStatus.SUBMITTED, ReportStatus.VERIFYING]),
-            sa.or_(
-                BirthReport.next_verification_at <= lost_before,
-                sa.and_(
-                    BirthReport.dukcapil_unavailable.is_(True),
-                    BirthReport.next_verification_at <= now,
-                ),
-                BirthReport.next_verification_at.is_(None),
-            ),
-        )
-    ).all()
-    for report_id in due:
-        enqueue(VERIFY_JOB, report_id)
-    return len(due)

@@ -140,7 +140,15 @@ def schedule_verification(event: EventData) -> None:
     schedule(_subject(event).report)
 
 
+def schedule_issue(event: EventData) -> None:
+    """Queue the issue step (3-in-1, signed PDF) once the signature has committed."""
+    from akta_service.akta.operations import schedule_issue as schedule
+
+    schedule(_subject(event).report)
+
+
 EFFECTS = {
     "allocate_registration_number": assign_registration_number,
     "schedule_verification": schedule_verification,
+    "schedule_issue": schedule_issue,
 }

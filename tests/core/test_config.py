@@ -38,6 +38,7 @@ def production(tmp_path: Path, **values: Any) -> Settings:
             "AKTA_SECRET_KEY": GOOD_SECRET,
             "AKTA_DATABASE_URL": GOOD_POSTGRES,
             "AKTA_DUKCAPIL_URL": GOOD_DUKCAPIL,
+            "AKTA_PUBLIC_BASE_URL": "https://akta.example.go.id",
             **values,
         },
     )
@@ -169,3 +170,11 @@ def test_create_app_stops_on_a_bad_production_setting(tmp_path: Path) -> None:
         )
 
     assert not (tmp_path / "instance").exists()
+
+
+def test_production_needs_the_public_address_the_qr_code_points_to(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="AKTA_PUBLIC_BASE_URL"):
+        production(tmp_path, AKTA_PUBLIC_BASE_URL="")
+    with pytest.raises(ConfigError, match="AKTA_PUBLIC_BASE_URL must start with http"):
+        production(tmp_path, AKTA_PUBLIC_BASE_URL="akta.example.go.id")
+    assert production(tmp_path).public_base_url == "https://akta.example.go.id"

@@ -1,0 +1,51 @@
+"""Issued certificates: every version of a report's akta, with its hash and public token."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from akta_service.core.db import Base, BigIntKey, JsonData, UTCDateTime, utcnow
+
+
+class AktaDocument(Base):
+    """One signed Kutipan Akta Kelahiran; a correction adds a version, never edits one."""
+
+    __tablename__ = "akta_documents"
+    __table_args__ = (
+        sa.UniqueConstraint("report_id", "version", name="uq_akta_version_per_report"),
+        sa.CheckConstraint("version >= 1", "version_positive"),
+        sa.CheckConstraint(
+            "length(sha256) = 64 AND ltrim(sha256, '0123456789abcdef') = ''", "sha256_hex"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(sa.ForeignKey("birth_reports.id"), index=True)
+    version: Mapped[int] = mapped_column(sa.Integer)
+    registration_number: Mapped[str] = mapped_column(sa.String(40), index=True)
+    #: SHA-256 of the signed PDF, shown on the public verification page.
+    sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
+    size_bytes: Mapped[int] = mapped_column(sa.Integer)
+    storage_key: Mapped[str] = mapped_column(sa.String(300), unique=True)
+    #: The unguessable part of the public verification URL printed as the QR code.
+    verification_token: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    signer_name: Mapped[str] = mapped_column(sa.String(200))
+    signer_nip: Mapped[str | None] = mapped_column(sa.String(18))
+    signer_title: Mapped[str | None] = mapped_column(sa.String(200))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Set when a correction issued a newer version.
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: For a correction: why, what changed, and the supporting document.
+    correction_reason: Mapped[str | None] = mapped_column(sa.Text)
+    correction_changes: Mapped[dict[str, Any]] = mapped_column(JsonData, default=dict)
+    correction_document_id: Mapped[int | None] = mapped_column(sa.ForeignKey("documents.id"))
+
+    def __repr__(self) -> str:
+        return (
+            f"<AktaDocument {self.registration_number} v{self.version} "
+            f"superseded={self.superseded_at is not None}>"
+        )

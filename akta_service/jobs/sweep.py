@@ -1,0 +1,56 @@
+"""The periodic sweep: whatever the database says is due and no job is doing, re-queue.
+
+Jobs can be lost (a broker restarted, a worker killed, a process ended); the
+database cannot. Every job is safe to run twice, so queueing one too many is harmless.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from akta_service.akta.operations import ISSUE_JOB
+from akta_service.births.models import BirthReport, ReportStatus
+from akta_service.core.config import current_settings
+from akta_service.core.db import db, utcnow
+from akta_service.jobs.queue import enqueue, job
+from akta_service.verification.operations import VERIFY_JOB
+
+
+def _due_verifications(lost_before: datetime, now: datetime) -> list[int]:
+    return list(
+        db.session.scalars(
+            sa.select(BirthReport.id).where(
+                BirthReport.status.in_([ReportStatus.SUBMITTED, ReportStatus.VERIFYING]),
+                sa.or_(
+                    BirthReport.next_verification_at <= lost_before,
+                    sa.and_(
+                        BirthReport.dukcapil_unavailable.is_(True),
+                        BirthReport.next_verification_at <= now,
+                    ),
+                    BirthReport.next_verification_at.is_(None),
+                ),
+            )
+        )
+    )
+
+
+@job("jobs.sweep")
+def sweep() -> int:
+    """Re-queue verification past due (lost jobs, Dukcapil retries) and unfinished issuing."""
+    settings = current_settings()
+    now = utcnow()
+    lost_before = now - timedelta(seconds=settings.sweep_grace_seconds)
+    verify = _due_verifications(lost_before, now)
+    issue = db.session.scalars(
+        sa.select(BirthReport.id).where(
+            BirthReport.status == ReportStatus.REGISTERED,
+            BirthReport.registered_at <= lost_before,
+        )
+    ).all()
+    for report_id in verify:
+        enqueue(VERIFY_JOB, report_id)
+    for report_id in issue:
+        enqueue(ISSUE_JOB, report_id)
+    return len(verify) + len(issue)

@@ -1,0 +1,264 @@
+"""Issuing: sign -> 3-in-1 -> signed PDF stored -> issued; corrections; public verification."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import io
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from pypdf import PdfReader
+
+from akta_service.akta.models import AktaDocument
+from akta_service.akta.operations import (
+    ISSUE_JOB,
+    akta_pdf,
+    correct_akta,
+    current_akta,
+    issue_akta,
+    trust_root,
+)
+from akta_service.akta.signing import validate_pdf
+from akta_service.births.models import BirthReport, Channel, ReportStatus
+from akta_service.births.operations import load_report_input, submit_birth_report
+from akta_service.core.actors import Actor, Role
+from akta_service.core.audit import JournalEntry
+from akta_service.core.db import db, utcnow
+from akta_service.core.errors import GuardRefused, InvalidInput
+from akta_service.core.nik import parse_nik
+from akta_service.jobs.sweep import sweep
+from akta_service.regions.models import Region
+from akta_service.verification.client import HttpDukcapil
+from akta_service.verification.dukcapil import DukcapilUnavailable
+from akta_service.verification.gateway import dukcapil
+from akta_service.verification.operations import verify_report
+from akta_service.workflow.engine import fire
+
+S = ReportStatus
+INFORMANT = Actor(id="informant:web", name="Pelapor", role=Role.INFORMANT)
+
+
+@pytest.fixture
+def officer(session: Any) -> Region:
+    region = db.session.get(Region, "3274")
+    assert region is not None
+    region.signing_officer_name = "Drs. Bambang Sutrisno, M.Si."
+    region.signing_officer_nip = "197001011990031001"
+    region.signing_officer_title = "Kepala Dinas Kependudukan dan Pencatatan Sipil"
+    db.session.flush()
+    return region
+
+
+def _family(kind: str = "recorded", index: int = 0) -> dict[str, Any]:
+    population = dukcapil().population  # type: ignore[attr-defined]
+    return copy.deepcopy(population.sample_families(index + 1, kind, region="3274")[index])
+
+
+def _signed(actors: dict[str, Actor], kind: str = "recorded", index: int = 0) -> BirthReport:
+    payload = _family(kind, index)["example_report"]
+    report = submit_birth_report(load_report_input(payload), Channel.WEB, INFORMANT)
+    assert verify_report(report.id) == "pass_verification"
+    fire(report, "approve", actors["operator"])
+    fire(report, "sign", actors["pejabat"])
+    return report
+
+
+def _text(pdf: bytes) -> str:
+    return " ".join((page.extract_text() or "") for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+@pytest.mark.parametrize(
+    ("kind", "father_named", "phrase"),
+    [
+        ("recorded", True, None),
+        ("unrecorded", True, "perkawinannya belum tercatat"),
+        ("single_mother", False, "anak seorang ibu"),
+    ],
+)
+def test_signing_issues_a_signed_akta_in_the_right_wording(
+    app: Flask,
+    officer: Region,
+    actors: dict[str, Actor],
+    kind: str,
+    father_named: bool,
+    phrase: str | None,
+) -> None:
+    report = _signed(actors, kind)
+    db.session.commit()  # the signature commits: the issue step is queued after it
+    assert (ISSUE_JOB, (report.id,)) in app.extensions["akta_jobs"].pending
+    assert issue_akta(report.id) == "issued"
+    db.session.flush()
+
+    assert report.status == S.ISSUED
+    assert report.child_nik is not None
+    child = parse_nik(report.child_nik)
+    assert child.matches_birth_date(report.child_birth_date)
+    assert child.female == (str(report.child_sex) == "female")
+    document = current_akta(report)
+    assert document is not None
+    assert document.version == 1
+    pdf = akta_pdf(document)
+    assert hashlib.sha256(pdf).hexdigest() == document.sha256
+
+    text = _text(pdf)
+    assert f"Berdasarkan Akta Kelahiran Nomor {report.registration_number}" in text
+    assert report.child_name.upper() in text
+    assert report.mother_name.upper() in text
+    assert report.child_nik in text.replace(" ", "")
+    assert (report.father_name is not None and report.father_name.upper() in text) == father_named
+    if phrase:
+        assert phrase in text
+    assert document.verification_token in text or "Pindai" in text
+
+    validation = validate_pdf(pdf, trust_root("3274", app.config["AKTA_SETTINGS"]))
+    assert validation.signed
+    assert validation.intact
+    assert validation.trusted
+    assert validation.covers_whole_document
+    assert "Bambang" in (validation.signer or "")
+
+    tampered = bytearray(pdf)
+    position = pdf.index(b"/Type /Page") if b"/Type /Page" in pdf else len(pdf) // 3
+    tampered[position + 1] ^= 0x01
+    broken = validate_pdf(bytes(tampered), trust_root("3274", app.config["AKTA_SETTINGS"]))
+    assert not (broken.intact and broken.trusted and broken.covers_whole_document)
+
+
+def test_issuing_twice_issues_once(officer: Region, actors: dict[str, Actor]) -> None:
+    report = _signed(actors)
+    assert issue_akta(report.id) == "issued"
+    assert issue_akta(report.id) == "not_waiting"
+    count = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(AktaDocument)
+        .where(AktaDocument.report_id == report.id)
+    )
+    assert count == 1
+
+
+def test_dukcapil_down_at_issue_leaves_nothing_half_issued(
+    app: Flask, officer: Region, actors: dict[str, Actor]
+) -> None:
+    report = _signed(actors)
+    number = report.registration_number
+    down = HttpDukcapil("http://127.0.0.1:9", attempts=1, connect_timeout=0.2, read_timeout=0.2)
+    savepoint = db.session.begin_nested()
+    with pytest.raises(DukcapilUnavailable):
+        issue_akta(report.id, down)
+    savepoint.rollback()  # what the job runner does with a failed job
+    db.session.refresh(report)
+    assert report.status == S.REGISTERED
+    assert report.registration_number == number
+    assert report.child_nik is None
+    assert current_akta(report) is None
+
+    report.registered_at = utcnow() - timedelta(minutes=5)
+    db.session.flush()
+    app.extensions["akta_jobs"].pending.clear()
+    assert sweep() >= 1
+    db.session.commit()
+    assert (ISSUE_JOB, (report.id,)) in app.extensions["akta_jobs"].pending
+    assert issue_akta(report.id) == "issued"
+    assert report.registration_number == number
+
+
+def test_without_an_officer_the_akta_is_not_issued(actors: dict[str, Actor]) -> None:
+    region = db.session.get(Region, "3274")
+    assert region is not None
+    region.signing_officer_name = None
+    region.signing_officer_nip = None
+    report = _signed(actors)
+    with pytest.raises(Exception, match="Pejabat Pencatatan Sipil"):
+        issue_akta(report.id)
+
+
+def test_a_correction_makes_a_new_version_with_the_same_number(
+    client: FlaskClient, officer: Region, actors: dict[str, Actor]
+) -> None:
+    report = _signed(actors)
+    issue_akta(report.id)
+    first = current_akta(report)
+    assert first is not None
+
+    with pytest.raises(GuardRefused):
+        correct_akta(report, {"child_name": "X"}, "salah ketik", None, actors["operator"])
+    with pytest.raises(InvalidInput) as refused:
+        correct_akta(report, {"registration_number": "X"}, "", None, actors["pejabat"])
+    assert {e["field"] for e in refused.value.detail["errors"]} == {"registration_number", "reason"}
+
+    new_name = report.child_name + " Ramadhani"
+    second = correct_akta(
+        report, {"child_name": new_name}, "Salah ketik nama pada laporan", None, actors["pejabat"]
+    )
+    assert second.version == 2
+    assert second.registration_number == first.registration_number
+    assert first.superseded_at is not None
+    assert current_akta(report) == second
+    assert new_name.upper() in _text(akta_pdf(second))
+    assert "Perbaikan ke-1" in _text(akta_pdf(second))
+    journal = db.session.scalar(
+        sa.select(JournalEntry).where(
+            JournalEntry.report_id == report.id, JournalEntry.action == "akta:birth_report:correct"
+        )
+    )
+    assert journal is not None
+    assert journal.data["superseded_version"] == 1
+    assert journal.data["changes"]["after"] == {"child_name": new_name}
+
+    old_page = client.get(f"/verifikasi/{first.verification_token}").get_data(as_text=True)
+    assert "sudah tidak berlaku" in old_page
+    assert f"/verifikasi/{second.verification_token}" in old_page
+    new_page = client.get(f"/verifikasi/{second.verification_token}").get_data(as_text=True)
+    assert "berlaku" in new_page
+    assert "sudah tidak berlaku" not in new_page
+
+
+def test_anyone_can_verify_an_akta_without_logging_in(
+    client: FlaskClient, officer: Region, actors: dict[str, Actor]
+) -> None:
+    report = _signed(actors)
+    issue_akta(report.id)
+    document = current_akta(report)
+    assert document is not None
+    page = client.get(f"/verifikasi/{document.verification_token}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert document.registration_number in html
+    assert document.sha256 in html
+    assert report.child_name.upper() not in html.upper()  # the name is partly masked
+    first_word = report.child_name.split()[0]
+    assert first_word[:2] in html
+    assert report.mother_nik not in html
+
+    pdf = akta_pdf(document)
+    same = client.post(
+        f"/verifikasi/{document.verification_token}",
+        data={"pdf": (io.BytesIO(pdf), "akta.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert "sama persis" in same.get_data(as_text=True)
+    changed = client.post(
+        f"/verifikasi/{document.verification_token}",
+        data={"pdf": (io.BytesIO(pdf + b"\n%tail"), "akta.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert "TIDAK sama" in changed.get_data(as_text=True)
+
+    assert client.get("/verifikasi/" + "x" * 32).status_code == 404
+
+
+def test_the_public_page_is_rate_limited(client: FlaskClient) -> None:
+    answers = [client.get("/verifikasi/unknown-token").status_code for _ in range(40)]
+    assert 429 in answers
+    assert answers[0] == 404
+
+
+def test_registration_number_format(officer: Region, actors: dict[str, Actor]) -> None:
+    report = _signed(actors)
+    assert re.fullmatch(r"3274-LU-\d{8}-\d{4}", report.registration_number or "")
