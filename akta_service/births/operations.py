@@ -18,6 +18,7 @@ from akta_service.core.config import current_settings
 from akta_service.core.db import db, utcnow
 from akta_service.core.errors import InvalidInput, NotFound
 from akta_service.jobs.queue import enqueue
+from akta_service.notifications.operations import notify_status_change
 from akta_service.verification.operations import VERIFY_JOB
 
 
@@ -109,6 +110,7 @@ def submit_birth_report(
     if actor.role == Role.INFORMANT:
         # A person on the web form is known by the code they were just given.
         actor = Actor.informant(report.tracking_code, report.informant_name)
+    notify_status_change(report, None, str(report.status), None)
     record(
         "workflow:birth_report:submit",
         actor,

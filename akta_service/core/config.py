@@ -77,6 +77,9 @@ class Settings:
     #: Where rate-limit counters live: memory:// (one process) or redis://... (shared).
     ratelimit_storage_uri: str = "memory://"
     ratelimit_enabled: bool = True
+    #: smtp://host:port (or smtp+starttls://user:pass@host:port); empty: e-mail goes to the log.
+    smtp_url: str | None = None
+    mail_from: str = "akta@localhost"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -302,6 +305,8 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
         storage_path=Path(values.get("AKTA_STORAGE_PATH") or instance_path / "files").resolve(),
         signing_path=Path(values.get("AKTA_SIGNING_PATH") or instance_path / "pki").resolve(),
         public_base_url=_public_base_url(values, production),
+        smtp_url=values.get("AKTA_SMTP_URL") or None,
+        mail_from=str(values.get("AKTA_MAIL_FROM") or "akta@localhost"),
         ratelimit_storage_uri=str(values.get("AKTA_RATELIMIT_STORAGE_URI") or "memory://"),
         ratelimit_enabled=str(values.get("AKTA_RATELIMIT_ENABLED") or "1").lower()
         not in ("0", "false", "no"),

@@ -10,6 +10,7 @@ from flask import current_app
 
 from akta_service.accounts.models import User
 from akta_service.accounts.operations import create_user
+from akta_service.akta.operations import signing_identity
 from akta_service.births.models import BirthReport, Channel
 from akta_service.births.operations import load_report_input, submit_birth_report
 from akta_service.core.actors import Actor, Role
@@ -103,6 +104,10 @@ def seed(settings: Settings) -> SeedResult:
                     for key, value in DEMO_SIGNING_OFFICER.items():
                         setattr(region, key, value)
             users = _seed_users(settings, result)
+            for region in regions:
+                if region.code in settings.region_codes:
+                    # The demo CA and the officer's signing certificate, made once.
+                    signing_identity(region, settings)
             _seed_reports(settings, users, result)
     return result
 

@@ -37,6 +37,10 @@ class Facility(Base):
     region_code: Mapped[str] = mapped_column(sa.ForeignKey("regions.code"), index=True)
     active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Where status changes of the facility's reports are POSTed, signed with the secret.
+    webhook_url: Mapped[str | None] = mapped_column(sa.String(500))
+    #: Shared HMAC secret for webhook signatures (shown once when set).
+    webhook_secret: Mapped[str | None] = mapped_column(sa.String(100))
 
     credentials: Mapped[list[ApiCredential]] = relationship(
         back_populates="facility", order_by="ApiCredential.id"

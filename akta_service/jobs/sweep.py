@@ -15,6 +15,7 @@ from akta_service.births.models import BirthReport, ReportStatus
 from akta_service.core.config import current_settings
 from akta_service.core.db import db, utcnow
 from akta_service.jobs.queue import enqueue, job
+from akta_service.notifications.operations import DELIVER_JOB, due_deliveries
 from akta_service.verification.operations import VERIFY_JOB
 
 
@@ -53,4 +54,7 @@ def sweep() -> int:
         enqueue(VERIFY_JOB, report_id)
     for report_id in issue:
         enqueue(ISSUE_JOB, report_id)
-    return len(verify) + len(issue)
+    deliveries = due_deliveries(lost_before, now)
+    for delivery_id in deliveries:
+        enqueue(DELIVER_JOB, delivery_id)
+    return len(verify) + len(issue) + len(deliveries)

@@ -82,6 +82,9 @@ def fire(
     except StaleDataError as exc:
         db.session.rollback()
         raise conflict_for(report_id) from exc
+    from akta_service.notifications.operations import notify_status_change
+
+    notify_status_change(report, state, str(report.status), reason)
     return record(
         f"workflow:birth_report:{trigger}",
         actor,

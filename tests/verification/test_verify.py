@@ -341,15 +341,16 @@ def test_the_sweep_requeues_a_report_whose_job_was_lost(
     report = _submit(_family(population)["example_report"])
     runner = app.extensions["akta_jobs"]
     db.session.commit()
-    assert runner.pending == [("verification.verify_report", (report.id,))]
-    runner.pending.clear()  # the job was lost (broker restarted, worker killed)
+    verifications = lambda: [j for j in runner.pending if j[0] == "verification.verify_report"]  # noqa: E731
+    assert verifications() == [("verification.verify_report", (report.id,))]
+    runner.pending.clear()  # the jobs were lost (broker restarted, worker killed)
     report.next_verification_at = utcnow() - timedelta(
         seconds=app.config["AKTA_SETTINGS"].sweep_grace_seconds + 5
     )
     db.session.flush()
-    assert sweep() == 1
+    assert sweep() >= 1
     db.session.commit()  # jobs leave only after commit
-    assert runner.pending == [("verification.verify_report", (report.id,))]
+    assert verifications() == [("verification.verify_report", (report.id,))]
 
 
 def test_a_new_report_is_not_swept_while_its_job_is_queued(

@@ -1,0 +1,83 @@
+"""How a message leaves: SMTP e-mail, an SMS gateway, a signed webhook POST."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import smtplib
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+log = logging.getLogger("akta_service.notifications")
+
+
+class DeliveryFailed(Exception):
+    """This attempt failed; the outbox retries later."""
+
+
+def send_email(smtp_url: str | None, sender: str, to: str, subject: str, body: str) -> None:
+    """Send through the SMTP server in AKTA_SMTP_URL; without one, write it to the log."""
+    if not smtp_url:
+        log.info("e-mail (no SMTP server configured) to %s: %s", _mask_address(to), subject)
+        return
+    url = urlsplit(smtp_url)
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = subject
+    message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1])
+    message.set_content(body)
+    try:
+        with smtplib.SMTP(url.hostname or "127.0.0.1", url.port or 25, timeout=10) as smtp:
+            if url.scheme == "smtp+starttls":
+                smtp.starttls()
+            if url.username:
+                smtp.login(url.username, url.password or "")
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise DeliveryFailed(f"SMTP: {exc}") from exc
+
+
+def send_sms(phone: str, text: str) -> None:
+    """The SMS gateway: until a provider is contracted, messages go to the log."""
+    log.info("SMS to %s: %s", _mask_address(phone), text)
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    """HMAC-SHA256 over "<timestamp>.<body>", as the receiver recomputes it."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return f"sha256={mac.hexdigest()}"
+
+
+def post_webhook(
+    url: str, secret: str, event_id: str, timestamp: str, payload: dict[str, Any]
+) -> int:
+    """POST the event, signed; a non-2xx answer or no answer is a failed attempt."""
+    body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "akta-service-webhook",
+        "X-Akta-Event-Id": event_id,
+        "X-Akta-Timestamp": timestamp,
+        "X-Akta-Signature": signature(secret, timestamp, body),
+    }
+    try:
+        response = httpx.post(url, content=body, headers=headers, timeout=10)
+    except httpx.HTTPError as exc:
+        raise DeliveryFailed(f"webhook: {type(exc).__name__}: {exc}") from exc
+    if not 200 <= response.status_code < 300:
+        raise DeliveryFailed(f"webhook answered HTTP {response.status_code}")
+    return response.status_code
+
+
+def _mask_address(value: str) -> str:
+    if "@" in value:
+        name, domain = value.split("@", 1)
+        return f"{name[:2]}***@{domain}"
+    return f"{value[:4]}****{value[-2:]}" if len(value) > 6 else "****"
