@@ -43,6 +43,48 @@ def facilities_create(code: str, name: str, kind: str, region: str) -> None:
     click.echo(f"Fasilitas {facility.code} ({facility.name}) terdaftar.")
 
 
+@facilities_group.command("webhook")
+@click.option("--code", required=True)
+@click.option("--url", default=None, help="Callback URL; leave out to remove the webhook.")
+@with_appcontext
+def facilities_webhook(code: str, url: str | None) -> None:
+    """Set where the facility's status changes are POSTed; prints the signing secret once."""
+    from akta_service.facilities.operations import set_webhook
+
+    try:
+        with unit_of_work():
+            secret = set_webhook(code, url, CLI_ACTOR)
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    if secret is None:
+        click.echo(f"Webhook {code.upper()} dihapus.")
+        return
+    click.echo(f"Webhook {code.upper()} -> {url}")
+    click.echo("Rahasia HMAC (hanya ditampilkan sekali):")
+    click.echo(secret)
+
+
+@facilities_group.command("deliveries")
+@click.option("--code", required=True)
+@click.option("--limit", default=20, show_default=True)
+@with_appcontext
+def facilities_deliveries(code: str, limit: int) -> None:
+    """The facility's webhook delivery log, newest first."""
+    from akta_service.notifications.models import Delivery
+
+    rows = db.session.scalars(
+        sa.select(Delivery)
+        .where(Delivery.facility_code == code.upper())
+        .order_by(Delivery.id.desc())
+        .limit(limit)
+    )
+    for row in rows:
+        click.echo(
+            f"{row.created_at:%Y-%m-%d %H:%M:%S}  {row.event:<32} {row.status:<8} "
+            f"percobaan {row.attempts}  HTTP {row.last_status_code or '-'}  {row.last_error or ''}"
+        )
+
+
 @click.group("credentials")
 def credentials_group() -> None:
     """API credentials of facilities."""

@@ -131,3 +131,20 @@ def authenticate(token: str) -> ApiCredential | None:
 def facility_actor(credential: ApiCredential) -> Actor:
     """The facility as the journal records it."""
     return Actor.facility(credential.facility_code, credential.facility.name)
+
+
+def set_webhook(facility_code: str, url: str | None, actor: Actor) -> str | None:
+    """Register (or with None remove) the facility's callback URL; returns the new secret,
+    shown once."""
+    facility = db.session.get(Facility, facility_code.strip().upper())
+    if facility is None:
+        raise NotFound(f"Fasilitas {facility_code} tidak ditemukan")
+    if url is not None and not url.startswith(("https://", "http://")):
+        raise InvalidInput(
+            "Alamat webhook belum benar",
+            errors=[{"field": "url", "code": "url", "message": "Alamat harus diawali https://"}],
+        )
+    facility.webhook_url = url
+    facility.webhook_secret = secrets.token_urlsafe(32) if url else None
+    record("office:facility:webhook", actor, data={"facility": facility.code, "url": url})
+    return facility.webhook_secret
