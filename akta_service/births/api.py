@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import g, request, url_for
+from flask import Response, g, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema
@@ -21,7 +21,7 @@ from akta_service.births.schemas import BirthReportInput
 from akta_service.core.api import require_facility
 from akta_service.core.audit import JournalEntry
 from akta_service.core.db import db
-from akta_service.core.errors import NotFound
+from akta_service.core.errors import IllegalTransition, NotFound
 from akta_service.facilities.operations import facility_actor
 
 blp = Blueprint(
@@ -148,3 +148,28 @@ class BirthReportItem(MethodView):
     def get(self, tracking_code: str) -> dict[str, Any]:
         """Status, flags, verification checks, registration number and journal of a report."""
         return report_body(_own_report(tracking_code))
+
+
+@blp.route("/<tracking_code>/akta.pdf")
+class BirthReportAkta(MethodView):
+    decorators = [require_facility]  # noqa: RUF012
+
+    @blp.response(200, content_type="application/pdf")
+    def get(self, tracking_code: str) -> Response:
+        """The signed akta in force (after a correction: the newest version)."""
+        from akta_service.akta.operations import akta_pdf, current_akta
+
+        report = _own_report(tracking_code)
+        document = current_akta(report)
+        if document is None:
+            raise IllegalTransition(
+                f"Akta belum terbit: laporan berstatus '{report.status}'.",
+                state=str(report.status),
+            )
+        response = Response(akta_pdf(document), mimetype="application/pdf")
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="akta-{document.registration_number}.pdf"'
+        )
+        response.headers["X-Akta-Sha256"] = document.sha256
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response

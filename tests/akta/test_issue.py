@@ -262,3 +262,32 @@ def test_the_public_page_is_rate_limited(client: FlaskClient) -> None:
 def test_registration_number_format(officer: Region, actors: dict[str, Actor]) -> None:
     report = _signed(actors)
     assert re.fullmatch(r"3274-LU-\d{8}-\d{4}", report.registration_number or "")
+
+
+def test_a_facility_downloads_its_issued_akta(
+    client: FlaskClient, officer: Region, actors: dict[str, Actor]
+) -> None:
+    from akta_service.facilities.operations import create_facility, issue_credential
+
+    create_facility("RSUD-GJ", "RSUD Gunung Jati", "hospital", "3274", Actor.system("t"))
+    token = issue_credential("RSUD-GJ", Actor.system("t")).token
+    report = _signed(actors)
+    report.facility_code = "RSUD-GJ"
+    # Requests share the test's session: commit (to the test's savepoint) what they must see,
+    # since a refused request rolls back.
+    db.session.commit()
+    url = f"/api/v1/births/{report.tracking_code}/akta.pdf"
+    auth = {"Authorization": f"Bearer {token}"}
+    early = client.get(url, headers=auth)
+    assert early.status_code == 409
+    assert "belum terbit" in early.get_json()["detail"]
+    issue_akta(report.id)
+    db.session.commit()
+    response = client.get(url, headers=auth)
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert response.data.startswith(b"%PDF")
+    document = current_akta(report)
+    assert document is not None
+    assert hashlib.sha256(response.data).hexdigest() == document.sha256
+    assert response.headers["X-Akta-Sha256"] == document.sha256
