@@ -25,6 +25,7 @@ def _import_models() -> None:
     from akta_service.akta import numbering as _numbering  # noqa: F401
     from akta_service.births import models as _births  # noqa: F401
     from akta_service.core import audit as _audit  # noqa: F401
+    from akta_service.core import idempotency as _idempotency  # noqa: F401
     from akta_service.facilities import models as _facilities  # noqa: F401
     from akta_service.jobs import sweep as _jobs  # noqa: F401 - registers every job
     from akta_service.notifications import models as _notifications  # noqa: F401

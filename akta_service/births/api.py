@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,19 +12,32 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema
 from marshmallow import fields as f
+from marshmallow.validate import Length, OneOf, Range
 
-from akta_service.births.models import BirthReport, Channel, VerificationCheck
+from akta_service.births.documents import MAX_DOCUMENT_BYTES, attach_document
+from akta_service.births.models import (
+    BirthReport,
+    Channel,
+    Document,
+    DocumentKind,
+    ReportStatus,
+    VerificationCheck,
+)
 from akta_service.births.operations import (
     get_report_by_tracking_code,
     load_report_input,
+    resubmit_corrected,
     submit_birth_report,
 )
 from akta_service.births.schemas import BirthReportInput
 from akta_service.core.api import require_facility
 from akta_service.core.audit import JournalEntry
-from akta_service.core.db import db
-from akta_service.core.errors import IllegalTransition, NotFound
+from akta_service.core.db import UTCDateTime, db
+from akta_service.core.errors import IllegalTransition, InvalidInput, NotFound
+from akta_service.core.idempotency import IDEMPOTENCY_PARAMETER, idempotent
+from akta_service.core.limits import per_credential
 from akta_service.facilities.operations import facility_actor
+from akta_service.workflow.engine import fire
 
 blp = Blueprint(
     "births_api", __name__, url_prefix="/api/v1/births", description="Laporan kelahiran"
@@ -121,11 +136,89 @@ def report_body(report: BirthReport) -> dict[str, Any]:
     }
 
 
+class ListQuery(Schema):
+    status = f.String(validate=OneOf([str(st) for st in ReportStatus]))
+    updated_since = f.AwareDateTime(default_timezone=UTC)
+    cursor = f.String()
+    limit = f.Integer(load_default=50, validate=Range(min=1, max=200))
+
+
+class BirthReportPage(Schema):
+    items = f.List(f.Nested(BirthReportOut))
+    next_cursor = f.String(allow_none=True)
+
+
+class CancelIn(Schema):
+    reason = f.String(load_default=None, allow_none=True, validate=Length(max=500))
+
+
+class DocumentOut(Schema):
+    id = f.Integer()
+    kind = f.String()
+    content_type = f.String()
+    size_bytes = f.Integer()
+    sha256 = f.String()
+    uploaded_at = f.DateTime()
+
+
+def _cursor(report: BirthReport) -> str:
+    raw = f"{report.updated_at.isoformat()}|{report.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _after_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment, report_id = raw.rsplit("|", 1)
+        return datetime.fromisoformat(moment), int(report_id)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput(
+            "Cursor tidak dikenal; pakai next_cursor dari halaman sebelumnya.",
+            errors=[{"field": "cursor", "code": "invalid", "message": "Cursor tidak dikenal"}],
+            message_en="Unknown cursor: use next_cursor from the previous page.",
+        ) from exc
+
+
 @blp.route("")
 class BirthReportCollection(MethodView):
-    decorators = [require_facility]  # noqa: RUF012
+    decorators = [idempotent, per_credential, require_facility]  # noqa: RUF012
 
-    @blp.doc(requestBody={"content": {"application/json": {"schema": BirthReportInput}}})
+    @blp.arguments(ListQuery, location="query", as_kwargs=True)
+    @blp.response(200, BirthReportPage)
+    def get(
+        self,
+        limit: int,
+        status: str | None = None,
+        updated_since: datetime | None = None,
+        cursor: str | None = None,
+    ) -> dict[str, Any]:
+        """The facility's own reports, oldest change first; follow next_cursor for more."""
+        query = sa.select(BirthReport).where(
+            BirthReport.facility_code == g.credential.facility_code
+        )
+        if status:
+            query = query.where(BirthReport.status == ReportStatus(status))
+        if updated_since:
+            query = query.where(BirthReport.updated_at >= updated_since)
+        if cursor:
+            moment, report_id = _after_cursor(cursor)
+            query = query.where(
+                sa.tuple_(BirthReport.updated_at, BirthReport.id)
+                > sa.tuple_(sa.literal(moment, UTCDateTime()), sa.literal(report_id))
+            )
+        rows = db.session.scalars(
+            query.order_by(BirthReport.updated_at, BirthReport.id).limit(limit + 1)
+        ).all()
+        page = rows[:limit]
+        return {
+            "items": [report_body(r) for r in page],
+            "next_cursor": _cursor(page[-1]) if len(rows) > limit else None,
+        }
+
+    @blp.doc(
+        requestBody={"content": {"application/json": {"schema": BirthReportInput}}},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
     @blp.response(201, BirthReportOut)
     def post(self) -> tuple[dict[str, Any], int, dict[str, str]]:
         """Report a birth; verification with Dukcapil starts at once."""
@@ -142,17 +235,79 @@ class BirthReportCollection(MethodView):
 
 @blp.route("/<tracking_code>")
 class BirthReportItem(MethodView):
-    decorators = [require_facility]  # noqa: RUF012
+    decorators = [idempotent, per_credential, require_facility]  # noqa: RUF012
 
     @blp.response(200, BirthReportOut)
     def get(self, tracking_code: str) -> dict[str, Any]:
         """Status, flags, verification checks, registration number and journal of a report."""
         return report_body(_own_report(tracking_code))
 
+    @blp.doc(
+        requestBody={"content": {"application/json": {"schema": BirthReportInput}}},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @blp.response(200, BirthReportOut)
+    def put(self, tracking_code: str) -> dict[str, Any]:
+        """Send corrected data while the report needs correction; it is verified again."""
+        report = _own_report(tracking_code)
+        data = load_report_input(request.get_json())
+        resubmit_corrected(report, data, facility_actor(g.credential))
+        return report_body(report)
+
+
+@blp.route("/<tracking_code>/cancel")
+class BirthReportCancel(MethodView):
+    decorators = [idempotent, per_credential, require_facility]  # noqa: RUF012
+
+    @blp.arguments(CancelIn, as_kwargs=True)
+    @blp.doc(parameters=[IDEMPOTENCY_PARAMETER])
+    @blp.response(200, BirthReportOut)
+    def post(self, tracking_code: str, reason: str | None = None) -> dict[str, Any]:
+        """Withdraw a report before it is approved."""
+        report = _own_report(tracking_code)
+        fire(report, "cancel", facility_actor(g.credential), reason=reason)
+        return report_body(report)
+
+
+@blp.route("/<tracking_code>/documents")
+class BirthReportDocuments(MethodView):
+    decorators = [idempotent, per_credential, require_facility]  # noqa: RUF012
+
+    @blp.doc(
+        parameters=[IDEMPOTENCY_PARAMETER],
+        requestBody={
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["kind", "file"],
+                        "properties": {
+                            "kind": {"type": "string", "enum": [k.value for k in DocumentKind]},
+                            "file": {"type": "string", "format": "binary"},
+                        },
+                    }
+                }
+            }
+        },
+    )
+    @blp.response(201, DocumentOut)
+    def post(self, tracking_code: str) -> tuple[Document, int]:
+        """Attach the birth letter or another document: PDF, JPEG or PNG, 10 MB at most."""
+        report = _own_report(tracking_code)
+        upload = request.files.get("file")
+        data = b""
+        if upload is not None:
+            try:
+                data = upload.read(MAX_DOCUMENT_BYTES + 1)
+            finally:
+                upload.close()  # large uploads are spooled to a temporary file: close it now
+        kind = request.form.get("kind", "")
+        return attach_document(report, kind, data, facility_actor(g.credential)), 201
+
 
 @blp.route("/<tracking_code>/akta.pdf")
 class BirthReportAkta(MethodView):
-    decorators = [require_facility]  # noqa: RUF012
+    decorators = [per_credential, require_facility]  # noqa: RUF012
 
     @blp.response(200, content_type="application/pdf")
     def get(self, tracking_code: str) -> Response:

@@ -20,6 +20,7 @@ from akta_service.core.errors import InvalidInput, NotFound
 from akta_service.jobs.queue import enqueue
 from akta_service.notifications.operations import notify_status_change
 from akta_service.verification.operations import VERIFY_JOB
+from akta_service.workflow.engine import fire
 
 
 def load_report_input(payload: Any) -> dict[str, Any]:
@@ -31,7 +32,9 @@ def load_report_input(payload: Any) -> dict[str, Any]:
             exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
         )
         raise InvalidInput(
-            "Data laporan kelahiran belum benar. Perbaiki kolom yang ditandai.", errors=errors
+            "Data laporan kelahiran belum benar. Perbaiki kolom yang ditandai.",
+            errors=errors,
+            message_en="The birth report is not valid yet. Fix the fields listed.",
         ) from exc
     return data
 
@@ -53,6 +56,49 @@ def _unused_tracking_code() -> str:
             return code
 
 
+def report_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """The report's columns from validated input (new reports and corrections alike)."""
+    child, mother, father = data["child"], data["mother"], data["father"]
+    marriage, informant = data["marriage"], data["informant"]
+    first, second = data["witnesses"]
+    on_time_days = current_settings().on_time_days
+    return {
+        "region_code": region_for_kk(data["kk_number"]),
+        "child_name": child["name"].strip(),
+        "child_sex": child["sex"],
+        "child_birth_date": child["birth_date"],
+        "child_birth_time": child["birth_time"],
+        "child_birth_place": child["birth_place"].strip(),
+        "child_birth_place_kind": child["birth_place_kind"],
+        "child_birth_order": child["birth_order"],
+        "child_birth_type": child["birth_type"],
+        "child_weight_grams": child["weight_grams"],
+        "child_length_cm": child["length_cm"],
+        "child_attendant": child["attendant"],
+        "mother_nik": mother["nik"],
+        "mother_name": mother["name"].strip(),
+        "mother_birth_date": mother["birth_date"],
+        "father_nik": father["nik"] if father else None,
+        "father_name": father["name"].strip() if father else None,
+        "father_birth_date": father["birth_date"] if father else None,
+        "kk_number": data["kk_number"],
+        "marriage_recorded": marriage["recorded"],
+        "marriage_certificate_number": marriage["certificate_number"],
+        "marriage_date": marriage["date"],
+        "informant_relation": informant["relation"],
+        "informant_nik": informant["nik"],
+        "informant_name": informant["name"].strip(),
+        "informant_phone": informant["phone"],
+        "informant_email": informant["email"],
+        "witness1_nik": first["nik"],
+        "witness1_name": first["name"].strip(),
+        "witness2_nik": second["nik"],
+        "witness2_name": second["name"].strip(),
+        "birth_letter_number": data["birth_letter_number"],
+        "is_late": local_today() - child["birth_date"] > timedelta(days=on_time_days),
+    }
+
+
 def submit_birth_report(
     data: dict[str, Any], channel: Channel, actor: Actor, facility_code: str | None = None
 ) -> BirthReport:
@@ -60,49 +106,13 @@ def submit_birth_report(
 
     :param data: output of :func:`load_report_input`.
     """
-    child, mother, father = data["child"], data["mother"], data["father"]
-    marriage, informant = data["marriage"], data["informant"]
-    first, second = data["witnesses"]
-    on_time_days = current_settings().on_time_days
     report = BirthReport(
         tracking_code=_unused_tracking_code(),
         channel=channel,
-        region_code=region_for_kk(data["kk_number"]),
         facility_code=facility_code,
-        child_name=child["name"].strip(),
-        child_sex=child["sex"],
-        child_birth_date=child["birth_date"],
-        child_birth_time=child["birth_time"],
-        child_birth_place=child["birth_place"].strip(),
-        child_birth_place_kind=child["birth_place_kind"],
-        child_birth_order=child["birth_order"],
-        child_birth_type=child["birth_type"],
-        child_weight_grams=child["weight_grams"],
-        child_length_cm=child["length_cm"],
-        child_attendant=child["attendant"],
-        mother_nik=mother["nik"],
-        mother_name=mother["name"].strip(),
-        mother_birth_date=mother["birth_date"],
-        father_nik=father["nik"] if father else None,
-        father_name=father["name"].strip() if father else None,
-        father_birth_date=father["birth_date"] if father else None,
-        kk_number=data["kk_number"],
-        marriage_recorded=marriage["recorded"],
-        marriage_certificate_number=marriage["certificate_number"],
-        marriage_date=marriage["date"],
-        informant_relation=informant["relation"],
-        informant_nik=informant["nik"],
-        informant_name=informant["name"].strip(),
-        informant_phone=informant["phone"],
-        informant_email=informant["email"],
-        witness1_nik=first["nik"],
-        witness1_name=first["name"].strip(),
-        witness2_nik=second["nik"],
-        witness2_name=second["name"].strip(),
-        birth_letter_number=data["birth_letter_number"],
-        is_late=local_today() - child["birth_date"] > timedelta(days=on_time_days),
         submitted_at=utcnow(),
         next_verification_at=utcnow(),
+        **report_fields(data),
     )
     db.session.add(report)
     db.session.flush()
@@ -121,11 +131,36 @@ def submit_birth_report(
     return report
 
 
+def resubmit_corrected(
+    report: BirthReport, data: dict[str, Any], actor: Actor, expected_version: int | None = None
+) -> BirthReport:
+    """Replace the data of a report that needs correction and send it to verification again.
+
+    :param data: output of :func:`load_report_input`; the whole report, corrected.
+    """
+    changed = {
+        name: value for name, value in report_fields(data).items() if getattr(report, name) != value
+    }
+    for name, value in changed.items():
+        setattr(report, name, value)
+    fire(
+        report,
+        "resubmit",
+        actor,
+        data={"changed_fields": sorted(changed)},
+        expected_version=expected_version,
+    )
+    return report
+
+
 def get_report_by_tracking_code(code: str) -> BirthReport:
     """The report with this tracking code, however the person typed it."""
     report = db.session.scalar(
         sa.select(BirthReport).where(BirthReport.tracking_code == normalise_tracking_code(code))
     )
     if report is None:
-        raise NotFound("Kode pelacakan tidak ditemukan. Periksa kembali kodenya.")
+        raise NotFound(
+            "Kode pelacakan tidak ditemukan. Periksa kembali kodenya.",
+            message_en="No report has this tracking code. Check the code.",
+        )
     return report

@@ -42,6 +42,44 @@ MESSAGES: dict[str, str] = {
     "two_witnesses": "Saksi harus tepat dua orang",
     "same_witness": "Dua saksi harus orang yang berbeda",
 }
+#: The same messages in English, for API clients that send Accept-Language: en.
+MESSAGES_EN: dict[str, str] = {
+    "required": "Required",
+    "null": "Required",
+    "unknown": "Unknown field",
+    "type": "Wrong type",
+    "date": "Dates are YYYY-MM-DD, e.g. 2026-11-22",
+    "time": "Times are HH:MM, e.g. 08:30",
+    "integer": "Must be a whole number",
+    "boolean": "Must be true or false",
+    "choice": "Not one of the allowed values",
+    "email": "Not a valid e-mail address",
+    "phone": "Phone numbers are 8-15 digits, optionally starting with +",
+    "kk_number": "The KK number is 16 digits",
+    "name_length": "Names are 1-200 characters",
+    "birth_order": "Birth order is between 1 and 30",
+    "weight_grams": "Birth weight is between 200 and 8000 grams",
+    "length_cm": "Birth length is between 15 and 70 cm",
+    "future_birth": "The baby's birth date cannot be in the future",
+    "mother_younger": "The mother's birth date must be before the baby's",
+    "father_required": "A recorded marriage needs the father's data",
+    "certificate_required": "The marriage certificate number is required for a recorded marriage",
+    "certificate_unexpected": "Marriage number and date are only for a recorded marriage",
+    "marriage_in_future": "The marriage date cannot be in the future",
+    "two_witnesses": "Exactly two witnesses are required",
+    "same_witness": "The two witnesses must be different people",
+    "nik_not_digits": "A NIK has digits only",
+    "nik_length": "A NIK is 16 digits",
+    "nik_birth_date": "The birth date inside the NIK (digits 7-12) is impossible",
+    "nik_serial": "The last four digits of a NIK cannot be 0000",
+}
+
+
+def english_message(code: str, indonesian: str) -> str:
+    """The English text for a message code (the Indonesian one when there is none)."""
+    return MESSAGES_EN.get(code, indonesian)
+
+
 #: message -> code; where two codes share a text ("required", "null") the first wins.
 CODES: dict[str, str] = {}
 for _code, _text in MESSAGES.items():

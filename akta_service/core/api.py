@@ -28,6 +28,12 @@ API_CONFIG = {
     "OPENAPI_VERSION": "3.0.3",
     "OPENAPI_URL_PREFIX": "/api/v1",
     "OPENAPI_JSON_PATH": "openapi.json",
+    # The docs page loads Swagger UI from our own static folder (vendored from npm, see
+    # static/vendor/swagger-ui/README.md): it works offline and talks to no other host.
+    "OPENAPI_SWAGGER_UI_PATH": "docs",
+    "OPENAPI_SWAGGER_UI_URL": "/static/vendor/swagger-ui/",
+    # Swagger UI would otherwise send the spec to validator.swagger.io.
+    "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None},
     "API_SPEC_OPTIONS": {
         "info": {
             "description": (
@@ -45,6 +51,7 @@ class Unauthorised(DomainError):
     status = 401
     code = "unauthorised"
     title = "Kredensial tidak sah"
+    title_en = "Not authenticated"
 
 
 def require_facility(view: F) -> F:
@@ -59,7 +66,8 @@ def require_facility(view: F) -> F:
         if credential is None:
             raise Unauthorised(
                 "Sertakan header Authorization: Bearer <token> dengan kredensial fasilitas "
-                "yang masih berlaku."
+                "yang masih berlaku.",
+                message_en="Send Authorization: Bearer <token> with a live facility credential.",
             )
         g.credential = credential
         return cast(Any, view)(*args, **kwargs)

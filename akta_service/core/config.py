@@ -77,6 +77,8 @@ class Settings:
     #: Where rate-limit counters live: memory:// (one process) or redis://... (shared).
     ratelimit_storage_uri: str = "memory://"
     ratelimit_enabled: bool = True
+    #: Requests each facility credential may make (Flask-Limiter syntax).
+    api_rate_limit: str = "600 per minute"
     #: smtp://host:port (or smtp+starttls://user:pass@host:port); empty: e-mail goes to the log.
     smtp_url: str | None = None
     mail_from: str = "akta@localhost"
@@ -92,6 +94,8 @@ class Settings:
         if self.database_url.startswith("sqlite"):
             engine_options = {"connect_args": {"timeout": 15}}
         return {
+            # Documents are at most 10 MB; anything larger is refused before it is read.
+            "MAX_CONTENT_LENGTH": 11 * 1024 * 1024,
             "SECRET_KEY": self.secret_key,
             "SQLALCHEMY_DATABASE_URI": self.database_url,
             "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
@@ -308,6 +312,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
         smtp_url=values.get("AKTA_SMTP_URL") or None,
         mail_from=str(values.get("AKTA_MAIL_FROM") or "akta@localhost"),
         ratelimit_storage_uri=str(values.get("AKTA_RATELIMIT_STORAGE_URI") or "memory://"),
+        api_rate_limit=str(values.get("AKTA_API_RATE_LIMIT") or "600 per minute"),
         ratelimit_enabled=str(values.get("AKTA_RATELIMIT_ENABLED") or "1").lower()
         not in ("0", "false", "no"),
         extra=extra,

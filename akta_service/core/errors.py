@@ -21,28 +21,44 @@ class DomainError(Exception):
         self.message = message
         self.detail = detail
 
-    def to_problem(self) -> dict[str, Any]:
-        """The body of an application/problem+json answer."""
-        return {
+    #: English title, for clients that ask with Accept-Language: en.
+    title_en = "The request cannot be processed"
+
+    def to_problem(self, language: str = "id") -> dict[str, Any]:
+        """The body of an application/problem+json answer, in Indonesian or English."""
+        detail = dict(self.detail)
+        message_en = detail.pop("message_en", None)
+        english = language == "en"
+        body = {
             "type": f"https://akta.invalid/problems/{self.code}",
-            "title": self.title,
+            "title": self.title_en if english else self.title,
             "status": self.status,
-            "detail": self.message,
+            "detail": (message_en or self.message) if english else self.message,
             "code": self.code,
-            **_jsonable(self.detail),
+            **_jsonable(detail),
         }
+        if english and isinstance(body.get("errors"), list):
+            from akta_service.births.schemas import english_message
+
+            body["errors"] = [
+                {**e, "message": english_message(e.get("code", ""), e.get("message", ""))}
+                for e in body["errors"]
+            ]
+        return body
 
 
 class NotFound(DomainError):
     status = 404
     code = "not_found"
     title = "Tidak ditemukan"
+    title_en = "Not found"
 
 
 class PermissionDenied(DomainError):
     status = 403
     code = "forbidden"
     title = "Tidak berwenang"
+    title_en = "Not allowed"
 
 
 class IllegalTransition(DomainError):
@@ -51,6 +67,7 @@ class IllegalTransition(DomainError):
     status = 409
     code = "illegal_transition"
     title = "Tindakan tidak berlaku pada status ini"
+    title_en = "The action does not apply in this status"
 
 
 class GuardRefused(DomainError):
@@ -59,6 +76,7 @@ class GuardRefused(DomainError):
     status = 409
     code = "guard_refused"
     title = "Tindakan belum dapat dilakukan"
+    title_en = "The action cannot be taken yet"
 
 
 class ConflictError(DomainError):
@@ -67,6 +85,7 @@ class ConflictError(DomainError):
     status = 409
     code = "conflict"
     title = "Data telah diubah oleh orang lain"
+    title_en = "Someone else changed this record"
 
 
 class InvalidInput(DomainError):
@@ -75,6 +94,7 @@ class InvalidInput(DomainError):
     status = 422
     code = "invalid_input"
     title = "Data belum benar"
+    title_en = "Some fields are not valid"
 
 
 def _jsonable(value: Any) -> Any:
@@ -85,6 +105,15 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     return value
+
+
+def requested_language() -> str:
+    """ "en" when the client prefers English (Accept-Language), else Indonesian."""
+    from flask import has_request_context, request
+
+    if not has_request_context():
+        return "id"
+    return request.accept_languages.best_match(["id", "en"], default="id") or "id"
 
 
 def problem_response(body: dict[str, Any]) -> Response:
@@ -99,7 +128,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _domain(error: DomainError) -> Response:
-        return problem_response(error.to_problem())
+        return problem_response(error.to_problem(requested_language()))
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:
@@ -113,7 +142,8 @@ def register_error_handlers(app: Flask) -> None:
                 InvalidInput(
                     "Data belum benar. Perbaiki kolom yang ditandai.",
                     errors=flatten_errors(location_free),
-                ).to_problem()
+                    message_en="Some fields are not valid. Fix the fields listed.",
+                ).to_problem(requested_language())
             )
         return problem_response(
             {

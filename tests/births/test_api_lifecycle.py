@@ -1,0 +1,288 @@
+"""The rest of the facility API: idempotency, English errors, listing, documents,
+corrections, cancelling, rate limits, oversized bodies."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import hashlib
+import io
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from akta_service.births.models import BirthReport, Document
+from akta_service.core.actors import Actor
+from akta_service.core.db import db
+from akta_service.facilities.operations import create_facility, issue_credential
+from akta_service.jobs.queue import run_pending
+from akta_service.verification.gateway import dukcapil
+from akta_service.workflow.engine import fire
+
+ADMIN = Actor.system("test admin")
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@pytest.fixture
+def token(session: Any) -> str:
+    create_facility("RSUD-GJ", "RSUD Gunung Jati", "hospital", "3274", ADMIN)
+    create_facility("BIDAN-SRI", "Bidan Sri", "midwife", "3274", ADMIN)
+    value = issue_credential("RSUD-GJ", ADMIN).token
+    db.session.commit()  # requests share the test's session; see test_issue.py
+    return value
+
+
+@pytest.fixture
+def other_token(token: str) -> str:
+    value = issue_credential("BIDAN-SRI", ADMIN).token
+    db.session.commit()
+    return value
+
+
+def _families(count: int, kind: str = "recorded") -> list[dict[str, Any]]:
+    population = dukcapil().population  # type: ignore[attr-defined]
+    return [
+        copy.deepcopy(f["example_report"])
+        for f in population.sample_families(count, kind, region="3274")
+    ]
+
+
+def _auth(token: str, **headers: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", **headers}
+
+
+def _upload(
+    client: FlaskClient, token: str, code: str, kind: str, content: bytes, name: str
+) -> Any:
+    response = client.post(
+        f"/api/v1/births/{code}/documents",
+        data={"kind": kind, "file": (io.BytesIO(content), name)},
+        content_type="multipart/form-data",
+        headers=_auth(token),
+    )
+    # The test client spools a large multipart body to a temporary file it never closes.
+    response.request.environ["wsgi.input"].close()
+    return response
+
+
+def _count_reports() -> int:
+    return int(db.session.scalar(sa.select(sa.func.count()).select_from(BirthReport)) or 0)
+
+
+def test_a_retry_with_the_same_key_returns_the_first_answer(
+    client: FlaskClient, token: str
+) -> None:
+    (payload,) = _families(1)
+    headers = _auth(token, **{"Idempotency-Key": "rsud-2026-0001"})
+    first = client.post("/api/v1/births", json=payload, headers=headers)
+    again = client.post("/api/v1/births", json=payload, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.get_json()["tracking_code"] == first.get_json()["tracking_code"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.headers["Location"] == first.headers["Location"]
+    assert _count_reports() == 1
+
+
+def test_the_same_key_with_another_body_is_refused(client: FlaskClient, token: str) -> None:
+    one, two = _families(2)
+    headers = _auth(token, **{"Idempotency-Key": "rsud-2026-0002"})
+    assert client.post("/api/v1/births", json=one, headers=headers).status_code == 201
+    refused = client.post("/api/v1/births", json=two, headers=headers)
+    assert refused.status_code == 422
+    assert refused.get_json()["code"] == "idempotency_key_reused"
+    assert _count_reports() == 1
+
+
+def test_keys_belong_to_one_facility(client: FlaskClient, token: str, other_token: str) -> None:
+    (payload,) = _families(1)
+    key = {"Idempotency-Key": "same-key"}
+    first = client.post("/api/v1/births", json=payload, headers=_auth(token, **key))
+    other = client.post("/api/v1/births", json=payload, headers=_auth(other_token, **key))
+    assert first.get_json()["tracking_code"] != other.get_json()["tracking_code"]
+    assert _count_reports() == 2
+
+
+def test_a_refused_request_does_not_use_up_its_key(client: FlaskClient, token: str) -> None:
+    (payload,) = _families(1)
+    headers = _auth(token, **{"Idempotency-Key": "fix-and-retry"})
+    broken = copy.deepcopy(payload)
+    broken["kk_number"] = "123"
+    assert client.post("/api/v1/births", json=broken, headers=headers).status_code == 422
+    # The same key, after fixing the body: accepted (the refusal was not stored as the answer).
+    headers["Idempotency-Key"] = "fix-and-retry-2"
+    assert client.post("/api/v1/births", json=payload, headers=headers).status_code == 201
+
+
+def test_errors_in_english_on_request(client: FlaskClient, token: str) -> None:
+    (payload,) = _families(1)
+    payload["mother"]["nik"] = "12"
+    payload["child"]["birth_date"] = "2026-02-30"
+    english = client.post(
+        "/api/v1/births", json=payload, headers=_auth(token, **{"Accept-Language": "en-US,en"})
+    )
+    problem = english.get_json()
+    assert english.status_code == 422
+    assert problem["title"] == "Some fields are not valid"
+    errors = {e["field"]: e for e in problem["errors"]}
+    assert errors["mother.nik"]["message"] == "A NIK is 16 digits"
+    assert errors["child.birth_date"]["code"] == "date"
+    indonesian = client.post("/api/v1/births", json=payload, headers=_auth(token))
+    assert {e["field"]: e for e in indonesian.get_json()["errors"]}["mother.nik"][
+        "message"
+    ] == "NIK harus 16 angka"
+    anonymous = client.get("/api/v1/births", headers={"Accept-Language": "en"})
+    assert anonymous.status_code == 401
+    assert "live facility credential" in anonymous.get_json()["detail"]
+
+
+def test_listing_pages_through_the_facilitys_own_reports(
+    client: FlaskClient, token: str, other_token: str
+) -> None:
+    payloads = _families(5)
+    codes = [
+        client.post("/api/v1/births", json=p, headers=_auth(token)).get_json()["tracking_code"]
+        for p in payloads
+    ]
+    client.post("/api/v1/births", json=_families(6)[5], headers=_auth(other_token))
+    seen: list[str] = []
+    url = "/api/v1/births?limit=2"
+    pages = 0
+    while url:
+        page = client.get(url, headers=_auth(token)).get_json()
+        seen += [item["tracking_code"] for item in page["items"]]
+        pages += 1
+        url = f"/api/v1/births?limit=2&cursor={page['next_cursor']}" if page["next_cursor"] else ""
+    assert pages == 3
+    assert seen == codes  # oldest change first, each once, none of the other facility
+    filtered = client.get("/api/v1/births?status=in_review", headers=_auth(token)).get_json()
+    assert filtered["items"] == []
+    bad = client.get("/api/v1/births?cursor=%%%", headers=_auth(token))
+    assert bad.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "expected_type"),
+    [
+        (PDF, "surat.pdf", "application/pdf"),
+        (JPEG, "foto.png", "image/jpeg"),
+        (PNG, "x.bin", "image/png"),
+    ],
+)
+def test_documents_are_judged_by_content(
+    client: FlaskClient, token: str, content: bytes, name: str, expected_type: str
+) -> None:
+    (payload,) = _families(1)
+    code = client.post("/api/v1/births", json=payload, headers=_auth(token)).get_json()[
+        "tracking_code"
+    ]
+    response = _upload(client, token, code, "birth_letter", content, name)
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["content_type"] == expected_type
+    assert body["sha256"] == hashlib.sha256(content).hexdigest()
+    assert body["size_bytes"] == len(content)
+
+
+@pytest.mark.parametrize(
+    ("kind", "content", "code"),
+    [
+        ("birth_letter", b"MZ\x90\x00 not a pdf at all", "unsupported_type"),
+        ("birth_letter", b"", "required"),
+        ("passport", PDF, "choice"),
+        ("birth_letter", PDF + b"\x00" * (10 * 1024 * 1024), "too_large"),
+    ],
+)
+def test_document_rules(
+    client: FlaskClient, token: str, kind: str, content: bytes, code: str
+) -> None:
+    (payload,) = _families(1)
+    report = client.post("/api/v1/births", json=payload, headers=_auth(token)).get_json()
+    response = _upload(client, token, report["tracking_code"], kind, content, "file.pdf")
+    assert response.status_code == 422
+    assert response.get_json()["errors"][0]["code"] == code
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Document)) == 0
+
+
+def test_a_body_over_the_limit_is_413_not_500(client: FlaskClient, token: str) -> None:
+    response = client.post(
+        "/api/v1/births",
+        data=b"{" + b" " * (12 * 1024 * 1024) + b"}",
+        content_type="application/json",
+        headers=_auth(token),
+    )
+    assert response.status_code == 413
+    assert response.mimetype == "application/problem+json"
+
+
+def test_a_correction_is_sent_back_to_verification(
+    app: Flask, client: FlaskClient, token: str
+) -> None:
+    (payload,) = _families(1)
+    wrong = copy.deepcopy(payload)
+    wrong["mother"]["name"] = "Nama Yang Salah Sekali"
+    code = client.post("/api/v1/births", json=wrong, headers=_auth(token)).get_json()[
+        "tracking_code"
+    ]
+    run_pending(app)
+    db.session.commit()
+    assert client.get(f"/api/v1/births/{code}", headers=_auth(token)).get_json()["status"] == (
+        "needs_correction"
+    )
+    fixed = client.put(f"/api/v1/births/{code}", json=payload, headers=_auth(token))
+    assert fixed.status_code == 200, fixed.get_json()
+    assert fixed.get_json()["status"] == "submitted"
+    run_pending(app)
+    db.session.commit()
+    after = client.get(f"/api/v1/births/{code}", headers=_auth(token)).get_json()
+    assert after["status"] == "in_review"
+    again = client.put(f"/api/v1/births/{code}", json=payload, headers=_auth(token))
+    assert again.status_code == 409
+    assert (
+        "needs_correction" in again.get_json()["detail"] or "resubmit" in again.get_json()["detail"]
+    )
+
+
+def test_cancel_before_approval_only(
+    client: FlaskClient, token: str, actors: dict[str, Actor]
+) -> None:
+    one, two = _families(2)
+    first = client.post("/api/v1/births", json=one, headers=_auth(token)).get_json()
+    cancelled = client.post(
+        f"/api/v1/births/{first['tracking_code']}/cancel",
+        json={"reason": "Dilaporkan ganda oleh petugas kami"},
+        headers=_auth(token),
+    )
+    assert cancelled.status_code == 200
+    assert cancelled.get_json()["status"] == "cancelled"
+
+    second = client.post("/api/v1/births", json=two, headers=_auth(token)).get_json()
+    report = db.session.scalar(
+        sa.select(BirthReport).where(BirthReport.tracking_code == second["tracking_code"])
+    )
+    assert report is not None
+    report.status = "in_review"  # type: ignore[assignment]
+    db.session.flush()
+    fire(report, "approve", actors["operator"])
+    db.session.commit()
+    late = client.post(
+        f"/api/v1/births/{second['tracking_code']}/cancel", json={}, headers=_auth(token)
+    )
+    assert late.status_code == 409
+    assert "awaiting_signature" in late.get_json()["detail"]
+
+
+def test_each_credential_is_rate_limited(app: Flask, client: FlaskClient, token: str) -> None:
+    original = app.config["AKTA_SETTINGS"]
+    app.config["AKTA_SETTINGS"] = dataclasses.replace(original, api_rate_limit="3 per minute")
+    try:
+        answers = [client.get("/api/v1/births", headers=_auth(token)) for _ in range(4)]
+    finally:
+        app.config["AKTA_SETTINGS"] = original
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert int(answers[-1].headers["Retry-After"]) > 0
+    assert answers[-1].mimetype == "application/problem+json"
