@@ -68,6 +68,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from akta_service.core.api import API_CONFIG, api
     from akta_service.core.health import bp as health_bp
     from akta_service.core.limits import init_limits
+    from akta_service.facilities.api import blp as webhook_api
 
     app.register_blueprint(health_bp)
     app.register_blueprint(akta_public_bp)
@@ -76,6 +77,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.setdefault(key, value)
     api.init_app(app)
     api.register_blueprint(births_api)
+    api.register_blueprint(webhook_api)
     register_error_handlers(app)
     app.after_request(_commit_once)
 

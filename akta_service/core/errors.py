@@ -128,7 +128,10 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _domain(error: DomainError) -> Response:
-        return problem_response(error.to_problem(requested_language()))
+        response = problem_response(error.to_problem(requested_language()))
+        if error.status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="akta"'
+        return response
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:

@@ -14,6 +14,7 @@ from akta_service.akta.operations import ISSUE_JOB
 from akta_service.births.models import BirthReport, ReportStatus
 from akta_service.core.config import current_settings
 from akta_service.core.db import db, utcnow
+from akta_service.core.idempotency import purge_expired_keys
 from akta_service.jobs.queue import enqueue, job
 from akta_service.notifications.operations import DELIVER_JOB, due_deliveries
 from akta_service.verification.operations import VERIFY_JOB
@@ -54,6 +55,7 @@ def sweep() -> int:
         enqueue(VERIFY_JOB, report_id)
     for report_id in issue:
         enqueue(ISSUE_JOB, report_id)
+    purge_expired_keys()
     deliveries = due_deliveries(lost_before, now)
     for delivery_id in deliveries:
         enqueue(DELIVER_JOB, delivery_id)

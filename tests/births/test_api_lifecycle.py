@@ -286,3 +286,25 @@ def test_each_credential_is_rate_limited(app: Flask, client: FlaskClient, token:
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
     assert int(answers[-1].headers["Retry-After"]) > 0
     assert answers[-1].mimetype == "application/problem+json"
+
+
+def test_a_facility_registers_its_webhook_and_reads_the_delivery_log(
+    app: Flask, client: FlaskClient, token: str
+) -> None:
+    refused = client.put("/api/v1/webhook", json={"url": "not a url"}, headers=_auth(token))
+    assert refused.status_code == 422
+    answer = client.put(
+        "/api/v1/webhook", json={"url": "http://127.0.0.1:9/hooks"}, headers=_auth(token)
+    )
+    assert answer.status_code == 200
+    assert answer.get_json()["url"] == "http://127.0.0.1:9/hooks"
+    assert len(answer.get_json()["secret"]) >= 32
+    (payload,) = _families(1)
+    client.post("/api/v1/births", json=payload, headers=_auth(token))
+    run_pending(app)  # nobody listens on port 9: the delivery fails and is logged
+    db.session.commit()
+    log = client.get("/api/v1/webhook/deliveries", headers=_auth(token)).get_json()
+    assert log, "the delivery log is empty"
+    assert {entry["event"] for entry in log} >= {"birth_report.submitted"}
+    assert all(entry["status"] == "pending" and entry["attempts"] == 1 for entry in log)
+    assert all(entry["last_error"].startswith("webhook:") for entry in log)

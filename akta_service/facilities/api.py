@@ -1,0 +1,78 @@
+"""Facility API for the facility itself: its webhook and the delivery log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import g
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema
+from marshmallow import fields as f
+from marshmallow.validate import URL, Length
+
+from akta_service.core.api import require_facility
+from akta_service.core.db import db
+from akta_service.core.idempotency import IDEMPOTENCY_PARAMETER, idempotent
+from akta_service.core.limits import per_credential
+from akta_service.facilities.operations import facility_actor, set_webhook
+from akta_service.notifications.models import Delivery
+
+blp = Blueprint("webhook_api", __name__, url_prefix="/api/v1/webhook", description="Webhook")
+
+
+class WebhookIn(Schema):
+    url = f.String(
+        required=True,
+        allow_none=True,
+        validate=[Length(max=500), URL(schemes={"https", "http"}, require_tld=False)],
+    )
+
+
+class WebhookOut(Schema):
+    url = f.String(allow_none=True)
+    #: Only in the answer to PUT: the HMAC secret, shown once.
+    secret = f.String(allow_none=True)
+
+
+class DeliveryOut(Schema):
+    event_id = f.String()
+    event = f.String()
+    status = f.String()
+    attempts = f.Integer()
+    last_status_code = f.Integer(allow_none=True)
+    last_error = f.String(allow_none=True)
+    created_at = f.DateTime()
+    sent_at = f.DateTime(allow_none=True)
+    next_attempt_at = f.DateTime(allow_none=True)
+
+
+@blp.route("")
+class WebhookItem(MethodView):
+    decorators = [idempotent, per_credential, require_facility]  # noqa: RUF012
+
+    @blp.arguments(WebhookIn, as_kwargs=True)
+    @blp.doc(parameters=[IDEMPOTENCY_PARAMETER])
+    @blp.response(200, WebhookOut)
+    def put(self, url: str | None) -> dict[str, Any]:
+        """Set (or with null remove) the callback URL; the answer carries a new secret."""
+        secret = set_webhook(g.credential.facility_code, url, facility_actor(g.credential))
+        return {"url": url, "secret": secret}
+
+
+@blp.route("/deliveries")
+class WebhookDeliveries(MethodView):
+    decorators = [per_credential, require_facility]  # noqa: RUF012
+
+    @blp.response(200, DeliveryOut(many=True))
+    def get(self) -> list[Delivery]:
+        """The last 100 webhook deliveries, newest first, with each one's attempts."""
+        return list(
+            db.session.scalars(
+                sa.select(Delivery)
+                .where(Delivery.facility_code == g.credential.facility_code)
+                .order_by(Delivery.id.desc())
+                .limit(100)
+            )
+        )
