@@ -14,7 +14,10 @@ import psycopg
 from flask import Flask
 
 from akta_service import create_app
+from akta_service.accounts.models import User
+from akta_service.core.actors import Actor
 from akta_service.core.db import db
+from akta_service.regions.models import Region
 from akta_service.regions.operations import ensure_regions
 
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -46,7 +49,8 @@ def bench_app(backend: str, settings: dict[str, str] | None = None) -> Iterator[
         "AKTA_INSTANCE_PATH": str(folder / "instance"),
         "AKTA_SECRET_KEY": "bench-secret-key-bench-secret-key-0123",
     }
-    app = create_app({**env, **(settings or {})})
+    # Jobs wait unless a bench chooses a runner: each bench drives exactly what it measures.
+    app = create_app({**env, "AKTA_JOBS": "manual", **(settings or {})})
     app.config["AKTA_BENCH_ENV"] = env
     with app.app_context():
         flask_migrate.upgrade()
@@ -69,3 +73,17 @@ def postgres_available() -> bool:
     except psycopg.OperationalError:
         return False
     return True
+
+
+def bench_staff(role: str) -> Actor:
+    """A committed staff member of Kota Cirebon who never logs in."""
+    user = User(
+        username=f"bench-{role}",
+        full_name=f"Bench {role}",
+        role=role,
+        password_hash="not-a-login",  # noqa: S106 - a bench user never logs in
+        regions=[db.session.get(Region, "3274")],
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user.as_actor()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 
-from akta_service.accounts.models import User
 from akta_service.akta.operations import issue_akta
 from akta_service.births.models import BirthReport, Channel
 from akta_service.births.operations import load_report_input, submit_birth_report
@@ -16,22 +15,9 @@ from akta_service.regions.models import Region
 from akta_service.verification.gateway import dukcapil
 from akta_service.verification.operations import verify_report
 from akta_service.workflow.engine import fire
-from bench.common import bench_app, percentiles
+from bench.common import bench_app, bench_staff, percentiles
 
 REPORTS = 60
-
-
-def _staff(role: str) -> Actor:
-    user = User(
-        username=f"bench-{role}",
-        full_name=f"Bench {role}",
-        role=role,
-        password_hash="not-a-login",  # noqa: S106 - a bench user never logs in
-        regions=[db.session.get(Region, "3274")],
-    )
-    db.session.add(user)
-    db.session.commit()
-    return user.as_actor()
 
 
 def run_backend(backend: str) -> None:
@@ -40,7 +26,7 @@ def run_backend(backend: str) -> None:
         assert region is not None
         region.signing_officer_name = "Drs. Bambang Sutrisno, M.Si."
         region.signing_officer_nip = "197001011990031001"
-        operator, pejabat = _staff("operator"), _staff("pejabat")
+        operator, pejabat = bench_staff("operator"), bench_staff("pejabat")
         informant = Actor(id="informant:web", name="Bench", role=Role.INFORMANT)
         families = dukcapil().population.sample_families(REPORTS + 1, region="3274")  # type: ignore[attr-defined]
         sign_ms: list[float] = []

@@ -9,35 +9,20 @@ from __future__ import annotations
 
 import time
 
-from akta_service.accounts.models import User
 from akta_service.births.models import BirthReport, Channel
 from akta_service.births.operations import load_report_input, submit_birth_report
 from akta_service.core.actors import Actor, Role
 from akta_service.core.db import db
-from akta_service.regions.models import Region
 from akta_service.verification.sandbox import SandboxPopulation
 from akta_service.workflow.engine import fire
-from bench.common import bench_app, percentiles, postgres_available
+from bench.common import bench_app, bench_staff, percentiles, postgres_available
 
 REPORTS = 300
 
 
-def _staff(role: str) -> Actor:
-    user = User(
-        username=f"bench-{role}",
-        full_name=f"Bench {role}",
-        role=role,
-        password_hash="not-a-login",  # noqa: S106 - a bench user never logs in
-        regions=[db.session.get(Region, "3274")],
-    )
-    db.session.add(user)
-    db.session.commit()
-    return user.as_actor()
-
-
 def run_backend(backend: str) -> None:
     with bench_app(backend) as app, app.app_context():
-        operator, pejabat, system = _staff("operator"), _staff("pejabat"), Actor.system()
+        operator, pejabat, system = bench_staff("operator"), bench_staff("pejabat"), Actor.system()
         informant = Actor(id="informant:web", name="Bench", role=Role.INFORMANT)
         submit_ms: list[float] = []
         step_ms: list[float] = []

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from akta_service.akta.document import SIGNATURE_BOX, AktaContent, render_akta_pdf
 from akta_service.akta.models import AktaDocument
 from akta_service.akta.signing import SigningIdentity, ensure_demo_pki, sign_pdf
+from akta_service.births.locking import lock_for_job
 from akta_service.births.models import BirthReport, Document, ReportStatus, WordingModel
 from akta_service.core.actors import Actor
 from akta_service.core.audit import record
@@ -162,19 +163,10 @@ def _produce(report: BirthReport, version: int, **correction: Any) -> AktaDocume
     return document
 
 
-def _lock(report_id: int) -> BirthReport | None:
-    return db.session.scalar(
-        sa.select(BirthReport)
-        .where(BirthReport.id == report_id)
-        .with_for_update(skip_locked=True)
-        .execution_options(populate_existing=True)
-    )
-
-
 @job(ISSUE_JOB)
 def issue_akta(report_id: int, registry: Dukcapil | None = None) -> str:
     """3-in-1 with Dukcapil, then the signed akta, then `issued`; safe to run again."""
-    report = _lock(report_id)
+    report = lock_for_job(report_id)
     if report is None:
         return "busy"
     if report.status != ReportStatus.REGISTERED:

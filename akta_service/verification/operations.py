@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from akta_service.births.locking import lock_for_job
 from akta_service.births.models import BirthReport, ReportStatus, VerificationCheck
 from akta_service.core.actors import Actor
 from akta_service.core.audit import record
@@ -43,16 +44,6 @@ def schedule_verification(report: BirthReport, when: datetime | None = None) -> 
     """Record that the report is due for verification and queue the job after commit."""
     report.next_verification_at = when or utcnow()
     enqueue(VERIFY_JOB, report.id)
-
-
-def _lock_report(report_id: int) -> BirthReport | None:
-    """The report, locked for this run; None when another worker holds it."""
-    return db.session.scalar(
-        sa.select(BirthReport)
-        .where(BirthReport.id == report_id)
-        .with_for_update(skip_locked=True)
-        .execution_options(populate_existing=True)
-    )
 
 
 #: Dukcapil's answers are awaited side by side: a report costs one round trip, not three.
@@ -187,7 +178,7 @@ def _conclude(report: BirthReport, verdict: c.Verdict) -> str:
 @job(VERIFY_JOB)
 def verify_report(report_id: int, registry: Dukcapil | None = None) -> str:
     """Verify one report if it is waiting; returns what happened (for logs and tests)."""
-    report = _lock_report(report_id)
+    report = lock_for_job(report_id)
     if report is None:
         return "busy"
     if report.status == ReportStatus.SUBMITTED:
