@@ -18,6 +18,7 @@ from akta_service import create_app
 from akta_service.accounts.models import User
 from akta_service.core.actors import Actor, Role
 from akta_service.core.db import db
+from akta_service.core.limits import limiter
 from akta_service.regions.operations import ensure_regions
 from tests.databases import fresh_database
 
@@ -88,6 +89,7 @@ def session(app: Flask) -> Iterator[scoped_session[Any]]:
     # test, so each test starts from a fresh population too.
     app.extensions.pop("akta_dukcapil", None)
     with app.app_context():
+        limiter.reset()  # every test starts with fresh rate-limit counters
         connection = db.engine.connect()
         outer = connection.begin()
         scoped = scoped_session(
