@@ -13,6 +13,7 @@ from akta_service.core.config import load_settings
 from akta_service.core.db import configure_engine_events, db
 from akta_service.core.errors import register_error_handlers
 from akta_service.core.resources import resource_dir
+from akta_service.core.sessions import csrf, init_sessions
 from akta_service.jobs.queue import make_runner
 
 migrate = Migrate()
@@ -63,6 +64,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
         birth_registration()
 
+    from akta_service.accounts.views import bp as office_bp
     from akta_service.akta.views import bp as akta_public_bp
     from akta_service.births.api import blp as births_api
     from akta_service.core.api import API_CONFIG, api
@@ -72,7 +74,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(health_bp)
     app.register_blueprint(akta_public_bp)
+    app.register_blueprint(office_bp)
     init_limits(app)
+    init_sessions(app)
+    csrf.init_app(app)
+    # Facilities authenticate with bearer tokens, not cookies: no CSRF there.
+    csrf.exempt(births_api)
+    csrf.exempt(webhook_api)
     for key, value in API_CONFIG.items():
         app.config.setdefault(key, value)
     api.init_app(app)

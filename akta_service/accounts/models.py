@@ -38,11 +38,30 @@ class User(Base):
     nip: Mapped[str | None] = mapped_column(sa.String(18))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Wrong passwords in a row; reaching the limit locks the account for a while.
+    failed_logins: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     regions: Mapped[list[Region]] = relationship(secondary=user_regions)
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.username} {self.role}>"
+
+    # Flask-Login's user protocol.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
 
     def as_actor(self) -> Actor:
         """This user as the journal records them."""

@@ -237,15 +237,23 @@ def test_anyone_can_verify_an_akta_without_logging_in(
     assert report.mother_nik not in html
 
     pdf = akta_pdf(document)
-    same = client.post(
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert csrf, "the upload form carries a CSRF token"
+    refused = client.post(
         f"/verifikasi/{document.verification_token}",
         data={"pdf": (io.BytesIO(pdf), "akta.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 400  # no token: refused
+    same = client.post(
+        f"/verifikasi/{document.verification_token}",
+        data={"pdf": (io.BytesIO(pdf), "akta.pdf"), "csrf_token": csrf.group(1)},
         content_type="multipart/form-data",
     )
     assert "sama persis" in same.get_data(as_text=True)
     changed = client.post(
         f"/verifikasi/{document.verification_token}",
-        data={"pdf": (io.BytesIO(pdf + b"\n%tail"), "akta.pdf")},
+        data={"pdf": (io.BytesIO(pdf + b"\n%tail"), "akta.pdf"), "csrf_token": csrf.group(1)},
         content_type="multipart/form-data",
     )
     assert "TIDAK sama" in changed.get_data(as_text=True)
