@@ -28,7 +28,7 @@ bp = Blueprint("office", __name__, url_prefix="/kantor")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class LoginForm(FlaskForm):  # type: ignore[misc]
+class LoginForm(FlaskForm):
     username = StringField(
         "Nama pengguna", validators=[DataRequired("Isi nama pengguna"), Length(max=60)]
     )
