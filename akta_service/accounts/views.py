@@ -6,7 +6,6 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
@@ -14,14 +13,11 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from akta_service.accounts.models import User
 from akta_service.accounts.operations import LoginRefused, log_in
-from akta_service.births.models import BirthReport, ReportStatus
 from akta_service.core.audit import record
 from akta_service.core.config import current_settings
-from akta_service.core.db import db
 from akta_service.core.limits import limiter
-from akta_service.verification.operations import stalled_since
+from akta_service.review.queries import TAB_LABELS, queue_counts
 
 bp = Blueprint("office", __name__, url_prefix="/kantor")
 
@@ -85,47 +81,10 @@ def logout() -> ResponseReturnValue:
     return redirect(url_for("office.login"))
 
 
-def queue_counts(user: User) -> dict[str, int]:
-    """How many reports wait in each tab, in the user's regions."""
-    regions = [r.code for r in user.regions]
-    mine = BirthReport.region_code.in_(regions)
-    open_statuses = [
-        ReportStatus.SUBMITTED,
-        ReportStatus.VERIFYING,
-        ReportStatus.NEEDS_CORRECTION,
-        ReportStatus.IN_REVIEW,
-        ReportStatus.AWAITING_SIGNATURE,
-    ]
-    tabs = {
-        "in_review": BirthReport.status == ReportStatus.IN_REVIEW,
-        "awaiting_signature": BirthReport.status == ReportStatus.AWAITING_SIGNATURE,
-        "needs_correction": BirthReport.status == ReportStatus.NEEDS_CORRECTION,
-        "stalled": sa.and_(
-            BirthReport.status == ReportStatus.VERIFYING,
-            BirthReport.dukcapil_unavailable.is_(True),
-            BirthReport.dukcapil_unavailable_since <= stalled_since(current_settings()),
-        ),
-        "potential_duplicate": sa.and_(
-            BirthReport.potential_duplicate.is_(True), BirthReport.status.in_(open_statuses)
-        ),
-        "late": sa.and_(BirthReport.is_late.is_(True), BirthReport.status.in_(open_statuses)),
-    }
-    columns = [sa.func.count().filter(condition).label(name) for name, condition in tabs.items()]
-    row = db.session.execute(sa.select(*columns).select_from(BirthReport).where(mine)).one()
-    return dict(zip(tabs, row, strict=True))
-
-
-TAB_LABELS = {
-    "in_review": "Perlu diperiksa",
-    "awaiting_signature": "Menunggu tanda tangan",
-    "needs_correction": "Menunggu perbaikan pelapor",
-    "stalled": "Tertahan (Dukcapil tidak menjawab)",
-    "potential_duplicate": "Kemungkinan ganda",
-    "late": "Terlambat (> 60 hari)",
-}
-
-
 @bp.get("/")
 @staff_required()
 def home() -> ResponseReturnValue:
-    return render_template("office/home.html", counts=queue_counts(current_user), labels=TAB_LABELS)
+    regions = [r.code for r in current_user.regions]
+    return render_template(
+        "office/home.html", counts=queue_counts(regions, current_settings()), labels=TAB_LABELS
+    )

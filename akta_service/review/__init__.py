@@ -1,0 +1,1 @@
+"""The office's work queue and the review of one report."""

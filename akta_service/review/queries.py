@@ -1,0 +1,139 @@
+"""The queue tabs, search and keyset pagination: page 1,000 costs what page 1 costs."""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from akta_service.births.codes import ALPHABET, normalise_tracking_code
+from akta_service.births.models import BirthReport, ReportStatus
+from akta_service.core.config import Settings
+from akta_service.core.db import UTCDateTime, db
+from akta_service.verification.operations import stalled_since
+
+PAGE_SIZE = 50
+
+OPEN_STATUSES = (
+    ReportStatus.SUBMITTED,
+    ReportStatus.VERIFYING,
+    ReportStatus.NEEDS_CORRECTION,
+    ReportStatus.IN_REVIEW,
+    ReportStatus.AWAITING_SIGNATURE,
+)
+
+TAB_LABELS = {
+    "in_review": "Perlu diperiksa",
+    "awaiting_signature": "Menunggu tanda tangan",
+    "needs_correction": "Menunggu perbaikan pelapor",
+    "stalled": "Tertahan (Dukcapil tidak menjawab)",
+    "potential_duplicate": "Kemungkinan ganda",
+    "late": "Terlambat (> 60 hari)",
+}
+
+_REGNO = re.compile(r"^\d{4}-[A-Z]{2}-\d{8}-\d{4,}$")
+
+
+def tab_condition(tab: str, settings: Settings) -> sa.ColumnElement[bool]:
+    """Which reports a tab lists."""
+    conditions: dict[str, Any] = {
+        "in_review": BirthReport.status == ReportStatus.IN_REVIEW,
+        "awaiting_signature": BirthReport.status == ReportStatus.AWAITING_SIGNATURE,
+        "needs_correction": BirthReport.status == ReportStatus.NEEDS_CORRECTION,
+        "stalled": sa.and_(
+            BirthReport.status == ReportStatus.VERIFYING,
+            BirthReport.dukcapil_unavailable.is_(True),
+            BirthReport.dukcapil_unavailable_since <= stalled_since(settings),
+        ),
+        "potential_duplicate": sa.and_(
+            BirthReport.potential_duplicate.is_(True), BirthReport.status.in_(OPEN_STATUSES)
+        ),
+        "late": sa.and_(BirthReport.is_late.is_(True), BirthReport.status.in_(OPEN_STATUSES)),
+    }
+    return conditions[tab]
+
+
+def queue_counts(region_codes: Sequence[str], settings: Settings) -> dict[str, int]:
+    """How many reports wait in each tab, in the given regions (one query)."""
+    columns = [
+        sa.func.count().filter(tab_condition(tab, settings)).label(tab) for tab in TAB_LABELS
+    ]
+    row = db.session.execute(
+        sa.select(*columns)
+        .select_from(BirthReport)
+        .where(BirthReport.region_code.in_(region_codes))
+    ).one()
+    return dict(zip(TAB_LABELS, row, strict=True))
+
+
+def search_condition(text: str) -> sa.ColumnElement[bool] | None:
+    """Tracking code, NIK (of mother, father or child), registration number, or a name."""
+    text = text.strip()
+    if not text:
+        return None
+    digits = text.replace(" ", "")
+    if digits.isdigit() and len(digits) == 16:
+        return sa.or_(
+            BirthReport.mother_nik == digits,
+            BirthReport.father_nik == digits,
+            BirthReport.child_nik == digits,
+        )
+    if _REGNO.match(text.upper()):
+        return BirthReport.registration_number == text.upper()
+    code = normalise_tracking_code(text)
+    if len(code) == 10 and all(ch in ALPHABET for ch in code):
+        return BirthReport.tracking_code == code
+    pattern = f"%{text.lower()}%"
+    return sa.or_(
+        sa.func.lower(BirthReport.child_name).like(pattern),
+        sa.func.lower(BirthReport.mother_name).like(pattern),
+    )
+
+
+def encode_cursor(report: BirthReport) -> str:
+    raw = f"{report.submitted_at.isoformat()}|{report.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int] | None:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment, report_id = raw.rsplit("|", 1)
+        return datetime.fromisoformat(moment), int(report_id)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def queue_page(
+    region_codes: Sequence[str],
+    settings: Settings,
+    tab: str | None,
+    search: str = "",
+    after: str | None = None,
+    page_size: int = PAGE_SIZE,
+) -> tuple[list[BirthReport], str | None]:
+    """One page, oldest submission first, and the cursor of the next page."""
+    query = sa.select(BirthReport).where(BirthReport.region_code.in_(region_codes))
+    if tab:
+        query = query.where(tab_condition(tab, settings))
+    condition = search_condition(search)
+    if condition is not None:
+        query = query.where(condition)
+    position = decode_cursor(after) if after else None
+    if position is not None:
+        moment, report_id = position
+        query = query.where(
+            sa.tuple_(BirthReport.submitted_at, BirthReport.id)
+            > sa.tuple_(sa.literal(moment, UTCDateTime()), sa.literal(report_id))
+        )
+    rows = list(
+        db.session.scalars(
+            query.order_by(BirthReport.submitted_at, BirthReport.id).limit(page_size + 1)
+        )
+    )
+    page = rows[:page_size]
+    return page, (encode_cursor(page[-1]) if len(rows) > page_size else None)

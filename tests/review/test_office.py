@@ -1,0 +1,175 @@
+"""The office queue and review page: tabs, search, keyset pages, journalled reads, actions,
+the conflict message when two clerks act at once."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from akta_service.accounts.models import User
+from akta_service.accounts.operations import create_user
+from akta_service.births.models import BirthReport, ReportStatus
+from akta_service.core.actors import Actor
+from akta_service.core.audit import JournalEntry
+from akta_service.core.db import db
+from akta_service.review.queries import queue_page
+from akta_service.workflow.engine import fire
+from tests.factories import BirthReportFactory
+
+PASSWORD = "kata-sandi-yang-panjang"
+
+
+@pytest.fixture
+def staff(session: Any) -> dict[str, User]:
+    people = {
+        name: create_user(name, full, role, PASSWORD, ["3274"], Actor.system("t"))
+        for name, full, role in (
+            ("siti", "Siti Operator", "operator"),
+            ("budi", "Budi Operator", "operator"),
+            ("ahmad", "Ahmad Pejabat", "pejabat"),
+            ("kepala", "Kepala Dinas", "viewer"),
+        )
+    }
+    db.session.commit()
+    return people
+
+
+def _token(html: str) -> str:
+    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
+    assert match
+    return match.group(1)
+
+
+def _login(client: FlaskClient, username: str) -> None:
+    token = _token(client.get("/kantor/masuk").get_data(as_text=True))
+    response = client.post(
+        "/kantor/masuk", data={"username": username, "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 302
+
+
+def _act(client: FlaskClient, report: BirthReport, action: str, **form: str) -> str:
+    page = client.get(f"/kantor/laporan/{report.tracking_code}").get_data(as_text=True)
+    version = re.search(rf'id="action-{action}".*?name="version" value="(\d+)"', page, re.S)
+    assert version, f"no {action} button on the page"
+    data = {"csrf_token": _token(page), "version": version.group(1), **form}
+    response = client.post(f"/kantor/laporan/{report.tracking_code}/{action}", data=data)
+    assert response.status_code == 302
+    return client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_the_queue_lists_oldest_first_and_pages_by_keyset(
+    app: Flask, client: FlaskClient, staff: dict[str, User]
+) -> None:
+    reports = [BirthReportFactory(status="in_review") for _ in range(5)]
+    BirthReportFactory(status="in_review", region_code="3673")  # another region
+    db.session.commit()
+    settings = app.config["AKTA_SETTINGS"]
+    first, cursor = queue_page(["3274"], settings, "in_review", page_size=2)
+    second, cursor2 = queue_page(["3274"], settings, "in_review", after=cursor, page_size=2)
+    third, cursor3 = queue_page(["3274"], settings, "in_review", after=cursor2, page_size=2)
+    assert [r.id for r in first + second + third] == [r.id for r in reports]
+    assert cursor3 is None
+
+    _login(client, "siti")
+    page = client.get("/kantor/antrian?tab=in_review").get_data(as_text=True)
+    codes = re.findall(r'id="row-(\w+)"', page)
+    assert codes == [r.tracking_code for r in reports]
+    lists = db.session.scalars(
+        sa.select(JournalEntry).where(JournalEntry.action == "staff:birth_report:list")
+    ).all()
+    assert lists
+    assert lists[-1].data["report_ids"] == [r.id for r in reports]
+
+
+def test_search_by_nik_code_and_name(client: FlaskClient, staff: dict[str, User]) -> None:
+    wanted = BirthReportFactory(status="in_review", child_name="Rahmat Hidayat")
+    BirthReportFactory(status="in_review", child_name="Bunga Citra")
+    db.session.commit()
+    _login(client, "siti")
+    for query in (wanted.mother_nik, wanted.tracking_code.lower(), "hidayat"):
+        page = client.get(f"/kantor/antrian?q={query}").get_data(as_text=True)
+        assert re.findall(r'id="row-(\w+)"', page) == [wanted.tracking_code], query
+
+
+def test_reading_a_report_is_journalled(client: FlaskClient, staff: dict[str, User]) -> None:
+    report = BirthReportFactory(status="in_review")
+    db.session.commit()
+    _login(client, "siti")
+    page = client.get(f"/kantor/laporan/{report.tracking_code}")
+    assert page.status_code == 200
+    assert report.mother_nik in page.get_data(as_text=True)
+    read = db.session.scalar(
+        sa.select(JournalEntry).where(
+            JournalEntry.report_id == report.id, JournalEntry.action == "staff:birth_report:read"
+        )
+    )
+    assert read is not None
+    assert read.actor_name == "Siti Operator"
+
+
+def test_another_regions_report_is_not_shown(client: FlaskClient, staff: dict[str, User]) -> None:
+    report = BirthReportFactory(status="in_review", region_code="3673")
+    db.session.commit()
+    _login(client, "siti")
+    assert client.get(f"/kantor/laporan/{report.tracking_code}").status_code == 404
+
+
+def test_operator_approves_and_another_pejabat_signs(
+    client: FlaskClient, staff: dict[str, User]
+) -> None:
+    report = BirthReportFactory(status="in_review")
+    db.session.commit()
+    _login(client, "siti")
+    page = _act(client, report, "approve")
+    assert "awaiting_signature" in page
+    assert 'id="action-sign"' not in page  # an operator cannot sign
+    client.post("/kantor/keluar", data={"csrf_token": _token(page)})
+    _login(client, "ahmad")
+    page = _act(client, report, "sign")
+    assert "registered" in page
+    db.session.refresh(report)
+    assert report.registration_number is not None
+
+
+def test_when_two_clerks_act_at_once_the_second_is_told_who_and_keeps_the_text(
+    client: FlaskClient, staff: dict[str, User]
+) -> None:
+    report = BirthReportFactory(status="in_review")
+    db.session.commit()
+    _login(client, "siti")
+    page = client.get(f"/kantor/laporan/{report.tracking_code}").get_data(as_text=True)
+    # Budi approves while Siti is still typing her correction request.
+    fire(report, "approve", staff["budi"].as_actor())
+    db.session.commit()
+    response = client.post(
+        f"/kantor/laporan/{report.tracking_code}/request_correction",
+        data={"csrf_token": _token(page), "version": "1", "reason": "Foto KK buram sekali"},
+    )
+    after = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Budi Operator" in after
+    assert "sudah diubah" in after
+    assert "Foto KK buram sekali" in after  # what she typed is still there
+    db.session.refresh(report)
+    assert report.status == ReportStatus.AWAITING_SIGNATURE
+
+
+def test_a_viewer_cannot_act(client: FlaskClient, staff: dict[str, User]) -> None:
+    report = BirthReportFactory(status="in_review")
+    db.session.commit()
+    _login(client, "kepala")
+    page = client.get(f"/kantor/laporan/{report.tracking_code}").get_data(as_text=True)
+    assert 'id="action-' not in page
+    token = _token(client.get("/kantor/").get_data(as_text=True))  # the sign-out form's
+    response = client.post(
+        f"/kantor/laporan/{report.tracking_code}/approve",
+        data={"csrf_token": token, "version": "1"},
+    )
+    assert response.status_code == 403
+    db.session.refresh(report)
+    assert report.status == ReportStatus.IN_REVIEW
