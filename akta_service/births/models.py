@@ -212,6 +212,10 @@ class BirthReport(Base):
         enum_column(WordingModel, "wording_model")
     )
 
+    #: The clerk who holds the report: only they act on it until they release it.
+    assigned_to_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
     registration_number: Mapped[str | None] = mapped_column(sa.String(40), unique=True)
     registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

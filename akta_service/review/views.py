@@ -10,6 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from akta_service.accounts.models import User
 from akta_service.accounts.views import staff_required
 from akta_service.births.models import BirthReport, VerificationCheck
 from akta_service.births.operations import get_report_by_tracking_code
@@ -17,6 +18,7 @@ from akta_service.core.audit import JournalEntry, record, record_read
 from akta_service.core.config import current_settings
 from akta_service.core.db import db, utcnow
 from akta_service.core.errors import DomainError
+from akta_service.review.operations import claim, decide_duplicate, release
 from akta_service.review.queries import TAB_LABELS, queue_counts, queue_page
 from akta_service.workflow.engine import allowed_triggers, fire
 
@@ -100,7 +102,9 @@ def report(code: str) -> ResponseReturnValue:
         .order_by(JournalEntry.id)
     ).all()
     possible = set(allowed_triggers(found, current_user.as_actor()))
-    actions = {name: spec for name, spec in ACTIONS.items() if name in possible}
+    holds = found.assigned_to_id == current_user.id
+    actions = {name: spec for name, spec in ACTIONS.items() if name in possible and holds}
+    holder = db.session.get(User, found.assigned_to_id) if found.assigned_to_id else None
     original = db.session.get(BirthReport, found.duplicate_of_id) if found.duplicate_of_id else None
     return render_template(
         "office/report.html",
@@ -110,6 +114,46 @@ def report(code: str) -> ResponseReturnValue:
         actions=actions,
         original=original,
         typed=request.args.get("reason", ""),
+        holder=holder,
+        holds=holds,
+        can_claim=bool(possible) and holder is None,
+    )
+
+
+def _run(code: str, operation: Any, done: str) -> ResponseReturnValue:
+    """Run one office operation on the report, then show the report with the outcome."""
+    found = _own(code)
+    try:
+        operation(found)
+    except DomainError as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+    else:
+        flash(done, "info")
+    return redirect(url_for("review.report", code=code))
+
+
+@bp.post("/laporan/<code>/klaim")
+@staff_required("operator", "pejabat")
+def claim_report(code: str) -> ResponseReturnValue:
+    return _run(code, lambda report: claim(report, current_user), "Laporan ini Anda tangani.")
+
+
+@bp.post("/laporan/<code>/lepas")
+@staff_required("operator", "pejabat", "admin")
+def release_report(code: str) -> ResponseReturnValue:
+    return _run(code, lambda report: release(report, current_user.as_actor()), "Laporan dilepas.")
+
+
+@bp.post("/laporan/<code>/ganda")
+@staff_required("operator")
+def duplicate_decision(code: str) -> ResponseReturnValue:
+    is_duplicate = request.form.get("decision") == "duplicate"
+    reason = (request.form.get("reason") or "").strip() or None
+    return _run(
+        code,
+        lambda report: decide_duplicate(report, is_duplicate, current_user.as_actor(), reason),
+        "Keputusan laporan ganda disimpan.",
     )
 
 

@@ -76,6 +76,9 @@ def fire(
         )
     subject = Subject(report=report, actor=actor, reason=reason, data=dict(data or {}))
     workflow.machine.events[trigger].trigger(subject)
+    # A claim is for one step: when the report moves on, the next role claims it afresh.
+    report.assigned_to_id = None
+    report.assigned_at = None
     report_id = report.id
     try:
         db.session.flush()

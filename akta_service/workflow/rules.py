@@ -78,6 +78,23 @@ def actor_serves_region(event: EventData) -> bool:
     return True
 
 
+def actor_holds_claim(event: EventData) -> bool:
+    """A report claimed by one clerk is read-only for the others."""
+    subject = _subject(event)
+    holder = subject.report.assigned_to_id
+    if holder is not None and subject.actor.id != f"user:{holder}":
+        from akta_service.accounts.models import User
+
+        user = db.session.get(User, holder)
+        name = user.full_name if user else "petugas lain"
+        raise GuardRefused(
+            f"Laporan ini sedang ditangani {name}. Minta {name} melepasnya, atau admin.",
+            guard="actor_holds_claim",
+            assignee=name,
+        )
+    return True
+
+
 def not_potential_duplicate(event: EventData) -> bool:
     """A suspected duplicate must be resolved before the report moves on."""
     if _subject(event).report.potential_duplicate:
@@ -127,6 +144,7 @@ GUARDS = {
         reason_given,
         actor_owns_report,
         actor_serves_region,
+        actor_holds_claim,
         not_potential_duplicate,
         signer_is_not_approver,
     )

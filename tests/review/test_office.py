@@ -53,8 +53,17 @@ def _login(client: FlaskClient, username: str) -> None:
     assert response.status_code == 302
 
 
-def _act(client: FlaskClient, report: BirthReport, action: str, **form: str) -> str:
+def _claim(client: FlaskClient, report: BirthReport) -> str:
     page = client.get(f"/kantor/laporan/{report.tracking_code}").get_data(as_text=True)
+    response = client.post(
+        f"/kantor/laporan/{report.tracking_code}/klaim", data={"csrf_token": _token(page)}
+    )
+    assert response.status_code == 302
+    return client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def _act(client: FlaskClient, report: BirthReport, action: str, **form: str) -> str:
+    page = _claim(client, report)
     version = re.search(rf'id="action-{action}".*?name="version" value="(\d+)"', page, re.S)
     assert version, f"no {action} button on the page"
     data = {"csrf_token": _token(page), "version": version.group(1), **form}
@@ -143,8 +152,11 @@ def test_when_two_clerks_act_at_once_the_second_is_told_who_and_keeps_the_text(
     report = BirthReportFactory(status="in_review")
     db.session.commit()
     _login(client, "siti")
-    page = client.get(f"/kantor/laporan/{report.tracking_code}").get_data(as_text=True)
-    # Budi approves while Siti is still typing her correction request.
+    page = _claim(client, report)
+    # Budi approves while Siti is still typing her correction request (an admin had
+    # released her claim a moment before: the page she has open is stale).
+    report.assigned_to_id = None
+    db.session.commit()
     fire(report, "approve", staff["budi"].as_actor())
     db.session.commit()
     response = client.post(
@@ -173,3 +185,68 @@ def test_a_viewer_cannot_act(client: FlaskClient, staff: dict[str, User]) -> Non
     assert response.status_code == 403
     db.session.refresh(report)
     assert report.status == ReportStatus.IN_REVIEW
+
+
+def test_a_claimed_report_is_read_only_for_the_others(
+    client: FlaskClient, staff: dict[str, User]
+) -> None:
+    report = BirthReportFactory(status="in_review")
+    db.session.commit()
+    _login(client, "siti")
+    page = _claim(client, report)
+    assert "Ditangani oleh <strong>Siti Operator</strong>" in page
+    assert 'id="action-approve"' in page
+    client.post("/kantor/keluar", data={"csrf_token": _token(page)})
+
+    _login(client, "budi")
+    page = client.get(f"/kantor/laporan/{report.tracking_code}").get_data(as_text=True)
+    assert "Siti Operator" in page
+    assert 'id="action-approve"' not in page
+    assert 'id="claim"' not in page
+    refused = client.post(
+        f"/kantor/laporan/{report.tracking_code}/approve",
+        data={"csrf_token": _token(client.get("/kantor/").get_data(as_text=True)), "version": "2"},
+    )
+    after = client.get(refused.headers["Location"]).get_data(as_text=True)
+    assert "sedang ditangani Siti Operator" in after
+    db.session.refresh(report)
+    assert report.status == ReportStatus.IN_REVIEW
+
+
+@pytest.mark.parametrize("decision", ["duplicate", "not_duplicate"])
+def test_a_clerk_decides_a_suspected_duplicate(
+    client: FlaskClient, staff: dict[str, User], decision: str
+) -> None:
+    original = BirthReportFactory(status="registered", child_name="Aisyah Putri")
+    suspect = BirthReportFactory(
+        status="in_review",
+        child_name="Aisyah Putry",
+        mother_nik=original.mother_nik,
+        potential_duplicate=True,
+        duplicate_of_id=original.id,
+    )
+    db.session.commit()
+    _login(client, "siti")
+    page = _claim(client, suspect)
+    assert original.tracking_code in page  # the original, side by side
+    assert 'id="action-approve"' in page  # shown, but the guard holds until decided
+    response = client.post(
+        f"/kantor/laporan/{suspect.tracking_code}/ganda",
+        data={"csrf_token": _token(page), "decision": decision, "reason": "Dicek dengan KK"},
+    )
+    assert response.status_code == 302
+    db.session.refresh(suspect)
+    if decision == "duplicate":
+        assert suspect.status == ReportStatus.REJECTED
+        reason = db.session.scalar(
+            sa.select(JournalEntry.reason).where(
+                JournalEntry.report_id == suspect.id, JournalEntry.trigger == "reject"
+            )
+        )
+        assert reason == "Dicek dengan KK"
+    else:
+        assert suspect.status == ReportStatus.IN_REVIEW
+        assert not suspect.potential_duplicate
+        assert suspect.duplicate_of_id is None
+        page = _act(client, suspect, "approve")
+        assert "awaiting_signature" in page

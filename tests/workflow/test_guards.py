@@ -125,3 +125,18 @@ def test_stale_version_names_who_changed_it_and_when(actors: dict[str, Actor]) -
     assert error.status == 409
     db.session.expire_all()
     assert report.status == S.NEEDS_CORRECTION
+
+
+def test_a_claimed_report_moves_only_for_its_holder(actors: dict[str, Actor]) -> None:
+    from akta_service.accounts.models import User
+
+    holder_id = int(actors["operator_b"].id.split(":")[1])
+    report = BirthReportFactory(status=S.IN_REVIEW, assigned_to_id=holder_id)
+    error = _refused(report, "approve", actors["operator"])
+    assert error.detail["guard"] == "actor_holds_claim"
+    holder = db.session.get(User, holder_id)
+    assert holder is not None
+    assert holder.full_name in error.message
+    fire(report, "approve", actors["operator_b"])
+    assert report.status == S.AWAITING_SIGNATURE
+    assert report.assigned_to_id is None  # the next step is claimed afresh

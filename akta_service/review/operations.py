@@ -1,0 +1,75 @@
+"""Claiming a report, and deciding a suspected duplicate."""
+
+from __future__ import annotations
+
+from akta_service.accounts.models import User
+from akta_service.births.models import BirthReport, ReportStatus
+from akta_service.core.actors import Actor, Role
+from akta_service.core.audit import record
+from akta_service.core.db import db, utcnow
+from akta_service.core.errors import GuardRefused, PermissionDenied
+from akta_service.workflow.engine import fire
+
+
+def claim(report: BirthReport, user: User) -> None:
+    """Take the report: the others see it read-only until it is released."""
+    if report.assigned_to_id not in (None, user.id):
+        holder = db.session.get(User, report.assigned_to_id)
+        raise GuardRefused(
+            f"Laporan ini sudah ditangani {holder.full_name if holder else 'petugas lain'}.",
+            guard="actor_holds_claim",
+        )
+    if report.assigned_to_id == user.id:
+        return
+    report.assigned_to_id = user.id
+    report.assigned_at = utcnow()
+    db.session.flush()  # the journal notes the version this change made
+    record("review:birth_report:claim", user.as_actor(), report=report)
+
+
+def release(report: BirthReport, actor: Actor) -> None:
+    """Give the report back; the holder may, and an admin may for anyone."""
+    if report.assigned_to_id is None:
+        return
+    if actor.id != f"user:{report.assigned_to_id}" and actor.role != Role.ADMIN:
+        raise PermissionDenied(
+            "Hanya petugas yang menangani laporan ini atau admin yang dapat melepasnya."
+        )
+    previous = report.assigned_to_id
+    report.assigned_to_id = None
+    report.assigned_at = None
+    db.session.flush()
+    record("review:birth_report:release", actor, report=report, data={"was": previous})
+
+
+def decide_duplicate(
+    report: BirthReport, is_duplicate: bool, actor: Actor, reason: str | None
+) -> None:
+    """ "Duplicate" rejects the report, linking the original; "not a duplicate" clears the flag."""
+    if not report.potential_duplicate or report.status != ReportStatus.IN_REVIEW:
+        raise GuardRefused("Laporan ini tidak sedang ditandai kemungkinan ganda.")
+    if actor.role != Role.OPERATOR:
+        raise PermissionDenied("Keputusan laporan ganda diambil oleh operator.")
+    original = (
+        db.session.get(BirthReport, report.duplicate_of_id) if report.duplicate_of_id else None
+    )
+    if is_duplicate:
+        code = original.tracking_code if original else "laporan lain"
+        fire(
+            report,
+            "reject",
+            actor,
+            reason=reason or f"Kelahiran ini sudah dilaporkan ({code}).",
+            data={"duplicate_of": code},
+        )
+        return
+    report.potential_duplicate = False
+    report.duplicate_of_id = None
+    db.session.flush()
+    record(
+        "review:birth_report:not_duplicate",
+        actor,
+        report=report,
+        reason=reason,
+        data={"suspected_original": original.tracking_code if original else None},
+    )
