@@ -1,0 +1,92 @@
+"""Every office endpoint × every role (and anonymous): the expected answer."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from akta_service.accounts.operations import create_user
+from akta_service.core.actors import Actor
+from akta_service.core.db import db
+from tests.factories import BirthReportFactory
+
+PASSWORD = "kata-sandi-yang-panjang"
+ROLES = ["anonymous", "operator", "pejabat", "admin", "viewer"]
+
+#: (method, path, {role: expected status}); {code} is a report in review of the role's region.
+TABLE: list[tuple[str, str, dict[str, int]]] = [
+    ("GET", "/kantor/", {"operator": 200, "pejabat": 200, "admin": 200, "viewer": 200}),
+    ("GET", "/kantor/antrian", {"operator": 200, "pejabat": 200, "admin": 200, "viewer": 200}),
+    (
+        "GET",
+        "/kantor/laporan/{code}",
+        {"operator": 200, "pejabat": 200, "admin": 200, "viewer": 200},
+    ),
+    (
+        "POST",
+        "/kantor/laporan/{code}/klaim",
+        {"operator": 302, "pejabat": 302, "admin": 403, "viewer": 403},
+    ),
+    (
+        "POST",
+        "/kantor/laporan/{code}/lepas",
+        {"operator": 302, "pejabat": 302, "admin": 302, "viewer": 403},
+    ),
+    (
+        "POST",
+        "/kantor/laporan/{code}/approve",
+        {"operator": 302, "pejabat": 302, "admin": 403, "viewer": 403},
+    ),
+    (
+        "POST",
+        "/kantor/laporan/{code}/ganda",
+        {"operator": 302, "pejabat": 403, "admin": 403, "viewer": 403},
+    ),
+    ("POST", "/kantor/keluar", {"operator": 302, "pejabat": 302, "admin": 302, "viewer": 302}),
+]
+
+
+def _anonymous(method: str) -> int:
+    # Pages send strangers to the login; a form post without a session has no valid CSRF
+    # token and is refused before anything else is looked at.
+    return 302 if method == "GET" else 400
+
+
+def _cases() -> list[Any]:
+    return [
+        pytest.param(
+            method, path, role, expected.get(role, _anonymous(method)), id=f"{method}-{path}-{role}"
+        )
+        for method, path, expected in TABLE
+        for role in ROLES
+    ]
+
+
+@pytest.mark.parametrize(("method", "path", "role", "status"), _cases())
+def test_authorisation_table(
+    client: FlaskClient, session: Any, method: str, path: str, role: str, status: int
+) -> None:
+    report = BirthReportFactory(status="in_review")
+    if role != "anonymous":
+        create_user("petugas", "Petugas Uji", role, PASSWORD, ["3274"], Actor.system("t"))
+    db.session.commit()
+    token = ""
+    if role != "anonymous":
+        page = client.get("/kantor/masuk").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+        client.post(
+            "/kantor/masuk", data={"username": "petugas", "password": PASSWORD, "csrf_token": token}
+        )
+    url = path.format(code=report.tracking_code)
+    if method == "GET":
+        response = client.get(url)
+    else:
+        response = client.post(
+            url, data={"csrf_token": token, "version": "1", "decision": "not_duplicate"}
+        )
+    assert response.status_code == status
+    if role == "anonymous" and method == "GET":
+        assert "/kantor/masuk" in response.headers["Location"]
