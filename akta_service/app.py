@@ -64,6 +64,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
         birth_registration()
 
+    from akta_service.accounts.admin import bp as admin_bp
     from akta_service.accounts.views import bp as office_bp
     from akta_service.akta.views import bp as akta_public_bp
     from akta_service.births.api import blp as births_api
@@ -77,6 +78,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(akta_public_bp)
     app.register_blueprint(office_bp)
     app.register_blueprint(review_bp)
+    app.register_blueprint(admin_bp)
     init_limits(app)
     init_sessions(app)
     csrf.init_app(app)

@@ -107,8 +107,19 @@ def session(app: Flask) -> Iterator[scoped_session[Any]]:
             connection.close()
 
 
+class IsolatedClient(FlaskClient):
+    """Each request in an app context of its own, as in a real server: a fresh `g` (logins,
+    CSRF tokens, credentials are not shared between requests) and its own session, on the
+    test's connection so it sees what the test wrote."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app: Flask, session: Any) -> FlaskClient:
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -132,3 +133,30 @@ def log_in(username: str, password: str) -> User:
     user.last_login_at = now
     record("office:user:login", actor)
     return user
+
+
+def set_active(user: User, active: bool, actor: Actor) -> None:
+    """Deactivate (or reactivate) an account; a deactivated user's session ends at once."""
+    if actor.id == f"user:{user.id}" and not active:
+        raise InvalidInput(
+            "Anda tidak dapat menonaktifkan akun Anda sendiri",
+            errors=[{"field": "active", "code": "self", "message": "Akun sendiri"}],
+        )
+    user.active = active
+    db.session.flush()
+    record(
+        "office:user:activate" if active else "office:user:deactivate",
+        actor,
+        data={"user_id": user.id},
+    )
+
+
+def reset_password(user: User, actor: Actor) -> str:
+    """A new random password, shown once to the admin to hand over; unlocks the account."""
+    password = secrets.token_urlsafe(12)
+    user.password_hash = _hasher.hash(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    db.session.flush()
+    record("office:user:reset_password", actor, data={"user_id": user.id})
+    return password

@@ -155,6 +155,7 @@ def test_when_two_clerks_act_at_once_the_second_is_told_who_and_keeps_the_text(
     page = _claim(client, report)
     # Budi approves while Siti is still typing her correction request (an admin had
     # released her claim a moment before: the page she has open is stale).
+    db.session.refresh(report)  # the claim was made by the request, not by this session
     report.assigned_to_id = None
     db.session.commit()
     fire(report, "approve", staff["budi"].as_actor())

@@ -1,0 +1,105 @@
+"""Admin pages: staff accounts (create, deactivate, reset password)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length
+
+from akta_service.accounts.models import User
+from akta_service.accounts.operations import create_user, reset_password, set_active
+from akta_service.accounts.views import staff_required
+from akta_service.core.db import db
+from akta_service.core.errors import DomainError, InvalidInput
+from akta_service.regions.models import Region
+
+bp = Blueprint("admin", __name__, url_prefix="/kantor/admin")
+
+
+class UserForm(FlaskForm):
+    username = StringField(
+        "Nama pengguna", validators=[DataRequired("Wajib diisi"), Length(max=60)]
+    )
+    full_name = StringField(
+        "Nama lengkap", validators=[DataRequired("Wajib diisi"), Length(max=200)]
+    )
+    role = SelectField(
+        "Peran",
+        choices=[
+            SelectChoice("operator", "Operator"),
+            SelectChoice("pejabat", "Pejabat Pencatatan Sipil"),
+            SelectChoice("admin", "Admin"),
+            SelectChoice("viewer", "Dasbor saja"),
+        ],
+    )
+    regions = SelectMultipleField("Wilayah", validators=[DataRequired("Pilih wilayah")])
+    password = PasswordField("Kata sandi awal (min. 10 karakter)", validators=[DataRequired()])
+
+
+def _form() -> UserForm:
+    form = UserForm()
+    form.regions.choices = [
+        SelectChoice(r.code, r.name)
+        for r in db.session.scalars(sa.select(Region).order_by(Region.code))
+    ]
+    return form
+
+
+@bp.route("/pengguna", methods=["GET", "POST"])
+@staff_required("admin")
+def users() -> ResponseReturnValue:
+    form = _form()
+    errors: list[dict[str, str]] = []
+    if form.validate_on_submit():
+        try:
+            create_user(
+                form.username.data or "",
+                form.full_name.data or "",
+                form.role.data or "",
+                form.password.data or "",
+                list(form.regions.data or []),
+                current_user.as_actor(),
+            )
+        except InvalidInput as refused:
+            errors = refused.detail["errors"]
+        else:
+            flash(f"Pengguna {form.username.data} dibuat.", "info")
+            return redirect(url_for("admin.users"))
+    listed = db.session.scalars(sa.select(User).order_by(User.username)).all()
+    return render_template("office/users.html", form=form, users=listed, errors=errors)
+
+
+def _user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.post("/pengguna/<int:user_id>/aktif")
+@staff_required("admin")
+def toggle_active(user_id: int) -> ResponseReturnValue:
+    user = _user(user_id)
+    try:
+        set_active(user, request.form.get("active") == "1", current_user.as_actor())
+    except DomainError as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/pengguna/<int:user_id>/sandi")
+@staff_required("admin")
+def new_password(user_id: int) -> ResponseReturnValue:
+    user = _user(user_id)
+    password = reset_password(user, current_user.as_actor())
+    flash(
+        f"Kata sandi baru {user.username}: {password} (sampaikan langsung; tidak ditampilkan lagi)",
+        "secret",
+    )
+    return redirect(url_for("admin.users"))

@@ -1,0 +1,125 @@
+"""Admins manage staff accounts from the office UI."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+
+from akta_service.accounts.models import User
+from akta_service.accounts.operations import create_user
+from akta_service.core.actors import Actor
+from akta_service.core.audit import JournalEntry
+from akta_service.core.db import db
+
+PASSWORD = "kata-sandi-yang-panjang"
+
+
+@pytest.fixture
+def admin(session: Any) -> User:
+    user = create_user("admin1", "Admin Satu", "admin", PASSWORD, ["3274"], Actor.system("t"))
+    db.session.commit()
+    return user
+
+
+def _token(html: str) -> str:
+    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
+    assert match
+    return match.group(1)
+
+
+def _login(client: FlaskClient, username: str, password: str = PASSWORD) -> int:
+    token = _token(client.get("/kantor/masuk").get_data(as_text=True))
+    return client.post(
+        "/kantor/masuk", data={"username": username, "password": password, "csrf_token": token}
+    ).status_code
+
+
+def test_an_admin_creates_a_user_who_can_then_sign_in(client: FlaskClient, admin: User) -> None:
+    _login(client, "admin1")
+    page = client.get("/kantor/admin/pengguna").get_data(as_text=True)
+    response = client.post(
+        "/kantor/admin/pengguna",
+        data={
+            "csrf_token": _token(page),
+            "username": "rina",
+            "full_name": "Rina Operator",
+            "role": "operator",
+            "regions": ["3274"],
+            "password": "sandi-awal-rina-123",
+        },
+    )
+    assert response.status_code == 302
+    page = client.get("/kantor/admin/pengguna").get_data(as_text=True)
+    assert 'id="user-rina"' in page
+    client.post("/kantor/keluar", data={"csrf_token": _token(page)})
+    assert _login(client, "rina", "sandi-awal-rina-123") == 302
+    assert client.get("/kantor/").status_code == 200
+
+
+def test_bad_input_is_listed_and_nothing_is_created(client: FlaskClient, admin: User) -> None:
+    _login(client, "admin1")
+    page = client.get("/kantor/admin/pengguna").get_data(as_text=True)
+    response = client.post(
+        "/kantor/admin/pengguna",
+        data={
+            "csrf_token": _token(page),
+            "username": "admin1",
+            "full_name": "Duplikat",
+            "role": "operator",
+            "regions": ["3274"],
+            "password": "pendek",
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert "Nama pengguna sudah dipakai" in html
+    assert "Kata sandi minimal 10 karakter" in html
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
+
+
+def test_deactivating_ends_the_users_session_and_reset_gives_a_new_password(
+    client: FlaskClient, admin: User
+) -> None:
+    clerk = create_user("budi", "Budi", "operator", PASSWORD, ["3274"], Actor.system("t"))
+    db.session.commit()
+    other = client.application.test_client()
+    assert _login(other, "budi") == 302
+    assert other.get("/kantor/").status_code == 200
+
+    assert _login(client, "admin1") == 302
+    listing = client.get("/kantor/admin/pengguna")
+    assert listing.status_code == 200, listing.status_code
+    page = listing.get_data(as_text=True)
+    client.post(
+        f"/kantor/admin/pengguna/{clerk.id}/aktif", data={"csrf_token": _token(page), "active": "0"}
+    )
+    assert other.get("/kantor/").status_code == 302  # signed out at once
+    page = client.get("/kantor/admin/pengguna").get_data(as_text=True)
+
+    client.post(
+        f"/kantor/admin/pengguna/{clerk.id}/aktif", data={"csrf_token": _token(page), "active": "1"}
+    )
+    response = client.post(
+        f"/kantor/admin/pengguna/{clerk.id}/sandi", data={"csrf_token": _token(page)}
+    )
+    shown = client.get(response.headers["Location"]).get_data(as_text=True)
+    password = re.search(r"Kata sandi baru budi: (\S+)", shown)
+    assert password
+    assert _login(other, "budi", PASSWORD) == 200  # the old password no longer works
+    assert _login(other, "budi", password.group(1)) == 302
+    actions = set(db.session.scalars(sa.select(JournalEntry.action)))
+    assert {
+        "office:user:deactivate",
+        "office:user:activate",
+        "office:user:reset_password",
+    } <= actions
+
+
+def test_only_admins_reach_the_user_pages(client: FlaskClient, admin: User) -> None:
+    create_user("siti", "Siti", "operator", PASSWORD, ["3274"], Actor.system("t"))
+    db.session.commit()
+    _login(client, "siti")
+    assert client.get("/kantor/admin/pengguna").status_code == 403
