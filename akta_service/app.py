@@ -73,12 +73,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from akta_service.core.limits import init_limits
     from akta_service.facilities.api import blp as webhook_api
     from akta_service.review.views import bp as review_bp
+    from akta_service.stats.views import bp as stats_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(akta_public_bp)
     app.register_blueprint(office_bp)
     app.register_blueprint(review_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(stats_bp)
     init_limits(app)
     init_sessions(app)
     csrf.init_app(app)

@@ -45,6 +45,17 @@ TABLE: list[tuple[str, str, dict[str, int]]] = [
         "/kantor/laporan/{code}/ganda",
         {"operator": 302, "pejabat": 403, "admin": 403, "viewer": 403},
     ),
+    ("GET", "/kantor/dasbor", {"operator": 200, "pejabat": 200, "admin": 200, "viewer": 200}),
+    (
+        "GET",
+        "/kantor/dasbor/ekspor.csv",
+        {"operator": 200, "pejabat": 200, "admin": 200, "viewer": 200},
+    ),
+    (
+        "GET",
+        "/kantor/admin/pengguna",
+        {"operator": 403, "pejabat": 403, "admin": 200, "viewer": 403},
+    ),
     ("POST", "/kantor/keluar", {"operator": 302, "pejabat": 302, "admin": 302, "viewer": 302}),
 ]
 

@@ -1,0 +1,1 @@
+"""The dashboard for the head of the office: adoption, timeliness, speed, backlog."""

@@ -1,0 +1,101 @@
+"""The head of the office's dashboard: counts, timeliness, speed, backlog, silent facilities."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from akta_service.accounts.operations import create_user
+from akta_service.akta.models import AktaDocument
+from akta_service.births.models import Channel
+from akta_service.core.actors import Actor
+from akta_service.core.db import db, utcnow
+from akta_service.facilities.models import Facility, FacilityKind
+from tests.factories import BirthReportFactory
+
+PASSWORD = "kata-sandi-yang-panjang"
+
+
+@pytest.fixture
+def viewer(session: Any, client: FlaskClient) -> FlaskClient:
+    create_user("kepala", "Kepala Dinas", "viewer", PASSWORD, ["3274"], Actor.system("t"))
+    db.session.commit()
+    page = client.get("/kantor/masuk").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)
+    assert token
+    client.post(
+        "/kantor/masuk",
+        data={"username": "kepala", "password": PASSWORD, "csrf_token": token.group(1)},
+    )
+    return client
+
+
+def _issued(hours: float, **fields: Any) -> None:
+    report = BirthReportFactory(status="issued", **fields)
+    db.session.add(
+        AktaDocument(
+            report_id=report.id,
+            version=1,
+            registration_number=report.registration_number,
+            sha256="a" * 64,
+            size_bytes=1000,
+            storage_key=f"akta/{report.tracking_code}.pdf",
+            verification_token=report.tracking_code,
+            signer_name="Pejabat",
+            issued_at=report.submitted_at + timedelta(hours=hours),
+        )
+    )
+    db.session.flush()
+
+
+def test_the_dashboard_shows_adoption_timeliness_and_speed(viewer: FlaskClient) -> None:
+    db.session.add(
+        Facility(code="RS-DIAM", name="RS Diam", kind=FacilityKind.HOSPITAL, region_code="3274")
+    )
+    db.session.flush()
+    BirthReportFactory(
+        status="in_review", channel=Channel.WEB, submitted_at=utcnow() - timedelta(hours=30)
+    )
+    BirthReportFactory(
+        status="in_review", channel=Channel.FACILITY_API, is_late=True, born_days_ago=90
+    )
+    BirthReportFactory(
+        status="rejected", facility_code="RS-DIAM", submitted_at=utcnow() - timedelta(days=40)
+    )
+    for hours in (2, 4, 6, 8, 30):
+        _issued(hours)
+    db.session.commit()
+
+    page = viewer.get("/kantor/dasbor").get_data(as_text=True)
+    assert '<svg id="per-week"' in page
+    assert "http" not in page.split('<svg id="per-week"')[1].split("</svg>")[0].replace(
+        "http://www.w3.org/2000/svg", ""
+    )  # drawn here, nothing fetched from elsewhere
+    on_time = re.search(r'id="on-time">(\d+)%', page)
+    assert on_time
+    assert int(on_time.group(1)) == 88  # 7 of 8 reports in the window were on time
+    assert re.search(r'id="speed">6\.0 jam', page)  # median of 2, 4, 6, 8, 30 hours
+    assert "in_review: 2" in page
+    assert "terlama menunggu 30 jam" in page
+    assert "RS Diam (RS-DIAM)" in page
+    assert "Kejaksan" in page  # the factory's KK lies in kecamatan Kejaksan
+
+
+def test_the_csv_export_holds_aggregates_only(viewer: FlaskClient) -> None:
+    report = BirthReportFactory(status="in_review", mother_name="Dewi Rahasia")
+    db.session.commit()
+    response = viewer.get("/kantor/dasbor/ekspor.csv")
+    assert response.mimetype == "text/csv"
+    text = response.get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == ["minggu_mulai", "web", "facility_api", "office"]
+    assert sum(int(row[1]) for row in rows[1:13]) == 1
+    assert report.mother_nik not in text
+    assert "Dewi Rahasia" not in text
+    assert report.tracking_code not in text
