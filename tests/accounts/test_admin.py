@@ -14,8 +14,9 @@ from akta_service.accounts.operations import create_user
 from akta_service.core.actors import Actor
 from akta_service.core.audit import JournalEntry
 from akta_service.core.db import db
+from tests.web import STAFF_PASSWORD, csrf_token, sign_in
 
-PASSWORD = "kata-sandi-yang-panjang"
+PASSWORD = STAFF_PASSWORD
 
 
 @pytest.fixture
@@ -25,26 +26,13 @@ def admin(session: Any) -> User:
     return user
 
 
-def _token(html: str) -> str:
-    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
-    assert match
-    return match.group(1)
-
-
-def _login(client: FlaskClient, username: str, password: str = PASSWORD) -> int:
-    token = _token(client.get("/kantor/masuk").get_data(as_text=True))
-    return client.post(
-        "/kantor/masuk", data={"username": username, "password": password, "csrf_token": token}
-    ).status_code
-
-
 def test_an_admin_creates_a_user_who_can_then_sign_in(client: FlaskClient, admin: User) -> None:
-    _login(client, "admin1")
+    sign_in(client, "admin1")
     page = client.get("/kantor/admin/pengguna").get_data(as_text=True)
     response = client.post(
         "/kantor/admin/pengguna",
         data={
-            "csrf_token": _token(page),
+            "csrf_token": csrf_token(page),
             "username": "rina",
             "full_name": "Rina Operator",
             "role": "operator",
@@ -55,18 +43,18 @@ def test_an_admin_creates_a_user_who_can_then_sign_in(client: FlaskClient, admin
     assert response.status_code == 302
     page = client.get("/kantor/admin/pengguna").get_data(as_text=True)
     assert 'id="user-rina"' in page
-    client.post("/kantor/keluar", data={"csrf_token": _token(page)})
-    assert _login(client, "rina", "sandi-awal-rina-123") == 302
+    client.post("/kantor/keluar", data={"csrf_token": csrf_token(page)})
+    assert sign_in(client, "rina", "sandi-awal-rina-123") == 302
     assert client.get("/kantor/").status_code == 200
 
 
 def test_bad_input_is_listed_and_nothing_is_created(client: FlaskClient, admin: User) -> None:
-    _login(client, "admin1")
+    sign_in(client, "admin1")
     page = client.get("/kantor/admin/pengguna").get_data(as_text=True)
     response = client.post(
         "/kantor/admin/pengguna",
         data={
-            "csrf_token": _token(page),
+            "csrf_token": csrf_token(page),
             "username": "admin1",
             "full_name": "Duplikat",
             "role": "operator",
@@ -86,30 +74,32 @@ def test_deactivating_ends_the_users_session_and_reset_gives_a_new_password(
     clerk = create_user("budi", "Budi", "operator", PASSWORD, ["3274"], Actor.system("t"))
     db.session.commit()
     other = client.application.test_client()
-    assert _login(other, "budi") == 302
+    assert sign_in(other, "budi") == 302
     assert other.get("/kantor/").status_code == 200
 
-    assert _login(client, "admin1") == 302
+    assert sign_in(client, "admin1") == 302
     listing = client.get("/kantor/admin/pengguna")
     assert listing.status_code == 200, listing.status_code
     page = listing.get_data(as_text=True)
     client.post(
-        f"/kantor/admin/pengguna/{clerk.id}/aktif", data={"csrf_token": _token(page), "active": "0"}
+        f"/kantor/admin/pengguna/{clerk.id}/aktif",
+        data={"csrf_token": csrf_token(page), "active": "0"},
     )
     assert other.get("/kantor/").status_code == 302  # signed out at once
     page = client.get("/kantor/admin/pengguna").get_data(as_text=True)
 
     client.post(
-        f"/kantor/admin/pengguna/{clerk.id}/aktif", data={"csrf_token": _token(page), "active": "1"}
+        f"/kantor/admin/pengguna/{clerk.id}/aktif",
+        data={"csrf_token": csrf_token(page), "active": "1"},
     )
     response = client.post(
-        f"/kantor/admin/pengguna/{clerk.id}/sandi", data={"csrf_token": _token(page)}
+        f"/kantor/admin/pengguna/{clerk.id}/sandi", data={"csrf_token": csrf_token(page)}
     )
     shown = client.get(response.headers["Location"]).get_data(as_text=True)
     password = re.search(r"Kata sandi baru budi: (\S+)", shown)
     assert password
-    assert _login(other, "budi", PASSWORD) == 200  # the old password no longer works
-    assert _login(other, "budi", password.group(1)) == 302
+    assert sign_in(other, "budi", PASSWORD) == 200  # the old password no longer works
+    assert sign_in(other, "budi", password.group(1)) == 302
     actions = set(db.session.scalars(sa.select(JournalEntry.action)))
     assert {
         "office:user:deactivate",
@@ -121,5 +111,5 @@ def test_deactivating_ends_the_users_session_and_reset_gives_a_new_password(
 def test_only_admins_reach_the_user_pages(client: FlaskClient, admin: User) -> None:
     create_user("siti", "Siti", "operator", PASSWORD, ["3274"], Actor.system("t"))
     db.session.commit()
-    _login(client, "siti")
+    sign_in(client, "siti")
     assert client.get("/kantor/admin/pengguna").status_code == 403

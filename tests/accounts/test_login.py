@@ -16,8 +16,16 @@ from akta_service.core.actors import Actor
 from akta_service.core.audit import JournalEntry
 from akta_service.core.db import db, utcnow
 from tests.factories import BirthReportFactory
+from tests.web import STAFF_PASSWORD, csrf_token
 
-PASSWORD = "kata-sandi-yang-panjang"
+PASSWORD = STAFF_PASSWORD
+
+
+def _attempt(client: FlaskClient, username: str, password: str) -> Any:
+    token = csrf_token(client.get("/kantor/masuk").get_data(as_text=True))
+    return client.post(
+        "/kantor/masuk", data={"username": username, "password": password, "csrf_token": token}
+    )
 
 
 @pytest.fixture
@@ -25,22 +33,6 @@ def operator(session: Any) -> User:
     user = create_user("siti", "Siti Operator", "operator", PASSWORD, ["3274"], Actor.system("t"))
     db.session.commit()
     return user
-
-
-def _csrf(client: FlaskClient) -> str:
-    page = client.get("/kantor/masuk").get_data(as_text=True)
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
-        r'name="csrf_token" value="([^"]+)"', page
-    )
-    assert match, "the login form carries a CSRF token"
-    return match.group(1)
-
-
-def _login(client: FlaskClient, username: str, password: str) -> Any:
-    return client.post(
-        "/kantor/masuk",
-        data={"username": username, "password": password, "csrf_token": _csrf(client)},
-    )
 
 
 def test_the_office_needs_a_login(client: FlaskClient) -> None:
@@ -55,7 +47,7 @@ def test_a_clerk_signs_in_and_sees_the_queue_counts(client: FlaskClient, operato
     BirthReportFactory(status="awaiting_signature")
     BirthReportFactory(status="in_review", region_code="3673")  # not the clerk's region
     db.session.commit()
-    response = _login(client, "siti", PASSWORD)
+    response = _attempt(client, "siti", PASSWORD)
     assert response.status_code == 302
     home = client.get("/kantor/").get_data(as_text=True)
     assert "Siti Operator" in home
@@ -80,18 +72,18 @@ def test_a_wrong_password_says_nothing_about_which_part_was_wrong(
     client: FlaskClient, operator: User
 ) -> None:
     for username in ("siti", "nobody"):
-        page = _login(client, username, "salah-sekali").get_data(as_text=True)
+        page = _attempt(client, username, "salah-sekali").get_data(as_text=True)
         assert "Nama pengguna atau kata sandi salah." in page
     assert client.get("/kantor/").status_code == 302
 
 
 def test_repeated_failures_lock_the_account(client: FlaskClient, operator: User) -> None:
     for _ in range(MAX_FAILED_LOGINS):
-        _login(client, "siti", "salah-sekali")
+        _attempt(client, "siti", "salah-sekali")
     db.session.refresh(operator)
     assert operator.locked_until is not None
     assert operator.locked_until > utcnow() + timedelta(minutes=10)
-    locked = _login(client, "siti", PASSWORD).get_data(as_text=True)
+    locked = _attempt(client, "siti", PASSWORD).get_data(as_text=True)
     assert "dikunci sementara" in locked
     assert client.get("/kantor/").status_code == 302  # the right password does not open it
 
@@ -103,7 +95,7 @@ def test_a_login_without_the_csrf_token_is_refused(client: FlaskClient, operator
 
 
 def test_signing_out_ends_the_session(client: FlaskClient, operator: User) -> None:
-    _login(client, "siti", PASSWORD)
+    _attempt(client, "siti", PASSWORD)
     assert client.get("/kantor/").status_code == 200
     page = client.get("/kantor/").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)
@@ -115,5 +107,5 @@ def test_signing_out_ends_the_session(client: FlaskClient, operator: User) -> No
 def test_a_deactivated_account_cannot_sign_in(client: FlaskClient, operator: User) -> None:
     operator.active = False
     db.session.commit()
-    page = _login(client, "siti", PASSWORD).get_data(as_text=True)
+    page = _attempt(client, "siti", PASSWORD).get_data(as_text=True)
     assert "Nama pengguna atau kata sandi salah." in page

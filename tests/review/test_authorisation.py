@@ -12,8 +12,9 @@ from akta_service.accounts.operations import create_user
 from akta_service.core.actors import Actor
 from akta_service.core.db import db
 from tests.factories import BirthReportFactory
+from tests.web import STAFF_PASSWORD
 
-PASSWORD = "kata-sandi-yang-panjang"
+PASSWORD = STAFF_PASSWORD
 ROLES = ["anonymous", "operator", "pejabat", "admin", "viewer"]
 
 #: (method, path, {role: expected status}); {code} is a report in review of the role's region.

@@ -20,8 +20,9 @@ from akta_service.core.db import db
 from akta_service.review.queries import queue_page
 from akta_service.workflow.engine import fire
 from tests.factories import BirthReportFactory
+from tests.web import STAFF_PASSWORD, csrf_token, sign_in
 
-PASSWORD = "kata-sandi-yang-panjang"
+PASSWORD = STAFF_PASSWORD
 
 
 @pytest.fixture
@@ -39,24 +40,10 @@ def staff(session: Any) -> dict[str, User]:
     return people
 
 
-def _token(html: str) -> str:
-    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
-    assert match
-    return match.group(1)
-
-
-def _login(client: FlaskClient, username: str) -> None:
-    token = _token(client.get("/kantor/masuk").get_data(as_text=True))
-    response = client.post(
-        "/kantor/masuk", data={"username": username, "password": PASSWORD, "csrf_token": token}
-    )
-    assert response.status_code == 302
-
-
 def _claim(client: FlaskClient, report: BirthReport) -> str:
     page = client.get(f"/kantor/laporan/{report.tracking_code}").get_data(as_text=True)
     response = client.post(
-        f"/kantor/laporan/{report.tracking_code}/klaim", data={"csrf_token": _token(page)}
+        f"/kantor/laporan/{report.tracking_code}/klaim", data={"csrf_token": csrf_token(page)}
     )
     assert response.status_code == 302
     return client.get(response.headers["Location"]).get_data(as_text=True)
@@ -66,7 +53,7 @@ def _act(client: FlaskClient, report: BirthReport, action: str, **form: str) -> 
     page = _claim(client, report)
     version = re.search(rf'id="action-{action}".*?name="version" value="(\d+)"', page, re.S)
     assert version, f"no {action} button on the page"
-    data = {"csrf_token": _token(page), "version": version.group(1), **form}
+    data = {"csrf_token": csrf_token(page), "version": version.group(1), **form}
     response = client.post(f"/kantor/laporan/{report.tracking_code}/{action}", data=data)
     assert response.status_code == 302
     return client.get(response.headers["Location"]).get_data(as_text=True)
@@ -85,7 +72,7 @@ def test_the_queue_lists_oldest_first_and_pages_by_keyset(
     assert [r.id for r in first + second + third] == [r.id for r in reports]
     assert cursor3 is None
 
-    _login(client, "siti")
+    sign_in(client, "siti")
     page = client.get("/kantor/antrian?tab=in_review").get_data(as_text=True)
     codes = re.findall(r'id="row-(\w+)"', page)
     assert codes == [r.tracking_code for r in reports]
@@ -100,7 +87,7 @@ def test_search_by_nik_code_and_name(client: FlaskClient, staff: dict[str, User]
     wanted = BirthReportFactory(status="in_review", child_name="Rahmat Hidayat")
     BirthReportFactory(status="in_review", child_name="Bunga Citra")
     db.session.commit()
-    _login(client, "siti")
+    sign_in(client, "siti")
     for query in (wanted.mother_nik, wanted.tracking_code.lower(), "hidayat"):
         page = client.get(f"/kantor/antrian?q={query}").get_data(as_text=True)
         assert re.findall(r'id="row-(\w+)"', page) == [wanted.tracking_code], query
@@ -109,7 +96,7 @@ def test_search_by_nik_code_and_name(client: FlaskClient, staff: dict[str, User]
 def test_reading_a_report_is_journalled(client: FlaskClient, staff: dict[str, User]) -> None:
     report = BirthReportFactory(status="in_review")
     db.session.commit()
-    _login(client, "siti")
+    sign_in(client, "siti")
     page = client.get(f"/kantor/laporan/{report.tracking_code}")
     assert page.status_code == 200
     assert report.mother_nik in page.get_data(as_text=True)
@@ -125,7 +112,7 @@ def test_reading_a_report_is_journalled(client: FlaskClient, staff: dict[str, Us
 def test_another_regions_report_is_not_shown(client: FlaskClient, staff: dict[str, User]) -> None:
     report = BirthReportFactory(status="in_review", region_code="3673")
     db.session.commit()
-    _login(client, "siti")
+    sign_in(client, "siti")
     assert client.get(f"/kantor/laporan/{report.tracking_code}").status_code == 404
 
 
@@ -134,12 +121,12 @@ def test_operator_approves_and_another_pejabat_signs(
 ) -> None:
     report = BirthReportFactory(status="in_review")
     db.session.commit()
-    _login(client, "siti")
+    sign_in(client, "siti")
     page = _act(client, report, "approve")
     assert "awaiting_signature" in page
     assert 'id="action-sign"' not in page  # an operator cannot sign
-    client.post("/kantor/keluar", data={"csrf_token": _token(page)})
-    _login(client, "ahmad")
+    client.post("/kantor/keluar", data={"csrf_token": csrf_token(page)})
+    sign_in(client, "ahmad")
     page = _act(client, report, "sign")
     assert "registered" in page
     db.session.refresh(report)
@@ -151,7 +138,7 @@ def test_when_two_clerks_act_at_once_the_second_is_told_who_and_keeps_the_text(
 ) -> None:
     report = BirthReportFactory(status="in_review")
     db.session.commit()
-    _login(client, "siti")
+    sign_in(client, "siti")
     page = _claim(client, report)
     # Budi approves while Siti is still typing her correction request (an admin had
     # released her claim a moment before: the page she has open is stale).
@@ -162,7 +149,7 @@ def test_when_two_clerks_act_at_once_the_second_is_told_who_and_keeps_the_text(
     db.session.commit()
     response = client.post(
         f"/kantor/laporan/{report.tracking_code}/request_correction",
-        data={"csrf_token": _token(page), "version": "1", "reason": "Foto KK buram sekali"},
+        data={"csrf_token": csrf_token(page), "version": "1", "reason": "Foto KK buram sekali"},
     )
     after = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Budi Operator" in after
@@ -175,10 +162,10 @@ def test_when_two_clerks_act_at_once_the_second_is_told_who_and_keeps_the_text(
 def test_a_viewer_cannot_act(client: FlaskClient, staff: dict[str, User]) -> None:
     report = BirthReportFactory(status="in_review")
     db.session.commit()
-    _login(client, "kepala")
+    sign_in(client, "kepala")
     page = client.get(f"/kantor/laporan/{report.tracking_code}").get_data(as_text=True)
     assert 'id="action-' not in page
-    token = _token(client.get("/kantor/").get_data(as_text=True))  # the sign-out form's
+    token = csrf_token(client.get("/kantor/").get_data(as_text=True))  # the sign-out form's
     response = client.post(
         f"/kantor/laporan/{report.tracking_code}/approve",
         data={"csrf_token": token, "version": "1"},
@@ -193,20 +180,23 @@ def test_a_claimed_report_is_read_only_for_the_others(
 ) -> None:
     report = BirthReportFactory(status="in_review")
     db.session.commit()
-    _login(client, "siti")
+    sign_in(client, "siti")
     page = _claim(client, report)
     assert "Ditangani oleh <strong>Siti Operator</strong>" in page
     assert 'id="action-approve"' in page
-    client.post("/kantor/keluar", data={"csrf_token": _token(page)})
+    client.post("/kantor/keluar", data={"csrf_token": csrf_token(page)})
 
-    _login(client, "budi")
+    sign_in(client, "budi")
     page = client.get(f"/kantor/laporan/{report.tracking_code}").get_data(as_text=True)
     assert "Siti Operator" in page
     assert 'id="action-approve"' not in page
     assert 'id="claim"' not in page
     refused = client.post(
         f"/kantor/laporan/{report.tracking_code}/approve",
-        data={"csrf_token": _token(client.get("/kantor/").get_data(as_text=True)), "version": "2"},
+        data={
+            "csrf_token": csrf_token(client.get("/kantor/").get_data(as_text=True)),
+            "version": "2",
+        },
     )
     after = client.get(refused.headers["Location"]).get_data(as_text=True)
     assert "sedang ditangani Siti Operator" in after
@@ -227,13 +217,13 @@ def test_a_clerk_decides_a_suspected_duplicate(
         duplicate_of_id=original.id,
     )
     db.session.commit()
-    _login(client, "siti")
+    sign_in(client, "siti")
     page = _claim(client, suspect)
     assert original.tracking_code in page  # the original, side by side
     assert 'id="action-approve"' in page  # shown, but the guard holds until decided
     response = client.post(
         f"/kantor/laporan/{suspect.tracking_code}/ganda",
-        data={"csrf_token": _token(page), "decision": decision, "reason": "Dicek dengan KK"},
+        data={"csrf_token": csrf_token(page), "decision": decision, "reason": "Dicek dengan KK"},
     )
     assert response.status_code == 302
     db.session.refresh(suspect)

@@ -18,8 +18,9 @@ from akta_service.core.actors import Actor
 from akta_service.core.db import db, utcnow
 from akta_service.facilities.models import Facility, FacilityKind
 from tests.factories import BirthReportFactory
+from tests.web import STAFF_PASSWORD
 
-PASSWORD = "kata-sandi-yang-panjang"
+PASSWORD = STAFF_PASSWORD
 
 
 @pytest.fixture
