@@ -18,22 +18,16 @@ from akta_service.core.actors import Actor
 from akta_service.core.db import db, utcnow
 from akta_service.facilities.models import Facility, FacilityKind
 from tests.factories import BirthReportFactory
-from tests.web import STAFF_PASSWORD
+from tests.web import STAFF_PASSWORD, sign_in
 
 PASSWORD = STAFF_PASSWORD
 
 
 @pytest.fixture
 def viewer(session: Any, client: FlaskClient) -> FlaskClient:
-    create_user("kepala", "Kepala Dinas", "viewer", PASSWORD, ["3274"], Actor.system("t"))
+    create_user("kepala", "Kepala Dinas", "viewer", STAFF_PASSWORD, ["3274"], Actor.system("t"))
     db.session.commit()
-    page = client.get("/kantor/masuk").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)
-    assert token
-    client.post(
-        "/kantor/masuk",
-        data={"username": "kepala", "password": PASSWORD, "csrf_token": token.group(1)},
-    )
+    assert sign_in(client, "kepala") == 302
     return client
 
 
