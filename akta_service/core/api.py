@@ -2,22 +2,65 @@
 
 from __future__ import annotations
 
+import http
 from functools import wraps
 from typing import Any, TypeVar, cast
 
 from flask import g, request
 from flask_smorest import Api
+from marshmallow import INCLUDE, Schema
+from marshmallow import fields as f
 
 from akta_service.core.errors import DomainError
 
 F = TypeVar("F")
 
+PROBLEM_JSON = "application/problem+json"
+
+
+class FieldProblem(Schema):
+    field = f.String(required=True)
+    code = f.String(required=True)
+    message = f.String(required=True)
+
+
+class Problem(Schema):
+    """RFC 9457 problem details, as every error of this API is answered."""
+
+    class Meta:
+        unknown = INCLUDE  # a problem may carry more members (state, allowed_triggers, ...)
+
+    type = f.String(required=True)
+    title = f.String(required=True)
+    status = f.Integer(required=True)
+    detail = f.String()
+    code = f.String(required=True)
+    errors = f.List(f.Nested(FieldProblem))
+
 
 class AktaApi(Api):
     """flask-smorest, answering errors with the service's problem+json handlers."""
 
+    ERROR_SCHEMA = Problem
+
     def _register_error_handlers(self) -> None:
         """Errors are answered by core.errors for the whole app, not by flask-smorest."""
+
+    def _register_responses(self) -> None:
+        """Document every error response as the problem+json it is."""
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["content"] = {PROBLEM_JSON: {"schema": self.ERROR_SCHEMA}}
+            self.spec.components.response(status.name, response, lazy=True)
+        self.spec.components.response(
+            self.DEFAULT_ERROR_RESPONSE_NAME,
+            {
+                "description": "Problem details (RFC 9457)",
+                "content": {PROBLEM_JSON: {"schema": self.ERROR_SCHEMA}},
+            },
+            lazy=True,
+        )
 
 
 api = AktaApi()
