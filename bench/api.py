@@ -1,0 +1,446 @@
+"""POST /api/v1/births under gunicorn on PostgreSQL: throughput and latency, beside a bare
+Flask endpoint taking the same bodies (bench/bare_app.py) as the floor.
+
+Issue targets on this 2-core machine: >= 300 submissions/s sustained, and p95 <= 25 ms at
+100 submissions/s. The figures are printed whether or not they are met.
+
+- Max throughput: wrk (Debian package `wrk`; skipped with a message when missing), closed
+  loop, `-t2 -c32 -d15s`. Its Lua script cycles through real sandbox families and varies the
+  child's name and birth date, so every body differs and every one is valid.
+- Fixed rate: an open-loop asyncio + httpx generator schedules 100 requests/s for 20 s; a
+  latency counts from the request's scheduled time, so a slow answer cannot slow the
+  generator down and hide itself (plain wrk has no fixed rate; wrk2's -R is not in Debian).
+- The service runs with AKTA_JOBS=celery on a Redis broker database and no worker, so a
+  submission only enqueues its verification; rate limits are counted in Redis as in
+  production, with a limit the bench cannot reach.
+- gunicorn with 2 workers, sync and gthread (4 threads) both tried for the service; the
+  better one serves the bare app too. Server, database, Redis and load generator share the
+  same 2 cores, as they would on a one-box deployment.
+
+Run: `.venv/bin/python -m bench.api`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import redis
+import sqlalchemy as sa
+from faker import Faker
+
+from akta_service.births.models import BirthReport
+from akta_service.core.actors import Actor
+from akta_service.core.clock import local_today
+from akta_service.core.db import db
+from akta_service.facilities.operations import create_facility, issue_credential
+from akta_service.verification.sandbox import SandboxPopulation
+from bench.common import bench_app, postgres_available
+
+BIN = Path(sys.executable).parent
+REPO = Path(__file__).resolve().parents[1]
+PATH = "/api/v1/births"
+REDIS_DB = 12
+#: Bodies cycle through families x names x dates; pairwise coprime sizes, so the cycle
+#: (200 * 199 * 29 = 1.15 million) is far longer than any run.
+FAMILIES, NAMES, DATES = 200, 199, 29
+WRK_THREADS, WRK_CONNECTIONS, WRK_SECONDS = 2, 32, 15
+SERIAL_SECONDS = 5
+RATE_PER_SECOND, RATE_SECONDS = 100, 20
+#: How long after the last scheduled send an overloaded server still gets to answer.
+OPEN_LOOP_GRACE_SECONDS = 10
+GUNICORN_WORKERS = 2
+WORKER_CLASSES = {
+    "sync": ["--worker-class", "sync"],
+    "gthread x4": ["--worker-class", "gthread", "--threads", "4"],
+}
+TARGET_THROUGHPUT, TARGET_P95_MS = 300.0, 25.0
+SETTINGS = {
+    "AKTA_JOBS": "celery",
+    "AKTA_BROKER_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
+    "AKTA_RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:6379/{REDIS_DB}",
+    "AKTA_API_RATE_LIMIT": "1000000 per minute",
+}
+
+
+@dataclass(frozen=True)
+class Bodies:
+    """Report bodies as templates: prefix + child name + middle + birth date + suffix."""
+
+    templates: list[tuple[str, str, str]]
+    names: list[str]
+    dates: list[str]
+
+    def body(self, n: int) -> str:
+        prefix, middle, suffix = self.templates[n % len(self.templates)]
+        return (
+            prefix
+            + self.names[n % len(self.names)]
+            + middle
+            + self.dates[n % len(self.dates)]
+            + suffix
+        )
+
+
+@dataclass(frozen=True)
+class Figures:
+    label: str
+    per_second: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    requests: int
+    failures: int
+    how: str
+
+    def line(self) -> str:
+        return (
+            f"{self.label}: {self.per_second:7.1f} req/s  p50 {self.p50_ms:6.2f} ms  "
+            f"p95 {self.p95_ms:6.2f} ms  p99 {self.p99_ms:6.2f} ms  "
+            f"({self.requests} requests, {self.failures} not 201; {self.how})"
+        )
+
+
+def make_bodies() -> Bodies:
+    """Real sandbox families (valid NIKs, KK, marriage), each a template with the child's
+    name and birth date left open; births 1-29 days ago, so none is late or in the future."""
+    families = SandboxPopulation.build(families_per_region=FAMILIES).sample_families(
+        FAMILIES, region="3274"
+    )
+    templates = []
+    for family in families:
+        report = json.loads(json.dumps(family["example_report"]))
+        report["child"]["name"], report["child"]["birth_date"] = "@@NAME@@", "@@DATE@@"
+        prefix, rest = json.dumps(report).split("@@NAME@@")
+        middle, suffix = rest.split("@@DATE@@")
+        templates.append((prefix, middle, suffix))
+    faker = Faker("id_ID")
+    faker.seed_instance(2026)
+    names: list[str] = []
+    while len(names) < NAMES:
+        name = json.dumps(f"{faker.first_name()} {faker.last_name()}")[1:-1]  # JSON-escaped
+        if name not in names:
+            names.append(name)
+    today = local_today()
+    dates = [(today - timedelta(days=days)).isoformat() for days in range(1, DATES + 1)]
+    return Bodies(templates, names, dates)
+
+
+def _lua_string(text: str) -> str:
+    assert "]==]" not in text, text
+    return f"[==[{text}]==]"
+
+
+def wrk_script(bodies: Bodies, token: str) -> str:
+    """The wrk script: each thread walks its own stretch of the body cycle; `done` prints
+    the figures as one JSON line (wrk's own report has no p95)."""
+    templates = ",\n".join("{" + ", ".join(map(_lua_string, t)) + "}" for t in bodies.templates)
+    names = ", ".join(map(_lua_string, bodies.names))
+    dates = ", ".join(map(_lua_string, bodies.dates))
+    return f"""
+local templates = {{
+{templates}
+}}
+local names = {{ {names} }}
+local dates = {{ {dates} }}
+
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer {token}"
+
+local threads = {{}}
+function setup(thread)
+  thread:set("offset", #threads * 1000003)
+  table.insert(threads, thread)
+end
+
+local n = 0
+function init(args)
+  n = offset
+end
+
+function request()
+  n = n + 1
+  local t = templates[n % #templates + 1]
+  local body = t[1] .. names[n % #names + 1] .. t[2] .. dates[n % #dates + 1] .. t[3]
+  return wrk.format(nil, nil, nil, body)
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '{{"requests": %d, "duration_us": %d, "socket_errors": %d, "not_2xx": %d, ' ..
+    '"p50_us": %d, "p95_us": %d, "p99_us": %d}}\\n',
+    summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout, e.status,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+end
+"""
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def gunicorn(
+    target: str, worker_args: list[str], env: dict[str, str], folder: Path
+) -> Iterator[str]:
+    """gunicorn serving `target` on a free port; output to a log file in `folder`."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = folder / f"gunicorn-{port}.log"
+    args = [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}"]
+    args += ["--workers", str(GUNICORN_WORKERS), *worker_args, target]
+    # cwd: a folder without a developer's .env; PYTHONPATH: `bench` for the bare app.
+    environment = {**os.environ, **env, "PYTHONPATH": str(REPO)}
+    with log_path.open("w") as log:
+        process = subprocess.Popen(  # noqa: S603 - our own programs and arguments
+            args,
+            cwd=folder,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"gunicorn {target} exited:\n{log_path.read_text()}")
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn {target} did not answer:\n{log_path.read_text()}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def run_wrk(url: str, script: Path, seconds: int, threads: int, connections: int) -> dict[str, Any]:
+    args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "-s", str(script)]
+    result = subprocess.run(  # noqa: S603 - wrk with our arguments
+        [*args, url + PATH], capture_output=True, text=True, timeout=seconds + 60, check=True
+    )
+    figures: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def one_connection(label: str, url: str, script: Path) -> Figures:
+    """One request at a time: the time a request takes with no queue in front of it."""
+    raw = run_wrk(url, script, SERIAL_SECONDS, threads=1, connections=1)
+    return _wrk_figures(label, raw, f"wrk -t1 -c1 -d{SERIAL_SECONDS}s, one request at a time")
+
+
+def _wrk_figures(label: str, raw: dict[str, Any], how: str) -> Figures:
+    return Figures(
+        label=label,
+        per_second=raw["requests"] / (raw["duration_us"] / 1e6),
+        p50_ms=raw["p50_us"] / 1000,
+        p95_ms=raw["p95_us"] / 1000,
+        p99_ms=raw["p99_us"] / 1000,
+        requests=raw["requests"],
+        failures=raw["not_2xx"] + raw["socket_errors"],
+        how=how,
+    )
+
+
+def max_throughput(label: str, url: str, script: Path) -> Figures:
+    run_wrk(url, script, seconds=3, threads=1, connections=4)  # warm both workers up
+    raw = run_wrk(url, script, WRK_SECONDS, WRK_THREADS, WRK_CONNECTIONS)
+    how = f"wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} -d{WRK_SECONDS}s, closed loop"
+    return _wrk_figures(label, raw, how)
+
+
+async def _open_loop(
+    url: str, token: str, bodies: list[str], rate: float
+) -> tuple[list[float], Counter[int], float]:
+    """Send body i at start + i/rate whatever the answers do; return each latency from the
+    scheduled time, the statuses (0: no answer in time) and how long the sending took."""
+    latencies: list[float] = []
+    statuses: Counter[int] = Counter()
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    # As many connections as wrk's; a request waiting for one still counts from its schedule.
+    limits = httpx.Limits(max_connections=WRK_CONNECTIONS)
+    deadline = len(bodies) / rate + OPEN_LOOP_GRACE_SECONDS
+    timeout = httpx.Timeout(deadline)
+    async with httpx.AsyncClient(
+        base_url=url, headers=headers, limits=limits, timeout=timeout
+    ) as client:
+        loop = asyncio.get_running_loop()
+        start = loop.time() + 0.2
+
+        async def send(i: int, body: str) -> None:
+            scheduled = start + i / rate
+            await asyncio.sleep(max(0.0, scheduled - loop.time()))
+            try:
+                response = await client.post(PATH, content=body)
+            except httpx.TransportError:
+                statuses[0] += 1
+                return
+            statuses[response.status_code] += 1
+            latencies.append((loop.time() - scheduled) * 1000)
+
+        tasks = [asyncio.create_task(send(i, body)) for i, body in enumerate(bodies)]
+        _, late = await asyncio.wait(tasks, timeout=deadline)
+        for task in late:  # an overloaded server: stop waiting, count them as failures
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+        statuses[0] += len(late)
+        elapsed = loop.time() - start
+    return latencies, statuses, elapsed
+
+
+def fixed_rate(label: str, url: str, token: str, bodies: Bodies, first: int) -> Figures:
+    count = RATE_PER_SECOND * RATE_SECONDS
+    payloads = [bodies.body(first + i) for i in range(count)]
+    latencies, statuses, elapsed = asyncio.run(_open_loop(url, token, payloads, RATE_PER_SECOND))
+    # Nothing answered at all: no percentiles to give.
+    cuts = statistics.quantiles(latencies, n=100, method="inclusive") if len(latencies) > 1 else []
+    cuts = cuts or [math.nan] * 99
+    return Figures(
+        label=label,
+        per_second=statuses[201] / elapsed,
+        p50_ms=cuts[49],
+        p95_ms=cuts[94],
+        p99_ms=cuts[98],
+        requests=count,
+        failures=count - statuses[201],
+        how=f"open loop {RATE_PER_SECOND}/s for {RATE_SECONDS} s, asyncio + httpx, "
+        "latency from the scheduled send",
+    )
+
+
+def _first_submission(url: str, token: str, bodies: Bodies) -> None:
+    """Fail loudly before measuring when a submission is not accepted."""
+    response = httpx.post(
+        url + PATH,
+        content=bodies.body(999_999_937),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        timeout=10,
+    )
+    if response.status_code != 201:
+        raise RuntimeError(
+            f"a bench submission was refused: {response.status_code} {response.text}"
+        )
+
+
+def _busy_percent(seconds: float = 2.0) -> float:
+    """How busy the machine's cores are before the bench starts (from /proc/stat)."""
+
+    def sample() -> tuple[int, int]:
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = values[3] + values[4]  # idle + iowait
+        return sum(values) - idle, sum(values)
+
+    busy_before, total_before = sample()
+    time.sleep(seconds)
+    busy_after, total_after = sample()
+    return 100 * (busy_after - busy_before) / max(1, total_after - total_before)
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "NOT met"
+
+
+def run() -> None:
+    busy = _busy_percent()
+    print(f"machine: {os.cpu_count()} cores, {busy:.0f}% busy before the bench starts")
+    if busy > 10:
+        print("  other work is running: the figures below are lower than a quiet machine's")
+    redis.Redis(db=REDIS_DB).flushdb()
+    bodies = make_bodies()
+    with bench_app("postgresql", SETTINGS) as app, app.app_context():
+        admin = Actor.system("bench")
+        create_facility("RS-BENCH", "RS Bench", "hospital", "3274", admin)
+        token = issue_credential("RS-BENCH", admin).token
+        db.session.commit()
+        env = {**app.config["AKTA_BENCH_ENV"], **SETTINGS}
+        folder = Path(app.instance_path).parent
+        script = folder / "births.lua"
+        script.write_text(wrk_script(bodies, token))
+
+        service: dict[str, Figures] = {}
+        for name, worker_args in WORKER_CLASSES.items():
+            with gunicorn("akta_service.wsgi:app", worker_args, env, folder) as url:
+                _first_submission(url, token, bodies)
+                service[name] = max_throughput(f"api  max, gunicorn {name}", url, script)
+            print(service[name].line(), flush=True)
+        chosen = max(service, key=lambda name: service[name].per_second)
+        print(f"gunicorn: {GUNICORN_WORKERS} workers, {chosen} serves more, used from here on")
+
+        with gunicorn("akta_service.wsgi:app", WORKER_CLASSES[chosen], env, folder) as url:
+            api_rate = fixed_rate(f"api  {RATE_PER_SECOND}/s", url, token, bodies, 5_000_000)
+            api_one = one_connection("api  1 connection", url, script)
+        with gunicorn("bench.bare_app:app", WORKER_CLASSES[chosen], env, folder) as url:
+            bare_max = max_throughput(f"bare max, gunicorn {chosen}", url, script)
+            bare_rate = fixed_rate(f"bare {RATE_PER_SECOND}/s", url, token, bodies, 5_000_000)
+            bare_one = one_connection("bare 1 connection", url, script)
+
+        stored = db.session.scalar(sa.select(sa.func.count()).select_from(BirthReport))
+        queued = redis.Redis(db=REDIS_DB).llen("celery")
+        api_max = service[chosen]
+        print(f"--- summary (gunicorn {GUNICORN_WORKERS} workers, {chosen}) ---")
+        for figures in (api_max, bare_max, api_rate, bare_rate, api_one, bare_one):
+            print(figures.line())
+        print(
+            f"api vs bare at max: {api_max.per_second / bare_max.per_second:.2f} x the "
+            f"throughput, p50 {api_max.p50_ms / bare_max.p50_ms:.1f} x; at {RATE_PER_SECOND}/s: "
+            f"p95 {api_rate.p95_ms / bare_rate.p95_ms:.1f} x; one at a time: "
+            f"p50 {api_one.p50_ms / bare_one.p50_ms:.1f} x"
+        )
+        print(f"reports stored: {stored}; Celery messages queued in Redis, no worker: {queued}")
+        print(
+            f"target >= {TARGET_THROUGHPUT:.0f} submissions/s: "
+            f"{_verdict(api_max.per_second >= TARGET_THROUGHPUT)} ({api_max.per_second:.1f}/s); "
+            f"target p95 <= {TARGET_P95_MS:.0f} ms at {RATE_PER_SECOND}/s: "
+            f"{_verdict(api_rate.p95_ms <= TARGET_P95_MS)} ({api_rate.p95_ms:.2f} ms)"
+        )
+    redis.Redis(db=REDIS_DB).flushdb()
+
+
+def main() -> None:
+    if shutil.which("wrk") is None:
+        print("api skipped: wrk is not installed (Debian: apt-get install -y wrk)")
+        return
+    if not postgres_available():
+        print("api skipped: PostgreSQL not reachable at 127.0.0.1:5432")
+        return
+    try:
+        redis.Redis(db=REDIS_DB, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        print(f"api skipped: Redis not reachable at 127.0.0.1:6379: {exc}")
+        return
+    run()
+
+
+if __name__ == "__main__":
+    main()
