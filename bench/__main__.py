@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import issuing, signing, verification, workflow
+from bench import api, issuing, signing, verification, workflow
 
 
 def main() -> None:
@@ -10,6 +10,7 @@ def main() -> None:
     signing.main()
     issuing.main()
     verification.main()
+    api.main()
 
 
 if __name__ == "__main__":

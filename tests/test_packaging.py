@@ -23,6 +23,8 @@ SHIPPED_FILES = (
     "akta_service/workflows/birth_registration.yaml",
     "akta_service/migrations/env.py",
     "akta_service/migrations/alembic.ini",
+    "akta_service/templates/public/verify.html",
+    "akta_service/static/vendor/swagger-ui/swagger-ui-bundle.js",
 )
 
 #: Run by the new environment's python, from a folder outside the checkout.
