@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
@@ -170,30 +170,31 @@ def _secret_key(raw: str | None, instance_path: Path, production: bool) -> str:
     return key
 
 
-def _int(values: Mapping[str, Any], name: str, default: int, minimum: int) -> int:
+N = TypeVar("N", int, float)
+
+
+def _number(
+    values: Mapping[str, Any], name: str, default: N, minimum: N, kind: Callable[[Any], N]
+) -> N:
     raw = values.get(name)
     if raw in (None, ""):
         return default
     try:
-        number = int(raw)
+        number = kind(raw)
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+        what = "a whole number" if kind is int else "a number"
+        raise ConfigError(f"{name} must be {what}, got {raw!r}") from exc
     if number < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {number}")
     return number
+
+
+def _int(values: Mapping[str, Any], name: str, default: int, minimum: int) -> int:
+    return _number(values, name, default, minimum, int)
 
 
 def _float(values: Mapping[str, Any], name: str, default: float, minimum: float) -> float:
-    raw = values.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        number = float(raw)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
-    if number < minimum:
-        raise ConfigError(f"{name} must be at least {minimum}, got {number}")
-    return number
+    return _number(values, name, default, minimum, float)
 
 
 def _choice(values: Mapping[str, Any], name: str, choices: tuple[str, ...], default: str) -> str:
