@@ -117,8 +117,12 @@ def _journal(report: BirthReport) -> list[JournalEntry]:
     )
 
 
-def report_body(report: BirthReport) -> dict[str, Any]:
-    """What a facility may see of its report."""
+def report_body(report: BirthReport, *, just_submitted: bool = False) -> dict[str, Any]:
+    """What a facility may see of its report.
+
+    :param just_submitted: the report was created by this request: it has no checks yet,
+        so they are not looked up.
+    """
     return {
         "tracking_code": report.tracking_code,
         "status": str(report.status),
@@ -128,7 +132,7 @@ def report_body(report: BirthReport) -> dict[str, Any]:
         "child_nik": report.child_nik,
         "submitted_at": report.submitted_at,
         "updated_at": report.updated_at,
-        "checks": _latest_checks(report),
+        "checks": [] if just_submitted else _latest_checks(report),
         "journal": _journal(report),
         "links": {
             "self": url_for("births_api.BirthReportItem", tracking_code=report.tracking_code)
@@ -229,7 +233,7 @@ class BirthReportCollection(MethodView):
             facility_actor(g.credential),
             facility_code=g.credential.facility_code,
         )
-        body = report_body(report)
+        body = report_body(report, just_submitted=True)
         return body, 201, {"Location": body["links"]["self"]}
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from akta_service.core.actors import Actor
 from akta_service.core.audit import record
@@ -115,7 +116,11 @@ def authenticate(token: str) -> ApiCredential | None:
     parts = (token or "").split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         return None
-    credential = db.session.scalar(sa.select(ApiCredential).where(ApiCredential.key_id == parts[1]))
+    credential = db.session.scalar(
+        sa.select(ApiCredential)
+        .options(joinedload(ApiCredential.facility))  # one round trip, not two
+        .where(ApiCredential.key_id == parts[1])
+    )
     if credential is None or credential.revoked_at is not None:
         return None
     if not hmac.compare_digest(credential.secret_sha256, _digest(parts[2])):
