@@ -273,10 +273,6 @@ def akta_pdf(document: AktaDocument) -> bytes:
     return storage().get(document.storage_key)
 
 
-def stored_sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def trust_root(region_code: str, settings: Settings) -> Path:
     """The CA certificate signatures of this region are checked against."""
     region = db.session.get(Region, region_code)

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, render_template, request
 from flask.typing import ResponseReturnValue
 
 from akta_service.akta.models import AktaDocument
+from akta_service.akta.operations import current_akta
 from akta_service.births.models import BirthReport
 from akta_service.core.db import db
 from akta_service.core.limits import limiter
@@ -36,17 +37,7 @@ def _document(token: str) -> tuple[AktaDocument, BirthReport, AktaDocument | Non
         abort(404)
     report = db.session.get(BirthReport, document.report_id)
     assert report is not None  # noqa: S101 - a foreign key guarantees it
-    current = None
-    if document.superseded_at is not None:
-        current = db.session.scalar(
-            sa.select(AktaDocument)
-            .where(
-                AktaDocument.report_id == document.report_id,
-                AktaDocument.superseded_at.is_(None),
-            )
-            .order_by(AktaDocument.version.desc())
-            .limit(1)
-        )
+    current = current_akta(report) if document.superseded_at is not None else None
     return document, report, current
 
 

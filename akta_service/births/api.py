@@ -21,7 +21,6 @@ from akta_service.births.models import (
     Document,
     DocumentKind,
     ReportStatus,
-    VerificationCheck,
 )
 from akta_service.births.operations import (
     get_report_by_tracking_code,
@@ -29,9 +28,10 @@ from akta_service.births.operations import (
     resubmit_corrected,
     submit_birth_report,
 )
+from akta_service.births.queries import latest_checks
 from akta_service.births.schemas import BirthReportInput
 from akta_service.core.api import require_facility
-from akta_service.core.audit import JournalEntry
+from akta_service.core.audit import changes
 from akta_service.core.db import UTCDateTime, db
 from akta_service.core.errors import IllegalTransition, InvalidInput, NotFound
 from akta_service.core.idempotency import IDEMPOTENCY_PARAMETER, idempotent
@@ -84,17 +84,7 @@ def _own_report(tracking_code: str) -> BirthReport:
     return report
 
 
-def _latest_checks(report: BirthReport) -> list[dict[str, Any]]:
-    latest = db.session.scalar(
-        sa.select(sa.func.max(VerificationCheck.report_version)).where(
-            VerificationCheck.report_id == report.id
-        )
-    )
-    rows = db.session.scalars(
-        sa.select(VerificationCheck)
-        .where(VerificationCheck.report_id == report.id, VerificationCheck.report_version == latest)
-        .order_by(VerificationCheck.id)
-    )
+def _checks(report: BirthReport) -> list[dict[str, Any]]:
     return [
         {
             "name": row.name,
@@ -103,18 +93,8 @@ def _latest_checks(report: BirthReport) -> list[dict[str, Any]]:
             "field_names": row.detail.get("fields", []),
             "checked_at": row.checked_at,
         }
-        for row in rows
+        for row in latest_checks(report.id)
     ]
-
-
-def _journal(report: BirthReport) -> list[JournalEntry]:
-    return list(
-        db.session.scalars(
-            sa.select(JournalEntry)
-            .where(JournalEntry.report_id == report.id, JournalEntry.report_version.is_not(None))
-            .order_by(JournalEntry.id)
-        )
-    )
 
 
 def report_body(report: BirthReport, *, just_submitted: bool = False) -> dict[str, Any]:
@@ -132,8 +112,8 @@ def report_body(report: BirthReport, *, just_submitted: bool = False) -> dict[st
         "child_nik": report.child_nik,
         "submitted_at": report.submitted_at,
         "updated_at": report.updated_at,
-        "checks": [] if just_submitted else _latest_checks(report),
-        "journal": _journal(report),
+        "checks": [] if just_submitted else _checks(report),
+        "journal": changes(report.id),
         "links": {
             "self": url_for("births_api.BirthReportItem", tracking_code=report.tracking_code)
         },

@@ -97,11 +97,19 @@ def record_read(report: BirthReport, actor: Actor, what: str = "report") -> Jour
     return record("staff:birth_report:read", actor, report=report, data={"what": what}, read=True)
 
 
+def _changes_of(report_id: int) -> sa.Select[Any]:
+    return sa.select(JournalEntry).where(
+        JournalEntry.report_id == report_id, JournalEntry.report_version.is_not(None)
+    )
+
+
+def changes(report_id: int) -> list[JournalEntry]:
+    """Every journal entry that changed the report (reads excluded), oldest first."""
+    return list(db.session.scalars(_changes_of(report_id).order_by(JournalEntry.id)))
+
+
 def latest_change(report_id: int) -> JournalEntry | None:
     """The newest journal entry that changed the report (reads excluded)."""
     return db.session.scalars(
-        sa.select(JournalEntry)
-        .where(JournalEntry.report_id == report_id, JournalEntry.report_version.is_not(None))
-        .order_by(JournalEntry.id.desc())
-        .limit(1)
+        _changes_of(report_id).order_by(JournalEntry.id.desc()).limit(1)
     ).first()

@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from akta_service.accounts.models import User
 from akta_service.accounts.views import staff_required
-from akta_service.births.models import BirthReport, VerificationCheck
+from akta_service.births.models import BirthReport
 from akta_service.births.operations import get_report_by_tracking_code
-from akta_service.core.audit import JournalEntry, record, record_read
+from akta_service.births.queries import latest_checks
+from akta_service.core.audit import changes, record, record_read
 from akta_service.core.config import current_settings
 from akta_service.core.db import db, utcnow
 from akta_service.core.errors import DomainError
@@ -86,21 +86,8 @@ def _own(code: str) -> BirthReport:
 def report(code: str) -> ResponseReturnValue:
     found = _own(code)
     record_read(found, current_user.as_actor(), "review page")
-    latest = db.session.scalar(
-        sa.select(sa.func.max(VerificationCheck.report_version)).where(
-            VerificationCheck.report_id == found.id
-        )
-    )
-    checks = db.session.scalars(
-        sa.select(VerificationCheck)
-        .where(VerificationCheck.report_id == found.id, VerificationCheck.report_version == latest)
-        .order_by(VerificationCheck.id)
-    ).all()
-    journal = db.session.scalars(
-        sa.select(JournalEntry)
-        .where(JournalEntry.report_id == found.id, JournalEntry.report_version.is_not(None))
-        .order_by(JournalEntry.id)
-    ).all()
+    checks = latest_checks(found.id)
+    journal = changes(found.id)
     possible = set(allowed_triggers(found, current_user.as_actor()))
     holds = found.assigned_to_id == current_user.id
     actions = {name: spec for name, spec in ACTIONS.items() if name in possible and holds}
