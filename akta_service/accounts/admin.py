@@ -1,6 +1,13 @@
-"""Admin pages: staff accounts (create, deactivate, reset password)."""
+"""Admin pages: staff accounts (create, deactivate, reset password).
+
+Facilities and their API credentials (facilities/admin.py) and the regions' offices and
+signing officers (regions/admin.py) add their pages to this blueprint.
+"""
 
 from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -14,11 +21,38 @@ from wtforms.validators import DataRequired, Length
 from akta_service.accounts.models import User
 from akta_service.accounts.operations import create_user, reset_password, set_active
 from akta_service.accounts.views import staff_required
+from akta_service.core.clock import local_timezone
 from akta_service.core.db import db
 from akta_service.core.errors import DomainError, InvalidInput
 from akta_service.regions.models import Region
 
 bp = Blueprint("admin", __name__, url_prefix="/kantor/admin")
+
+
+def local_time(moment: datetime | None) -> str:
+    """A moment as the office reads it: its own time zone, day first; a dash for never."""
+    if moment is None:
+        return "—"
+    return moment.astimezone(local_timezone()).strftime("%d-%m-%Y %H:%M")
+
+
+@bp.context_processor
+def _template_helpers() -> dict[str, Any]:
+    return {"local_time": local_time}
+
+
+def show_refusal(form: FlaskForm, refused: InvalidInput) -> None:
+    """Put an operation's field errors next to the fields of the form they belong to."""
+    for error in refused.detail.get("errors", []):
+        if error["field"] in form:
+            field = form[error["field"]]
+            field.errors = [*field.errors, error["message"]]
+        else:
+            flash(error["message"], "error")
+
+
+def has_errors(form: FlaskForm) -> bool:
+    return any(field.errors for field in form)
 
 
 class UserForm(FlaskForm):
@@ -103,3 +137,9 @@ def new_password(user_id: int) -> ResponseReturnValue:
         "secret",
     )
     return redirect(url_for("admin.users"))
+
+
+# The other admin pages register on `bp`; imported here so that they exist before the app
+# registers the blueprint.
+from akta_service.facilities import admin as _facilities  # noqa: E402, F401
+from akta_service.regions import admin as _regions  # noqa: E402, F401

@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 from akta_service.core.actors import Actor
 from akta_service.core.audit import record
 from akta_service.core.db import db, utcnow
-from akta_service.core.errors import InvalidInput, NotFound
+from akta_service.core.errors import InvalidInput, NotFound, PermissionDenied
 from akta_service.facilities.models import ApiCredential, Facility, FacilityKind
 from akta_service.regions.models import Region
 
@@ -31,6 +31,11 @@ class IssuedCredential:
     token: str
 
 
+def _serves(actor: Actor, region_code: str) -> bool:
+    """Staff act only within their regions; the service itself and the CLI everywhere."""
+    return not actor.is_staff or region_code in actor.region_codes
+
+
 def create_facility(code: str, name: str, kind: str, region_code: str, actor: Actor) -> Facility:
     """Register a facility that may report births through the API."""
     code = code.strip().upper()
@@ -45,9 +50,23 @@ def create_facility(code: str, name: str, kind: str, region_code: str, actor: Ac
                 "message": "Jenis harus hospital, puskesmas, clinic atau midwife",
             }
         )
+    if not name.strip():
+        errors.append({"field": "name", "code": "required", "message": "Nama wajib diisi"})
+    elif len(name.strip()) > 200:
+        errors.append(
+            {"field": "name", "code": "too_long", "message": "Nama paling banyak 200 karakter"}
+        )
     if db.session.get(Region, region_code) is None:
         errors.append(
             {"field": "region", "code": "unknown_region", "message": "Wilayah tidak dikenal"}
+        )
+    elif not _serves(actor, region_code):
+        errors.append(
+            {
+                "field": "region",
+                "code": "not_served",
+                "message": "Wilayah ini bukan wilayah yang Anda layani",
+            }
         )
     if not 2 <= len(code) <= 20 or not all(
         ch.isascii() and (ch.isalnum() or ch == "-") for ch in code
@@ -66,8 +85,27 @@ def create_facility(code: str, name: str, kind: str, region_code: str, actor: Ac
     )
     db.session.add(facility)
     db.session.flush()
-    record("office:facility:create", actor, data={"facility": code, "kind": kind})
+    record(
+        "office:facility:create",
+        actor,
+        data={"facility": code, "kind": kind, "region": region_code},
+    )
     return facility
+
+
+def set_facility_active(facility: Facility, active: bool, actor: Actor) -> None:
+    """Deactivate (or reactivate) a facility: while inactive none of its credentials work."""
+    if not _serves(actor, facility.region_code):
+        raise PermissionDenied(f"Fasilitas {facility.code} bukan di wilayah Anda")
+    if facility.active == active:
+        return
+    facility.active = active
+    db.session.flush()
+    record(
+        "office:facility:activate" if active else "office:facility:deactivate",
+        actor,
+        data={"facility": facility.code},
+    )
 
 
 def _digest(secret: str) -> str:
@@ -79,6 +117,8 @@ def issue_credential(facility_code: str, actor: Actor, label: str = "") -> Issue
     facility = db.session.get(Facility, facility_code.strip().upper())
     if facility is None:
         raise NotFound(f"Fasilitas {facility_code} tidak ditemukan")
+    if not _serves(actor, facility.region_code):
+        raise PermissionDenied(f"Fasilitas {facility.code} bukan di wilayah Anda")
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     credential = ApiCredential(
@@ -101,6 +141,8 @@ def revoke_credential(key_id: str, actor: Actor) -> ApiCredential:
     credential = db.session.scalar(sa.select(ApiCredential).where(ApiCredential.key_id == key_id))
     if credential is None:
         raise NotFound(f"Kredensial {key_id} tidak ditemukan")
+    if not _serves(actor, credential.facility.region_code):
+        raise PermissionDenied(f"Kredensial {key_id} bukan milik fasilitas di wilayah Anda")
     if credential.revoked_at is None:
         credential.revoked_at = utcnow()
         record(

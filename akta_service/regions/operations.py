@@ -1,8 +1,15 @@
-"""Keeping the region list in the database."""
+"""Keeping the region list in the database; the office and signing officer of each."""
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any
+
+from akta_service.core.actors import Actor
+from akta_service.core.audit import record
 from akta_service.core.db import db
+from akta_service.core.errors import InvalidInput, PermissionDenied
 from akta_service.regions.data import REGIONS
 from akta_service.regions.models import District, Region
 
@@ -27,3 +34,116 @@ def ensure_regions() -> list[Region]:
         regions.append(region)
     db.session.flush()
     return regions
+
+
+@dataclass(frozen=True)
+class OfficeDetails:
+    """What the akta prints about the office and its Pejabat Pencatatan Sipil."""
+
+    office_name: str
+    issue_place: str
+    signing_officer_name: str | None
+    signing_officer_nip: str | None
+    signing_officer_title: str | None
+
+
+def nip_problem(nip: str) -> str | None:
+    """Why `nip` is not a Nomor Induk Pegawai, in Indonesian; None when it is one.
+
+    The 18 digits are the birth date (YYYYMMDD), the month of appointment (YYYYMM),
+    1 or 2 for the sex, and a serial number.
+    """
+    if len(nip) != 18 or not nip.isascii() or not nip.isdigit():
+        return "NIP harus 18 angka"
+    try:
+        born = date(int(nip[0:4]), int(nip[4:6]), int(nip[6:8]))
+    except ValueError:
+        return "8 angka pertama NIP harus tanggal lahir (TTTTBBHH) yang benar"
+    appointed = (int(nip[8:12]), int(nip[12:14]))
+    if not 1 <= appointed[1] <= 12 or appointed <= (born.year, born.month):
+        return "Angka ke-9 sampai ke-14 NIP harus tahun dan bulan pengangkatan (TTTTBB)"
+    if nip[14] not in "12":
+        return "Angka ke-15 NIP harus 1 (laki-laki) atau 2 (perempuan)"
+    return None
+
+
+def _cleaned(details: OfficeDetails) -> OfficeDetails:
+    def optional(value: str | None) -> str | None:
+        return (value or "").strip() or None
+
+    nip = optional(details.signing_officer_nip)
+    return OfficeDetails(
+        office_name=details.office_name.strip(),
+        issue_place=details.issue_place.strip(),
+        signing_officer_name=optional(details.signing_officer_name),
+        # Written as on a staff card, "19700315 199503 1 002", or without the spaces.
+        signing_officer_nip=nip.replace(" ", "") if nip else None,
+        signing_officer_title=optional(details.signing_officer_title),
+    )
+
+
+#: The longest each detail may be (the columns' lengths).
+MAX_LENGTHS = {
+    "office_name": 200,
+    "issue_place": 120,
+    "signing_officer_name": 200,
+    "signing_officer_title": 200,
+}
+
+
+def _problems(details: OfficeDetails) -> list[dict[str, str]]:
+    errors = [
+        {"field": name, "code": "too_long", "message": f"Paling banyak {limit} karakter"}
+        for name, limit in MAX_LENGTHS.items()
+        if len(getattr(details, name) or "") > limit
+    ]
+    if not details.office_name:
+        errors.append(
+            {"field": "office_name", "code": "required", "message": "Nama kantor wajib diisi"}
+        )
+    if not details.issue_place:
+        errors.append(
+            {"field": "issue_place", "code": "required", "message": "Tempat terbit wajib diisi"}
+        )
+    nip = details.signing_officer_nip
+    if nip is not None and (problem := nip_problem(nip)) is not None:
+        errors.append({"field": "signing_officer_nip", "code": "nip", "message": problem})
+    if nip is None and details.signing_officer_name is not None:
+        errors.append(
+            {
+                "field": "signing_officer_nip",
+                "code": "required",
+                "message": "Isi NIP pejabat: akta mencantumkan nama dan NIP-nya",
+            }
+        )
+    if details.signing_officer_name is None and nip is not None:
+        errors.append(
+            {
+                "field": "signing_officer_name",
+                "code": "required",
+                "message": "Isi nama pejabat pemilik NIP ini",
+            }
+        )
+    return errors
+
+
+def update_office(region: Region, details: OfficeDetails, actor: Actor) -> dict[str, Any]:
+    """Change the region's office and signing officer; returns what changed (old, new).
+
+    Akta produced from now on print the new details; PDFs already issued keep theirs.
+    """
+    if actor.is_staff and region.code not in actor.region_codes:
+        raise PermissionDenied(f"{region.name} bukan wilayah Anda")
+    details = _cleaned(details)
+    errors = _problems(details)
+    if errors:
+        raise InvalidInput("Data kantor belum benar", errors=errors)
+    changed = {}
+    for name, value in asdict(details).items():
+        if getattr(region, name) != value:
+            changed[name] = [getattr(region, name), value]
+            setattr(region, name, value)
+    if changed:
+        db.session.flush()
+        record("office:region:update", actor, data={"region": region.code, "changes": changed})
+    return changed

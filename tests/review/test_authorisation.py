@@ -11,13 +11,15 @@ from flask.testing import FlaskClient
 from akta_service.accounts.operations import create_user
 from akta_service.core.actors import Actor
 from akta_service.core.db import db
+from akta_service.facilities.operations import create_facility, issue_credential
 from tests.factories import BirthReportFactory
 from tests.web import STAFF_PASSWORD
 
 PASSWORD = STAFF_PASSWORD
 ROLES = ["anonymous", "operator", "pejabat", "admin", "viewer"]
 
-#: (method, path, {role: expected status}); {code} is a report in review of the role's region.
+#: (method, path, {role: expected status}); {code} is a report in review of the role's region,
+#: {facility} a facility there with the live credential {key_id}, {region} the region itself.
 TABLE: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/kantor/", {"operator": 200, "pejabat": 200, "admin": 200, "viewer": 200}),
     ("GET", "/kantor/antrian", {"operator": 200, "pejabat": 200, "admin": 200, "viewer": 200}),
@@ -58,6 +60,58 @@ TABLE: list[tuple[str, str, dict[str, int]]] = [
         {"operator": 403, "pejabat": 403, "admin": 200, "viewer": 403},
     ),
     ("POST", "/kantor/keluar", {"operator": 302, "pejabat": 302, "admin": 302, "viewer": 302}),
+    (
+        "GET",
+        "/kantor/admin/fasilitas",
+        {"operator": 403, "pejabat": 403, "admin": 200, "viewer": 403},
+    ),
+    # The table's form carries no facility fields: the admin's answer is "invalid input".
+    (
+        "POST",
+        "/kantor/admin/fasilitas",
+        {"operator": 403, "pejabat": 403, "admin": 422, "viewer": 403},
+    ),
+    (
+        "GET",
+        "/kantor/admin/fasilitas/{facility}",
+        {"operator": 403, "pejabat": 403, "admin": 200, "viewer": 403},
+    ),
+    (
+        "POST",
+        "/kantor/admin/fasilitas/{facility}/aktif",
+        {"operator": 403, "pejabat": 403, "admin": 302, "viewer": 403},
+    ),
+    (
+        "POST",
+        "/kantor/admin/fasilitas/{facility}/kredensial",
+        {"operator": 403, "pejabat": 403, "admin": 200, "viewer": 403},
+    ),
+    (
+        "GET",
+        "/kantor/admin/fasilitas/{facility}/kredensial/{key_id}/cabut",
+        {"operator": 403, "pejabat": 403, "admin": 200, "viewer": 403},
+    ),
+    (
+        "POST",
+        "/kantor/admin/fasilitas/{facility}/kredensial/{key_id}/cabut",
+        {"operator": 403, "pejabat": 403, "admin": 302, "viewer": 403},
+    ),
+    (
+        "GET",
+        "/kantor/admin/wilayah",
+        {"operator": 403, "pejabat": 403, "admin": 200, "viewer": 403},
+    ),
+    (
+        "GET",
+        "/kantor/admin/wilayah/{region}",
+        {"operator": 403, "pejabat": 403, "admin": 200, "viewer": 403},
+    ),
+    # Fields left out of the form keep their stored values: nothing changes.
+    (
+        "POST",
+        "/kantor/admin/wilayah/{region}",
+        {"operator": 403, "pejabat": 403, "admin": 302, "viewer": 403},
+    ),
 ]
 
 
@@ -82,6 +136,8 @@ def test_authorisation_table(
     client: FlaskClient, session: Any, method: str, path: str, role: str, status: int
 ) -> None:
     report = BirthReportFactory(status="in_review")
+    create_facility("RS-UJI", "RS Uji", "hospital", "3274", Actor.system("t"))
+    key_id = issue_credential("RS-UJI", Actor.system("t")).credential.key_id
     if role != "anonymous":
         create_user("petugas", "Petugas Uji", role, PASSWORD, ["3274"], Actor.system("t"))
     db.session.commit()
@@ -92,7 +148,7 @@ def test_authorisation_table(
         client.post(
             "/kantor/masuk", data={"username": "petugas", "password": PASSWORD, "csrf_token": token}
         )
-    url = path.format(code=report.tracking_code)
+    url = path.format(code=report.tracking_code, facility="RS-UJI", key_id=key_id, region="3274")
     if method == "GET":
         response = client.get(url)
     else:
