@@ -132,11 +132,10 @@ def toggle_active(user_id: int) -> ResponseReturnValue:
 def new_password(user_id: int) -> ResponseReturnValue:
     user = _user(user_id)
     password = reset_password(user, current_user.as_actor())
-    flash(
-        f"Kata sandi baru {user.username}: {password} (sampaikan langsung; tidak ditampilkan lagi)",
-        "secret",
-    )
-    return redirect(url_for("admin.users"))
+    # Shown in this answer only: a flash message would carry it in the session cookie,
+    # which is signed, not encrypted.
+    page = render_template("office/admin_password_issued.html", user=user, password=password)
+    return page, 200, {"Cache-Control": "no-store"}
 
 
 # The other admin pages register on `bp`; imported here so that they exist before the app

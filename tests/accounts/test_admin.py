@@ -95,9 +95,13 @@ def test_deactivating_ends_the_users_session_and_reset_gives_a_new_password(
     response = client.post(
         f"/kantor/admin/pengguna/{clerk.id}/sandi", data={"csrf_token": csrf_token(page)}
     )
-    shown = client.get(response.headers["Location"]).get_data(as_text=True)
-    password = re.search(r"Kata sandi baru budi: (\S+)", shown)
+    assert response.headers["Cache-Control"] == "no-store"
+    shown = response.get_data(as_text=True)
+    password = re.search(r'id="password" readonly size="40" value="([^"]+)"', shown)
     assert password
+    # Never in the session cookie: a flash would put it there, readable by anyone holding it.
+    assert password.group(1) not in (response.headers.get("Set-Cookie") or "")
+    assert password.group(1) not in client.get("/kantor/admin/pengguna").get_data(as_text=True)
     assert sign_in(other, "budi", PASSWORD) == 200  # the old password no longer works
     assert sign_in(other, "budi", password.group(1)) == 302
     actions = set(db.session.scalars(sa.select(JournalEntry.action)))
