@@ -30,6 +30,7 @@ def _import_models() -> None:
     from akta_service.facilities import models as _facilities  # noqa: F401
     from akta_service.jobs import sweep as _jobs  # noqa: F401 - registers every job
     from akta_service.notifications import models as _notifications  # noqa: F401
+    from akta_service.parents import models as _parents  # noqa: F401
     from akta_service.regions import models as _regions  # noqa: F401
 
 
@@ -72,6 +73,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from akta_service.core.health import bp as health_bp
     from akta_service.core.limits import init_limits
     from akta_service.facilities.api import blp as webhook_api
+    from akta_service.parents.i18n import current_language, init_i18n
+    from akta_service.parents.views import bp as parents_bp
     from akta_service.review.views import bp as review_bp
     from akta_service.stats.views import bp as stats_bp
 
@@ -81,6 +84,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(review_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(stats_bp)
+    app.register_blueprint(parents_bp)
+    init_i18n(app)
     init_limits(app)
     init_sessions(app)
     csrf.init_app(app)
@@ -97,7 +102,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     @app.get("/")
     def home() -> str:
-        return render_template("public/home.html")
+        return render_template("public/home.html", lang=current_language())
 
     logging.getLogger("akta_service").setLevel(logging.INFO)
     return app

@@ -216,6 +216,12 @@ class BirthReport(Base):
     assigned_to_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    #: argon2 hash of the informant's status PIN (web reports); never the PIN itself.
+    pin_hash: Mapped[str | None] = mapped_column(sa.String(200))
+    #: Wrong PINs in a row; reaching the limit locks the status page for this report a while.
+    pin_failures: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    pin_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
     registration_number: Mapped[str | None] = mapped_column(sa.String(40), unique=True)
     registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from marshmallow import ValidationError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from akta_service.births.codes import new_tracking_code, normalise_tracking_code
 from akta_service.births.models import BirthReport, Channel
@@ -16,7 +20,7 @@ from akta_service.core.audit import record
 from akta_service.core.clock import local_today
 from akta_service.core.config import current_settings
 from akta_service.core.db import db, utcnow
-from akta_service.core.errors import InvalidInput, NotFound
+from akta_service.core.errors import DomainError, InvalidInput, NotFound
 from akta_service.jobs.queue import enqueue
 from akta_service.notifications.operations import notify_status_change
 from akta_service.verification.operations import VERIFY_JOB
@@ -163,4 +167,85 @@ def get_report_by_tracking_code(code: str) -> BirthReport:
             "Kode pelacakan tidak ditemukan. Periksa kembali kodenya.",
             message_en="No report has this tracking code. Check the code.",
         )
+    return report
+
+
+#: Wrong PINs in a row before the status page of a report is locked, and for how long.
+MAX_PIN_FAILURES = 5
+PIN_LOCKOUT = timedelta(minutes=15)
+_pin_hasher = PasswordHasher()
+#: Checked against when there is no report to check against: every refusal costs the same.
+_NO_PIN_HASH = _pin_hasher.hash(secrets.token_hex(8))
+
+
+class StatusRefused(DomainError):
+    """Tracking code and PIN do not open a report; one answer for every reason."""
+
+    status = 401
+    code = "status_refused"
+    title = "Kode atau PIN salah"
+    title_en = "Wrong code or PIN"
+
+
+def _write_pin_state(report: BirthReport, **values: Any) -> None:
+    """PIN bookkeeping is not a change of the report: no new version, no new updated_at, so a
+    stranger's wrong guesses never make a clerk's next action a conflict."""
+    db.session.execute(
+        sa.update(BirthReport)
+        .where(BirthReport.id == report.id)
+        .values(**values, updated_at=BirthReport.updated_at, version=BirthReport.version)
+        .execution_options(synchronize_session=False)
+    )
+    for name, value in values.items():
+        set_committed_value(report, name, value)
+
+
+def issue_status_pin(report: BirthReport) -> str:
+    """A new 6-digit PIN for the informant's status page; only its hash is kept."""
+    pin = f"{secrets.randbelow(1_000_000):06d}"
+    _write_pin_state(report, pin_hash=_pin_hasher.hash(pin), pin_failures=0, pin_locked_until=None)
+    return pin
+
+
+def _pin_matches(pin_hash: str | None, pin: str) -> bool:
+    try:
+        return _pin_hasher.verify(pin_hash or _NO_PIN_HASH, pin) and pin_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def open_with_pin(tracking_code: str, pin: str) -> BirthReport:
+    """The report whose code and PIN these are. Unknown code, wrong PIN and a locked report all
+    raise the same StatusRefused, so codes cannot be probed; MAX_PIN_FAILURES wrong PINs in a
+    row lock the report's status page for PIN_LOCKOUT."""
+    refused = StatusRefused(
+        "Kode pelacakan atau PIN salah. Periksa kembali keduanya.",
+        message_en="Wrong tracking code or PIN. Check both.",
+    )
+    code = normalise_tracking_code(tracking_code)
+    report = db.session.scalar(sa.select(BirthReport).where(BirthReport.tracking_code == code))
+    now = utcnow()
+    pin = "".join(ch for ch in pin if ch.isdigit())[:12]
+    if report is None or report.pin_hash is None:
+        _pin_matches(None, pin)
+        raise refused
+    if report.pin_locked_until is not None and report.pin_locked_until > now:
+        _pin_matches(None, pin)
+        raise refused
+    if not _pin_matches(report.pin_hash, pin):
+        failures = report.pin_failures + 1
+        if failures >= MAX_PIN_FAILURES:
+            _write_pin_state(report, pin_failures=0, pin_locked_until=now + PIN_LOCKOUT)
+            record(
+                "public:birth_report:status_locked",
+                Actor.system("halaman status"),
+                report=report,
+                data={"until": (now + PIN_LOCKOUT).isoformat()},
+                read=True,
+            )
+        else:
+            _write_pin_state(report, pin_failures=failures)
+        raise refused
+    if report.pin_failures or report.pin_locked_until is not None:
+        _write_pin_state(report, pin_failures=0, pin_locked_until=None)
     return report

@@ -79,6 +79,12 @@ class Settings:
     ratelimit_enabled: bool = True
     #: Requests each facility credential may make (Flask-Limiter syntax).
     api_rate_limit: str = "600 per minute"
+    #: Requests to open the status page with code + PIN, per address (Flask-Limiter syntax).
+    status_rate_limit: str = "10 per minute"
+    #: Birth reports submitted through the web form, per address.
+    submit_rate_limit: str = "20 per hour"
+    #: Days an unfinished web-form draft is kept after its last change.
+    draft_days: int = 30
     #: smtp://host:port (or smtp+starttls://user:pass@host:port); empty: e-mail goes to the log.
     smtp_url: str | None = None
     mail_from: str = "akta@localhost"
@@ -314,6 +320,9 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
         mail_from=str(values.get("AKTA_MAIL_FROM") or "akta@localhost"),
         ratelimit_storage_uri=str(values.get("AKTA_RATELIMIT_STORAGE_URI") or "memory://"),
         api_rate_limit=str(values.get("AKTA_API_RATE_LIMIT") or "600 per minute"),
+        status_rate_limit=str(values.get("AKTA_STATUS_RATE_LIMIT") or "10 per minute"),
+        submit_rate_limit=str(values.get("AKTA_SUBMIT_RATE_LIMIT") or "20 per hour"),
+        draft_days=_int(values, "AKTA_DRAFT_DAYS", 30, 1),
         ratelimit_enabled=str(values.get("AKTA_RATELIMIT_ENABLED") or "1").lower()
         not in ("0", "false", "no"),
         extra=extra,

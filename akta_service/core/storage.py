@@ -23,6 +23,8 @@ class Storage(Protocol):
 
     def exists(self, key: str) -> bool: ...
 
+    def delete(self, key: str) -> None: ...
+
 
 class StorageKeyError(ValueError):
     """A key that would leave the storage folder."""
@@ -59,6 +61,11 @@ class LocalStorage:
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def delete(self, key: str) -> None:
+        """Remove a file that is no longer needed (e.g. an expired draft's upload); a missing
+        file is not an error, so deleting twice is harmless."""
+        self._path(key).unlink(missing_ok=True)
 
 
 def storage() -> Storage:

@@ -17,6 +17,7 @@ from akta_service.core.db import db, utcnow
 from akta_service.core.idempotency import purge_expired_keys
 from akta_service.jobs.queue import enqueue, job
 from akta_service.notifications.operations import DELIVER_JOB, due_deliveries
+from akta_service.parents.operations import purge_expired_drafts
 from akta_service.verification.operations import VERIFY_JOB
 
 
@@ -40,7 +41,8 @@ def _due_verifications(lost_before: datetime, now: datetime) -> list[int]:
 
 @job("jobs.sweep")
 def sweep() -> int:
-    """Re-queue verification past due (lost jobs, Dukcapil retries) and unfinished issuing."""
+    """Re-queue verification past due (lost jobs, Dukcapil retries) and unfinished issuing;
+    forget web-form drafts past their expiry."""
     settings = current_settings()
     now = utcnow()
     lost_before = now - timedelta(seconds=settings.sweep_grace_seconds)
@@ -56,6 +58,7 @@ def sweep() -> int:
     for report_id in issue:
         enqueue(ISSUE_JOB, report_id)
     purge_expired_keys()
+    purge_expired_drafts(now)
     deliveries = due_deliveries(lost_before, now)
     for delivery_id in deliveries:
         enqueue(DELIVER_JOB, delivery_id)

@@ -1,0 +1,126 @@
+"""The status page's timeline: where a report stands, in words a parent understands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
+
+from akta_service.births.models import BirthReport, CheckOutcome, ReportStatus
+from akta_service.births.queries import latest_checks
+from akta_service.core.audit import JournalEntry, changes
+
+S = ReportStatus
+
+STAGES: tuple[tuple[str, LazyString], ...] = (
+    ("received", _l("Laporan diterima")),
+    ("checked", _l("Diperiksa dengan data Dukcapil")),
+    ("officer", _l("Diperiksa petugas")),
+    ("signed", _l("Ditandatangani Pejabat Pencatatan Sipil")),
+    ("ready", _l("Akta kelahiran siap")),
+)
+
+#: How far each status got: stages before this index are done, this one is in progress.
+_REACHED = {
+    S.SUBMITTED: 1,
+    S.VERIFYING: 1,
+    S.NEEDS_CORRECTION: 1,
+    S.IN_REVIEW: 2,
+    S.AWAITING_SIGNATURE: 3,
+    S.REGISTERED: 4,
+    S.ISSUED: 5,
+}
+
+
+@dataclass
+class Stage:
+    key: str
+    label: LazyString
+    #: done, current, attention (the parent must act), todo
+    state: str
+    when: datetime | None = None
+    note: LazyString | None = None
+
+
+@dataclass
+class Timeline:
+    stages: list[Stage]
+    #: Set when the report ended without an akta (rejected, cancelled).
+    ended: LazyString | None = None
+    #: Why the report came back, when it needs correction or was rejected.
+    reasons: list[str] = field(default_factory=list)
+
+
+def _entered(journal: list[JournalEntry], *states: str) -> datetime | None:
+    """When the report last entered one of `states`."""
+    times = [entry.occurred_at for entry in journal if entry.to_state in states]
+    return times[-1] if times else None
+
+
+def _checked_at(journal: list[JournalEntry]) -> datetime | None:
+    times = [
+        entry.occurred_at
+        for entry in journal
+        if entry.from_state == S.VERIFYING and entry.to_state != S.VERIFYING
+    ]
+    return times[-1] if times else None
+
+
+def _current_note(report: BirthReport) -> LazyString | None:
+    if report.status in (S.SUBMITTED, S.VERIFYING):
+        if report.dukcapil_unavailable:
+            return _l("Sistem Dukcapil belum menjawab. Pemeriksaan diulang otomatis.")
+        return _l("Sedang diperiksa. Biasanya selesai dalam beberapa menit.")
+    if report.status == S.NEEDS_CORRECTION:
+        return _l("Ada data yang perlu diperbaiki. Lihat penjelasan di bawah.")
+    if report.status == S.IN_REVIEW:
+        if report.is_late:
+            return _l(
+                "Petugas memeriksa laporan Anda. Karena dilaporkan lebih dari 60 hari setelah "
+                "kelahiran, pejabat perlu memutuskan lebih dahulu."
+            )
+        return _l("Menunggu petugas memeriksa laporan Anda.")
+    if report.status == S.AWAITING_SIGNATURE:
+        return _l("Sudah disetujui petugas, menunggu tanda tangan Pejabat Pencatatan Sipil.")
+    if report.status == S.REGISTERED:
+        return _l("Akta sedang dibuat.")
+    return None
+
+
+def _reasons(report: BirthReport, journal: list[JournalEntry]) -> list[str]:
+    if report.status not in (S.NEEDS_CORRECTION, S.REJECTED):
+        return []
+    last = journal[-1] if journal else None
+    reasons = [last.reason] if last is not None and last.reason else []
+    if report.status == S.NEEDS_CORRECTION:
+        reasons += [c.message for c in latest_checks(report.id) if c.outcome == CheckOutcome.FAIL]
+    return list(dict.fromkeys(reasons))  # the journal often repeats a check's message
+
+
+def timeline(report: BirthReport) -> Timeline:
+    """The five steps from report to akta, each done, in progress or still to come."""
+    journal = changes(report.id)
+    times = {
+        "received": report.submitted_at,
+        "checked": _checked_at(journal),
+        "officer": _entered(journal, S.AWAITING_SIGNATURE),
+        "signed": _entered(journal, S.REGISTERED),
+        "ready": _entered(journal, S.ISSUED),
+    }
+    ended = {S.REJECTED: _l("Laporan ditolak."), S.CANCELLED: _l("Laporan dibatalkan.")}
+    if report.status in ended:
+        reached = 1 + sum(1 for key, _ in STAGES[1:] if times[key] is not None)
+    else:
+        reached = _REACHED[report.status]
+    stages = []
+    for index, (key, label) in enumerate(STAGES):
+        if index < reached:
+            stages.append(Stage(key, label, "done", times[key]))
+        elif index == reached and report.status not in ended:
+            state = "attention" if report.status == S.NEEDS_CORRECTION else "current"
+            stages.append(Stage(key, label, state, note=_current_note(report)))
+        else:
+            stages.append(Stage(key, label, "todo"))
+    return Timeline(stages, ended.get(report.status), _reasons(report, journal))

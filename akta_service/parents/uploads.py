@@ -1,0 +1,98 @@
+"""Photos and scans from a phone: judged by content, large photos made smaller, metadata gone.
+
+A phone photo carries EXIF, often with the GPS position of the family's home; it is never
+stored. Photos are decoded and written again from their pixels only (turned upright first,
+since the EXIF orientation goes too). PDFs are kept byte for byte.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from akta_service.births.documents import MAX_DOCUMENT_BYTES, sniff_content_type
+
+#: The longest side of a stored photo: a page stays readable, the file stays small.
+MAX_PHOTO_SIDE = 2400
+#: Larger pictures are refused before they are decoded (no decompression bombs).
+MAX_PHOTO_PIXELS = 60_000_000
+JPEG_QUALITY = 85
+
+
+class UploadRefused(ValueError):
+    """The file cannot be stored; `message` says why in the page's language."""
+
+    def __init__(self, code: str, message: LazyString) -> None:
+        super().__init__(code)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class PreparedUpload:
+    data: bytes
+    content_type: str
+    extension: str
+
+
+def prepare_upload(data: bytes) -> PreparedUpload:
+    """The bytes to store for an uploaded document, or UploadRefused."""
+    if not data:
+        raise UploadRefused("required", _l("Pilih berkas foto atau PDF dokumen"))
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise UploadRefused("too_large", _l("Berkas terlalu besar: maksimal 10 MB"))
+    sniffed = sniff_content_type(data)
+    if sniffed is None:
+        raise UploadRefused(
+            "unsupported_type",
+            _l("Berkas harus foto (JPEG atau PNG) atau PDF. Berkas ini bukan salah satunya."),
+        )
+    content_type, extension = sniffed
+    if content_type == "application/pdf":
+        return PreparedUpload(data, content_type, extension)
+    return _clean_photo(data, content_type, extension)
+
+
+def _unreadable() -> UploadRefused:
+    return UploadRefused(
+        "unreadable", _l("Foto tidak dapat dibaca. Ambil foto lagi atau pilih berkas lain.")
+    )
+
+
+def _clean_photo(data: bytes, content_type: str, extension: str) -> PreparedUpload:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as opened:
+                width, height = opened.size
+                if width * height > MAX_PHOTO_PIXELS:
+                    raise UploadRefused(
+                        "too_many_pixels",
+                        _l("Foto terlalu besar ukurannya. Kecilkan resolusi kamera dan coba lagi."),
+                    )
+                opened.load()
+                upright = ImageOps.exif_transpose(opened)
+                upright.thumbnail((MAX_PHOTO_SIDE, MAX_PHOTO_SIDE), Image.Resampling.LANCZOS)
+                mode = "RGB" if content_type == "image/jpeg" else _png_mode(upright.mode)
+                pixels = upright.convert(mode)
+    except UploadRefused:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise _unreadable() from exc
+    # A new image from the pixels alone: no EXIF, GPS, comments or XMP come along.
+    clean = Image.frombytes(mode, pixels.size, pixels.tobytes())
+    out = io.BytesIO()
+    if content_type == "image/jpeg":
+        clean.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    else:
+        clean.save(out, "PNG", optimize=True)
+    return PreparedUpload(out.getvalue(), content_type, extension)
+
+
+def _png_mode(mode: str) -> str:
+    return mode if mode in ("L", "LA", "RGB", "RGBA") else "RGBA"
