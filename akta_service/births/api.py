@@ -31,7 +31,7 @@ from akta_service.births.operations import (
 from akta_service.births.queries import latest_checks
 from akta_service.births.schemas import BirthReportInput
 from akta_service.core.api import require_facility
-from akta_service.core.audit import changes
+from akta_service.core.audit import changes, changes_of_new_report
 from akta_service.core.db import UTCDateTime, db
 from akta_service.core.errors import IllegalTransition, InvalidInput, NotFound
 from akta_service.core.idempotency import IDEMPOTENCY_PARAMETER, idempotent
@@ -101,7 +101,7 @@ def report_body(report: BirthReport, *, just_submitted: bool = False) -> dict[st
     """What a facility may see of its report.
 
     :param just_submitted: the report was created by this request: it has no checks yet,
-        so they are not looked up.
+        and its journal is all in the session, so neither is looked up.
     """
     return {
         "tracking_code": report.tracking_code,
@@ -113,7 +113,7 @@ def report_body(report: BirthReport, *, just_submitted: bool = False) -> dict[st
         "submitted_at": report.submitted_at,
         "updated_at": report.updated_at,
         "checks": [] if just_submitted else _checks(report),
-        "journal": changes(report.id),
+        "journal": changes_of_new_report(report) if just_submitted else changes(report.id),
         "links": {
             "self": url_for("births_api.BirthReportItem", tracking_code=report.tracking_code)
         },

@@ -26,11 +26,15 @@ from akta_service.notifications.operations import notify_status_change
 from akta_service.verification.operations import VERIFY_JOB
 from akta_service.workflow.engine import fire
 
+#: Built once: a marshmallow schema copies its declared fields on every instantiation,
+#: and loading keeps no state on the instance.
+_REPORT_INPUT = BirthReportInput()
+
 
 def load_report_input(payload: Any) -> dict[str, Any]:
     """Validate a submitted report; raise InvalidInput listing every bad field at once."""
     try:
-        data: dict[str, Any] = BirthReportInput().load(payload)
+        data: dict[str, Any] = _REPORT_INPUT.load(payload)
     except ValidationError as exc:
         errors = flatten_errors(
             exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}

@@ -108,6 +108,22 @@ def changes(report_id: int) -> list[JournalEntry]:
     return list(db.session.scalars(_changes_of(report_id).order_by(JournalEntry.id)))
 
 
+def changes_of_new_report(report: BirthReport) -> list[JournalEntry]:
+    """:func:`changes` for a report created in the current transaction, without a query:
+    every entry it has was added in this session."""
+    in_session = [*db.session.new, *db.session.identity_map.values()]
+    return sorted(
+        (
+            entry
+            for entry in in_session
+            if isinstance(entry, JournalEntry)
+            and entry.report_id == report.id
+            and entry.report_version is not None
+        ),
+        key=lambda entry: entry.occurred_at,
+    )
+
+
 def latest_change(report_id: int) -> JournalEntry | None:
     """The newest journal entry that changed the report (reads excluded)."""
     return db.session.scalars(

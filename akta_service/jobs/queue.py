@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 from flask import Flask, current_app, has_app_context
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstanceState, Session
 
 from akta_service.core.db import db, unit_of_work
 
@@ -110,10 +110,24 @@ def runner() -> Runner:
 
 
 def enqueue(name: str, *args: Any) -> None:
-    """Run job `name` after the current transaction commits (never if it rolls back)."""
+    """Run job `name` after the current transaction commits (never if it rolls back).
+
+    An argument may be a mapped object not yet flushed: the job gets its primary key,
+    known once the commit has written it, so the caller need not flush to learn an id.
+    """
     if name not in JOBS:
         raise KeyError(f"unknown job {name!r}")
     db.session.info.setdefault(_PENDING_KEY, []).append((name, args))
+
+
+def _job_argument(value: Any) -> Any:
+    state = sa.inspect(value, raiseerr=False)
+    if state is None or not isinstance(state, InstanceState):
+        return value
+    identity = state.identity  # the key stays known after commit expires the object
+    if identity is None or len(identity) != 1:
+        raise ValueError(f"a job argument {value!r} has no single primary key")
+    return identity[0]
 
 
 @sa.event.listens_for(Session, "after_commit")
@@ -123,7 +137,7 @@ def _dispatch_after_commit(session: Session) -> None:
         return
     target = runner()
     for name, args in pending:
-        target.dispatch(name, args)
+        target.dispatch(name, tuple(_job_argument(arg) for arg in args))
 
 
 @sa.event.listens_for(Session, "after_soft_rollback")

@@ -45,8 +45,7 @@ def _add(report: BirthReport, channel: DeliveryChannel, recipient: str, **fields
         **fields,
     )
     db.session.add(delivery)
-    db.session.flush()
-    enqueue(DELIVER_JOB, delivery.id)
+    enqueue(DELIVER_JOB, delivery)
 
 
 def notify_status_change(
