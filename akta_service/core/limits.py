@@ -1,12 +1,22 @@
-"""Rate limits (Flask-Limiter): in memory for the embedded default, Redis in production."""
+"""Rate limits (Flask-Limiter): in memory for the embedded default, Redis in production.
+
+A request costs one counter increment. The window's state (when it resets) is read only
+for the answer that refuses a request, to fill `Retry-After`: writing X-RateLimit headers
+on every answer would cost two more storage round trips per request.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g
-from flask_limiter import Limiter
+import math
+import time
+
+from flask import Flask, Response, current_app, g
+from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
-limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+from akta_service.core.errors import problem_response, requested_language
+
+limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=False)
 
 
 def _credential_key() -> str:
@@ -22,8 +32,31 @@ def _api_limit() -> str:
 per_credential = limiter.limit(_api_limit, key_func=_credential_key)
 
 
+def _too_many(error: RateLimitExceeded) -> Response:
+    current = limiter.current_limit
+    reset_at = current.window.reset_time if current is not None else time.time() + 60
+    wait = max(1, math.ceil(reset_at - time.time()))
+    english = requested_language() == "en"
+    response = problem_response(
+        {
+            "type": "about:blank",
+            "title": "Too many requests" if english else "Terlalu banyak permintaan",
+            "status": 429,
+            "detail": (
+                f"Rate limit {error.limit.limit} reached; try again in {wait} s."
+                if english
+                else f"Batas {error.limit.limit} tercapai; coba lagi dalam {wait} detik."
+            ),
+            "code": "rate_limited",
+        }
+    )
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
 def init_limits(app: Flask) -> None:
     settings = app.config["AKTA_SETTINGS"]
     app.config.setdefault("RATELIMIT_STORAGE_URI", settings.ratelimit_storage_uri)
     app.config.setdefault("RATELIMIT_ENABLED", settings.ratelimit_enabled)
     limiter.init_app(app)
+    app.register_error_handler(RateLimitExceeded, _too_many)

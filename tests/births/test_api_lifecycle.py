@@ -284,8 +284,13 @@ def test_each_credential_is_rate_limited(app: Flask, client: FlaskClient, token:
     finally:
         app.config["AKTA_SETTINGS"] = original
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
-    assert int(answers[-1].headers["Retry-After"]) > 0
-    assert answers[-1].mimetype == "application/problem+json"
+    refused = answers[-1]
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    assert refused.mimetype == "application/problem+json"
+    assert refused.get_json()["code"] == "rate_limited"
+    assert "coba lagi dalam" in refused.get_json()["detail"]
+    # Answers that are let through carry no counter headers: only a refusal reads the window.
+    assert "X-RateLimit-Remaining" not in answers[0].headers
 
 
 def test_a_facility_registers_its_webhook_and_reads_the_delivery_log(
