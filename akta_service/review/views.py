@@ -5,21 +5,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from akta_service.accounts.models import User
 from akta_service.accounts.views import staff_required
-from akta_service.births.models import BirthReport
+from akta_service.births.models import BirthReport, Document
 from akta_service.births.operations import get_report_by_tracking_code
 from akta_service.births.queries import latest_checks
 from akta_service.core.audit import changes, record, record_read
 from akta_service.core.config import current_settings
 from akta_service.core.db import db, utcnow
 from akta_service.core.errors import DomainError
+from akta_service.core.storage import storage
 from akta_service.review.operations import claim, decide_duplicate, release
+from akta_service.review.previews import MAX_PREVIEW_PAGES, pdf_page_count, render_pdf_page
 from akta_service.review.queries import TAB_LABELS, queue_counts, queue_page
+from akta_service.workflow.definition import birth_registration
 from akta_service.workflow.engine import allowed_triggers, fire
 
 bp = Blueprint("review", __name__, url_prefix="/kantor")
@@ -31,6 +34,31 @@ ACTIONS = {
     "send_back": ("Kembalikan ke operator", True),
     "sign": ("Tanda tangani", False),
     "reject": ("Tolak", True),
+}
+#: Who reads the reason an action asks for, so the clerk writes it for them.
+REASON_LABELS = {
+    "request_correction": "Apa yang harus diperbaiki pelapor (dibaca pelapor)",
+    "send_back": "Alasan dikembalikan (dibaca operator)",
+    "reject": "Alasan penolakan (dibaca pelapor)",
+}
+
+#: What each kind of document is, as the clerk knows it.
+DOCUMENT_LABELS = {
+    "birth_letter": "Surat keterangan lahir",
+    "kk": "Kartu Keluarga",
+    "marriage_certificate": "Buku nikah / kutipan akta perkawinan",
+    "sptjm_birth": "SPTJM kebenaran data kelahiran",
+    "sptjm_marriage": "SPTJM kebenaran sebagai pasangan suami istri",
+    "id_mother": "KTP-el ibu",
+    "id_father": "KTP-el ayah",
+    "other": "Dokumen lain",
+}
+EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+#: Stored documents are uploads from the public: the browser shows them and runs nothing.
+FILE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'",
+    "Cache-Control": "private, no-store",
 }
 
 
@@ -99,12 +127,76 @@ def report(code: str) -> ResponseReturnValue:
         checks=checks,
         journal=journal,
         actions=actions,
+        reason_labels=REASON_LABELS,
         original=original,
+        documents=[(document, _pages(document)) for document in found.documents],
+        document_labels=DOCUMENT_LABELS,
+        max_preview_pages=MAX_PREVIEW_PAGES,
+        workflow=birth_registration(),
         typed=request.args.get("reason", ""),
         holder=holder,
         holds=holds,
         can_claim=bool(possible) and holder is None,
     )
+
+
+def _pages(document: Document) -> int | None:
+    """A PDF's page count (None when unreadable); 0 for an image."""
+    if document.content_type != "application/pdf":
+        return 0
+    try:
+        data = storage().get(document.storage_key)
+    except FileNotFoundError:
+        return None
+    return pdf_page_count(data)
+
+
+def _own_document(code: str, document_id: int) -> tuple[BirthReport, Document]:
+    found = _own(code)
+    document = db.session.get(Document, document_id)
+    if document is None or document.report_id != found.id:
+        abort(404)
+    return found, document
+
+
+def _file(data: bytes, content_type: str, filename: str, *, download: bool = False) -> Response:
+    response = Response(data, content_type=content_type, headers=FILE_HEADERS)
+    disposition = "attachment" if download else "inline"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    return response
+
+
+@bp.get("/laporan/<code>/dokumen/<int:document_id>")
+@staff_required()
+def document_file(code: str, document_id: int) -> ResponseReturnValue:
+    """The uploaded file as it was sniffed at upload; `?unduh=1` saves it instead."""
+    found, document = _own_document(code, document_id)
+    data = storage().get(document.storage_key)
+    record_read(found, current_user.as_actor(), f"document {document.id} ({document.kind})")
+    name = f"{found.tracking_code}-{document.kind}-{document.id}"
+    return _file(
+        data,
+        document.content_type,
+        f"{name}.{EXTENSIONS[document.content_type]}",
+        download=request.args.get("unduh") == "1",
+    )
+
+
+@bp.get("/laporan/<code>/dokumen/<int:document_id>/halaman/<int:number>")
+@staff_required()
+def document_page(code: str, document_id: int, number: int) -> ResponseReturnValue:
+    """One page of a PDF document as a PNG picture."""
+    found, document = _own_document(code, document_id)
+    if document.content_type != "application/pdf":
+        abort(404)
+    picture = render_pdf_page(storage().get(document.storage_key), number)
+    if picture is None:
+        abort(404)
+    record_read(
+        found, current_user.as_actor(), f"document {document.id} ({document.kind}) page {number}"
+    )
+    name = f"{found.tracking_code}-{document.kind}-{document.id}-halaman-{number}.png"
+    return _file(picture, "image/png", name)
 
 
 def _run(code: str, operation: Any, done: str) -> ResponseReturnValue:

@@ -1,0 +1,217 @@
+"""A report's documents on the review page: shown inline, served only to the region's staff,
+with headers that keep an uploaded file from doing anything but being looked at."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+from PIL import Image
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
+
+from akta_service.accounts.models import User
+from akta_service.accounts.operations import create_user
+from akta_service.births.documents import attach_document
+from akta_service.births.models import BirthReport, Document
+from akta_service.core.actors import Actor
+from akta_service.core.audit import JournalEntry
+from akta_service.core.db import db
+from tests.factories import BirthReportFactory
+from tests.web import STAFF_PASSWORD, sign_in
+
+UPLOADER = Actor.system("upload")
+
+
+def jpeg_bytes() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (120, 80), (200, 30, 30)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def png_bytes() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (90, 60), (30, 30, 200)).save(out, "PNG")
+    return out.getvalue()
+
+
+def pdf_bytes(pages: int = 1) -> bytes:
+    """An A4 PDF with big black text on each page."""
+    out = io.BytesIO()
+    pdf = canvas.Canvas(out, pagesize=A4)
+    for number in range(1, pages + 1):
+        pdf.setFont("Helvetica-Bold", 48)
+        pdf.drawString(72, 700, f"KARTU KELUARGA {number}")
+        pdf.showPage()
+    pdf.save()
+    return out.getvalue()
+
+
+@pytest.fixture
+def staff(session: Any) -> dict[str, User]:
+    people = {
+        name: create_user(name, full, role, STAFF_PASSWORD, [region], Actor.system("t"))
+        for name, full, role, region in (
+            ("siti", "Siti Operator", "operator", "3274"),
+            ("dian", "Dian Serang", "operator", "3673"),
+        )
+    }
+    db.session.commit()
+    return people
+
+
+def _report_with(*files: tuple[str, bytes]) -> tuple[BirthReport, list[Document]]:
+    report = BirthReportFactory(status="in_review")
+    documents = [attach_document(report, kind, data, UPLOADER) for kind, data in files]
+    db.session.commit()
+    return report, documents
+
+
+def _reads(report: BirthReport) -> list[JournalEntry]:
+    return list(
+        db.session.scalars(
+            sa.select(JournalEntry)
+            .where(
+                JournalEntry.report_id == report.id,
+                JournalEntry.action == "staff:birth_report:read",
+            )
+            .order_by(JournalEntry.id)
+        )
+    )
+
+
+def _url(report: BirthReport, document: Document, rest: str = "") -> str:
+    return f"/kantor/laporan/{report.tracking_code}/dokumen/{document.id}{rest}"
+
+
+@pytest.mark.parametrize(
+    ("kind", "make", "content_type", "extension"),
+    [
+        ("kk", jpeg_bytes, "image/jpeg", "jpg"),
+        ("birth_letter", png_bytes, "image/png", "png"),
+        ("marriage_certificate", pdf_bytes, "application/pdf", "pdf"),
+    ],
+)
+def test_the_regions_staff_get_the_file_as_sniffed_and_the_read_is_journalled(
+    client: FlaskClient,
+    staff: dict[str, User],
+    kind: str,
+    make: Any,
+    content_type: str,
+    extension: str,
+) -> None:
+    data = make()
+    report, (document,) = _report_with((kind, data))
+    sign_in(client, "siti")
+    response = client.get(_url(report, document))
+    assert response.status_code == 200
+    assert response.get_data() == data
+    assert response.headers["Content-Type"] == content_type
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Content-Security-Policy"] == "default-src 'none'"
+    assert response.headers["Cache-Control"] == "private, no-store"
+    assert response.headers["Content-Disposition"] == (
+        f'inline; filename="{report.tracking_code}-{kind}-{document.id}.{extension}"'
+    )
+    reads = _reads(report)
+    assert [r.actor_name for r in reads] == ["Siti Operator"]
+    assert reads[0].data == {"what": f"document {document.id} ({kind})"}
+
+    saved = client.get(_url(report, document, "?unduh=1"))
+    assert saved.headers["Content-Disposition"].startswith("attachment; filename=")
+    assert saved.get_data() == data
+
+
+def test_a_document_whose_name_lies_is_served_as_what_it_is(
+    client: FlaskClient, staff: dict[str, User]
+) -> None:
+    # Whatever the browser sent as its type or name, the bytes decide, and the answer says so.
+    report, (document,) = _report_with(("kk", png_bytes()))
+    sign_in(client, "siti")
+    response = client.get(_url(report, document))
+    assert response.headers["Content-Type"] == "image/png"
+    assert response.headers["Content-Disposition"].endswith('.png"')
+
+
+def test_the_review_page_shows_images_inline_and_pdf_pages_as_pictures(
+    client: FlaskClient, staff: dict[str, User]
+) -> None:
+    report, (photo, letter) = _report_with(("kk", jpeg_bytes()), ("birth_letter", pdf_bytes(2)))
+    sign_in(client, "siti")
+    page = client.get(f"/kantor/laporan/{report.tracking_code}").get_data(as_text=True)
+    assert f'<img src="{_url(report, photo)}" alt="Kartu Keluarga">' in page
+    assert "Surat keterangan lahir</strong> — PDF, 2 halaman" in page
+    for number in (1, 2):
+        assert f'src="{_url(report, letter, f"/halaman/{number}")}"' in page
+        assert f"Surat keterangan lahir, halaman {number} dari 2" in page
+    assert f'href="{_url(report, letter, "?unduh=1")}"' in page
+
+
+def test_a_pdf_page_is_rendered_as_a_picture_with_the_same_headers(
+    client: FlaskClient, staff: dict[str, User]
+) -> None:
+    report, (letter, photo) = _report_with(("birth_letter", pdf_bytes(2)), ("kk", jpeg_bytes()))
+    sign_in(client, "siti")
+    response = client.get(_url(report, letter, "/halaman/2"))
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "image/png"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Content-Security-Policy"] == "default-src 'none'"
+    assert response.headers["Cache-Control"] == "private, no-store"
+    assert response.headers["Content-Disposition"].startswith("inline; filename=")
+    picture = Image.open(io.BytesIO(response.get_data()))
+    assert picture.format == "PNG"
+    assert picture.height > picture.width > 500  # an A4 page, upright, large enough to read
+    darkest, _ = picture.convert("L").getextrema()
+    assert darkest < 50  # the text is there, not a blank page
+    assert _reads(report)[-1].data == {"what": f"document {letter.id} (birth_letter) page 2"}
+
+    assert client.get(_url(report, letter, "/halaman/3")).status_code == 404
+    assert client.get(_url(report, photo, "/halaman/1")).status_code == 404
+
+
+def test_a_damaged_pdf_is_offered_for_download_instead_of_a_preview(
+    client: FlaskClient, staff: dict[str, User]
+) -> None:
+    damaged = b"%PDF-1.7\n this is not really a PDF at all"
+    report, (document,) = _report_with(("kk", damaged))
+    sign_in(client, "siti")
+    page = client.get(f"/kantor/laporan/{report.tracking_code}").get_data(as_text=True)
+    assert "Pratinjau tidak tersedia" in page
+    assert f'href="{_url(report, document, "?unduh=1")}"' in page
+    assert client.get(_url(report, document, "/halaman/1")).status_code == 404
+    assert client.get(_url(report, document)).get_data() == damaged
+
+
+def test_staff_of_another_region_get_nothing_and_nothing_is_journalled(
+    client: FlaskClient, staff: dict[str, User]
+) -> None:
+    report, (photo, letter) = _report_with(("kk", jpeg_bytes()), ("birth_letter", pdf_bytes()))
+    sign_in(client, "dian")
+    assert client.get(_url(report, photo)).status_code == 404
+    assert client.get(_url(report, letter, "/halaman/1")).status_code == 404
+    assert _reads(report) == []
+
+
+def test_a_document_is_only_reachable_through_its_own_report(
+    client: FlaskClient, staff: dict[str, User]
+) -> None:
+    report, (document,) = _report_with(("kk", jpeg_bytes()))
+    other = BirthReportFactory(status="in_review")
+    db.session.commit()
+    sign_in(client, "siti")
+    wrong = f"/kantor/laporan/{other.tracking_code}/dokumen/{document.id}"
+    assert client.get(wrong).status_code == 404
+    assert client.get(_url(report, document)).status_code == 200
+
+
+def test_strangers_are_sent_to_sign_in(client: FlaskClient, staff: dict[str, User]) -> None:
+    report, (document,) = _report_with(("kk", jpeg_bytes()))
+    for url in (_url(report, document), _url(report, document, "/halaman/1")):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert "/kantor/masuk" in response.headers["Location"]
+    assert _reads(report) == []
