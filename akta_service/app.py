@@ -70,6 +70,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from akta_service.akta.views import bp as akta_public_bp
     from akta_service.births.api import blp as births_api
     from akta_service.core.api import API_CONFIG, api
+    from akta_service.core.clock import local_time
     from akta_service.core.health import bp as health_bp
     from akta_service.core.limits import init_limits
     from akta_service.facilities.api import blp as webhook_api
@@ -99,6 +100,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api.register_blueprint(webhook_api)
     register_error_handlers(app)
     app.after_request(_commit_once)
+
+    # Every page shows moments in the office's time zone (WIB), never in UTC.
+    app.jinja_env.globals["local_time"] = local_time
 
     @app.get("/")
     def home() -> str:

@@ -6,9 +6,6 @@ signing officers (regions/admin.py) add their pages to this blueprint.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -21,24 +18,11 @@ from wtforms.validators import DataRequired, Length
 from akta_service.accounts.models import User
 from akta_service.accounts.operations import create_user, reset_password, set_active
 from akta_service.accounts.views import staff_required
-from akta_service.core.clock import local_timezone
 from akta_service.core.db import db
 from akta_service.core.errors import DomainError, InvalidInput
 from akta_service.regions.models import Region
 
 bp = Blueprint("admin", __name__, url_prefix="/kantor/admin")
-
-
-def local_time(moment: datetime | None) -> str:
-    """A moment as the office reads it: its own time zone, day first; a dash for never."""
-    if moment is None:
-        return "—"
-    return moment.astimezone(local_timezone()).strftime("%d-%m-%Y %H:%M")
-
-
-@bp.context_processor
-def _template_helpers() -> dict[str, Any]:
-    return {"local_time": local_time}
 
 
 def show_refusal(form: FlaskForm, refused: InvalidInput) -> None:

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from akta_service.core.actors import Actor
+from akta_service.core.clock import local_time
 from akta_service.core.db import Base, BigIntKey, JsonData, UTCDateTime, db, utcnow
 
 if TYPE_CHECKING:
@@ -47,8 +48,7 @@ class JournalEntry(Base):
 
     def describe(self) -> str:
         """One line a clerk can read: who, as what, when."""
-        when = self.occurred_at.strftime("%d-%m-%Y %H:%M UTC")
-        return f"{self.actor_name} ({self.actor_role}) pada {when}"
+        return f"{self.actor_name} ({self.actor_role}) pada {local_time(self.occurred_at)}"
 
 
 @sa.event.listens_for(JournalEntry, "before_update")

@@ -27,3 +27,10 @@ def local_now() -> datetime:
 
 def local_today() -> date:
     return local_now().date()
+
+
+def local_time(moment: datetime | None) -> str:
+    """A moment as the office reads it: "22-11-2026 14:05 WIB" (the zone's own abbreviation)."""
+    if moment is None:
+        return "—"
+    return moment.astimezone(local_timezone()).strftime("%d-%m-%Y %H:%M %Z")

@@ -123,6 +123,34 @@ def problem_response(body: dict[str, Any]) -> Response:
     return response
 
 
+#: What a person is told, in Indonesian, for the HTTP errors a page can run into.
+PAGE_MESSAGES = {
+    400: ("Permintaan tidak dapat diproses", "Muat ulang halaman lalu coba lagi."),
+    403: (
+        "Anda tidak berhak membuka halaman ini",
+        "Peran akun Anda tidak mencakup halaman ini. Hubungi admin kantor bila Anda memerlukannya.",
+    ),
+    404: ("Halaman tidak ditemukan", "Periksa kembali alamatnya, atau kembali ke beranda."),
+    405: ("Cara membuka halaman ini tidak didukung", "Kembali lalu gunakan tombol di halaman."),
+}
+
+
+def _wants_a_page() -> bool:
+    """A person's browser on a page (not the API) gets HTML, not problem+json."""
+    from flask import request
+
+    return not request.path.startswith("/api/") and request.accept_mimetypes.accept_html
+
+
+def _error_page(error: HTTPException) -> Response:
+    from flask import render_template
+
+    status = error.code or 500
+    title, advice = PAGE_MESSAGES.get(status, (error.name, "Silakan coba lagi nanti."))
+    html = render_template("error.html", status=status, title=title, advice=advice)
+    return Response(html, status=status, mimetype="text/html")
+
+
 def register_error_handlers(app: Flask) -> None:
     """Answer domain and HTTP errors as problem+json."""
 
@@ -148,6 +176,8 @@ def register_error_handlers(app: Flask) -> None:
                     message_en="Some fields are not valid. Fix the fields listed.",
                 ).to_problem(requested_language())
             )
+        if _wants_a_page():
+            return _error_page(error)
         return problem_response(
             {
                 "type": "about:blank",

@@ -8,11 +8,23 @@ from akta_service.core.actors import Actor, Role
 from akta_service.core.audit import record
 from akta_service.core.db import db, utcnow
 from akta_service.core.errors import GuardRefused, PermissionDenied
-from akta_service.workflow.engine import fire
+from akta_service.workflow.engine import allowed_triggers, conflict_for, fire
 
 
-def claim(report: BirthReport, user: User) -> None:
-    """Take the report: the others see it read-only until it is released."""
+def claim(report: BirthReport, user: User, expected_version: int | None = None) -> None:
+    """Take the report: the others see it read-only until it is released.
+
+    :param expected_version: the version the clerk's page showed; a newer one means the
+        report moved on since, and the clerk is told by whom instead of taking it blind.
+    """
+    if expected_version is not None and expected_version != report.version:
+        raise conflict_for(report.id, report.version)
+    if not allowed_triggers(report, user.as_actor()):
+        raise GuardRefused(
+            f"Tidak ada tindakan {user.role} untuk laporan berstatus {report.status}; "
+            "laporan ini tidak perlu ditangani.",
+            guard="actor_holds_claim",
+        )
     if report.assigned_to_id not in (None, user.id):
         holder = db.session.get(User, report.assigned_to_id)
         raise GuardRefused(

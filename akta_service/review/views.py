@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,19 +12,20 @@ from flask_login import current_user
 
 from akta_service.accounts.models import User
 from akta_service.accounts.views import staff_required
+from akta_service.births.fields import FIELD_LABELS
 from akta_service.births.models import BirthReport, Document
 from akta_service.births.operations import get_report_by_tracking_code
 from akta_service.births.queries import latest_checks
 from akta_service.core.audit import changes, record, record_read
 from akta_service.core.config import current_settings
 from akta_service.core.db import db, utcnow
-from akta_service.core.errors import DomainError
+from akta_service.core.errors import DomainError, InvalidInput
 from akta_service.core.storage import storage
 from akta_service.review.operations import claim, decide_duplicate, release
 from akta_service.review.previews import MAX_PREVIEW_PAGES, pdf_page_count, render_pdf_page
 from akta_service.review.queries import TAB_LABELS, queue_counts, queue_page
 from akta_service.workflow.definition import birth_registration
-from akta_service.workflow.engine import allowed_triggers, fire
+from akta_service.workflow.engine import allowed_triggers, conflict_for, fire
 
 bp = Blueprint("review", __name__, url_prefix="/kantor")
 
@@ -72,8 +74,12 @@ def waited(since: datetime) -> str:
     return f"{seconds // 86400} hari"
 
 
+#: Staff who read reports; a viewer sees the dashboard only.
+READERS = ("operator", "pejabat", "admin")
+
+
 @bp.get("/antrian")
-@staff_required()
+@staff_required(*READERS)
 def queue() -> ResponseReturnValue:
     tab = request.args.get("tab") or "in_review"
     if tab not in TAB_LABELS:
@@ -110,9 +116,21 @@ def _own(code: str) -> BirthReport:
 
 
 @bp.get("/laporan/<code>")
-@staff_required()
+@staff_required(*READERS)
 def report(code: str) -> ResponseReturnValue:
-    found = _own(code)
+    return _report_page(_own(code))
+
+
+def _report_page(
+    found: BirthReport,
+    *,
+    refusal: DomainError | None = None,
+    attempted: str | None = None,
+    typed: str = "",
+    picked: Sequence[str] = (),
+) -> ResponseReturnValue:
+    """The review page; after a refused action, with the refusal and what the clerk typed
+    and picked, answered with the refusal's status (never carried in a URL)."""
     record_read(found, current_user.as_actor(), "review page")
     checks = latest_checks(found.id)
     journal = changes(found.id)
@@ -133,11 +151,15 @@ def report(code: str) -> ResponseReturnValue:
         document_labels=DOCUMENT_LABELS,
         max_preview_pages=MAX_PREVIEW_PAGES,
         workflow=birth_registration(),
-        typed=request.args.get("reason", ""),
+        refusal=refusal.message if refusal else None,
+        attempted=attempted,
+        typed=typed,
+        picked=set(picked),
+        field_labels=FIELD_LABELS,
         holder=holder,
         holds=holds,
         can_claim=bool(possible) and holder is None,
-    )
+    ), (refusal.status if refusal else 200)
 
 
 def _pages(document: Document) -> int | None:
@@ -167,7 +189,7 @@ def _file(data: bytes, content_type: str, filename: str, *, download: bool = Fal
 
 
 @bp.get("/laporan/<code>/dokumen/<int:document_id>")
-@staff_required()
+@staff_required(*READERS)
 def document_file(code: str, document_id: int) -> ResponseReturnValue:
     """The uploaded file as it was sniffed at upload; `?unduh=1` saves it instead."""
     found, document = _own_document(code, document_id)
@@ -183,7 +205,7 @@ def document_file(code: str, document_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/laporan/<code>/dokumen/<int:document_id>/halaman/<int:number>")
-@staff_required()
+@staff_required(*READERS)
 def document_page(code: str, document_id: int, number: int) -> ResponseReturnValue:
     """One page of a PDF document as a PNG picture."""
     found, document = _own_document(code, document_id)
@@ -197,6 +219,12 @@ def document_page(code: str, document_id: int, number: int) -> ResponseReturnVal
     )
     name = f"{found.tracking_code}-{document.kind}-{document.id}-halaman-{number}.png"
     return _file(picture, "image/png", name)
+
+
+def _seen_version() -> int | None:
+    """The report version the clerk's page showed, sent back with the form."""
+    version = request.form.get("version", "")
+    return int(version) if version.isdigit() else None
 
 
 def _run(code: str, operation: Any, done: str) -> ResponseReturnValue:
@@ -215,7 +243,12 @@ def _run(code: str, operation: Any, done: str) -> ResponseReturnValue:
 @bp.post("/laporan/<code>/klaim")
 @staff_required("operator", "pejabat")
 def claim_report(code: str) -> ResponseReturnValue:
-    return _run(code, lambda report: claim(report, current_user), "Laporan ini Anda tangani.")
+    seen = _seen_version()
+    return _run(
+        code,
+        lambda report: claim(report, current_user, expected_version=seen),
+        "Laporan ini Anda tangani.",
+    )
 
 
 @bp.post("/laporan/<code>/lepas")
@@ -243,19 +276,26 @@ def act(code: str, action: str) -> ResponseReturnValue:
         abort(404)
     found = _own(code)
     reason = (request.form.get("reason") or "").strip() or None
-    version: Any = request.form.get("version", "")
+    picked = [path for path in request.form.getlist("fields") if path in FIELD_LABELS]
+    seen = _seen_version()
     try:
+        if seen is not None and seen != found.version:
+            raise conflict_for(found.id, found.version)  # before judging the form itself
+        if action == "request_correction" and not picked:
+            raise InvalidInput("Pilih data yang harus diperbaiki pelapor.")
         fire(
             found,
             action,
             current_user.as_actor(),
             reason=reason,
-            expected_version=int(version) if str(version).isdigit() else None,
+            data={"fields": picked} if action == "request_correction" else None,
+            expected_version=seen,
         )
     except DomainError as refused:
         db.session.rollback()
-        flash(refused.message, "error")
-        # What the clerk typed comes back with the page: nothing is lost.
-        return redirect(url_for("review.report", code=code, reason=reason or ""))
+        # The page again, with what the clerk typed and picked: nothing is lost.
+        return _report_page(
+            _own(code), refusal=refused, attempted=action, typed=reason or "", picked=picked
+        )
     flash(f"{ACTIONS[action][0]}: berhasil.", "info")
     return redirect(url_for("review.report", code=code))

@@ -159,7 +159,7 @@ def test_when_two_clerks_act_at_once_the_second_sees_who_did_what_and_keeps_the_
     expect(siti.get_by_role("alert")).to_have_text(
         re.compile(
             r"Laporan ini sudah diubah oleh Budi Santoso \(operator\) "
-            r"pada \d{2}-\d{2}-\d{4} \d{2}:\d{2} UTC \(approve\)\."
+            r"pada \d{2}-\d{2}-\d{4} \d{2}:\d{2} WIB \(approve\)\."
         )
     )
     expect(
@@ -174,15 +174,17 @@ def test_a_viewer_sees_the_dashboard_and_cannot_act(
 ) -> None:
     code = _verified_report(live_server)
     viewer = sign_in(new_context, add_staff(live_server, "viewer", "Kepala Dinas"))
-    viewer.get_by_role("link", name="Dasbor").click()
+    viewer.get_by_role("main").get_by_role("link", name="Dasbor").click()
     expect(viewer.get_by_role("heading", level=1)).to_have_text("Dasbor")
     expect(viewer.locator("svg#per-week")).to_be_visible()
 
+    # The dashboard only: a report's page (personal data) is refused in plain words.
     viewer.goto(f"/kantor/laporan/{code}")
-    expect(viewer.get_by_role("heading", level=1)).to_have_text(f"Laporan {code}")
-    main = viewer.get_by_role("main")
-    expect(main.get_by_role("button")).to_have_count(0)  # no claim, no action, no decision
-    expect(main.locator("form")).to_have_count(0)
+    expect(viewer.get_by_role("heading", level=1)).to_have_text(
+        "Anda tidak berhak membuka halaman ini"
+    )
+    expect(viewer.get_by_role("main")).not_to_contain_text(code)
+    viewer.goto("/kantor/dasbor")
     token = viewer.locator("#sign-out input[name=csrf_token]").input_value()
     for step in ("klaim", "approve", "reject"):
         answer = viewer.request.post(
@@ -190,9 +192,7 @@ def test_a_viewer_sees_the_dashboard_and_cannot_act(
             form={"csrf_token": token, "version": "3", "reason": "coba"},
         )
         assert answer.status == 403, step
-    viewer.reload()
-    expect(viewer.locator("#status")).to_contain_text("Menunggu pemeriksaan operator")
-    expect(viewer.locator("#holder")).to_have_text("Belum ada yang menangani.")
+    assert _status(live_server, code) == "in_review"
 
 
 def test_the_documents_are_shown_inline(live_server: LiveServer, new_context: NewContext) -> None:

@@ -22,11 +22,12 @@ ROLES = ["anonymous", "operator", "pejabat", "admin", "viewer"]
 #: {facility} a facility there with the live credential {key_id}, {region} the region itself.
 TABLE: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/kantor/", {"operator": 200, "pejabat": 200, "admin": 200, "viewer": 200}),
-    ("GET", "/kantor/antrian", {"operator": 200, "pejabat": 200, "admin": 200, "viewer": 200}),
+    # A viewer has the dashboard only: no queue, no report.
+    ("GET", "/kantor/antrian", {"operator": 200, "pejabat": 200, "admin": 200, "viewer": 403}),
     (
         "GET",
         "/kantor/laporan/{code}",
-        {"operator": 200, "pejabat": 200, "admin": 200, "viewer": 200},
+        {"operator": 200, "pejabat": 200, "admin": 200, "viewer": 403},
     ),
     (
         "POST",
@@ -41,7 +42,8 @@ TABLE: list[tuple[str, str, dict[str, int]]] = [
     (
         "POST",
         "/kantor/laporan/{code}/approve",
-        {"operator": 302, "pejabat": 302, "admin": 403, "viewer": 403},
+        # A pejabat may not approve: the page comes back with the refusal, answered 403.
+        {"operator": 302, "pejabat": 403, "admin": 403, "viewer": 403},
     ),
     (
         "POST",

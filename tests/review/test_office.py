@@ -149,12 +149,21 @@ def test_when_two_clerks_act_at_once_the_second_is_told_who_and_keeps_the_text(
     db.session.commit()
     response = client.post(
         f"/kantor/laporan/{report.tracking_code}/request_correction",
-        data={"csrf_token": csrf_token(page), "version": "1", "reason": "Foto KK buram sekali"},
+        data={
+            "csrf_token": csrf_token(page),
+            "version": "1",
+            "reason": "Foto KK buram sekali",
+            "fields": ["documents", "kk_number"],
+        },
     )
-    after = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert response.status_code == 409
+    assert "Location" not in response.headers  # what she typed never travels in a URL
+    after = response.get_data(as_text=True)
     assert "Budi Operator" in after
     assert "sudah diubah" in after
-    assert "Foto KK buram sekali" in after  # what she typed is still there
+    assert re.search(r"pada \d{2}-\d{2}-\d{4} \d{2}:\d{2} WIB", after)  # office time
+    assert "Foto KK buram sekali</textarea>" in after  # what she typed is still there
+    assert "Data yang Anda pilih: Nomor KK, Dokumen" in after  # and what she picked
     db.session.refresh(report)
     assert report.status == ReportStatus.AWAITING_SIGNATURE
 
@@ -163,8 +172,12 @@ def test_a_viewer_cannot_act(client: FlaskClient, staff: dict[str, User]) -> Non
     report = BirthReportFactory(status="in_review")
     db.session.commit()
     sign_in(client, "kepala")
-    page = client.get(f"/kantor/laporan/{report.tracking_code}").get_data(as_text=True)
-    assert 'id="action-' not in page
+    # The dashboard only: no queue, no report, no personal data.
+    assert client.get("/kantor/dasbor").status_code == 200
+    assert client.get("/kantor/antrian").status_code == 403
+    page = client.get(f"/kantor/laporan/{report.tracking_code}")
+    assert page.status_code == 403
+    assert report.mother_name not in page.get_data(as_text=True)
     token = csrf_token(client.get("/kantor/").get_data(as_text=True))  # the sign-out form's
     response = client.post(
         f"/kantor/laporan/{report.tracking_code}/approve",
@@ -191,15 +204,16 @@ def test_a_claimed_report_is_read_only_for_the_others(
     assert "Siti Operator" in page
     assert 'id="action-approve"' not in page
     assert 'id="claim"' not in page
+    db.session.refresh(report)
     refused = client.post(
         f"/kantor/laporan/{report.tracking_code}/approve",
         data={
             "csrf_token": csrf_token(client.get("/kantor/").get_data(as_text=True)),
-            "version": "2",
+            "version": str(report.version),
         },
     )
-    after = client.get(refused.headers["Location"]).get_data(as_text=True)
-    assert "sedang ditangani Siti Operator" in after
+    assert refused.status_code >= 400
+    assert "sedang ditangani Siti Operator" in refused.get_data(as_text=True)
     db.session.refresh(report)
     assert report.status == ReportStatus.IN_REVIEW
 
@@ -241,3 +255,61 @@ def test_a_clerk_decides_a_suspected_duplicate(
         assert suspect.duplicate_of_id is None
         page = _act(client, suspect, "approve")
         assert "awaiting_signature" in page
+
+
+def test_a_correction_request_names_the_fields_the_parent_must_fix(
+    client: FlaskClient, staff: dict[str, User]
+) -> None:
+    report = BirthReportFactory(status="in_review")
+    db.session.commit()
+    sign_in(client, "siti")
+    page = _claim(client, report)
+    assert 'name="fields" value="mother.name"' in page
+    version = re.search(
+        r'id="action-request_correction".*?name="version" value="(\d+)"', page, re.S
+    )
+    assert version
+    form = {"csrf_token": csrf_token(page), "version": version.group(1)}
+    url = f"/kantor/laporan/{report.tracking_code}/request_correction"
+
+    nothing_picked = client.post(url, data={**form, "reason": "Nama ibu tidak sesuai KTP"})
+    assert nothing_picked.status_code == 422
+    html = nothing_picked.get_data(as_text=True)
+    assert "Pilih data yang harus diperbaiki pelapor" in html
+    assert "Nama ibu tidak sesuai KTP</textarea>" in html
+    db.session.refresh(report)
+    assert report.status == ReportStatus.IN_REVIEW
+
+    done = client.post(
+        url,
+        data={**form, "reason": "Nama ibu tidak sesuai KTP", "fields": ["mother.name", "nope"]},
+    )
+    assert done.status_code == 302
+    db.session.refresh(report)
+    assert report.status == ReportStatus.NEEDS_CORRECTION
+    entry = db.session.scalars(
+        sa.select(JournalEntry).where(
+            JournalEntry.report_id == report.id, JournalEntry.trigger == "request_correction"
+        )
+    ).one()
+    assert entry.data["fields"] == ["mother.name"]  # only fields the form offers
+    assert entry.reason == "Nama ibu tidak sesuai KTP"
+
+
+def test_a_claim_from_a_stale_page_is_told_who_moved_the_report(
+    client: FlaskClient, staff: dict[str, User]
+) -> None:
+    report = BirthReportFactory(status="in_review")
+    db.session.commit()
+    sign_in(client, "siti")
+    page = client.get(f"/kantor/laporan/{report.tracking_code}").get_data(as_text=True)
+    fire(report, "approve", staff["budi"].as_actor())  # while Siti's page is open
+    db.session.commit()
+    response = client.post(
+        f"/kantor/laporan/{report.tracking_code}/klaim",
+        data={"csrf_token": csrf_token(page), "version": "1"},
+    )
+    after = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "sudah diubah oleh Budi Operator (operator)" in after
+    db.session.refresh(report)
+    assert report.assigned_to_id is None
