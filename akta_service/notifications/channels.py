@@ -44,9 +44,12 @@ def send_email(smtp_url: str | None, sender: str, to: str, subject: str, body: s
         raise DeliveryFailed(f"SMTP: {exc}") from exc
 
 
-def send_sms(phone: str, text: str) -> None:
-    """The SMS gateway: until a provider is contracted, messages go to the log."""
-    log.info("SMS to %s: %s", _mask_address(phone), text)
+def send_sms(phone: str, text: str, *, secret: bool = False) -> None:
+    """The SMS gateway: until a provider is contracted, messages go to the log. A message
+    holding a secret (the status PIN) is logged without its text: logs are kept and read by
+    more people than the informant."""
+    shown = f"[berisi PIN, {len(text)} karakter, isi tidak dicatat]" if secret else text
+    log.info("SMS to %s: %s", _mask_address(phone), shown)
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:

@@ -48,6 +48,11 @@ class Delivery(Base):
     event_id: Mapped[str] = mapped_column(sa.String(36))
     subject: Mapped[str] = mapped_column(sa.String(200), default="")
     body: Mapped[str] = mapped_column(sa.Text, default="")
+    #: The body holds a secret (the status PIN): it is replaced by a note once the delivery
+    #: is sent or given up, so the secret does not stay in the database.
+    body_is_secret: Mapped[bool] = mapped_column(
+        sa.Boolean, default=False, server_default=sa.false()
+    )
     payload: Mapped[dict[str, Any]] = mapped_column(JsonData, default=dict)
     status: Mapped[DeliveryStatus] = mapped_column(
         enum_column(DeliveryStatus, "delivery_status"), default=DeliveryStatus.PENDING

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -27,13 +28,39 @@ DELIVER_JOB = "notifications.deliver"
 #: After this many failed attempts a delivery is marked failed (about a day of retries).
 MAX_ATTEMPTS = 12
 
-#: Status changes the informant is told about, with the e-mail subject.
+
+@dataclass(frozen=True)
+class InformantMessage:
+    """What the informant is told about one step: the e-mail subject, and whether the step is
+    worth an SMS too (an SMS costs the office money, an e-mail does not)."""
+
+    subject: str
+    sms: bool = True
+
+
+#: Steps the informant is told about, by template name (templates/emails/<name>.txt and
+#: <name>.sms.txt); see :func:`informant_message`.
 INFORMANT_EVENTS = {
-    "submitted": "Laporan kelahiran diterima",
-    "needs_correction": "Laporan kelahiran perlu diperbaiki",
-    "issued": "Akta kelahiran sudah terbit",
-    "rejected": "Laporan kelahiran ditolak",
+    "submitted": InformantMessage("Laporan kelahiran diterima"),
+    "resubmitted": InformantMessage("Perbaikan laporan kelahiran diterima"),
+    "needs_correction": InformantMessage("Laporan kelahiran perlu diperbaiki"),
+    "awaiting_signature": InformantMessage(
+        "Laporan kelahiran disetujui, menunggu tanda tangan", sms=False
+    ),
+    "issued": InformantMessage("Akta kelahiran sudah terbit"),
+    "rejected": InformantMessage("Laporan kelahiran ditolak"),
+    "cancelled": InformantMessage("Laporan kelahiran dibatalkan"),
 }
+#: What a secret body becomes once it has been delivered or given up.
+ERASED_BODY = "[isi dihapus setelah terkirim]"
+ERASED_BODY_FAILED = "[isi dihapus: pengiriman gagal]"
+
+
+def informant_message(from_state: str | None, to_state: str) -> str | None:
+    """The template the informant gets for this change, if any."""
+    if to_state == "submitted" and from_state == "needs_correction":
+        return "resubmitted"
+    return to_state if to_state in INFORMANT_EVENTS else None
 
 
 def _add(report: BirthReport, channel: DeliveryChannel, recipient: str, **fields: Any) -> None:
@@ -45,7 +72,20 @@ def _add(report: BirthReport, channel: DeliveryChannel, recipient: str, **fields
         **fields,
     )
     db.session.add(delivery)
-    enqueue(DELIVER_JOB, delivery)
+    db.session.flush()
+    enqueue(DELIVER_JOB, delivery.id)
+
+
+def _context(report: BirthReport, reason: str | None, **extra: Any) -> dict[str, Any]:
+    base_url = current_settings().public_base_url
+    return {
+        "report": report,
+        "code": format_tracking_code(report.tracking_code),
+        "reason": reason,
+        "public_base_url": base_url,
+        "status_url": f"{base_url}/status",
+        **extra,
+    }
 
 
 def notify_status_change(
@@ -54,15 +94,10 @@ def notify_status_change(
     """Queue the messages this change calls for, in the current transaction."""
     event = f"birth_report.{to_state}"
     event_id = str(uuid.uuid4())
-    context = {
-        "report": report,
-        "code": format_tracking_code(report.tracking_code),
-        "reason": reason,
-        "public_base_url": current_settings().public_base_url,
-    }
-    subject = INFORMANT_EVENTS.get(to_state)
-    if subject:
-        text = render_template(f"emails/{to_state}.txt", **context).strip()
+    context = _context(report, reason)
+    name = informant_message(from_state, to_state)
+    if name is not None:
+        message = INFORMANT_EVENTS[name]
         if report.informant_email:
             _add(
                 report,
@@ -70,18 +105,17 @@ def notify_status_change(
                 report.informant_email,
                 event=event,
                 event_id=event_id,
-                subject=f"{subject} ({context['code']})",
-                body=text,
+                subject=f"{message.subject} ({context['code']})",
+                body=render_template(f"emails/{name}.txt", **context).strip(),
             )
-        if report.informant_phone:
-            sms = render_template(f"emails/{to_state}.sms.txt", **context).strip()
+        if report.informant_phone and message.sms:
             _add(
                 report,
                 DeliveryChannel.SMS,
                 report.informant_phone,
                 event=event,
                 event_id=event_id,
-                body=sms,
+                body=render_template(f"emails/{name}.sms.txt", **context).strip(),
             )
     facility = db.session.get(Facility, report.facility_code) if report.facility_code else None
     if facility is not None and facility.webhook_url:
@@ -109,6 +143,34 @@ def notify_status_change(
         )
 
 
+def include_status_pin(report: BirthReport, pin: str) -> int:
+    """Put the status PIN into the receipt queued for this report (the web form's), once the
+    PIN exists; the receipt's text is erased once it is delivered. Returns how many messages
+    carry it."""
+    receipts = db.session.scalars(
+        sa.select(Delivery).where(
+            Delivery.report_id == report.id,
+            Delivery.event == "birth_report.submitted",
+            Delivery.status == DeliveryStatus.PENDING,
+            Delivery.channel.in_((DeliveryChannel.EMAIL, DeliveryChannel.SMS)),
+        )
+    ).all()
+    context = _context(report, None, pin=pin)
+    for delivery in receipts:
+        template = (
+            "submitted.txt" if delivery.channel == DeliveryChannel.EMAIL else "submitted.sms.txt"
+        )
+        delivery.body = render_template(f"emails/{template}", **context).strip()
+        delivery.body_is_secret = True
+    db.session.flush()
+    return len(receipts)
+
+
+def _erase_secret(delivery: Delivery, note: str) -> None:
+    if delivery.body_is_secret:
+        delivery.body = note
+
+
 def _retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(5 * 2 ** (attempts - 1), 3600))
 
@@ -125,7 +187,7 @@ def _send(delivery: Delivery) -> int | None:
         )
         return None
     if delivery.channel == DeliveryChannel.SMS:
-        send_sms(delivery.recipient, delivery.body)
+        send_sms(delivery.recipient, delivery.body, secret=delivery.body_is_secret)
         return None
     facility = db.session.get(Facility, delivery.facility_code)
     if facility is None or not facility.webhook_secret:
@@ -154,6 +216,7 @@ def deliver(delivery_id: int) -> str:
         if delivery.attempts >= MAX_ATTEMPTS:
             delivery.status = DeliveryStatus.FAILED
             delivery.next_attempt_at = None
+            _erase_secret(delivery, ERASED_BODY_FAILED)
             return "failed"
         delivery.next_attempt_at = utcnow() + _retry_delay(delivery.attempts)
         return "retry"
@@ -161,6 +224,7 @@ def deliver(delivery_id: int) -> str:
     delivery.sent_at = utcnow()
     delivery.next_attempt_at = None
     delivery.last_error = None
+    _erase_secret(delivery, ERASED_BODY)
     return "sent"
 
 

@@ -1,4 +1,5 @@
-"""Drafts of the web form: start, save a step, keep uploads, submit, purge when expired."""
+"""Drafts of the web form: start, save a step, keep uploads, submit, purge when expired; and
+what the parent does afterwards on the status page: correct, cancel, download the akta."""
 
 from __future__ import annotations
 
@@ -10,28 +11,44 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
+from akta_service.akta.models import AktaDocument
+from akta_service.akta.operations import akta_pdf, current_akta
 from akta_service.births.documents import attach_document
-from akta_service.births.models import BirthReport, Channel
-from akta_service.births.operations import issue_status_pin, load_report_input, submit_birth_report
+from akta_service.births.models import BirthReport, Channel, Document, ReportStatus
+from akta_service.births.operations import (
+    issue_status_pin,
+    load_report_input,
+    report_fields,
+    resubmit_corrected,
+    submit_birth_report,
+)
 from akta_service.core.actors import Actor, Role
+from akta_service.core.audit import record
 from akta_service.core.config import current_settings
 from akta_service.core.db import db, utcnow
-from akta_service.core.errors import InvalidInput
+from akta_service.core.errors import InvalidInput, NotFound
 from akta_service.core.storage import storage
 from akta_service.jobs.queue import enqueue, job
+from akta_service.notifications.operations import include_status_pin
+from akta_service.parents.correction import CorrectionRequest, report_answers
 from akta_service.parents.models import Draft
 from akta_service.parents.steps import (
     BY_SLUG,
+    DOCUMENT_SPECS,
+    FIELDS,
     STEPS,
     FieldError,
     all_errors,
     fill_informant,
     missing_documents,
     report_payload,
+    required_documents,
     step_errors,
 )
-from akta_service.parents.uploads import prepare_upload
+from akta_service.parents.uploads import UploadRefused, prepare_upload
+from akta_service.workflow.engine import allowed_triggers, conflict_for, fire
 
 DELETE_FILES_JOB = "parents.delete_files"
 
@@ -186,6 +203,7 @@ def submit_draft(draft: Draft) -> Receipt:
     for kind, upload in draft.documents.items():
         attach_document(report, kind, storage().get(upload["storage_key"]), informant)
     pin = issue_status_pin(report)
+    include_status_pin(report, pin)  # the receipt by e-mail and SMS carries it
     discard_draft(draft)
     return Receipt(report, pin)
 
@@ -215,3 +233,160 @@ def delete_files(keys: list[str]) -> int:
     for key in keys:
         storage().delete(key)
     return len(keys)
+
+
+# After submitting: the status page ------------------------------------------------------------
+
+
+def informant_of(report: BirthReport) -> Actor:
+    """The person who opened the report's status page with its code and PIN."""
+    return Actor.informant(report.tracking_code, report.informant_name)
+
+
+def corrected_answers(before: Mapping[str, str], typed: Mapping[str, str]) -> dict[str, str]:
+    """The report's answers with what the parent typed over them. A parent who reported keeps
+    following their own corrected NIK and name, as on the form."""
+    answers = dict(before)
+    for name, value in typed.items():
+        if name in FIELDS:
+            answers[name] = (value or "")[:500]
+    parent = answers.get("informant.relation")
+    if parent in ("mother", "father"):
+        for part in ("nik", "name"):
+            own = f"informant.{part}"
+            if own not in typed and before.get(own) == before.get(f"{parent}.{part}"):
+                answers[own] = answers.get(f"{parent}.{part}", "")
+    return answers
+
+
+def _documents(report: BirthReport) -> list[Document]:
+    return list(
+        db.session.scalars(
+            sa.select(Document).where(Document.report_id == report.id).order_by(Document.id)
+        )
+    )
+
+
+def report_documents(report: BirthReport) -> dict[str, Document]:
+    """The latest document of each kind on the report."""
+    return {str(document.kind): document for document in _documents(report)}
+
+
+def _newly_missing(
+    before: Mapping[str, str], answers: Mapping[str, str], present: Mapping[str, Any]
+) -> list[FieldError]:
+    """Documents the corrected report needs that the report as sent did not (a marriage now
+    "not recorded" needs the SPTJM F-2.04, for instance)."""
+    needed_before = set(required_documents(before))
+    return [
+        error
+        for error in missing_documents(answers, present)
+        if error.field.removeprefix("document.") not in needed_before
+    ]
+
+
+def _changed(report: BirthReport, data: dict[str, Any]) -> list[str]:
+    return [
+        name
+        for name, value in report_fields(data).items()
+        if name != "is_late" and getattr(report, name) != value
+    ]
+
+
+@dataclass(frozen=True)
+class CorrectionOutcome:
+    """What became of one post of the correction form."""
+
+    #: What is still wrong; nothing was sent when there is anything.
+    errors: list[FieldError]
+    #: The kind of the document stored with this post, if one was.
+    stored: str | None = None
+    sent: bool = False
+
+
+def add_correction_document(report: BirthReport, kind: str, data: bytes) -> Document:
+    """Attach a missing or replacement document (photos cleaned as on the form); the earlier
+    one of the kind stays in the record. Raises UploadRefused."""
+    if kind not in DOCUMENT_SPECS:
+        raise UploadRefused("choice", _l("Pilih jenis dokumen"))
+    prepared = prepare_upload(data)
+    return attach_document(report, kind, prepared.data, informant_of(report))
+
+
+def correct_report(
+    report: BirthReport,
+    request: CorrectionRequest,
+    typed: Mapping[str, str],
+    expected_version: int | None,
+    upload: tuple[str, bytes] | None = None,
+    send: bool = True,
+) -> CorrectionOutcome:
+    """Store the document the parent chose, check the corrected report as the form does, and
+    (when `send`) send it back to verification as the informant.
+
+    :param typed: the fields the parent posted, by form name; the rest stays as it was.
+    :param expected_version: the report version the form was shown for; a newer one raises
+        ConflictError (someone acted meanwhile) and nothing is stored.
+    """
+    if expected_version != report.version:
+        raise conflict_for(report.id, report.version)
+    errors: list[FieldError] = []
+    stored = None
+    if upload is not None:
+        kind, content = upload
+        try:
+            add_correction_document(report, kind, content)
+        except UploadRefused as refused:
+            errors.append(FieldError("document", refused.code, refused.message))
+        else:
+            stored = kind
+    if not send or errors:
+        return CorrectionOutcome(errors, stored)
+    before = report_answers(report)
+    answers = corrected_answers(before, typed)
+    documents = _documents(report)
+    errors = all_errors(answers) + _newly_missing(
+        before, answers, {str(d.kind): d for d in documents}
+    )
+    if errors:
+        return CorrectionOutcome(errors, stored)
+    data = load_report_input(report_payload(answers))
+    since = request.since
+    added = since is not None and any(d.uploaded_at >= since for d in documents)
+    if not _changed(report, data) and not added:
+        nothing = _l(
+            "Belum ada yang diubah. Ubah data yang diminta atau unggah dokumen, lalu kirim lagi."
+        )
+        return CorrectionOutcome([FieldError("correction", "nothing_changed", nothing)], stored)
+    resubmit_corrected(report, data, informant_of(report), expected_version=expected_version)
+    return CorrectionOutcome([], stored, sent=True)
+
+
+def can_cancel(report: BirthReport) -> bool:
+    """The informant may still withdraw the report (until an officer approves it)."""
+    return "cancel" in allowed_triggers(report, informant_of(report))
+
+
+def cancel_report(report: BirthReport, reason: str | None) -> None:
+    """The informant withdraws the report; journalled, and the informant is told. Raises
+    IllegalTransition once the report is approved (or over)."""
+    fire(report, "cancel", informant_of(report), reason=(reason or "").strip()[:500] or None)
+
+
+def akta_for_informant(report: BirthReport) -> tuple[AktaDocument, bytes]:
+    """The signed akta in force, for the informant who opened the report with its PIN; the
+    download is journalled. Raises NotFound until the akta is issued."""
+    document = current_akta(report) if report.status == ReportStatus.ISSUED else None
+    if document is None:
+        raise NotFound(
+            "Akta kelahiran belum terbit.", message_en="The birth certificate is not issued yet."
+        )
+    data = akta_pdf(document)
+    record(
+        "public:birth_report:akta_download",
+        informant_of(report),
+        report=report,
+        data={"version": document.version, "sha256": document.sha256},
+        read=True,
+    )
+    return document, data

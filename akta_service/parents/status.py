@@ -8,9 +8,9 @@ from datetime import datetime
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
-from akta_service.births.models import BirthReport, CheckOutcome, ReportStatus
-from akta_service.births.queries import latest_checks
+from akta_service.births.models import BirthReport, ReportStatus
 from akta_service.core.audit import JournalEntry, changes
+from akta_service.parents.correction import correction_request
 
 S = ReportStatus
 
@@ -90,13 +90,14 @@ def _current_note(report: BirthReport) -> LazyString | None:
 
 
 def _reasons(report: BirthReport, journal: list[JournalEntry]) -> list[str]:
-    if report.status not in (S.NEEDS_CORRECTION, S.REJECTED):
-        return []
-    last = journal[-1] if journal else None
-    reasons = [last.reason] if last is not None and last.reason else []
     if report.status == S.NEEDS_CORRECTION:
-        reasons += [c.message for c in latest_checks(report.id) if c.outcome == CheckOutcome.FAIL]
-    return list(dict.fromkeys(reasons))  # the journal often repeats a check's message
+        # The clerk's words and each failed check; verification's own journal reason only
+        # repeats the checks.
+        return list(dict.fromkeys(r.message for r in correction_request(report).reasons))
+    if report.status == S.REJECTED:
+        last = journal[-1] if journal else None
+        return [last.reason] if last is not None and last.reason else []
+    return []
 
 
 def timeline(report: BirthReport) -> Timeline:

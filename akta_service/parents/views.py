@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -29,16 +30,23 @@ from werkzeug.wrappers import Response
 
 from akta_service.births.codes import format_tracking_code
 from akta_service.births.documents import MAX_DOCUMENT_BYTES
-from akta_service.births.models import BirthReport
+from akta_service.births.models import BirthReport, ReportStatus
 from akta_service.births.operations import StatusRefused, open_with_pin
 from akta_service.births.schemas import MESSAGES, MESSAGES_EN
 from akta_service.core.actors import Actor
-from akta_service.core.audit import record
+from akta_service.core.audit import latest_change, record
 from akta_service.core.config import current_settings
 from akta_service.core.db import db, utcnow
-from akta_service.core.errors import InvalidInput
+from akta_service.core.errors import ConflictError, DomainError, InvalidInput, NotFound
 from akta_service.core.limits import limiter
 from akta_service.parents import operations as ops
+from akta_service.parents.correction import (
+    CorrectionRequest,
+    correction_request,
+    plain_name,
+    report_answers,
+    sections,
+)
 from akta_service.parents.i18n import current_language
 from akta_service.parents.models import Draft
 from akta_service.parents.status import timeline
@@ -53,6 +61,7 @@ from akta_service.parents.steps import (
     offered_documents,
 )
 from akta_service.parents.uploads import UploadRefused
+from akta_service.workflow.engine import conflict_for
 
 bp = Blueprint("parents", __name__)
 
@@ -91,7 +100,8 @@ def _submit_limit() -> str:
 
 def _error_page(status: int, title: str, message: str) -> tuple[str, int]:
     if request.path.startswith("/status"):
-        back = url_for("parents.status_form"), _("Kembali ke halaman status")
+        page = "parents.status_page" if session.get(STATUS_KEY) else "parents.status_form"
+        back = url_for(page), _("Kembali ke halaman status")
     elif (draft := _draft()) is not None:
         back = url_for("parents.step", slug=ops.first_open_step(draft)), _("Kembali ke formulir")
     else:
@@ -436,12 +446,221 @@ def status_page() -> ResponseReturnValue:
         report=report,
         read=True,
     )
+    correction = (
+        correction_request(report) if report.status == ReportStatus.NEEDS_CORRECTION else None
+    )
     return render_template(
         "public/status/report.html",
         report=report,
         code=format_tracking_code(report.tracking_code),
         timeline=timeline(report),
+        fix_fields=[plain_name(name) for name in correction.fields] if correction else [],
+        can_cancel=ops.can_cancel(report),
     )
+
+
+def _describe_correction(field_name: str) -> dict[str, Any]:
+    """How the correction page's error summary names a field and where its link goes."""
+    if field_name in FIELDS:
+        return {"label": plain_name(field_name), "target": FIELDS[field_name].target}
+    if field_name == "document" or field_name.startswith("document."):
+        return {"label": _("Dokumen"), "target": "f-document-file"}
+    return {"label": "", "target": "correction-form"}
+
+
+def _chosen_upload() -> tuple[str, bytes] | None:
+    """The one document the parent chose on the correction form, if any."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return None
+    try:
+        data = upload.read(MAX_DOCUMENT_BYTES + 1)
+    finally:
+        upload.close()
+    return request.form.get("kind", "")[:40], data
+
+
+def _changed_meanwhile(report: BirthReport) -> str:
+    """Why the correction was not sent: someone acted on the report since the form was shown,
+    said in words a parent understands."""
+    if report.status != ReportStatus.NEEDS_CORRECTION:
+        return _(
+            "Laporan ini berubah sejak halaman ini dibuka dan tidak lagi menunggu perbaikan, "
+            "sehingga perbaikan Anda tidak terkirim. Isian Anda masih tampil di bawah. Lihat "
+            "keadaan terbaru di halaman status."
+        )
+    last = latest_change(report.id)
+    if last is not None and last.actor_id.startswith("user:"):
+        return _(
+            "Petugas membuka atau mengubah laporan Anda sejak halaman ini dibuka. Perbaikan Anda "
+            "belum terkirim; isian Anda masih ada di bawah. Periksa lagi, lalu kirim."
+        )
+    return _(
+        "Laporan Anda berubah sejak halaman ini dibuka, mungkin dari halaman atau perangkat "
+        "lain. Perbaikan Anda belum terkirim; isian Anda masih ada di bawah. Periksa lagi, lalu "
+        "kirim."
+    )
+
+
+@dataclass
+class _CorrectionPost:
+    """What one post of the correction form left to show."""
+
+    report: BirthReport
+    typed: dict[str, str] = field(default_factory=dict)
+    errors: list[FieldError] = field(default_factory=list)
+    stored: str | None = None
+    notice: str | None = None
+    status: int = 200
+    sent: bool = False
+
+
+def _post_correction(report: BirthReport, asked: CorrectionRequest) -> _CorrectionPost:
+    typed = {name: request.form.get(name, "") for name in FIELDS if name in request.form}
+    posted = _CorrectionPost(report, typed)
+    upload = _chosen_upload()
+    send = request.form.get("action") != "upload"
+    if not send and upload is None:
+        message = _("Pilih berkas foto atau PDF dokumen")
+        posted.errors = [FieldError("document", "required", message)]
+        return posted
+    report_id = report.id
+    try:
+        if report.status != ReportStatus.NEEDS_CORRECTION:
+            raise conflict_for(report_id, report.version)
+        version = request.form.get("version", type=int)
+        outcome = ops.correct_report(report, asked, typed, version, upload, send=send)
+    except ConflictError:
+        db.session.rollback()  # nothing of this attempt is kept, its document neither
+        fresh = db.session.get(BirthReport, report_id)
+        assert fresh is not None  # noqa: S101 - reports are never deleted
+        posted.report, posted.notice, posted.status = fresh, _changed_meanwhile(fresh), 409
+        return posted
+    posted.errors, posted.stored, posted.sent = outcome.errors, outcome.stored, outcome.sent
+    return posted
+
+
+@bp.route("/status/perbaiki", methods=["GET", "POST"])
+def correction() -> ResponseReturnValue:
+    report = _opened_report()
+    if report is None:
+        return redirect(url_for("parents.status_form"))
+    if request.method == "GET" and report.status != ReportStatus.NEEDS_CORRECTION:
+        flash(_("Laporan ini tidak sedang menunggu perbaikan."))
+        return redirect(url_for("parents.status_page"))
+    asked = correction_request(report)
+    posted = _CorrectionPost(report)
+    if request.method == "POST":
+        posted = _post_correction(report, asked)
+        if posted.sent:
+            flash(_("Perbaikan terkirim. Laporan Anda diperiksa lagi dengan data Dukcapil."))
+            return redirect(url_for("parents.status_page"))
+    else:
+        record(
+            "public:birth_report:correction_read",
+            ops.informant_of(report),
+            report=report,
+            read=True,
+        )
+    return _correction_page(asked, posted), posted.status
+
+
+def _correction_page(asked: CorrectionRequest, posted: _CorrectionPost) -> str:
+    report, errors = posted.report, posted.errors
+    answers = ops.corrected_answers(report_answers(report), posted.typed)
+    error_fields = {e.field for e in errors if e.field in FIELDS}
+    shown = set(FIELDS) if asked.open_ended else set(asked.fields) | error_fields
+    documents = ops.report_documents(report)
+    offered = offered_documents(answers)
+    missing = [spec.kind for spec in offered if spec.required and spec.kind not in documents]
+    return render_template(
+        "public/status/correction.html",
+        report=report,
+        code=format_tracking_code(report.tracking_code),
+        asked=asked,
+        sections=sections(shown),
+        opened={section.slug for section in sections(error_fields)},
+        values=answers,
+        can_send=report.status == ReportStatus.NEEDS_CORRECTION,
+        errors=errors,
+        by_field=_by_field(errors),
+        document_errors=[e for e in errors if e.field.startswith("document")],
+        describe=_describe_correction,
+        documents=documents,
+        offered=offered,
+        chosen_kind=request.form.get("kind") or (missing or [offered[0].kind])[0],
+        stored=DOCUMENT_SPECS[posted.stored].label if posted.stored in DOCUMENT_SPECS else None,
+        notice=posted.notice,
+        fields=FIELDS,
+        client_messages=_client_messages(),
+    )
+
+
+def _cannot_cancel(report: BirthReport) -> tuple[str, int]:
+    if report.status in (ReportStatus.REJECTED, ReportStatus.CANCELLED):
+        message = _("Laporan ini sudah selesai diproses, jadi tidak ada yang perlu dibatalkan.")
+    elif report.status == ReportStatus.ISSUED:
+        message = _(
+            "Akta kelahiran sudah terbit, jadi laporan tidak dapat dibatalkan. Bila ada data "
+            "yang salah di akta, hubungi kantor Disdukcapil untuk perbaikan akta."
+        )
+    else:
+        message = _(
+            "Laporan ini sudah disetujui petugas, jadi tidak dapat dibatalkan lagi lewat "
+            "halaman ini. Bila ada data yang salah, hubungi kantor Disdukcapil."
+        )
+    return _error_page(409, _("Laporan tidak dapat dibatalkan"), message)
+
+
+@bp.route("/status/batal", methods=["GET", "POST"])
+def cancel() -> ResponseReturnValue:
+    report = _opened_report()
+    if report is None:
+        return redirect(url_for("parents.status_form"))
+    if not ops.can_cancel(report):
+        return _cannot_cancel(report)
+    if request.method == "GET":
+        return render_template(
+            "public/status/cancel.html",
+            report=report,
+            code=format_tracking_code(report.tracking_code),
+        )
+    report_id = report.id
+    try:
+        ops.cancel_report(report, request.form.get("reason", ""))
+    except ConflictError:
+        # Someone acted at the very same moment: show the report as it is now.
+        flash(_("Laporan Anda baru saja berubah. Periksa lagi, lalu batalkan bila masih perlu."))
+        return redirect(url_for("parents.status_page"))
+    except DomainError:
+        db.session.rollback()
+        refreshed = db.session.get(BirthReport, report_id)
+        assert refreshed is not None  # noqa: S101 - reports are never deleted
+        return _cannot_cancel(refreshed)
+    return redirect(url_for("parents.status_page"))
+
+
+@bp.get("/status/akta.pdf")
+def akta_download() -> ResponseReturnValue:
+    report = _opened_report()
+    if report is None:
+        return redirect(url_for("parents.status_form"))
+    try:
+        document, data = ops.akta_for_informant(report)
+    except NotFound:
+        return _error_page(
+            404,
+            _("Akta belum terbit"),
+            _(
+                "Akta kelahiran dapat diunduh setelah ditandatangani dan terbit. Lihat "
+                "perkembangannya di halaman status."
+            ),
+        )
+    response = Response(data, mimetype="application/pdf")
+    filename = f"akta-kelahiran-{document.registration_number}.pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # Cache-Control: no-store and X-Content-Type-Options: nosniff come with every page here.
+    return response
 
 
 @bp.post("/status/keluar")

@@ -144,6 +144,11 @@ def _set_officer() -> None:
     update_office(region, details, Actor.system("test setup"))
 
 
+def _not_ready(environ: Any, start_response: Any) -> list[bytes]:
+    start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+    return [b"starting"]
+
+
 @contextmanager
 def serve(folder: Path, **config: Any) -> Iterator[LiveServer]:
     """Run the service on a new SQLite database in `folder`; `config` overrides AKTA_* settings.
@@ -158,7 +163,14 @@ def serve(folder: Path, **config: Any) -> Iterator[LiveServer]:
         "AKTA_RATELIMIT_ENABLED": "0",
         **config,
     }
+    # The port first: links the service writes (resume links, e-mails) must point at it.
+    server = make_server(
+        "127.0.0.1", 0, _not_ready, threaded=True, request_handler=_QuietRequestHandler
+    )
+    url = f"http://127.0.0.1:{server.server_port}"
+    settings.setdefault("AKTA_PUBLIC_BASE_URL", url)
     app = make_migrated_app(f"sqlite:///{folder / 'akta.sqlite3'}", folder / "instance", **settings)
+    server.app = app
     errors: list[str] = []
 
     def failed_request(sender: Flask, exception: BaseException, **_: Any) -> None:
@@ -168,10 +180,9 @@ def serve(folder: Path, **config: Any) -> Iterator[LiveServer]:
     handler = _ErrorLog(errors)
     service_log = logging.getLogger("akta_service")
     service_log.addHandler(handler)
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietRequestHandler)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
-    live = LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app, errors=errors)
+    live = LiveServer(url=url, app=app, errors=errors)
     try:
         live.run(_set_officer)
         live.run(dukcapil)  # the sandbox population, built once before the first test

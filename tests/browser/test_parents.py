@@ -1,0 +1,273 @@
+"""The parents' form and status page in Chromium on a 360 px phone: a sandbox family reports a
+birth, sees it checked with Dukcapil, fixes a correction and downloads the akta; the same
+without JavaScript; the messages a parent sees; English.
+
+Every page is checked for sideways scrolling and unlabelled inputs, and each step's
+full-page screenshot is kept in test-artifacts/browser/<test>/.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from akta_service.core.clock import local_today
+from tests.browser.conftest import LiveServer
+from tests.browser.parents import (
+    SAVE,
+    NewContext,
+    Shots,
+    approve_and_sign,
+    begin,
+    check_phone_page,
+    document_kinds,
+    fill_every_step,
+    fill_fields,
+    issued_akta,
+    open_status,
+    phone,
+    photo_jpeg,
+    reload_until_stage,
+    review_and_submit,
+    stored_mother_name,
+    submit_with_pin,
+    upload_documents,
+)
+from tests.parents.form import form_answers
+
+#: The documents a family with a recorded marriage is asked for.
+RECORDED_DOCUMENTS = ["birth_letter", "marriage_certificate", "kk"]
+
+
+@pytest.fixture
+def shots(request: pytest.FixtureRequest) -> Shots:
+    return Shots(request.node)
+
+
+def _see_verification_complete(page: Page) -> None:
+    expect(page.locator("#stage-received")).to_have_class(re.compile(r"\bstage-done\b"))
+    reload_until_stage(page, "checked", "done")
+    expect(page.locator("#stage-officer")).to_contain_text(
+        "Menunggu petugas memeriksa laporan Anda."
+    )
+    expect(page.locator("#reasons")).to_have_count(0)
+
+
+def test_a_parent_reports_from_a_phone_sees_it_checked_and_downloads_the_akta(
+    live_server: LiveServer, new_context: NewContext, shots: Shots
+) -> None:
+    report = live_server.family("recorded")["example_report"]
+    page = phone(new_context)
+    begin(page)
+    check_phone_page(page, shots, "mulai")
+    fill_every_step(page, report, shots)
+    assert upload_documents(page, shots) == RECORDED_DOCUMENTS
+    code, pin = review_and_submit(page, report, shots)
+
+    page.get_by_role("link", name="Lihat status laporan").click()
+    check_phone_page(page, shots, "status-masuk")
+    open_status(page, code, pin)
+    expect(page.get_by_role("main")).to_contain_text(report["child"]["name"])
+    _see_verification_complete(page)
+    expect(page.locator("#akta")).to_have_count(0)  # nothing to download yet
+    check_phone_page(page, shots, "status-diperiksa")
+
+    # The office approves and signs; the parent, waiting, sees the akta ready.
+    approve_and_sign(live_server, code)
+    reload_until_stage(page, "ready", "done", timeout=120)
+    for stage in ("officer", "signed"):
+        expect(page.locator(f"#stage-{stage}")).to_have_class(re.compile(r"\bstage-done\b"))
+    nik, sha256 = issued_akta(live_server, code)
+    expect(page.locator("#child-nik")).to_have_text(nik)
+    expect(page.get_by_role("link", name="Batalkan laporan")).to_have_count(0)
+    check_phone_page(page, shots, "status-akta-terbit")
+    with page.expect_download() as saving:
+        page.get_by_role("link", name="Unduh akta (PDF)").click()
+    assert re.fullmatch(r"akta-kelahiran-.+\.pdf", saving.value.suggested_filename)
+    pdf = Path(saving.value.path()).read_bytes()
+    assert pdf.startswith(b"%PDF-")
+    assert hashlib.sha256(pdf).hexdigest() == sha256  # the signed akta the office issued
+
+
+def test_without_javascript_the_same_report_is_completed(
+    live_server: LiveServer, new_context: NewContext, shots: Shots
+) -> None:
+    report = live_server.family("recorded")["example_report"]
+    page = phone(new_context, javascript=False)
+    begin(page)
+    fill_every_step(page, report, shots)
+    # The phone is lost mid-way: the resume link brings every answer back on another one.
+    resume = page.locator("a.resume-link").first.get_attribute("href")
+    assert resume and resume.startswith(f"{live_server.url}/lapor/lanjut/"), resume
+    page.context.close()
+    page = phone(new_context, javascript=False)
+    page.goto(resume)
+    expect(page).to_have_url(re.compile(r"/lapor/dokumen$"))
+    assert upload_documents(page, shots) == RECORDED_DOCUMENTS
+    code, pin = review_and_submit(page, report, shots)
+    open_status(page, code, pin)
+    expect(page.get_by_role("main")).to_contain_text(code)
+    _see_verification_complete(page)
+    check_phone_page(page, shots, "status-diperiksa")
+
+
+def _focused_text(page: Page) -> str:
+    return str(page.evaluate("() => document.activeElement.textContent.trim()"))
+
+
+def test_the_parent_sees_what_is_wrong_next_to_the_field_and_in_the_summary(
+    live_server: LiveServer, new_context: NewContext, shots: Shots
+) -> None:
+    report = live_server.family("recorded")["example_report"]
+    answers = form_answers(report)
+    tomorrow = (local_today() + timedelta(days=1)).isoformat()
+    page = phone(new_context)
+    begin(page)
+
+    # As the parent types: the date is questioned when the field is left.
+    fill_fields(page, {**answers["bayi"], "child.birth_date": tomorrow})
+    date = page.get_by_label("Tanggal lahir", exact=True)
+    date.blur()
+    future = "Tanggal lahir bayi tidak boleh di masa depan"
+    expect(page.locator("#live-f-child-birth_date")).to_have_text(future)
+
+    # Sent anyway: the server says it next to the field and in the summary, which has focus.
+    page.get_by_role("button", name=SAVE).click()
+    expect(page).to_have_url(re.compile(r"/lapor/bayi$"))
+    expect(page).to_have_title(re.compile("^Kesalahan: "))
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_focused()
+    expect(summary.get_by_role("heading")).to_have_text("Ada 1 hal yang perlu diperbaiki")
+    link = summary.get_by_role("link", name=f"Tanggal lahir: {future}")
+    expect(link).to_be_visible()
+    expect(page.locator("#err-f-child-birth_date")).to_have_text(f"Kesalahan: {future}")
+    expect(date).to_have_attribute("aria-invalid", "true")
+    expect(date).to_have_value(tomorrow)  # what was typed is kept
+    check_phone_page(page, shots, "bayi-salah")
+
+    # By keyboard: from the summary to its link, Enter, and the date field has the focus.
+    page.keyboard.press("Tab")
+    expect(link).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(date).to_be_focused()
+    date.fill(answers["bayi"]["child.birth_date"])
+    for _ in range(30):  # Tab through the fields below to the button, then Enter
+        if _focused_text(page) == SAVE:
+            break
+        page.keyboard.press("Tab")
+    assert _focused_text(page) == SAVE
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/lapor/ibu$"))
+
+    # A NIK one digit short, as typed and as sent.
+    fifteen = answers["ibu"]["mother.nik"][:15]
+    fill_fields(page, {**answers["ibu"], "mother.nik": fifteen})
+    nik = page.get_by_label("NIK", exact=True)
+    nik.blur()
+    expect(page.locator("#live-f-mother-nik")).to_have_text("NIK harus 16 angka")
+    page.get_by_role("button", name=SAVE).click()
+    expect(page).to_have_url(re.compile(r"/lapor/ibu$"))
+    expect(page.locator("#err-f-mother-nik")).to_have_text("Kesalahan: NIK harus 16 angka")
+    expect(
+        page.locator("#error-summary").get_by_role("link", name="NIK: NIK harus 16 angka")
+    ).to_be_visible()
+    expect(nik).to_have_value(fifteen)
+    check_phone_page(page, shots, "ibu-salah")
+    page.locator("#error-summary").get_by_role("link").click()
+    expect(nik).to_be_focused()
+
+
+def test_english_is_one_tap_away(
+    live_server: LiveServer, new_context: NewContext, shots: Shots
+) -> None:
+    page = phone(new_context)
+    begin(page)
+    page.get_by_role("navigation", name="Bahasa").get_by_role("link", name="English").click()
+    expect(page).to_have_url(re.compile(r"/lapor/bayi\?lang=en$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Baby")
+    expect(page.get_by_text("Step 1 of 7")).to_be_visible()
+    expect(page.get_by_label("Name of the baby")).to_be_visible()
+    expect(page.get_by_role("group", name="Sex")).to_be_visible()
+    expect(page.get_by_role("button", name="Save and continue")).to_be_visible()
+    check_phone_page(page, shots, "bayi-en")
+
+
+# The status page's actions -------------------------------------------------------------------
+
+
+def test_the_parent_fixes_what_verification_found_and_sends_it_again(
+    live_server: LiveServer, new_context: NewContext, shots: Shots
+) -> None:
+    report = live_server.family("recorded")["example_report"]
+    right_name = report["mother"]["name"]
+    wrong_name = "Nama Yang Lain Sekali"
+    code, pin = submit_with_pin(
+        live_server, {**report, "mother": {**report["mother"], "name": wrong_name}}
+    )
+    page = phone(new_context)
+    open_status(page, code, pin)
+    reload_until_stage(page, "checked", "attention")
+    mismatch = "Nama ibu tidak sesuai data Dukcapil; tulis nama sesuai KTP."
+    expect(page.locator("#reasons-title")).to_have_text("Yang perlu diperbaiki")
+    expect(page.locator("#reasons")).to_have_text(mismatch)
+    expect(page.locator("#fix-fields")).to_have_text("Data yang perlu diubah: Nama ibu")
+    check_phone_page(page, shots, "status-perlu-perbaikan")
+
+    page.get_by_role("link", name="Perbaiki laporan").click()
+    expect(page).to_have_url(re.compile(r"/status/perbaiki$"))
+    expect(page.locator("#reasons")).to_have_text(mismatch)
+    mother = page.get_by_role("group", name="Data ibu kandung")
+    name = mother.get_by_label("Nama lengkap")
+    expect(name).to_have_value(wrong_name)  # what was sent, ready to be fixed
+    expect(page.get_by_label("Nomor KK")).to_have_count(0)  # only what was asked
+    expect(page.locator("#document-kk")).to_contain_text("sudah diunggah (foto")
+    check_phone_page(page, shots, "perbaiki")
+    name.fill(right_name)
+    page.get_by_label("Jenis dokumen").select_option(label="Dokumen lain")
+    page.get_by_label(re.compile("^Berkas")).set_input_files(
+        {"name": "ktp-ibu.jpg", "mimeType": "image/jpeg", "buffer": photo_jpeg()}
+    )
+    check_phone_page(page, shots, "perbaiki-diisi")
+    page.get_by_role("button", name="Kirim perbaikan").click()
+
+    expect(page).to_have_url(re.compile(r"/status/laporan$"))
+    expect(page.locator(".notice")).to_have_text(
+        "Perbaikan terkirim. Laporan Anda diperiksa lagi dengan data Dukcapil."
+    )
+    reload_until_stage(page, "checked", "done")
+    expect(page.locator("#reasons")).to_have_count(0)
+    expect(page.get_by_role("link", name="Perbaiki laporan")).to_have_count(0)
+    expect(page.locator("#stage-officer")).to_have_class(re.compile(r"\bstage-current\b"))
+    check_phone_page(page, shots, "status-diperbaiki")
+    assert stored_mother_name(live_server, code) == right_name
+    assert "other" in document_kinds(live_server, code)  # the photo went with it
+
+
+def test_the_parent_cancels_a_report_only_after_confirming(
+    live_server: LiveServer, new_context: NewContext, shots: Shots
+) -> None:
+    code, pin = submit_with_pin(live_server, live_server.family("recorded")["example_report"])
+    page = phone(new_context)
+    open_status(page, code, pin)
+    reload_until_stage(page, "checked", "done")
+
+    page.get_by_role("link", name="Batalkan laporan").click()
+    expect(page).to_have_url(re.compile(r"/status/batal$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Batalkan laporan ini?")
+    check_phone_page(page, shots, "batal")
+    page.get_by_role("link", name="Tidak, kembali ke halaman status").click()
+    expect(page).to_have_url(re.compile(r"/status/laporan$"))
+    expect(page.locator(".ended")).to_have_count(0)  # changing one's mind changes nothing
+
+    page.get_by_role("link", name="Batalkan laporan").click()
+    page.get_by_label(re.compile("^Alasan pembatalan")).fill("Sudah melapor di kantor.")
+    page.get_by_role("button", name="Ya, batalkan laporan").click()
+    expect(page).to_have_url(re.compile(r"/status/laporan$"))
+    expect(page.locator(".ended")).to_have_text("Laporan dibatalkan.")
+    expect(page.get_by_role("link", name="Batalkan laporan")).to_have_count(0)
+    check_phone_page(page, shots, "dibatalkan")

@@ -1,0 +1,191 @@
+"""The informant is told at each step that matters: e-mail through a real SMTP server on this
+machine, SMS through the gateway whose default writes to the log; Indonesian texts with the
+tracking code. The receipt carries the PIN, which does not stay in the outbox afterwards."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from akta_service.core.actors import Actor
+from akta_service.core.db import db
+from akta_service.jobs.queue import run_pending
+from akta_service.notifications.models import Delivery, DeliveryChannel, DeliveryStatus
+from akta_service.notifications.operations import MAX_ATTEMPTS, deliver
+from akta_service.workflow.engine import fire
+from tests.factories import BirthReportFactory
+from tests.parents.conftest import Inbox, sandbox_report
+from tests.parents.reporting import (
+    find_report,
+    open_status,
+    post_page_form,
+    report_through_the_form,
+    with_wrong_mother_name,
+)
+from tests.services import free_port
+from tests.web import csrf_token
+
+EMAIL = "keluarga.santoso@example.id"
+ERASED = "[isi dihapus setelah terkirim]"
+
+
+def _body(message: Any) -> str:
+    return str(message.get_payload(decode=True).decode(message.get_content_charset() or "utf-8"))
+
+
+def _mail_to(smtp: Inbox, subject_start: str) -> Any:
+    found = [
+        m for m in smtp.messages if m["To"] == EMAIL and m["Subject"].startswith(subject_start)
+    ]
+    assert len(found) == 1, [m["Subject"] for m in smtp.messages]
+    return found[0]
+
+
+def _sms_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "akta_service.notifications" and r.getMessage().startswith("SMS to ")
+    ]
+
+
+def _deliveries(report_id: int) -> list[Delivery]:
+    return list(
+        db.session.scalars(
+            sa.select(Delivery).where(Delivery.report_id == report_id).order_by(Delivery.id)
+        )
+    )
+
+
+@pytest.fixture
+def sms_log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    caplog.set_level(logging.INFO, logger="akta_service.notifications")
+    return caplog
+
+
+def test_the_receipt_carries_the_pin_which_then_leaves_the_outbox(
+    app: Flask, client: FlaskClient, smtp: Inbox, sms_log: pytest.LogCaptureFixture
+) -> None:
+    family = sandbox_report("recorded")
+    code, pin = report_through_the_form(client, family, email=EMAIL)
+    report = find_report(code)
+    queued = [d for d in _deliveries(report.id) if d.event == "birth_report.submitted"]
+    assert {d.channel for d in queued} == {DeliveryChannel.EMAIL, DeliveryChannel.SMS}
+    assert all(d.body_is_secret and pin in d.body for d in queued)
+
+    run_pending(app)
+    receipt = _mail_to(smtp, "Laporan kelahiran diterima")
+    assert receipt["Subject"] == f"Laporan kelahiran diterima ({code})"
+    assert pin not in receipt["Subject"]
+    text = _body(receipt)
+    assert text.startswith(f"Yth. {report.informant_name},")
+    assert f"kode pelacakan {code}" in text
+    assert f"PIN halaman status: {pin}" in text
+    assert "Jangan berikan PIN kepada siapa pun" in text
+
+    for delivery in _deliveries(report.id):
+        db.session.refresh(delivery)
+        assert delivery.status == DeliveryStatus.SENT
+        assert pin not in delivery.body
+    assert [d.body for d in _deliveries(report.id) if d.body_is_secret] == [ERASED, ERASED]
+
+    (sms,) = [line for line in _sms_lines(sms_log) if "PIN" in line]
+    assert family["informant"]["phone"][:4] in sms
+    assert "[berisi PIN" in sms
+    assert all(pin not in record.getMessage() for record in sms_log.records)
+
+
+def test_a_correction_is_asked_for_and_its_receipt_confirmed(
+    app: Flask, client: FlaskClient, smtp: Inbox, sms_log: pytest.LogCaptureFixture
+) -> None:
+    family = sandbox_report("recorded")
+    code, pin = report_through_the_form(client, with_wrong_mother_name(family), email=EMAIL)
+    run_pending(app)
+
+    asked = _body(_mail_to(smtp, "Laporan kelahiran perlu diperbaiki"))
+    assert f"(kode {code})" in asked
+    assert "Nama ibu tidak sesuai data Dukcapil; tulis nama sesuai KTP." in asked
+    assert "http://127.0.0.1:5000/status" in asked
+    sms = [line for line in _sms_lines(sms_log) if "perlu diperbaiki" in line]
+    assert len(sms) == 1
+    assert code in sms[0]
+    assert "http://127.0.0.1:5000/status" in sms[0]
+    # Only secrets are erased: the rest stays as the delivery log.
+    report = find_report(code)
+    kept = [d for d in _deliveries(report.id) if d.event == "birth_report.needs_correction"]
+    assert all("perlu diperbaiki" in d.body and not d.body_is_secret for d in kept)
+
+    open_status(client, code, pin)
+    fixed = post_page_form(
+        client,
+        "/status/perbaiki",
+        "/status/perbaiki",
+        {"action": "send", "mother.name": family["mother"]["name"]},
+    )
+    assert fixed.status_code == 302
+    run_pending(app)
+    again = _body(_mail_to(smtp, "Perbaikan laporan kelahiran diterima"))
+    assert f"(kode {code})" in again
+    assert any("diperiksa lagi" in line and code in line for line in _sms_lines(sms_log))
+    receipts = [m for m in smtp.messages if m["Subject"].startswith("Laporan kelahiran diterima")]
+    assert len(receipts) == 1  # a correction is not a new report
+
+
+def test_a_cancelled_report_is_confirmed(
+    app: Flask, client: FlaskClient, smtp: Inbox, sms_log: pytest.LogCaptureFixture
+) -> None:
+    code, pin = report_through_the_form(client, sandbox_report("recorded"), email=EMAIL)
+    open_status(client, code, pin)
+    page = client.get("/status/batal").get_data(as_text=True)
+    client.post("/status/batal", data={"csrf_token": csrf_token(page), "reason": "Salah isi"})
+    run_pending(app)
+    cancelled = _body(_mail_to(smtp, "Laporan kelahiran dibatalkan"))
+    assert f"(kode {code})" in cancelled
+    assert "Alasan yang ditulis: Salah isi" in cancelled
+    assert "Bila Anda tidak membatalkannya" in cancelled
+    assert any("dibatalkan" in line and code in line for line in _sms_lines(sms_log))
+
+
+def test_a_rejection_says_why(
+    app: Flask, session: Any, smtp: Inbox, actors: dict[str, Actor], sms_log: Any
+) -> None:
+    report = BirthReportFactory(status="in_review", informant_email=EMAIL)
+    reason = "Kelahiran ini sudah tercatat dengan akta 3274-LU-01012026-0007."
+    fire(report, "reject", actors["operator"], reason=reason)
+    db.session.commit()
+    run_pending(app)
+    rejected = _mail_to(smtp, "Laporan kelahiran ditolak")
+    assert reason in _body(rejected)
+    assert any("tidak dapat diproses" in line for line in _sms_lines(sms_log))
+
+
+def test_a_pin_message_that_never_goes_out_is_erased_too(
+    app: Flask, client: FlaskClient, session: Any
+) -> None:
+    original = app.config["AKTA_SETTINGS"]
+    app.config["AKTA_SETTINGS"] = dataclasses.replace(
+        original,
+        smtp_url=f"smtp://127.0.0.1:{free_port()}",  # nobody listens there
+    )
+    try:
+        code, pin = report_through_the_form(client, sandbox_report("recorded"), email=EMAIL)
+        report = find_report(code)
+        (email,) = [
+            d
+            for d in _deliveries(report.id)
+            if d.channel == DeliveryChannel.EMAIL and d.body_is_secret
+        ]
+        assert pin in email.body
+        outcomes = [deliver(email.id) for _ in range(MAX_ATTEMPTS)]
+    finally:
+        app.config["AKTA_SETTINGS"] = original
+    assert outcomes[-1] == "failed"
+    assert email.status == DeliveryStatus.FAILED
+    assert email.body == "[isi dihapus: pengiriman gagal]"
+    assert "SMTP" in (email.last_error or "")
