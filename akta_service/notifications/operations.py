@@ -72,8 +72,7 @@ def _add(report: BirthReport, channel: DeliveryChannel, recipient: str, **fields
         **fields,
     )
     db.session.add(delivery)
-    db.session.flush()
-    enqueue(DELIVER_JOB, delivery.id)
+    enqueue(DELIVER_JOB, delivery)  # its id is known once the commit writes it
 
 
 def _context(report: BirthReport, reason: str | None, **extra: Any) -> dict[str, Any]:
@@ -164,6 +163,33 @@ def include_status_pin(report: BirthReport, pin: str) -> int:
         delivery.body_is_secret = True
     db.session.flush()
     return len(receipts)
+
+
+def send_new_status_pin(report: BirthReport, pin: str) -> int:
+    """Send a newly issued status PIN to the informant's e-mail and phone on file (never
+    anywhere else); the text is erased once delivered. Returns how many messages go out."""
+    context = _context(report, None, pin=pin)
+    sent = 0
+    for channel, recipient, template in (
+        (DeliveryChannel.EMAIL, report.informant_email, "new_pin.txt"),
+        (DeliveryChannel.SMS, report.informant_phone, "new_pin.sms.txt"),
+    ):
+        if not recipient:
+            continue
+        _add(
+            report,
+            channel,
+            recipient,
+            event="birth_report.pin",
+            event_id=str(uuid.uuid4()),
+            subject=f"PIN halaman status ({context['code']})"
+            if channel == DeliveryChannel.EMAIL
+            else "",
+            body=render_template(f"emails/{template}", **context).strip(),
+            body_is_secret=True,
+        )
+        sent += 1
+    return sent
 
 
 def _erase_secret(delivery: Delivery, note: str) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
@@ -28,10 +29,10 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
 from werkzeug.wrappers import Response
 
-from akta_service.births.codes import format_tracking_code
+from akta_service.births.codes import format_tracking_code, normalise_tracking_code
 from akta_service.births.documents import MAX_DOCUMENT_BYTES
 from akta_service.births.models import BirthReport, ReportStatus
-from akta_service.births.operations import StatusRefused, open_with_pin
+from akta_service.births.operations import StatusRefused, issue_status_pin, open_with_pin
 from akta_service.births.schemas import MESSAGES, MESSAGES_EN
 from akta_service.core.actors import Actor
 from akta_service.core.audit import latest_change, record
@@ -39,6 +40,7 @@ from akta_service.core.config import current_settings
 from akta_service.core.db import db, utcnow
 from akta_service.core.errors import ConflictError, DomainError, InvalidInput, NotFound
 from akta_service.core.limits import limiter
+from akta_service.notifications.operations import send_new_status_pin
 from akta_service.parents import operations as ops
 from akta_service.parents.correction import (
     CorrectionRequest,
@@ -433,6 +435,36 @@ def status_open() -> ResponseReturnValue:
         return render_template("public/status/form.html", error=error, code=code)
     session[STATUS_KEY] = {"report": report.id, "at": utcnow().timestamp()}
     return redirect(url_for("parents.status_page"))
+
+
+def _pin_request_key() -> str:
+    """New PINs are counted per report: someone who knows a code cannot keep resetting it."""
+    return "new-pin:" + normalise_tracking_code(request.form.get("code", "")[:40])
+
+
+@bp.route("/status/pin", methods=["GET", "POST"])
+@limiter.limit(_status_limit, methods=["POST"])
+@limiter.limit("3 per hour", key_func=_pin_request_key, methods=["POST"])
+def status_new_pin() -> ResponseReturnValue:
+    """A new PIN, sent only to the e-mail and phone on the report: for a lost PIN, and for a
+    birth a hospital or midwife reported (the family got the code, not a PIN)."""
+    if request.method == "GET":
+        return render_template("public/status/new_pin.html", sent=False, code="")
+    code = request.form.get("code", "")[:40]
+    report = db.session.scalar(
+        sa.select(BirthReport).where(BirthReport.tracking_code == normalise_tracking_code(code))
+    )
+    if report is not None and (report.informant_email or report.informant_phone):
+        pin = issue_status_pin(report)
+        send_new_status_pin(report, pin)
+        record(
+            "public:birth_report:new_pin",
+            Actor.informant(report.tracking_code, report.informant_name),
+            report=report,
+            read=True,
+        )
+    # The same answer whether or not the code exists: codes cannot be probed here either.
+    return render_template("public/status/new_pin.html", sent=True, code=code)
 
 
 @bp.get("/status/laporan")

@@ -103,7 +103,8 @@ def test_without_javascript_the_same_report_is_completed(
     fill_every_step(page, report, shots)
     # The phone is lost mid-way: the resume link brings every answer back on another one.
     resume = page.locator("a.resume-link").first.get_attribute("href")
-    assert resume and resume.startswith(f"{live_server.url}/lapor/lanjut/"), resume
+    assert resume is not None
+    assert resume.startswith(f"{live_server.url}/lapor/lanjut/"), resume
     page.context.close()
     page = phone(new_context, javascript=False)
     page.goto(resume)

@@ -307,3 +307,46 @@ def test_without_the_pin_there_is_no_correction_form(
     assert sent.status_code == 302
     assert sent.headers["Location"] == "/status"
     assert find_report(corrected_family[1]).mother_name == WRONG_MOTHER_NAME
+
+
+def test_the_fields_a_clerk_picks_are_the_ones_the_parent_is_asked_to_fix(
+    app: Flask, client: FlaskClient, actors: dict[str, Actor]
+) -> None:
+    from akta_service.accounts.operations import create_user
+    from tests.web import STAFF_PASSWORD, sign_in
+
+    code, pin = report_through_the_form(client, sandbox_report("recorded"))
+    run_pending(app)
+    assert find_report(code).status == S.IN_REVIEW
+    create_user("wulan", "Wulan Operator", "operator", STAFF_PASSWORD, ["3274"], Actor.system("t"))
+    db.session.commit()
+
+    # The clerk, on the review page: claims, ticks the mother's name, writes why.
+    clerk = app.test_client()
+    sign_in(clerk, "wulan")
+    page = clerk.get(f"/kantor/laporan/{code}").get_data(as_text=True)
+    clerk.post(
+        f"/kantor/laporan/{code}/klaim",
+        data={"csrf_token": csrf_token(page), "version": hidden_version(page)},
+    )
+    page = clerk.get(f"/kantor/laporan/{code}").get_data(as_text=True)
+    asked = clerk.post(
+        f"/kantor/laporan/{code}/request_correction",
+        data={
+            "csrf_token": csrf_token(page),
+            "version": str(find_report(code).version),
+            "reason": "Nama ibu di surat lahir berbeda dengan KTP.",
+            "fields": ["mother.name"],
+        },
+    )
+    assert asked.status_code == 302
+    assert find_report(code).status == S.NEEDS_CORRECTION
+
+    # The parent: the status page names that field, and the form offers only it.
+    status = open_status(client, code, pin)
+    assert "Nama ibu di surat lahir berbeda dengan KTP." in text_of(status, "reasons")
+    assert "Nama ibu" in text_of(status, "fix-fields")
+    form = client.get("/status/perbaiki").get_data(as_text=True)
+    assert input_value(form, FIELDS["mother.name"].id) is not None
+    assert input_value(form, FIELDS["child.name"].id) is None
+    assert input_value(form, FIELDS["kk_number"].id) is None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from akta_service.notifications.operations import MAX_ATTEMPTS, deliver
 from akta_service.workflow.engine import fire
 from tests.factories import BirthReportFactory
 from tests.parents.conftest import Inbox, sandbox_report
+from tests.parents.form import text_of
 from tests.parents.reporting import (
     find_report,
     open_status,
@@ -189,3 +191,55 @@ def test_a_pin_message_that_never_goes_out_is_erased_too(
     assert email.status == DeliveryStatus.FAILED
     assert email.body == "[isi dihapus: pengiriman gagal]"
     assert "SMTP" in (email.last_error or "")
+
+
+def test_a_family_whose_birth_a_hospital_reported_asks_for_a_pin_and_opens_the_status(
+    app: Flask, client: FlaskClient, smtp: Inbox, sms_log: pytest.LogCaptureFixture
+) -> None:
+    from akta_service.births.models import Channel
+    from akta_service.births.operations import load_report_input, submit_birth_report
+
+    family = sandbox_report("recorded")
+    family["informant"]["email"] = EMAIL
+    report = submit_birth_report(
+        load_report_input(family), Channel.FACILITY_API, Actor.system("rs"), None
+    )
+    db.session.commit()
+    code = report.tracking_code
+    run_pending(app)
+    receipt = _body(_mail_to(smtp, "Laporan kelahiran diterima"))
+    # No PIN yet: the receipt says how to get one.
+    assert "minta PIN" in receipt
+    assert "/status/pin" in receipt
+
+    def ask(for_code: str) -> str:
+        form = client.get("/status/pin").get_data(as_text=True)
+        answer = client.post("/status/pin", data={"csrf_token": csrf_token(form), "code": for_code})
+        assert answer.status_code == 200
+        return text_of(answer.get_data(as_text=True), "pin-sent")
+
+    neutral = ask("ZZZ-ZZZ-ZZZZ")  # an unknown code gets the very same answer
+    assert ask(code.lower()) == neutral
+    run_pending(app)
+    message = _mail_to(smtp, "PIN halaman status")
+    pin = re.search(r"PIN baru: (\d{6})", _body(message))
+    assert pin
+    assert [d.body for d in _deliveries(report.id) if d.event == "birth_report.pin"] == [
+        ERASED,
+        ERASED,
+    ]  # e-mail and SMS both sent, and their text erased
+    assert all(pin.group(1) not in record.getMessage() for record in sms_log.records)
+
+    form = client.get("/status").get_data(as_text=True)
+    opened = client.post(
+        "/status", data={"csrf_token": csrf_token(form), "code": code, "pin": pin.group(1)}
+    )
+    assert opened.headers["Location"].endswith("/status/laporan")
+
+    for _ in range(2):
+        ask(code)
+    refused = client.post(
+        "/status/pin",
+        data={"csrf_token": csrf_token(client.get("/status/pin").get_data(True)), "code": code},
+    )
+    assert refused.status_code == 429  # three new PINs an hour per report, no more
