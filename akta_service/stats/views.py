@@ -12,6 +12,7 @@ from flask_login import current_user
 from akta_service.accounts.views import staff_required
 from akta_service.core.audit import record
 from akta_service.stats.queries import build_dashboard
+from akta_service.workflow.definition import birth_registration
 
 bp = Blueprint("stats", __name__, url_prefix="/kantor/dasbor")
 
@@ -31,6 +32,9 @@ def dashboard() -> ResponseReturnValue:
         labels=CHANNEL_LABELS,
         colours=CHANNEL_COLOURS,
         scale=max(most, 1),
+        states=birth_registration().states,
+        queue_scale=max(board.queue.values(), default=1) or 1,
+        district_scale=max((count for _, count in board.by_district), default=1) or 1,
     )
 
 
