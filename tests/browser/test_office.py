@@ -22,7 +22,7 @@ from tests.browser.office import (
     submit_report,
     wait_for_status,
 )
-from tests.review.test_documents import jpeg_bytes, pdf_bytes
+from tests.files import jpeg_bytes, pdf_bytes
 
 NewContext = Callable[..., BrowserContext]
 

@@ -9,10 +9,12 @@ import pytest
 from flask.testing import FlaskClient
 
 from akta_service.accounts.operations import create_user
+from akta_service.births.documents import attach_document
 from akta_service.core.actors import Actor
 from akta_service.core.db import db
 from akta_service.facilities.operations import create_facility, issue_credential
 from tests.factories import BirthReportFactory
+from tests.files import jpeg_bytes, pdf_bytes
 from tests.web import STAFF_PASSWORD
 
 PASSWORD = STAFF_PASSWORD
@@ -49,6 +51,16 @@ TABLE: list[tuple[str, str, dict[str, int]]] = [
         "POST",
         "/kantor/laporan/{code}/ganda",
         {"operator": 302, "pejabat": 403, "admin": 403, "viewer": 403},
+    ),
+    (
+        "GET",
+        "/kantor/laporan/{code}/dokumen/{document}",
+        {"operator": 200, "pejabat": 200, "admin": 200, "viewer": 403},
+    ),
+    (
+        "GET",
+        "/kantor/laporan/{code}/dokumen/{pdf}/halaman/1",
+        {"operator": 200, "pejabat": 200, "admin": 200, "viewer": 403},
     ),
     ("GET", "/kantor/dasbor", {"operator": 200, "pejabat": 200, "admin": 200, "viewer": 200}),
     (
@@ -138,6 +150,8 @@ def test_authorisation_table(
     client: FlaskClient, session: Any, method: str, path: str, role: str, status: int
 ) -> None:
     report = BirthReportFactory(status="in_review")
+    photo = attach_document(report, "kk", jpeg_bytes(), Actor.system("t"))
+    letter = attach_document(report, "birth_letter", pdf_bytes(), Actor.system("t"))
     create_facility("RS-UJI", "RS Uji", "hospital", "3274", Actor.system("t"))
     key_id = issue_credential("RS-UJI", Actor.system("t")).credential.key_id
     if role != "anonymous":
@@ -150,7 +164,14 @@ def test_authorisation_table(
         client.post(
             "/kantor/masuk", data={"username": "petugas", "password": PASSWORD, "csrf_token": token}
         )
-    url = path.format(code=report.tracking_code, facility="RS-UJI", key_id=key_id, region="3274")
+    url = path.format(
+        code=report.tracking_code,
+        facility="RS-UJI",
+        key_id=key_id,
+        region="3274",
+        document=photo.id,
+        pdf=letter.id,
+    )
     if method == "GET":
         response = client.get(url)
     else:

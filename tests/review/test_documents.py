@@ -10,8 +10,6 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 from PIL import Image
-from reportlab.lib.pagesizes import A4
-from reportlab.pdfgen import canvas
 
 from akta_service.accounts.models import User
 from akta_service.accounts.operations import create_user
@@ -21,33 +19,10 @@ from akta_service.core.actors import Actor
 from akta_service.core.audit import JournalEntry
 from akta_service.core.db import db
 from tests.factories import BirthReportFactory
+from tests.files import jpeg_bytes, pdf_bytes, png_bytes
 from tests.web import STAFF_PASSWORD, sign_in
 
 UPLOADER = Actor.system("upload")
-
-
-def jpeg_bytes() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (120, 80), (200, 30, 30)).save(out, "JPEG")
-    return out.getvalue()
-
-
-def png_bytes() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (90, 60), (30, 30, 200)).save(out, "PNG")
-    return out.getvalue()
-
-
-def pdf_bytes(pages: int = 1) -> bytes:
-    """An A4 PDF with big black text on each page."""
-    out = io.BytesIO()
-    pdf = canvas.Canvas(out, pagesize=A4)
-    for number in range(1, pages + 1):
-        pdf.setFont("Helvetica-Bold", 48)
-        pdf.drawString(72, 700, f"KARTU KELUARGA {number}")
-        pdf.showPage()
-    pdf.save()
-    return out.getvalue()
 
 
 @pytest.fixture
