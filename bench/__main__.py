@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import api, issuing, signing, verification, workflow
+from bench import api, issuing, queue, signing, verification, workflow
 
 
 def main() -> None:
@@ -11,6 +11,7 @@ def main() -> None:
     issuing.main()
     verification.main()
     api.main()
+    queue.main([])  # its defaults: a million reports, then the queue's figures
 
 
 if __name__ == "__main__":

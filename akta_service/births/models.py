@@ -100,6 +100,20 @@ class CheckOutcome(enum.StrEnum):
 
 #: Statuses in which a report carries a registration number.
 NUMBERED_STATUSES = (ReportStatus.REGISTERED, ReportStatus.ISSUED)
+#: Statuses in which a report still waits for someone: the office's queue.
+QUEUE_STATUSES = (
+    ReportStatus.SUBMITTED,
+    ReportStatus.VERIFYING,
+    ReportStatus.NEEDS_CORRECTION,
+    ReportStatus.IN_REVIEW,
+    ReportStatus.AWAITING_SIGNATURE,
+)
+
+# Partial-index predicates: the queue is a few thousand rows of millions, and its indexes
+# hold only those. Written on bare columns so they render the same on both databases.
+_IN_QUEUE = sa.column("status").in_([str(status) for status in QUEUE_STATUSES])
+_QUEUE_DUPLICATE = sa.and_(sa.column("potential_duplicate").is_(True), _IN_QUEUE)
+_QUEUE_LATE = sa.and_(sa.column("is_late").is_(True), _IN_QUEUE)
 
 
 class BirthReport(Base):
@@ -136,6 +150,47 @@ class BirthReport(Base):
         nik_check("witness2_nik", nullable=False),
         nik_check("child_nik"),
         sa.Index("ix_birth_reports_status_submitted", "status", "submitted_at", "id"),
+        # Search results and the deep queue pages walk submission order.
+        sa.Index("ix_birth_reports_submitted", "submitted_at", "id"),
+        # Tab counts read the open reports only (an index-only scan), not years of issued ones.
+        sa.Index(
+            "ix_birth_reports_open",
+            "region_code",
+            "status",
+            "is_late",
+            "potential_duplicate",
+            "dukcapil_unavailable",
+            "dukcapil_unavailable_since",
+            postgresql_where=_IN_QUEUE,
+            sqlite_where=_IN_QUEUE,
+        ),
+        sa.Index(
+            "ix_birth_reports_duplicate_queue",
+            "submitted_at",
+            "id",
+            postgresql_where=_QUEUE_DUPLICATE,
+            sqlite_where=_QUEUE_DUPLICATE,
+        ),
+        sa.Index(
+            "ix_birth_reports_late_queue",
+            "submitted_at",
+            "id",
+            postgresql_where=_QUEUE_LATE,
+            sqlite_where=_QUEUE_LATE,
+        ),
+        # Name search (ILIKE '%...%') through trigrams on PostgreSQL; a plain index on SQLite.
+        sa.Index(
+            "ix_birth_reports_child_name_trgm",
+            "child_name",
+            postgresql_using="gin",
+            postgresql_ops={"child_name": "gin_trgm_ops"},
+        ),
+        sa.Index(
+            "ix_birth_reports_mother_name_trgm",
+            "mother_name",
+            postgresql_using="gin",
+            postgresql_ops={"mother_name": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)

@@ -10,20 +10,15 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from akta_service.births.codes import ALPHABET, normalise_tracking_code
-from akta_service.births.models import BirthReport, ReportStatus
+from akta_service.births.models import QUEUE_STATUSES, BirthReport, ReportStatus
 from akta_service.core.config import Settings
 from akta_service.core.db import UTCDateTime, db
+from akta_service.core.errors import InvalidInput
 from akta_service.verification.operations import stalled_since
 
 PAGE_SIZE = 50
 
-OPEN_STATUSES = (
-    ReportStatus.SUBMITTED,
-    ReportStatus.VERIFYING,
-    ReportStatus.NEEDS_CORRECTION,
-    ReportStatus.IN_REVIEW,
-    ReportStatus.AWAITING_SIGNATURE,
-)
+OPEN_STATUSES = QUEUE_STATUSES
 
 TAB_LABELS = {
     "in_review": "Perlu diperiksa",
@@ -40,6 +35,9 @@ _STATUS_TABS = {
     "awaiting_signature": ReportStatus.AWAITING_SIGNATURE,
     "needs_correction": ReportStatus.NEEDS_CORRECTION,
 }
+
+#: A name search needs this many characters.
+MIN_NAME_SEARCH = 3
 
 _REGNO = re.compile(r"^\d{4}-[A-Z]{2}-\d{8}-\d{4,}$")
 
@@ -97,10 +95,20 @@ def search_condition(text: str) -> sa.ColumnElement[bool] | None:
     code = normalise_tracking_code(text)
     if len(code) == 10 and all(ch in ALPHABET for ch in code):
         return BirthReport.tracking_code == code
+    if len(text) < MIN_NAME_SEARCH:
+        # Fewer letters make no trigram: the whole index would be read for nothing useful.
+        raise InvalidInput(
+            f"Ketik minimal {MIN_NAME_SEARCH} huruf untuk mencari nama, atau kode pelacakan, "
+            "NIK, atau nomor akta lengkap."
+        )
     # ILIKE on the bare columns: PostgreSQL answers it from trigram indexes on them (SQLite
-    # compares lower() of both sides, as it did before).
-    pattern = f"%{text}%"
-    return sa.or_(BirthReport.child_name.ilike(pattern), BirthReport.mother_name.ilike(pattern))
+    # compares lower() of both sides). % and _ typed by the clerk are letters, not wildcards.
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%"
+    return sa.or_(
+        BirthReport.child_name.ilike(pattern, escape="\\"),
+        BirthReport.mother_name.ilike(pattern, escape="\\"),
+    )
 
 
 def encode_cursor(report: BirthReport) -> str:

@@ -87,9 +87,13 @@ def queue() -> ResponseReturnValue:
     regions = [r.code for r in current_user.regions]
     settings = current_settings()
     search = request.args.get("q", "")[:100]
-    reports, next_cursor = queue_page(
-        regions, settings, None if search else tab, search, request.args.get("after")
-    )
+    refusal = None
+    try:
+        reports, next_cursor = queue_page(
+            regions, settings, None if search else tab, search, request.args.get("after")
+        )
+    except InvalidInput as refused:
+        reports, next_cursor, refusal = [], None, refused.message
     record(
         "staff:birth_report:list",
         current_user.as_actor(),
@@ -104,7 +108,9 @@ def queue() -> ResponseReturnValue:
         reports=reports,
         next_cursor=next_cursor,
         search=search,
+        refusal=refusal,
         waited=waited,
+        states=birth_registration().states,
     )
 
 

@@ -93,6 +93,23 @@ def test_search_by_nik_code_and_name(client: FlaskClient, staff: dict[str, User]
         assert re.findall(r'id="row-(\w+)"', page) == [wanted.tracking_code], query
 
 
+def test_a_name_search_needs_three_letters_and_takes_wildcards_literally(
+    client: FlaskClient, staff: dict[str, User]
+) -> None:
+    BirthReportFactory(status="in_review", child_name="Rahmat Hidayat")
+    underscored = BirthReportFactory(status="in_review", child_name="Nur_Aini")
+    db.session.commit()
+    sign_in(client, "siti")
+    short = client.get("/kantor/antrian?q=ra").get_data(as_text=True)
+    assert "Ketik minimal 3 huruf untuk mencari nama" in short
+    assert 'id="row-' not in short
+    for wildcard in ("%%%", "___"):
+        page = client.get("/kantor/antrian", query_string={"q": wildcard}).get_data(True)
+        assert 'id="row-' not in page, wildcard  # not "every report"
+    page = client.get("/kantor/antrian", query_string={"q": "r_a"}).get_data(as_text=True)
+    assert re.findall(r'id="row-(\w+)"', page) == [underscored.tracking_code]
+
+
 def test_reading_a_report_is_journalled(client: FlaskClient, staff: dict[str, User]) -> None:
     report = BirthReportFactory(status="in_review")
     db.session.commit()
