@@ -8,7 +8,7 @@ from typing import Any
 from celery import Celery, Task
 from flask import Flask
 
-from akta_service.jobs.queue import JOBS, run_job
+from akta_service.jobs.queue import BATCH_TASK, JOBS, run_batch, run_job
 
 
 def make_celery(app: Flask) -> Celery:
@@ -38,4 +38,9 @@ def make_celery(app: Flask) -> Celery:
 
     for name in JOBS:
         celery.task(name=name, base=FlaskJob, bind=False)(JOBS[name])
+
+    @celery.task(name=BATCH_TASK)
+    def batch(jobs: list[list[Any]]) -> None:
+        run_batch(app, [(name, tuple(args)) for name, args in jobs])
+
     return celery

@@ -42,6 +42,23 @@ class Runner(Protocol):
     def dispatch(self, name: str, args: tuple[Any, ...]) -> None: ...
 
 
+#: A transaction's few follow-up jobs (a submission's verification and its receipt) travel
+#: to Celery as one message: publishing is most of what enqueueing costs a request. More
+#: than this go one message each, so that workers share them out (a sweep's hundreds).
+BATCH_MAX = 4
+BATCH_TASK = "jobs.batch"
+
+
+def run_batch(app: Flask, jobs: list[tuple[str, tuple[Any, ...]]]) -> None:
+    """Run jobs one after another, each in its own transaction; one failing does not stop
+    the others (the database still says its work is due: the sweep tries it again)."""
+    for name, args in jobs:
+        try:
+            run_job(app, name, tuple(args))
+        except Exception:
+            log.exception("job %s%r failed", name, tuple(args))
+
+
 def run_job(app: Flask, name: str, args: tuple[Any, ...]) -> Any:
     """Run one job in its own app context and transaction (the one commit point of a job)."""
     with app.app_context():
@@ -94,6 +111,13 @@ class CeleryRunner:
     def dispatch(self, name: str, args: tuple[Any, ...]) -> None:
         self.celery.send_task(name, args=list(args))
 
+    def dispatch_all(self, jobs: list[tuple[str, tuple[Any, ...]]]) -> None:
+        if 1 < len(jobs) <= BATCH_MAX:
+            self.celery.send_task(BATCH_TASK, args=[[[name, list(args)] for name, args in jobs]])
+            return
+        for name, args in jobs:
+            self.dispatch(name, args)
+
 
 def make_runner(app: Flask) -> Runner:
     kind = app.config["AKTA_SETTINGS"].jobs
@@ -135,9 +159,13 @@ def _dispatch_after_commit(session: Session) -> None:
     pending = session.info.pop(_PENDING_KEY, [])
     if not pending or not has_app_context():
         return
+    jobs = [(name, tuple(_job_argument(arg) for arg in args)) for name, args in pending]
     target = runner()
-    for name, args in pending:
-        target.dispatch(name, tuple(_job_argument(arg) for arg in args))
+    if isinstance(target, CeleryRunner):
+        target.dispatch_all(jobs)
+        return
+    for name, args in jobs:
+        target.dispatch(name, args)
 
 
 @sa.event.listens_for(Session, "after_soft_rollback")

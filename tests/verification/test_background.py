@@ -24,6 +24,7 @@ from akta_service.core.audit import JournalEntry
 from akta_service.core.db import db
 from akta_service.facilities.operations import create_facility, issue_credential
 from akta_service.jobs.background import start_sweeper
+from akta_service.notifications.models import Delivery, DeliveryChannel
 from akta_service.verification.gateway import close_dukcapil
 from akta_service.verification.sandbox import SandboxPopulation
 from tests.conftest import app_config, make_migrated_app
@@ -280,3 +281,20 @@ def test_production_topology_200_reports_at_once(production: dict[str, Any]) -> 
         == 200
     )
     assert all(n == 1 for n in counts.values() if n)  # no action journalled twice for a report
+
+    # Each submission's verification and its SMS receipt travelled as one message: the
+    # receipts went out too, once each.
+    def receipts() -> dict[str, int]:
+        with app.app_context():
+            rows = db.session.execute(
+                sa.select(Delivery.status, sa.func.count())
+                .where(
+                    Delivery.event == "birth_report.submitted",
+                    Delivery.channel == DeliveryChannel.SMS,
+                )
+                .group_by(Delivery.status)
+            ).all()
+            db.session.remove()
+            return {str(status): count for status, count in rows}
+
+    wait_until(lambda: receipts() == {"sent": 200}, 60, "200 SMS receipts to be sent")
