@@ -54,13 +54,14 @@ def region_for_kk(kk_number: str) -> str:
     return kk_number[:4] if kk_number[:4] in served else served[0]
 
 
+#: Built once (with its cache key): every submission asks it.
+_CODE_TAKEN = sa.select(BirthReport.id).where(BirthReport.tracking_code == sa.bindparam("code"))
+
+
 def _unused_tracking_code() -> str:
     while True:
         code = new_tracking_code()
-        taken = db.session.scalar(
-            sa.select(BirthReport.id).where(BirthReport.tracking_code == code)
-        )
-        if taken is None:
+        if db.session.scalar(_CODE_TAKEN, {"code": code}) is None:
             return code
 
 
