@@ -21,6 +21,7 @@ from akta_service.core.db import db
 from akta_service.core.limits import limiter
 from akta_service.regions.operations import ensure_regions
 from tests.databases import fresh_database
+from tests.mail import Inbox, local_smtp
 
 BACKENDS = ("sqlite", "postgresql")
 
@@ -62,6 +63,13 @@ def app(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flas
         yield application
         with application.app_context():
             db.engine.dispose()
+
+
+@pytest.fixture
+def smtp(app: Flask) -> Iterator[Inbox]:
+    """A real SMTP server on this machine; the app sends through it for this test."""
+    with local_smtp(app) as inbox:
+        yield inbox
 
 
 @pytest.fixture(autouse=True)

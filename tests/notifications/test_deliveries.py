@@ -9,13 +9,11 @@ import json
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
-from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 from flask import Flask
 
 from akta_service.core.actors import Actor
@@ -27,35 +25,10 @@ from akta_service.notifications.models import Delivery, DeliveryChannel, Deliver
 from akta_service.notifications.operations import MAX_ATTEMPTS, deliver
 from akta_service.workflow.engine import fire
 from tests.factories import BirthReportFactory, report_payload
+from tests.mail import Inbox
 from tests.services import free_port
 
 ADMIN = Actor.system("test")
-
-
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp(app: Flask) -> Iterator[_Inbox]:
-    """A real SMTP server on this machine; the app sends through it for this test."""
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    original = app.config["AKTA_SETTINGS"]
-    app.config["AKTA_SETTINGS"] = dataclasses.replace(
-        original, smtp_url=f"smtp://127.0.0.1:{controller.port}", mail_from="akta@cirebonkota.test"
-    )
-    try:
-        yield inbox
-    finally:
-        app.config["AKTA_SETTINGS"] = original
-        controller.stop()
 
 
 class _Receiver:
@@ -114,7 +87,7 @@ def _submit_with_email(email: str = "ibu.dewi@example.id") -> Any:
     return submit_birth_report(load_report_input(payload), Channel.WEB, informant)
 
 
-def test_the_informant_gets_an_email_in_indonesian(app: Flask, session: Any, smtp: _Inbox) -> None:
+def test_the_informant_gets_an_email_in_indonesian(app: Flask, session: Any, smtp: Inbox) -> None:
     report = _submit_with_email()
     db.session.commit()
     run_pending(app)  # delivers the receipt, and verifies: this made-up family is unknown
@@ -134,7 +107,7 @@ def test_the_informant_gets_an_email_in_indonesian(app: Flask, session: Any, smt
 
 
 def test_a_correction_request_tells_what_to_fix(
-    app: Flask, session: Any, smtp: _Inbox, actors: dict[str, Actor]
+    app: Flask, session: Any, smtp: Inbox, actors: dict[str, Actor]
 ) -> None:
     report = BirthReportFactory(status="in_review", informant_email="ayah@example.id")
     fire(report, "request_correction", actors["operator"], reason="Foto KK tidak terbaca")

@@ -20,7 +20,8 @@ from akta_service.core.nik import parse_nik
 from akta_service.jobs.queue import run_pending
 from akta_service.regions.models import Region
 from akta_service.workflow.engine import fire
-from tests.parents.conftest import Inbox, sandbox_report
+from tests.mail import Inbox
+from tests.parents.conftest import sandbox_report
 from tests.parents.form import text_of
 from tests.parents.reporting import find_report, open_status, report_through_the_form, stage
 from tests.web import csrf_token

@@ -20,7 +20,8 @@ from akta_service.core.storage import storage
 from akta_service.jobs.queue import run_pending
 from akta_service.notifications.models import Delivery, DeliveryChannel
 from akta_service.parents.models import Draft
-from tests.parents.conftest import Inbox, sandbox_report
+from tests.mail import Inbox
+from tests.parents.conftest import sandbox_report
 from tests.parents.form import (
     PDF,
     errors_of,

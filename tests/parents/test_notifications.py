@@ -21,7 +21,8 @@ from akta_service.notifications.models import Delivery, DeliveryChannel, Deliver
 from akta_service.notifications.operations import MAX_ATTEMPTS, deliver
 from akta_service.workflow.engine import fire
 from tests.factories import BirthReportFactory
-from tests.parents.conftest import Inbox, sandbox_report
+from tests.mail import Inbox
+from tests.parents.conftest import sandbox_report
 from tests.parents.form import text_of
 from tests.parents.reporting import (
     find_report,

@@ -1,0 +1,40 @@
+"""A real SMTP server on this machine (aiosmtpd) that keeps what it receives."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email import message_from_bytes
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from flask import Flask
+
+from tests.services import free_port
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+@contextmanager
+def local_smtp(app: Flask) -> Iterator[Inbox]:
+    """The app sends its e-mail through a new local SMTP server while this lasts."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    original = app.config["AKTA_SETTINGS"]
+    app.config["AKTA_SETTINGS"] = dataclasses.replace(
+        original, smtp_url=f"smtp://127.0.0.1:{controller.port}", mail_from="akta@cirebonkota.test"
+    )
+    try:
+        yield inbox
+    finally:
+        app.config["AKTA_SETTINGS"] = original
+        controller.stop()
