@@ -132,17 +132,18 @@ PAGE_MESSAGES = {
     ),
     404: ("Halaman tidak ditemukan", "Periksa kembali alamatnya, atau kembali ke beranda."),
     405: ("Cara membuka halaman ini tidak didukung", "Kembali lalu gunakan tombol di halaman."),
+    429: ("Terlalu banyak percobaan", "Tunggu sebentar, lalu coba lagi."),
 }
 
 
-def _wants_a_page() -> bool:
+def wants_a_page() -> bool:
     """A person's browser on a page (not the API) gets HTML, not problem+json."""
     from flask import request
 
     return not request.path.startswith("/api/") and request.accept_mimetypes.accept_html
 
 
-def _error_page(error: HTTPException) -> Response:
+def error_page(error: HTTPException) -> Response:
     from flask import render_template
 
     status = error.code or 500
@@ -176,8 +177,8 @@ def register_error_handlers(app: Flask) -> None:
                     message_en="Some fields are not valid. Fix the fields listed.",
                 ).to_problem(requested_language())
             )
-        if _wants_a_page():
-            return _error_page(error)
+        if wants_a_page():
+            return error_page(error)
         return problem_response(
             {
                 "type": "about:blank",

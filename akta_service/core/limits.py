@@ -14,7 +14,12 @@ from flask import Flask, Response, current_app, g
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
-from akta_service.core.errors import problem_response, requested_language
+from akta_service.core.errors import (
+    error_page,
+    problem_response,
+    requested_language,
+    wants_a_page,
+)
 
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=False)
 
@@ -36,6 +41,10 @@ def _too_many(error: RateLimitExceeded) -> Response:
     current = limiter.current_limit
     reset_at = current.window.reset_time if current is not None else time.time() + 60
     wait = max(1, math.ceil(reset_at - time.time()))
+    if wants_a_page():
+        page = error_page(error)
+        page.headers["Retry-After"] = str(wait)
+        return page
     english = requested_language() == "en"
     response = problem_response(
         {

@@ -262,9 +262,16 @@ def test_anyone_can_verify_an_akta_without_logging_in(
 
 
 def test_the_public_page_is_rate_limited(client: FlaskClient) -> None:
-    answers = [client.get("/verifikasi/unknown-token").status_code for _ in range(40)]
-    assert 429 in answers
-    assert answers[0] == 404
+    browser = {"Accept": "text/html"}
+    answers = [client.get("/verifikasi/unknown-token", headers=browser) for _ in range(40)]
+    statuses = [answer.status_code for answer in answers]
+    assert 429 in statuses
+    assert statuses[0] == 404
+    refused = answers[statuses.index(429)]
+    # A person is told in words, on a page, and when to try again.
+    assert refused.mimetype == "text/html"
+    assert "Terlalu banyak percobaan" in refused.get_data(as_text=True)
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
 
 
 def test_registration_number_format(officer: Region, actors: dict[str, Actor]) -> None:
