@@ -88,6 +88,15 @@ class ConflictError(DomainError):
     title_en = "Someone else changed this record"
 
 
+class TryAgain(DomainError):
+    """Nothing was stored, for a reason that sending the same request again clears."""
+
+    status = 503
+    code = "try_again"
+    title = "Coba kirim lagi"
+    title_en = "Send it again"
+
+
 class InvalidInput(DomainError):
     """Input failed validation; `errors` lists every field at once."""
 
@@ -157,9 +166,19 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _domain(error: DomainError) -> Response:
-        response = problem_response(error.to_problem(requested_language()))
+        if wants_a_page():
+            from flask import render_template
+
+            html = render_template(
+                "error.html", status=error.status, title=error.title, advice=error.message
+            )
+            response = Response(html, status=error.status, mimetype="text/html")
+        else:
+            response = problem_response(error.to_problem(requested_language()))
         if error.status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="akta"'
+        if error.status == 503:
+            response.headers["Retry-After"] = "1"
         return response
 
     @app.errorhandler(HTTPException)

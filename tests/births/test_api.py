@@ -133,3 +133,42 @@ def test_openapi_describes_the_births_endpoints(client: FlaskClient) -> None:
     assert spec["openapi"].startswith("3.")
     assert "/api/v1/births" in spec["paths"]
     assert "post" in spec["paths"]["/api/v1/births"]
+
+
+def test_a_tracking_code_drawn_twice_stores_nothing_and_asks_to_send_again(
+    client: FlaskClient,
+    tokens: dict[str, str],
+    payload: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sqlalchemy as sa
+
+    from akta_service.births import operations
+    from akta_service.births.models import BirthReport
+
+    first = client.post("/api/v1/births", json=payload, headers=_auth(tokens["hospital"]))
+    assert first.status_code == 201
+    taken = first.get_json()["tracking_code"]
+    stored = db.session.scalar(sa.select(sa.func.count()).select_from(BirthReport))
+
+    # The random draw repeats a code in use (about once in 10^8 submissions).
+    monkeypatch.setattr(operations, "new_tracking_code", lambda: taken)
+    clash = client.post(
+        "/api/v1/births",
+        json=payload,
+        headers={**_auth(tokens["hospital"]), "Idempotency-Key": "retry-me-1"},
+    )
+    assert clash.status_code == 503
+    assert clash.headers["Retry-After"] == "1"
+    assert clash.get_json()["code"] == "try_again"
+    assert "Kirim sekali lagi" in clash.get_json()["detail"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(BirthReport)) == stored
+
+    monkeypatch.undo()  # the next draw is fresh: the same request, sent again, is stored
+    again = client.post(
+        "/api/v1/births",
+        json=payload,
+        headers={**_auth(tokens["hospital"]), "Idempotency-Key": "retry-me-1"},
+    )
+    assert again.status_code == 201
+    assert again.get_json()["tracking_code"] != taken
