@@ -163,11 +163,16 @@ def resubmit_corrected(
     return report
 
 
-def get_report_by_tracking_code(code: str) -> BirthReport:
-    """The report with this tracking code, however the person typed it."""
-    report = db.session.scalar(
+def find_report(code: str) -> BirthReport | None:
+    """The report with this tracking code, however the person typed it; None if none has."""
+    return db.session.scalar(
         sa.select(BirthReport).where(BirthReport.tracking_code == normalise_tracking_code(code))
     )
+
+
+def get_report_by_tracking_code(code: str) -> BirthReport:
+    """The report with this tracking code, however the person typed it."""
+    report = find_report(code)
     if report is None:
         raise NotFound(
             "Kode pelacakan tidak ditemukan. Periksa kembali kodenya.",
@@ -228,8 +233,7 @@ def open_with_pin(tracking_code: str, pin: str) -> BirthReport:
         "Kode pelacakan atau PIN salah. Periksa kembali keduanya.",
         message_en="Wrong tracking code or PIN. Check both.",
     )
-    code = normalise_tracking_code(tracking_code)
-    report = db.session.scalar(sa.select(BirthReport).where(BirthReport.tracking_code == code))
+    report = find_report(tracking_code)
     now = utcnow()
     pin = "".join(ch for ch in pin if ch.isdigit())[:12]
     if report is None or report.pin_hash is None:

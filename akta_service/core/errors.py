@@ -152,13 +152,17 @@ def wants_a_page() -> bool:
     return not request.path.startswith("/api/") and request.accept_mimetypes.accept_html
 
 
-def error_page(error: HTTPException) -> Response:
+def _page(status: int, title: str, advice: str) -> Response:
     from flask import render_template
 
-    status = error.code or 500
-    title, advice = PAGE_MESSAGES.get(status, (error.name, "Silakan coba lagi nanti."))
     html = render_template("error.html", status=status, title=title, advice=advice)
     return Response(html, status=status, mimetype="text/html")
+
+
+def error_page(error: HTTPException) -> Response:
+    status = error.code or 500
+    title, advice = PAGE_MESSAGES.get(status, (error.name, "Silakan coba lagi nanti."))
+    return _page(status, title, advice)
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -167,12 +171,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(error: DomainError) -> Response:
         if wants_a_page():
-            from flask import render_template
-
-            html = render_template(
-                "error.html", status=error.status, title=error.title, advice=error.message
-            )
-            response = Response(html, status=error.status, mimetype="text/html")
+            response = _page(error.status, error.title, error.message)
         else:
             response = problem_response(error.to_problem(requested_language()))
         if error.status == 401:

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
@@ -32,7 +31,12 @@ from werkzeug.wrappers import Response
 from akta_service.births.codes import format_tracking_code, normalise_tracking_code
 from akta_service.births.documents import MAX_DOCUMENT_BYTES
 from akta_service.births.models import BirthReport, ReportStatus
-from akta_service.births.operations import StatusRefused, issue_status_pin, open_with_pin
+from akta_service.births.operations import (
+    StatusRefused,
+    find_report,
+    issue_status_pin,
+    open_with_pin,
+)
 from akta_service.births.schemas import MESSAGES, MESSAGES_EN
 from akta_service.core.actors import Actor
 from akta_service.core.audit import latest_change, record
@@ -451,9 +455,7 @@ def status_new_pin() -> ResponseReturnValue:
     if request.method == "GET":
         return render_template("public/status/new_pin.html", sent=False, code="")
     code = request.form.get("code", "")[:40]
-    report = db.session.scalar(
-        sa.select(BirthReport).where(BirthReport.tracking_code == normalise_tracking_code(code))
-    )
+    report = find_report(code)
     if report is not None and (report.informant_email or report.informant_phone):
         pin = issue_status_pin(report)
         send_new_status_pin(report, pin)

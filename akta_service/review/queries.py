@@ -18,8 +18,6 @@ from akta_service.verification.operations import stalled_since
 
 PAGE_SIZE = 50
 
-OPEN_STATUSES = QUEUE_STATUSES
-
 TAB_LABELS = {
     "in_review": "Perlu diperiksa",
     "awaiting_signature": "Menunggu tanda tangan",
@@ -58,7 +56,7 @@ def tab_condition(tab: str, settings: Settings) -> sa.ColumnElement[bool]:
         flag = BirthReport.is_late
     else:
         raise KeyError(tab)
-    return sa.and_(flag.is_(True), BirthReport.status.in_(OPEN_STATUSES))
+    return sa.and_(flag.is_(True), BirthReport.status.in_(QUEUE_STATUSES))
 
 
 def queue_counts(region_codes: Sequence[str], settings: Settings) -> dict[str, int]:
@@ -73,7 +71,7 @@ def queue_counts(region_codes: Sequence[str], settings: Settings) -> dict[str, i
     row = db.session.execute(
         sa.select(*columns)
         .select_from(BirthReport)
-        .where(BirthReport.region_code.in_(region_codes), BirthReport.status.in_(OPEN_STATUSES))
+        .where(BirthReport.region_code.in_(region_codes), BirthReport.status.in_(QUEUE_STATUSES))
     ).one()
     return dict(zip(TAB_LABELS, row, strict=True))
 
