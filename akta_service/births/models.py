@@ -116,6 +116,15 @@ _QUEUE_DUPLICATE = sa.and_(sa.column("potential_duplicate").is_(True), _IN_QUEUE
 _QUEUE_LATE = sa.and_(sa.column("is_late").is_(True), _IN_QUEUE)
 
 
+#: `insert_default` of the columns filled only later in a report's life (registration,
+#: claim, PIN lock, duplicate link): a new report's INSERT carries their NULL in its SQL, not
+#: as parameters. psycopg caches the parsing of a statement's placeholders only for up to 50
+#: parameters; with these the INSERT had 56, and parsing it afresh on every submission cost
+#: a tenth of the request. (`eager_defaults` below: the INSERT returns them, so reading one
+#: after a flush asks the database nothing.)
+FILLED_LATER = sa.null()
+
+
 class BirthReport(Base):
     """One reported birth, from submission to the issued akta."""
 
@@ -222,7 +231,9 @@ class BirthReport(Base):
     child_length_cm: Mapped[int | None] = mapped_column(sa.SmallInteger)
     child_attendant: Mapped[Attendant] = mapped_column(enum_column(Attendant, "attendant"))
     #: Assigned by Dukcapil when the akta is issued (3-in-1).
-    child_nik: Mapped[str | None] = mapped_column(sa.String(16), unique=True)
+    child_nik: Mapped[str | None] = mapped_column(
+        sa.String(16), unique=True, insert_default=FILLED_LATER
+    )
 
     mother_nik: Mapped[str] = mapped_column(sa.String(16), index=True)
     mother_name: Mapped[str] = mapped_column(sa.String(200))
@@ -253,11 +264,15 @@ class BirthReport(Base):
     is_late: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     #: Looks like a birth already reported; blocks approval until a clerk decides.
     potential_duplicate: Mapped[bool] = mapped_column(sa.Boolean, default=False)
-    duplicate_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("birth_reports.id"))
+    duplicate_of_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("birth_reports.id"), insert_default=FILLED_LATER
+    )
     #: Dukcapil did not answer; verification resumes by itself.
     dukcapil_unavailable: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     #: When Dukcapil first failed to answer for this report (clears when it answers).
-    dukcapil_unavailable_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dukcapil_unavailable_since: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, insert_default=FILLED_LATER
+    )
     #: When verification is next due; the sweep re-enqueues reports past due (lost jobs).
     next_verification_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     #: Consecutive verification attempts that found Dukcapil unavailable.
@@ -268,17 +283,23 @@ class BirthReport(Base):
     )
 
     #: The clerk who holds the report: only they act on it until they release it.
-    assigned_to_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
-    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    assigned_to_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id"), index=True, insert_default=FILLED_LATER
+    )
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, insert_default=FILLED_LATER)
 
     #: argon2 hash of the informant's status PIN (web reports); never the PIN itself.
     pin_hash: Mapped[str | None] = mapped_column(sa.String(200))
     #: Wrong PINs in a row; reaching the limit locks the status page for this report a while.
     pin_failures: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
-    pin_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pin_locked_until: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, insert_default=FILLED_LATER
+    )
 
-    registration_number: Mapped[str | None] = mapped_column(sa.String(40), unique=True)
-    registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    registration_number: Mapped[str | None] = mapped_column(
+        sa.String(40), unique=True, insert_default=FILLED_LATER
+    )
+    registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, insert_default=FILLED_LATER)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -291,7 +312,7 @@ class BirthReport(Base):
         back_populates="report", order_by="VerificationCheck.id"
     )
 
-    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+    __mapper_args__ = {"version_id_col": version, "eager_defaults": True}  # noqa: RUF012
 
     def __repr__(self) -> str:
         return f"<BirthReport {self.id} {self.tracking_code} {self.status} v{self.version}>"

@@ -104,16 +104,17 @@ class CeleryRunner:
     """Celery workers through the broker: production, many machines."""
 
     def __init__(self, app: Flask) -> None:
-        from akta_service.jobs.celery_app import make_celery
+        from akta_service.jobs.celery_app import TaskPublisher, make_celery
 
         self.celery = make_celery(app)
+        self.publisher = TaskPublisher(self.celery)
 
     def dispatch(self, name: str, args: tuple[Any, ...]) -> None:
-        self.celery.send_task(name, args=list(args))
+        self.publisher.send(name, list(args))
 
     def dispatch_all(self, jobs: list[tuple[str, tuple[Any, ...]]]) -> None:
         if 1 < len(jobs) <= BATCH_MAX:
-            self.celery.send_task(BATCH_TASK, args=[[[name, list(args)] for name, args in jobs]])
+            self.publisher.send(BATCH_TASK, [[[name, list(args)] for name, args in jobs]])
             return
         for name, args in jobs:
             self.dispatch(name, args)

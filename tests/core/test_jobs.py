@@ -1,13 +1,23 @@
-"""A transaction's few jobs travel to Celery as one message; each still runs on its own."""
+"""Jobs on their way to Celery: a transaction's few travel as one message and each still
+runs on its own; messages reach the broker's queue as a worker reads them, even after the
+broker dropped its connections."""
 
 from __future__ import annotations
 
+import random
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from flask import Flask
+from kombu.simple import SimpleQueue
 
-from akta_service.jobs.queue import JOBS, run_batch
+from akta_service import create_app
+from akta_service.jobs.queue import BATCH_TASK, JOBS, CeleryRunner, run_batch
+from tests.conftest import app_config
+from tests.services import REDIS_HOST, REDIS_PORT, require_redis
 
 
 def test_one_failing_job_of_a_batch_does_not_stop_the_others(
@@ -23,3 +33,90 @@ def test_one_failing_job_of_a_batch_does_not_stop_the_others(
     run_batch(app, [("test.broken", (7,)), ("test.fine", (8,)), ("test.fine", (9,))])
     assert done == [8, 9]
     assert "job test.broken(7,) failed" in caplog.text
+
+
+def _broker_queue(app: Flask) -> SimpleQueue:
+    runner = app.extensions["akta_jobs"]
+    assert isinstance(runner, CeleryRunner)
+    connection = runner.celery.connection_for_read()
+    return connection.SimpleQueue(runner.celery.conf.task_default_queue)
+
+
+def _received(queue: SimpleQueue) -> tuple[str, list[Any]]:
+    """The next task message, as a Celery worker reads it: task name and arguments."""
+    message = queue.get(timeout=5)
+    message.ack()
+    args, kwargs, _embed = message.decode()
+    assert kwargs == {}
+    return str(message.headers["task"]), args
+
+
+@pytest.fixture
+def redis_broker(tmp_path: Path) -> Iterator[tuple[Flask, redis.Redis]]:
+    require_redis()
+    database = random.randint(1, 15)  # noqa: S311 - picking a scratch database, not a secret
+    broker = redis.Redis(REDIS_HOST, REDIS_PORT, db=database)
+    broker.flushdb()
+    url = f"redis://{REDIS_HOST}:{REDIS_PORT}/{database}"
+    app = create_app(
+        app_config(
+            f"sqlite:///{tmp_path / 'jobs.sqlite3'}",
+            tmp_path / "instance",
+            AKTA_JOBS="celery",
+            AKTA_BROKER_URL=url,
+        )
+    )
+    try:
+        yield app, broker
+    finally:
+        broker.flushdb()
+
+
+def test_jobs_reach_the_worker_queue_as_celery_would_send_them(
+    redis_broker: tuple[Flask, redis.Redis],
+) -> None:
+    app, _broker = redis_broker
+    runner = app.extensions["akta_jobs"]
+    runner.dispatch("verification.run", (41,))
+    runner.dispatch_all([("verification.run", (42,)), ("notifications.deliver", (7,))])
+    with _broker_queue(app) as queue:
+        assert _received(queue) == ("verification.run", [41])
+        assert _received(queue) == (
+            BATCH_TASK,
+            [[["verification.run", [42]], ["notifications.deliver", [7]]]],
+        )
+
+
+def test_jobs_still_reach_the_queue_after_the_broker_dropped_every_connection(
+    redis_broker: tuple[Flask, redis.Redis],
+) -> None:
+    app, broker = redis_broker
+    runner = app.extensions["akta_jobs"]
+    runner.dispatch("verification.run", (1,))
+    # A Redis restart or failover: every client connection is cut under the publisher.
+    broker.client_kill_filter(_type="normal", skipme=True)
+    runner.dispatch("verification.run", (2,))
+    broker.client_kill_filter(_type="normal", skipme=True)
+    runner.dispatch_all([("verification.run", (3,)), ("notifications.deliver", (4,))])
+    with _broker_queue(app) as queue:
+        assert [_received(queue)[1] for _ in range(3)] == [
+            [1],
+            [2],
+            [[["verification.run", [3]], ["notifications.deliver", [4]]]],
+        ]
+
+
+def test_a_broken_broker_channel_sends_the_job_through_celery_and_mends_itself(
+    redis_broker: tuple[Flask, redis.Redis], caplog: pytest.LogCaptureFixture
+) -> None:
+    app, _broker = redis_broker
+    runner = app.extensions["akta_jobs"]
+    runner.dispatch("verification.run", (1,))
+    runner.publisher._producer.channel.close()  # noqa: SLF001 - break the kept channel
+    runner.dispatch("verification.run", (2,))
+    assert "publishing verification.run failed" in caplog.text
+    caplog.clear()
+    runner.dispatch("verification.run", (3,))
+    assert "failed" not in caplog.text  # a new channel, not Celery's slower path every time
+    with _broker_queue(app) as queue:
+        assert [_received(queue)[1] for _ in range(3)] == [[1], [2], [3]]
