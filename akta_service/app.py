@@ -59,7 +59,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(resource_dir("migrations")), compare_type=True)
     app.extensions["akta_jobs"] = make_runner(app)
     with app.app_context():
-        configure_engine_events(db.engine)
+        configure_engine_events(db.engine, settings.db_idle_check_seconds)
         # Fail at start-up, not at the first request, when the workflow file is wrong.
         from akta_service.workflow.definition import birth_registration
 

@@ -67,6 +67,8 @@ class Settings:
     sweep_interval_seconds: float = 15.0
     #: How long a due job may sit in the queue before the sweep assumes it was lost.
     sweep_grace_seconds: float = 30.0
+    #: A pooled PostgreSQL connection idle longer than this is checked before use.
+    db_idle_check_seconds: float = 10.0
     #: Folder of stored files (documents, issued akta).
     storage_path: Path = Path("instance/files")
     #: Folder with each region's signing certificate (signing-<code>.p12 + .pass) and the
@@ -96,7 +98,9 @@ class Settings:
 
     def flask_config(self) -> dict[str, Any]:
         """The keys Flask and its extensions read."""
-        engine_options: dict[str, Any] = {"pool_pre_ping": True}
+        # PostgreSQL connections are checked only after sitting idle in the pool (see
+        # core.db.configure_engine_events), not with pool_pre_ping's query on every use.
+        engine_options: dict[str, Any] = {}
         if self.database_url.startswith("sqlite"):
             engine_options = {"connect_args": {"timeout": 15}}
         return {
@@ -247,6 +251,7 @@ def _jobs(values: Mapping[str, Any]) -> dict[str, Any]:
         "stalled_after_minutes": _int(values, "AKTA_STALLED_AFTER_MINUTES", 30, 1),
         "sweep_interval_seconds": _float(values, "AKTA_SWEEP_INTERVAL_SECONDS", 15.0, 0.05),
         "sweep_grace_seconds": _float(values, "AKTA_SWEEP_GRACE_SECONDS", 30.0, 0.0),
+        "db_idle_check_seconds": _float(values, "AKTA_DB_IDLE_CHECK_SECONDS", 10.0, 0.0),
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -88,7 +89,43 @@ def nik_check(column: str, *, nullable: bool = True) -> sa.CheckConstraint:
     return sa.CheckConstraint(rule, name=f"{column}_16_digits")
 
 
-def configure_engine_events(engine: sa.Engine) -> None:
+def configure_engine_events(engine: sa.Engine, idle_check_seconds: float) -> None:
+    """Check idle PostgreSQL connections before use; make SQLite transactional."""
+    if engine.dialect.name == "sqlite":
+        _sqlite_transactions(engine)
+    else:
+        _check_idle_connections(engine, idle_check_seconds)
+
+
+def _check_idle_connections(engine: sa.Engine, idle_seconds: float) -> None:
+    """A pooled connection that sat idle longer than `idle_seconds` is tried with a ping
+    before a request gets it; a dead one is replaced, so a database restart during a quiet
+    spell costs nobody anything.
+
+    pool_pre_ping would ping on every checkout: a round trip per request, most of them
+    on a connection used a few milliseconds earlier. A connection that dies while busy
+    fails its statement instead; SQLAlchemy then discards every pooled connection of that
+    age, and the request is answered 503 try_again with nothing stored (core.errors).
+    """
+    dialect = engine.dialect
+
+    @sa.event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since <= idle_seconds:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as exc:
+            # The pool throws this connection away and hands out another.
+            raise sa.exc.DisconnectionError(f"idle connection is dead: {exc}") from exc
+
+
+def _sqlite_transactions(engine: sa.Engine) -> None:
     """Make SQLite behave like a real transactional database.
 
     pysqlite's own transaction handling breaks SAVEPOINT and defers BEGIN;
@@ -97,8 +134,6 @@ def configure_engine_events(engine: sa.Engine) -> None:
     timeout) instead of failing with "database is locked" halfway through,
     so the optimistic version check decides conflicts as on PostgreSQL.
     """
-    if engine.dialect.name != "sqlite":
-        return
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

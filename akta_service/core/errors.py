@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
@@ -167,6 +168,21 @@ def error_page(error: HTTPException) -> Response:
 
 def register_error_handlers(app: Flask) -> None:
     """Answer domain and HTTP errors as problem+json."""
+
+    @app.errorhandler(sa.exc.DBAPIError)
+    def _database(error: sa.exc.DBAPIError) -> Response:
+        if not error.connection_invalidated:
+            raise error  # a fault of ours: 500, logged with its traceback
+        # The database connection broke under the request (a restart, a failover): the
+        # transaction never committed, and the pool has already dropped its old connections.
+        return _domain(
+            TryAgain(
+                "Layanan sesaat tidak dapat menyimpan. Tidak ada yang tersimpan; kirim sekali "
+                "lagi.",
+                message_en="The service could not store this for a moment. Nothing was "
+                "stored; send it again.",
+            )
+        )
 
     @app.errorhandler(DomainError)
     def _domain(error: DomainError) -> Response:
