@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, make_transient_to_detached, mapped_column
 
 from akta_service.core.actors import Actor
 from akta_service.core.clock import local_time
@@ -57,6 +57,15 @@ def _refuse_change(_mapper: Any, _connection: Any, target: JournalEntry) -> None
     raise PermissionError(f"journal entries are append-only: {target!r}")
 
 
+#: The journal is written with a Core INSERT on its table, not through the ORM's unit of
+#: work: an entry never changes, so the session has nothing to track, and the ORM's flush
+#: cost several times the insert itself. Entries written in the current transaction are
+#: kept in the session's info for :func:`changes_of_new_report`.
+_JOURNAL = cast(sa.Table, JournalEntry.__table__)
+_INSERT_ENTRY = sa.insert(_JOURNAL).returning(_JOURNAL.c.id)
+_WRITTEN = "akta_journal_written"
+
+
 def record(
     action: str,
     actor: Actor,
@@ -69,27 +78,39 @@ def record(
     data: dict[str, Any] | None = None,
     read: bool = False,
 ) -> JournalEntry:
-    """Append one journal row in the current transaction (flushed, not committed).
+    """Append one journal row in the current transaction (written, not committed), after
+    what is pending in the session (a new report, a changed version).
 
     :param read: the row records a read, not a change, of the report.
     """
-    entry = JournalEntry(
-        report_id=report.id if report is not None else None,
-        action=action,
-        trigger=trigger,
-        from_state=from_state,
-        to_state=to_state,
-        reason=reason,
-        data=data or {},
-        actor_id=actor.id,
-        actor_name=actor.name,
-        actor_role=str(actor.role),
-        report_version=report.version if report is not None and not read else None,
-        occurred_at=utcnow(),
-    )
-    db.session.add(entry)
+    values = {
+        "report_id": report.id if report is not None else None,
+        "action": action,
+        "trigger": trigger,
+        "from_state": from_state,
+        "to_state": to_state,
+        "reason": reason,
+        "data": data or {},
+        "actor_id": actor.id,
+        "actor_name": actor.name,
+        "actor_role": str(actor.role),
+        "report_version": report.version if report is not None and not read else None,
+        "occurred_at": utcnow(),
+    }
     db.session.flush()
+    entry = JournalEntry(id=db.session.scalar(_INSERT_ENTRY, values), **values)
+    # Into the session as the row it is (persistent, unchanged): no SQL, and the ORM's
+    # refusal to update or delete an entry holds for it as for one loaded from the database.
+    make_transient_to_detached(entry)
+    db.session.add(entry)
+    db.session.info.setdefault(_WRITTEN, []).append(entry)
     return entry
+
+
+@sa.event.listens_for(Session, "after_commit")
+@sa.event.listens_for(Session, "after_rollback")
+def _forget_written(session: Session) -> None:
+    session.info.pop(_WRITTEN, None)
 
 
 def record_read(report: BirthReport, actor: Actor, what: str = "report") -> JournalEntry:
@@ -110,18 +131,12 @@ def changes(report_id: int) -> list[JournalEntry]:
 
 def changes_of_new_report(report: BirthReport) -> list[JournalEntry]:
     """:func:`changes` for a report created in the current transaction, without a query:
-    every entry it has was added in this session."""
-    in_session = [*db.session.new, *db.session.identity_map.values()]
-    return sorted(
-        (
-            entry
-            for entry in in_session
-            if isinstance(entry, JournalEntry)
-            and entry.report_id == report.id
-            and entry.report_version is not None
-        ),
-        key=lambda entry: entry.occurred_at,
-    )
+    every entry it has was written in this transaction."""
+    return [
+        entry
+        for entry in db.session.info.get(_WRITTEN, [])
+        if entry.report_id == report.id and entry.report_version is not None
+    ]
 
 
 def latest_change(report_id: int) -> JournalEntry | None:
