@@ -13,9 +13,11 @@ Issue targets on this 2-core machine: >= 300 submissions/s sustained, and p95 <=
 - The service runs with AKTA_JOBS=celery on a Redis broker database and no worker, so a
   submission only enqueues its verification; rate limits are counted in Redis as in
   production, with a limit the bench cannot reach.
-- gunicorn with 2, 3 and 4 sync workers and with 2 gthread workers of 4 threads, tried for
-  the service; the one serving most serves the bare app too. Server, database, Redis and
-  load generator share the same 2 cores, as they would on a one-box deployment.
+- gunicorn with 2, 3 and 4 sync workers and with 2 gthread workers of 4 threads, each
+  measured both ways (a deployment runs one setting for both); the one meeting both targets
+  with the most throughput (failing that, the one serving most) is summarised, and serves
+  the bare app too. Server, database, Redis and load generator share the same 2 cores, as
+  they would on a one-box deployment.
 
 Run: `.venv/bin/python -m bench.api`.
 """
@@ -371,6 +373,23 @@ def _busy_percent(seconds: float = 2.0) -> float:
     return 100 * (busy_after - busy_before) / max(1, total_after - total_before)
 
 
+def _meets(most: Figures, rated: Figures) -> bool:
+    return most.per_second >= TARGET_THROUGHPUT and rated.p95_ms <= TARGET_P95_MS
+
+
+def _best_setting(service: dict[str, tuple[Figures, Figures]]) -> str:
+    """The setting meeting both targets with the most throughput; failing that, the one
+    serving most."""
+    meeting = [name for name, figures in service.items() if _meets(*figures)]
+    return max(meeting or service, key=lambda name: service[name][0].per_second)
+
+
+def _why_chosen(service: dict[str, tuple[Figures, Figures]], chosen: str) -> str:
+    if _meets(*service[chosen]):
+        return "meets both targets, serving most of those that do"
+    return "none meets both targets; it serves most"
+
+
 def _verdict(met: bool) -> str:
     return "met" if met else "NOT met"
 
@@ -392,26 +411,36 @@ def run() -> None:
         script = folder / "births.lua"
         script.write_text(wrk_script(bodies, token))
 
-        service: dict[str, Figures] = {}
-        for name, worker_args in WORKER_CLASSES.items():
+        # Each server setting gets both measurements, as a deployment would run one setting
+        # for both: the most submissions a second, and the latency at 100 a second.
+        service: dict[str, tuple[Figures, Figures]] = {}
+        for number, (name, worker_args) in enumerate(WORKER_CLASSES.items()):
             with gunicorn("akta_service.wsgi:app", worker_args, env, folder) as url:
                 _first_submission(url, token, bodies)
-                service[name] = max_throughput(f"api  max, {name}", url, script)
-            print(service[name].line(), flush=True)
-        chosen = max(service, key=lambda name: service[name].per_second)
-        print(f"gunicorn: {chosen} serve most, used from here on")
+                most = max_throughput(f"api  max, {name}", url, script)
+                print(most.line(), flush=True)
+                rated = fixed_rate(
+                    f"api  {RATE_PER_SECOND}/s, {name}",
+                    url,
+                    token,
+                    bodies,
+                    5_000_000 + number * RATE_PER_SECOND * RATE_SECONDS,
+                )
+                print(rated.line(), flush=True)
+            service[name] = (most, rated)
+        chosen = _best_setting(service)
+        print(f"gunicorn: {chosen} used from here on ({_why_chosen(service, chosen)})")
 
+        api_max, api_rate = service[chosen]
         with gunicorn("akta_service.wsgi:app", WORKER_CLASSES[chosen], env, folder) as url:
-            api_rate = fixed_rate(f"api  {RATE_PER_SECOND}/s", url, token, bodies, 5_000_000)
             api_one = one_connection("api  1 connection", url, script)
         with gunicorn("bench.bare_app:app", WORKER_CLASSES[chosen], env, folder) as url:
             bare_max = max_throughput(f"bare max, {chosen}", url, script)
-            bare_rate = fixed_rate(f"bare {RATE_PER_SECOND}/s", url, token, bodies, 5_000_000)
+            bare_rate = fixed_rate(f"bare {RATE_PER_SECOND}/s", url, token, bodies, 9_000_000)
             bare_one = one_connection("bare 1 connection", url, script)
 
         stored = db.session.scalar(sa.select(sa.func.count()).select_from(BirthReport))
         queued = redis.Redis(db=REDIS_DB).llen("celery")
-        api_max = service[chosen]
         print(f"--- summary (gunicorn, {chosen}) ---")
         for figures in (api_max, bare_max, api_rate, bare_rate, api_one, bare_one):
             print(figures.line())

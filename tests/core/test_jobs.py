@@ -17,7 +17,7 @@ from kombu.simple import SimpleQueue
 from akta_service import create_app
 from akta_service.jobs.queue import BATCH_TASK, JOBS, CeleryRunner, run_batch
 from tests.conftest import app_config
-from tests.services import REDIS_HOST, REDIS_PORT, require_redis
+from tests.services import REDIS_HOST, REDIS_PORT, free_port, require_redis
 
 
 def test_one_failing_job_of_a_batch_does_not_stop_the_others(
@@ -106,17 +106,18 @@ def test_jobs_still_reach_the_queue_after_the_broker_dropped_every_connection(
         ]
 
 
-def test_a_broken_broker_channel_sends_the_job_through_celery_and_mends_itself(
+def test_a_broken_broker_connection_sends_the_job_through_celery_and_mends_itself(
     redis_broker: tuple[Flask, redis.Redis], caplog: pytest.LogCaptureFixture
 ) -> None:
     app, _broker = redis_broker
     runner = app.extensions["akta_jobs"]
     runner.dispatch("verification.run", (1,))
-    runner.publisher._producer.channel.close()  # noqa: SLF001 - break the kept channel
+    # The kept connection now leads nowhere (a port nothing listens on).
+    runner.publisher._redis = redis.Redis(REDIS_HOST, free_port(), socket_connect_timeout=1)  # noqa: SLF001
     runner.dispatch("verification.run", (2,))
     assert "publishing verification.run failed" in caplog.text
     caplog.clear()
     runner.dispatch("verification.run", (3,))
-    assert "failed" not in caplog.text  # a new channel, not Celery's slower path every time
+    assert "failed" not in caplog.text  # a new connection, not Celery's slower path every time
     with _broker_queue(app) as queue:
         assert [_received(queue)[1] for _ in range(3)] == [[1], [2], [3]]
