@@ -169,6 +169,18 @@ def error_page(error: HTTPException) -> Response:
 def register_error_handlers(app: Flask) -> None:
     """Answer domain and HTTP errors as problem+json."""
 
+    @app.errorhandler(DomainError)
+    def _domain(error: DomainError) -> Response:
+        if wants_a_page():
+            response = _page(error.status, error.title, error.message)
+        else:
+            response = problem_response(error.to_problem(requested_language()))
+        if error.status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="akta"'
+        if error.status == 503:
+            response.headers["Retry-After"] = "1"
+        return response
+
     @app.errorhandler(sa.exc.DBAPIError)
     def _database(error: sa.exc.DBAPIError) -> Response:
         if not error.connection_invalidated:
@@ -183,18 +195,6 @@ def register_error_handlers(app: Flask) -> None:
                 "stored; send it again.",
             )
         )
-
-    @app.errorhandler(DomainError)
-    def _domain(error: DomainError) -> Response:
-        if wants_a_page():
-            response = _page(error.status, error.title, error.message)
-        else:
-            response = problem_response(error.to_problem(requested_language()))
-        if error.status == 401:
-            response.headers["WWW-Authenticate"] = 'Bearer realm="akta"'
-        if error.status == 503:
-            response.headers["Retry-After"] = "1"
-        return response
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:

@@ -76,6 +76,10 @@ class TaskPublisher:
         url = str(celery.conf.broker_url or "")
         self._redis_url = url if url.startswith(("redis://", "rediss://")) else None
         self._redis: redis.Redis | None = None
+        # Read once: Celery's settings are a chain of mappings, looked through on every read.
+        self._queue = str(celery.conf.task_default_queue)
+        self._serializer = str(celery.conf.task_serializer)
+        self._delivery_mode = celery.conf.task_default_delivery_mode
 
     def send(self, name: str, args: list[Any]) -> None:
         """Queue task `name` with positional `args` (ids: nothing personal is in a message)."""
@@ -93,11 +97,8 @@ class TaskPublisher:
         message = self.celery.amqp.as_task_v2(
             task_id, name, args=args, kwargs={}, argsrepr=repr(args), kwargsrepr="{}"
         )
-        content_type, content_encoding, body = dumps(
-            message.body, serializer=self.celery.conf.task_serializer
-        )
+        content_type, content_encoding, body = dumps(message.body, serializer=self._serializer)
         raw = body if isinstance(body, bytes) else body.encode(content_encoding)
-        queue = self.celery.conf.task_default_queue
         envelope = {
             "body": base64.b64encode(raw).decode(),
             "content-encoding": content_encoding,
@@ -105,8 +106,8 @@ class TaskPublisher:
             "headers": message.headers,
             "properties": {
                 **message.properties,
-                "delivery_mode": self.celery.conf.task_default_delivery_mode,
-                "delivery_info": {"exchange": "", "routing_key": queue},
+                "delivery_mode": self._delivery_mode,
+                "delivery_info": {"exchange": "", "routing_key": self._queue},
                 "priority": 0,
                 "body_encoding": "base64",
                 "delivery_tag": str(uuid.uuid4()),
@@ -114,4 +115,4 @@ class TaskPublisher:
         }
         if self._redis is None:
             self._redis = redis.Redis.from_url(str(self._redis_url))
-        self._redis.lpush(queue, json.dumps(envelope))
+        self._redis.lpush(self._queue, json.dumps(envelope))
