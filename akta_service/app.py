@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, render_template
+from flask import Flask, render_template
 from flask_migrate import Migrate
 
 from akta_service.core.config import load_settings
@@ -14,6 +14,7 @@ from akta_service.core.db import configure_engine_events, db
 from akta_service.core.errors import register_error_handlers
 from akta_service.core.resources import resource_dir
 from akta_service.core.sessions import csrf, init_sessions
+from akta_service.core.transaction import TransactionalFlask, init_transactions
 from akta_service.jobs.queue import make_runner
 
 migrate = Migrate()
@@ -34,20 +35,11 @@ def _import_models() -> None:
     from akta_service.regions import models as _regions  # noqa: F401
 
 
-def _commit_once(response: Response) -> Response:
-    """The one place a request's work is committed: only when it succeeded."""
-    if response.status_code < 400:
-        db.session.commit()
-    else:
-        db.session.rollback()
-    return response
-
-
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the service. `config` overrides environment settings (AKTA_* names) and Flask keys."""
     settings = load_settings(config)
     settings.instance_path.mkdir(parents=True, exist_ok=True)
-    app = Flask(
+    app = TransactionalFlask(
         __name__,
         instance_path=str(settings.instance_path),
         template_folder=str(resource_dir("templates")),
@@ -99,7 +91,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api.register_blueprint(births_api)
     api.register_blueprint(webhook_api)
     register_error_handlers(app)
-    app.after_request(_commit_once)
+    init_transactions(app)  # last: its hook runs before the other after-request hooks
 
     # Every page shows moments in the office's time zone (WIB), never in UTC.
     app.jinja_env.globals["local_time"] = local_time

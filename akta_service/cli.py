@@ -58,8 +58,8 @@ def serve_command(host: str, port: int, threads: int) -> None:
     db.session.remove()
     settings = app.config["AKTA_SETTINGS"]
     if settings.jobs == "inprocess":
+        from akta_service.core.jobs import run_job
         from akta_service.jobs.background import start_sweeper
-        from akta_service.jobs.queue import run_job
 
         run_job(app, "jobs.sweep", ())  # pick up work left from the last run at once
         start_sweeper(app)
@@ -86,7 +86,7 @@ def worker_command(concurrency: int, beat: bool, loglevel: str) -> None:
 @with_appcontext
 def sweep_command() -> None:
     """Queue every report whose verification is past due (lost jobs, Dukcapil retries)."""
-    from akta_service.jobs.queue import run_job
+    from akta_service.core.jobs import run_job
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     click.echo(f"{run_job(app, 'jobs.sweep', ())} laporan dijadwalkan ulang")
@@ -126,8 +126,8 @@ def users_create(
     """Create a staff account (the first admin is made this way)."""
     from akta_service.accounts.operations import create_user
     from akta_service.core.actors import Actor
-    from akta_service.core.db import unit_of_work
     from akta_service.core.errors import InvalidInput
+    from akta_service.core.transaction import unit_of_work
 
     settings = current_app.config["AKTA_SETTINGS"]
     try:

@@ -75,14 +75,15 @@ def users() -> ResponseReturnValue:
     errors: list[dict[str, str]] = []
     if form.validate_on_submit():
         try:
-            create_user(
-                form.username.data or "",
-                form.full_name.data or "",
-                form.role.data or "",
-                form.password.data or "",
-                list(form.regions.data or []),
-                current_user.as_actor(),
-            )
+            with db.session.begin_nested():
+                create_user(
+                    form.username.data or "",
+                    form.full_name.data or "",
+                    form.role.data or "",
+                    form.password.data or "",
+                    list(form.regions.data or []),
+                    current_user.as_actor(),
+                )
         except InvalidInput as refused:
             errors = refused.detail["errors"]
         else:
@@ -104,9 +105,9 @@ def _user(user_id: int) -> User:
 def toggle_active(user_id: int) -> ResponseReturnValue:
     user = _user(user_id)
     try:
-        set_active(user, request.form.get("active") == "1", current_user.as_actor())
+        with db.session.begin_nested():
+            set_active(user, request.form.get("active") == "1", current_user.as_actor())
     except DomainError as refused:
-        db.session.rollback()
         flash(refused.message, "error")
     return redirect(url_for("admin.users"))
 

@@ -70,7 +70,8 @@ def login() -> ResponseReturnValue:
             session.permanent = True  # idle sessions expire (PERMANENT_SESSION_LIFETIME)
             login_user(user, remember=False)
             return redirect(_safe_next(request.args.get("next")))
-    return render_template("office/login.html", form=form, error=error)
+    # A refused login answers 401 and still commits what it counted and journalled.
+    return render_template("office/login.html", form=form, error=error), 401 if error else 200
 
 
 @bp.post("/keluar")

@@ -27,8 +27,8 @@ from akta_service.core.clock import local_timezone
 from akta_service.core.config import Settings, current_settings
 from akta_service.core.db import db, utcnow
 from akta_service.core.errors import DomainError, GuardRefused, InvalidInput, NotFound
+from akta_service.core.jobs import enqueue, job
 from akta_service.core.storage import storage
-from akta_service.jobs.queue import enqueue, job
 from akta_service.regions.models import Region
 from akta_service.verification.dukcapil import BirthRegistration, Dukcapil
 from akta_service.verification.gateway import dukcapil

@@ -22,7 +22,7 @@ from akta_service.core.clock import local_today
 from akta_service.core.config import current_settings
 from akta_service.core.db import db, utcnow
 from akta_service.core.errors import DomainError, InvalidInput, NotFound, TryAgain
-from akta_service.jobs.queue import enqueue
+from akta_service.core.jobs import enqueue
 from akta_service.notifications.operations import notify_status_change
 from akta_service.verification.operations import VERIFY_JOB
 from akta_service.workflow.engine import fire

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -158,14 +156,3 @@ READ_ONLY_OPTION = "akta_read_only"
 def read_only_connection() -> sa.Connection:
     """A connection for reads that must not wait for SQLite's write lock."""
     return db.engine.connect().execution_options(**{READ_ONLY_OPTION: True})
-
-
-@contextmanager
-def unit_of_work() -> Iterator[None]:
-    """Commit once at the end of a command or job; roll back everything on error."""
-    try:
-        yield
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise

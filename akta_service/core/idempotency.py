@@ -136,6 +136,9 @@ def idempotent(view: F) -> F:
                 name: value for name, value in response.headers.items() if name == "Location"
             }
             db.session.flush()
+        elif response.status_code >= 400:
+            # A refusal answered without raising is committed, but is no answer to replay.
+            db.session.delete(claim)
         return response
 
     return cast(F, wrapper)

@@ -15,7 +15,8 @@ from akta_service.births.models import BirthReport, Channel
 from akta_service.births.operations import load_report_input, submit_birth_report
 from akta_service.core.actors import Actor, Role
 from akta_service.core.config import Settings
-from akta_service.core.db import db, unit_of_work
+from akta_service.core.db import db
+from akta_service.core.transaction import unit_of_work
 from akta_service.regions.operations import ensure_regions
 from akta_service.verification.gateway import dukcapil
 from akta_service.verification.operations import verify_report

@@ -98,13 +98,14 @@ def facilities() -> ResponseReturnValue:
     form = _facility_form()
     if form.validate_on_submit():
         try:
-            facility = create_facility(
-                form.code.data or "",
-                form.name.data or "",
-                form.kind.data or "",
-                form.region.data or "",
-                current_user.as_actor(),
-            )
+            with db.session.begin_nested():
+                facility = create_facility(
+                    form.code.data or "",
+                    form.name.data or "",
+                    form.kind.data or "",
+                    form.region.data or "",
+                    current_user.as_actor(),
+                )
         except InvalidInput as refused:
             show_refusal(form, refused)
         else:

@@ -7,8 +7,9 @@ import sqlalchemy as sa
 from flask.cli import with_appcontext
 
 from akta_service.core.actors import Actor
-from akta_service.core.db import db, unit_of_work
+from akta_service.core.db import db
 from akta_service.core.errors import DomainError
+from akta_service.core.transaction import unit_of_work
 
 CLI_ACTOR = Actor.system("akta command line")
 

@@ -7,7 +7,7 @@ import threading
 
 from flask import Flask
 
-from akta_service.jobs.queue import run_job
+from akta_service.core.jobs import run_job
 
 log = logging.getLogger("akta_service.jobs")
 

@@ -14,7 +14,8 @@ from celery import Celery, Task
 from flask import Flask
 from kombu.serialization import dumps
 
-from akta_service.jobs.queue import BATCH_TASK, JOBS, run_batch, run_job
+from akta_service.core.jobs import JOBS, run_job
+from akta_service.jobs.queue import BATCH_TASK, run_batch
 
 log = logging.getLogger("akta_service.jobs")
 

@@ -1,46 +1,21 @@
-"""Jobs are enqueued inside a transaction and dispatched only once it commits.
+"""Where committed jobs run: threads in this process (embedded default), Celery workers
+(production), or nowhere until someone calls :func:`run_pending` (tests).
 
-A job is a plain function registered by name; it takes ids, loads what it
-needs and is safe to run twice. The runner decides where it runs: threads in
-this process (embedded default), Celery workers (production), or nowhere
-until someone calls :func:`run_pending` (tests).
+Enqueueing and the after-commit hand-over are core's (`akta_service.core.jobs`).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Protocol
+from typing import Any
 
-import sqlalchemy as sa
-from flask import Flask, current_app, has_app_context
-from sqlalchemy.orm import InstanceState, Session
+from flask import Flask
 
-from akta_service.core.db import db, unit_of_work
+from akta_service.core.jobs import Runner, run_job
 
 log = logging.getLogger("akta_service.jobs")
-
-#: name -> function; filled by the @job decorator at import.
-JOBS: dict[str, Callable[..., Any]] = {}
-
-_PENDING_KEY = "akta_jobs_pending"
-
-
-def job(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a function as a background job under `name`."""
-
-    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
-        JOBS[name] = fn
-        return fn
-
-    return register
-
-
-class Runner(Protocol):
-    def dispatch(self, name: str, args: tuple[Any, ...]) -> None: ...
-
 
 #: A transaction's few follow-up jobs (a submission's verification and its receipt) travel
 #: to Celery as one message: publishing is most of what enqueueing costs a request. More
@@ -59,16 +34,6 @@ def run_batch(app: Flask, jobs: list[tuple[str, tuple[Any, ...]]]) -> None:
             log.exception("job %s%r failed", name, tuple(args))
 
 
-def run_job(app: Flask, name: str, args: tuple[Any, ...]) -> Any:
-    """Run one job in its own app context and transaction (the one commit point of a job)."""
-    with app.app_context():
-        try:
-            with unit_of_work():
-                return JOBS[name](*args)
-        finally:
-            db.session.remove()
-
-
 class InProcessRunner:
     """Threads in this process: the embedded default, no broker needed."""
 
@@ -78,6 +43,10 @@ class InProcessRunner:
 
     def dispatch(self, name: str, args: tuple[Any, ...]) -> None:
         self.pool.submit(self._run, name, args)
+
+    def dispatch_all(self, jobs: list[tuple[str, tuple[Any, ...]]]) -> None:
+        for name, args in jobs:
+            self.dispatch(name, args)
 
     def _run(self, name: str, args: tuple[Any, ...]) -> None:
         try:
@@ -98,6 +67,10 @@ class ManualRunner:
     def dispatch(self, name: str, args: tuple[Any, ...]) -> None:
         with self.lock:
             self.pending.append((name, args))
+
+    def dispatch_all(self, jobs: list[tuple[str, tuple[Any, ...]]]) -> None:
+        with self.lock:
+            self.pending.extend(jobs)
 
 
 class CeleryRunner:
@@ -127,51 +100,6 @@ def make_runner(app: Flask) -> Runner:
     if kind == "manual":
         return ManualRunner(app)
     return InProcessRunner(app)
-
-
-def runner() -> Runner:
-    runner_: Runner = current_app.extensions["akta_jobs"]
-    return runner_
-
-
-def enqueue(name: str, *args: Any) -> None:
-    """Run job `name` after the current transaction commits (never if it rolls back).
-
-    An argument may be a mapped object not yet flushed: the job gets its primary key,
-    known once the commit has written it, so the caller need not flush to learn an id.
-    """
-    if name not in JOBS:
-        raise KeyError(f"unknown job {name!r}")
-    db.session.info.setdefault(_PENDING_KEY, []).append((name, args))
-
-
-def _job_argument(value: Any) -> Any:
-    state = sa.inspect(value, raiseerr=False)
-    if state is None or not isinstance(state, InstanceState):
-        return value
-    identity = state.identity  # the key stays known after commit expires the object
-    if identity is None or len(identity) != 1:
-        raise ValueError(f"a job argument {value!r} has no single primary key")
-    return identity[0]
-
-
-@sa.event.listens_for(Session, "after_commit")
-def _dispatch_after_commit(session: Session) -> None:
-    pending = session.info.pop(_PENDING_KEY, [])
-    if not pending or not has_app_context():
-        return
-    jobs = [(name, tuple(_job_argument(arg) for arg in args)) for name, args in pending]
-    target = runner()
-    if isinstance(target, CeleryRunner):
-        target.dispatch_all(jobs)
-        return
-    for name, args in jobs:
-        target.dispatch(name, args)
-
-
-@sa.event.listens_for(Session, "after_soft_rollback")
-def _forget_on_rollback(session: Session, _previous: Any) -> None:
-    session.info.pop(_PENDING_KEY, None)
 
 
 def run_pending(app: Flask, limit: int = 10_000) -> int:

@@ -15,7 +15,7 @@ from akta_service.births.models import BirthReport, ReportStatus
 from akta_service.core.config import current_settings
 from akta_service.core.db import db, utcnow
 from akta_service.core.idempotency import purge_expired_keys
-from akta_service.jobs.queue import enqueue, job
+from akta_service.core.jobs import enqueue, job
 from akta_service.notifications.operations import DELIVER_JOB, due_deliveries
 from akta_service.parents.operations import purge_expired_drafts
 from akta_service.verification.operations import VERIFY_JOB

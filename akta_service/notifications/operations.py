@@ -14,8 +14,8 @@ from akta_service.births.codes import format_tracking_code
 from akta_service.births.models import BirthReport
 from akta_service.core.config import current_settings
 from akta_service.core.db import db, utcnow
+from akta_service.core.jobs import enqueue, job
 from akta_service.facilities.models import Facility
-from akta_service.jobs.queue import enqueue, job
 from akta_service.notifications.channels import (
     DeliveryFailed,
     post_webhook,

@@ -29,8 +29,8 @@ from akta_service.core.audit import record
 from akta_service.core.config import current_settings
 from akta_service.core.db import db, utcnow
 from akta_service.core.errors import InvalidInput, NotFound
+from akta_service.core.jobs import enqueue, job
 from akta_service.core.storage import storage
-from akta_service.jobs.queue import enqueue, job
 from akta_service.notifications.operations import include_status_pin
 from akta_service.parents.correction import CorrectionRequest, report_answers
 from akta_service.parents.models import Draft

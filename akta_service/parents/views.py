@@ -389,7 +389,8 @@ def submit() -> ResponseReturnValue:
         )
         return review([*ops.review_errors(draft), declaration], declared=False)
     try:
-        receipt = ops.submit_draft(draft)
+        with db.session.begin_nested():
+            receipt = ops.submit_draft(draft)
     except InvalidInput:
         return review()
     session.pop(DRAFT_KEY, None)
@@ -431,12 +432,12 @@ def status_open() -> ResponseReturnValue:
     try:
         report = open_with_pin(code, request.form.get("pin", "")[:40])
     except StatusRefused:
-        # 200, not 401: the count of wrong PINs must be committed with this answer.
+        # The count of wrong PINs is committed with this answer: a refusal is not an error.
         error = _(
             "Kode pelacakan atau PIN salah. Periksa kembali keduanya. Setelah 5 kali salah, "
             "pemeriksaan dikunci 15 menit."
         )
-        return render_template("public/status/form.html", error=error, code=code)
+        return render_template("public/status/form.html", error=error, code=code), 401
     session[STATUS_KEY] = {"report": report.id, "at": utcnow().timestamp()}
     return redirect(url_for("parents.status_page"))
 
@@ -563,10 +564,10 @@ def _post_correction(report: BirthReport, asked: CorrectionRequest) -> _Correcti
         if report.status != ReportStatus.NEEDS_CORRECTION:
             raise conflict_for(report_id, report.version)
         version = request.form.get("version", type=int)
-        outcome = ops.correct_report(report, asked, typed, version, upload, send=send)
+        with db.session.begin_nested():  # on a conflict, nothing of this attempt is kept
+            outcome = ops.correct_report(report, asked, typed, version, upload, send=send)
     except ConflictError:
-        db.session.rollback()  # nothing of this attempt is kept, its document neither
-        fresh = db.session.get(BirthReport, report_id)
+        fresh = db.session.get(BirthReport, report_id, populate_existing=True)
         assert fresh is not None  # noqa: S101 - reports are never deleted
         posted.report, posted.notice, posted.status = fresh, _changed_meanwhile(fresh), 409
         return posted
@@ -661,14 +662,14 @@ def cancel() -> ResponseReturnValue:
         )
     report_id = report.id
     try:
-        ops.cancel_report(report, request.form.get("reason", ""))
+        with db.session.begin_nested():
+            ops.cancel_report(report, request.form.get("reason", ""))
     except ConflictError:
         # Someone acted at the very same moment: show the report as it is now.
         flash(_("Laporan Anda baru saja berubah. Periksa lagi, lalu batalkan bila masih perlu."))
         return redirect(url_for("parents.status_page"))
     except DomainError:
-        db.session.rollback()
-        refreshed = db.session.get(BirthReport, report_id)
+        refreshed = db.session.get(BirthReport, report_id, populate_existing=True)
         assert refreshed is not None  # noqa: S101 - reports are never deleted
         return _cannot_cancel(refreshed)
     return redirect(url_for("parents.status_page"))

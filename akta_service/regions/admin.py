@@ -10,6 +10,7 @@ from wtforms import StringField
 
 from akta_service.accounts.admin import bp, has_errors, show_refusal
 from akta_service.accounts.views import staff_required
+from akta_service.core.db import db
 from akta_service.core.errors import InvalidInput
 from akta_service.regions.models import Region
 from akta_service.regions.operations import OfficeDetails, update_office
@@ -50,7 +51,8 @@ def region(code: str) -> ResponseReturnValue:
             signing_officer_title=form.signing_officer_title.data,
         )
         try:
-            changed = update_office(region, details, current_user.as_actor())
+            with db.session.begin_nested():
+                changed = update_office(region, details, current_user.as_actor())
         except InvalidInput as refused:
             show_refusal(form, refused)
         else:

@@ -237,9 +237,9 @@ def _run(code: str, operation: Any, done: str) -> ResponseReturnValue:
     """Run one office operation on the report, then show the report with the outcome."""
     found = _own(code)
     try:
-        operation(found)
+        with db.session.begin_nested():  # a refusal undoes the operation, not the page's read
+            operation(found)
     except DomainError as refused:
-        db.session.rollback()
         flash(refused.message, "error")
     else:
         flash(done, "info")
@@ -297,8 +297,7 @@ def act(code: str, action: str) -> ResponseReturnValue:
             data={"fields": picked} if action == "request_correction" else None,
             expected_version=seen,
         )
-    except DomainError as refused:
-        db.session.rollback()
+    except DomainError as refused:  # fire() undid its own writes; the form wrote none
         # The page again, with what the clerk typed and picked: nothing is lost.
         return _report_page(
             _own(code), refusal=refused, attempted=action, typed=reason or "", picked=picked

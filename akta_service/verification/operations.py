@@ -20,7 +20,7 @@ from akta_service.core.audit import record
 from akta_service.core.clock import local_today
 from akta_service.core.config import Settings, current_settings
 from akta_service.core.db import db, utcnow
-from akta_service.jobs.queue import enqueue, job
+from akta_service.core.jobs import enqueue, job
 from akta_service.verification import checks as c
 from akta_service.verification.dukcapil import (
     Dukcapil,

@@ -75,15 +75,15 @@ def fire(
             role=str(actor.role),
         )
     subject = Subject(report=report, actor=actor, reason=reason, data=dict(data or {}))
-    workflow.machine.events[trigger].trigger(subject)
-    # A claim is for one step: when the report moves on, the next role claims it afresh.
-    report.assigned_to_id = None
-    report.assigned_at = None
     report_id = report.id
     try:
-        db.session.flush()
+        # A refused guard or a lost race undoes this move and nothing else of the request.
+        with db.session.begin_nested():
+            workflow.machine.events[trigger].trigger(subject)
+            # A claim is for one step: when the report moves on, the next role claims it afresh.
+            report.assigned_to_id = None
+            report.assigned_at = None
     except StaleDataError as exc:
-        db.session.rollback()
         raise conflict_for(report_id) from exc
     from akta_service.notifications.operations import notify_status_change
 

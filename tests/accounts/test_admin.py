@@ -102,7 +102,7 @@ def test_deactivating_ends_the_users_session_and_reset_gives_a_new_password(
     # Never in the session cookie: a flash would put it there, readable by anyone holding it.
     assert password.group(1) not in (response.headers.get("Set-Cookie") or "")
     assert password.group(1) not in client.get("/kantor/admin/pengguna").get_data(as_text=True)
-    assert sign_in(other, "budi", PASSWORD) == 200  # the old password no longer works
+    assert sign_in(other, "budi", PASSWORD) == 401  # the old password no longer works
     assert sign_in(other, "budi", password.group(1)) == 302
     actions = set(db.session.scalars(sa.select(JournalEntry.action)))
     assert {

@@ -15,7 +15,8 @@ from flask import Flask
 from kombu.simple import SimpleQueue
 
 from akta_service import create_app
-from akta_service.jobs.queue import BATCH_TASK, JOBS, CeleryRunner, run_batch
+from akta_service.core.jobs import JOBS
+from akta_service.jobs.queue import BATCH_TASK, CeleryRunner, run_batch
 from tests.conftest import app_config
 from tests.services import REDIS_HOST, REDIS_PORT, free_port, require_redis
 

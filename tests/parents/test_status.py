@@ -103,7 +103,7 @@ def test_a_wrong_pin_and_an_unknown_code_get_the_same_answer(
     wrong_pin = _open(client, report.tracking_code, _wrong(pin))
     unknown = _open(client, "ZZZ-ZZZ-ZZZZ", pin)
     for response in (wrong_pin, unknown):
-        assert response.status_code == 200
+        assert response.status_code == 401
         page = response.get_data(as_text=True)
         assert NEUTRAL in text_of(page, "status-error")
         assert report.child_name not in page
@@ -127,7 +127,7 @@ def test_five_wrong_pins_lock_the_report_for_15_minutes(
     assert report.version == version  # guesses are not changes a clerk would conflict with
 
     locked = _open(client, report.tracking_code, pin)
-    assert locked.status_code == 200
+    assert locked.status_code == 401
     assert NEUTRAL in text_of(locked.get_data(True), "status-error")
 
     report.pin_locked_until = utcnow() - timedelta(seconds=1)  # fifteen minutes later
@@ -139,7 +139,7 @@ def test_five_wrong_pins_lock_the_report_for_15_minutes(
 
 def test_guessing_is_rate_limited(client: FlaskClient, session: Any) -> None:
     answers = [_open(client, "ABC-DEF-GHJK", "123456").status_code for _ in range(11)]
-    assert answers[:10] == [200] * 10
+    assert answers[:10] == [401] * 10
     assert answers[10] == 429
     refused = _open(client, "ABC-DEF-GHJK", "123456").get_data(as_text=True)
     assert "Terlalu banyak percobaan" in refused

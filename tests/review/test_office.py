@@ -185,6 +185,39 @@ def test_when_two_clerks_act_at_once_the_second_is_told_who_and_keeps_the_text(
     assert report.status == ReportStatus.AWAITING_SIGNATURE
 
 
+def test_a_refused_action_keeps_the_journal_of_the_page_that_shows_the_refusal(
+    client: FlaskClient, staff: dict[str, User]
+) -> None:
+    report = BirthReportFactory(status="in_review")
+    db.session.commit()
+    sign_in(client, "siti")
+    page = _claim(client, report)
+    reads = _reads_by(report, staff["siti"])
+    response = client.post(
+        f"/kantor/laporan/{report.tracking_code}/approve",
+        data={"csrf_token": csrf_token(page), "version": "999"},  # a page from another time
+    )
+    assert response.status_code == 409
+    # The page with the refusal showed her the report: that read is on record.
+    assert _reads_by(report, staff["siti"]) == reads + 1
+    db.session.refresh(report)
+    assert report.status == ReportStatus.IN_REVIEW
+
+
+def _reads_by(report: BirthReport, user: User) -> int:
+    return int(
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(JournalEntry)
+            .where(
+                JournalEntry.report_id == report.id,
+                JournalEntry.action == "staff:birth_report:read",
+                JournalEntry.actor_id == user.as_actor().id,
+            )
+        )
+    )
+
+
 def test_a_viewer_cannot_act(client: FlaskClient, staff: dict[str, User]) -> None:
     report = BirthReportFactory(status="in_review")
     db.session.commit()

@@ -1,0 +1,68 @@
+"""The one commit point of a request, a job and a command.
+
+Operations flush, never commit. Whatever runs a piece of work (a request, a job, a CLI
+command) commits it here unless an exception escaped that work, and rolls back only
+then. An answer that refuses something (409, 422, 401) is not an escaped exception: the
+journal entries and counters written for it (a staff read, a wrong PIN) are kept. An
+operation that may be refused runs inside a savepoint (`db.session.begin_nested()`), so
+that a refusal undoes its own writes and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask, Response, g
+
+from akta_service.core.db import db
+
+_ESCAPED = "akta_exception_escaped"
+
+
+@contextmanager
+def unit_of_work() -> Iterator[None]:
+    """Commit once at the end of a command or job; roll back everything on error."""
+    try:
+        yield
+    except BaseException:
+        db.session.rollback()
+        raise
+    db.session.commit()
+
+
+class TransactionalFlask(Flask):
+    """Flask that notes when an exception escaped a view, so the request rolls back.
+
+    Every exception a view (or a before-request hook) raises passes through
+    `handle_user_exception`, handled by an error handler or not; one raised after the
+    view (by the commit itself) passes through `handle_exception`.
+    """
+
+    def handle_user_exception(self, e: Exception) -> Any:
+        g.setdefault(_ESCAPED, True)
+        return super().handle_user_exception(e)
+
+    def handle_exception(self, e: Exception) -> Response:
+        g.setdefault(_ESCAPED, True)
+        return super().handle_exception(e)
+
+
+def exception_escaped() -> bool:
+    """Whether this request's view raised instead of answering."""
+    return bool(g.get(_ESCAPED, False))
+
+
+def _finish_request(response: Response) -> Response:
+    """The one place a request's work is committed: unless an exception escaped its view."""
+    if exception_escaped():
+        db.session.rollback()
+    else:
+        db.session.commit()
+    return response
+
+
+def init_transactions(app: Flask) -> None:
+    """Make the request's end its one commit point (registered after every other hook)."""
+    app.after_request(_finish_request)
