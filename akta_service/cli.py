@@ -63,7 +63,12 @@ def serve_command(host: str, port: int, threads: int) -> None:
 
         run_job(app, "jobs.sweep", ())  # pick up work left from the last run at once
         start_sweeper(app)
-    waitress.serve(app, host=host, port=port, threads=threads, ident="akta")
+    from akta_service.verification.gateway import close_dukcapil
+
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads, ident="akta")
+    finally:
+        close_dukcapil(app)  # the Dukcapil adapter's open connections, on Ctrl-C or SIGTERM
 
 
 @cli.command("worker")

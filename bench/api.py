@@ -56,6 +56,7 @@ from akta_service.core.actors import Actor
 from akta_service.core.clock import local_today
 from akta_service.core.db import db
 from akta_service.facilities.operations import create_facility, issue_credential
+from akta_service.jobs.celery_app import TaskPublisher
 from akta_service.verification.sandbox import SandboxPopulation
 from bench.common import bench_app, postgres_available
 
@@ -423,6 +424,16 @@ def python_work(app: Flask, token: str, bodies: Bodies) -> str:
     """Python function calls per submission, in this process through Flask's test client
     (the same app, database and Redis): a count that does not move with the machine's
     speed, unlike every timing here, so two commits compare on it from any two runs."""
+    calls, cpu_ms = _python_figures(app, token, bodies, 8_000_000)
+    return (
+        f"api  in this process: {calls:,.0f} Python function calls per submission "
+        f"(cProfile over {PYTHON_SUBMISSIONS}, test client); {cpu_ms:.2f} ms CPU each "
+        "(a timing: it moves with the machine)"
+    )
+
+
+def _python_figures(app: Flask, token: str, bodies: Bodies, first: int) -> tuple[float, float]:
+    """(Python calls, ms of CPU) per in-process submission, from body number `first` on."""
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
@@ -431,23 +442,65 @@ def python_work(app: Flask, token: str, bodies: Bodies) -> str:
         if response.status_code != 201:
             raise RuntimeError(f"an in-process submission was refused: {response.text}")
 
-    for n in range(8_000_000, 8_000_000 + PYTHON_WARMUP):  # caches, prepared statements
+    for n in range(first, first + PYTHON_WARMUP):  # caches, prepared statements
         submit(n)
     started = time.process_time()
-    for n in range(8_100_000, 8_100_000 + PYTHON_SUBMISSIONS):
+    for n in range(first + 100_000, first + 100_000 + PYTHON_SUBMISSIONS):
         submit(n)
     cpu_ms = (time.process_time() - started) * 1000 / PYTHON_SUBMISSIONS
     profile = cProfile.Profile()
     profile.enable()
-    for n in range(8_200_000, 8_200_000 + PYTHON_SUBMISSIONS):
+    for n in range(first + 200_000, first + 200_000 + PYTHON_SUBMISSIONS):
         submit(n)
     profile.disable()
     # total_calls is set by Stats but missing from its type stubs.
     calls = pstats.Stats(profile).total_calls / PYTHON_SUBMISSIONS  # type: ignore[attr-defined]
-    return (
-        f"api  in this process: {calls:,.0f} Python function calls per submission "
-        f"(cProfile over {PYTHON_SUBMISSIONS}, test client); {cpu_ms:.2f} ms CPU each "
-        "(a timing: it moves with the machine)"
+    return calls, cpu_ms
+
+
+#: Alternating runs of each publisher in the A/B, so that a change in the machine's load
+#: falls on both alike.
+PUBLISHER_AB_PAIRS = 4
+
+
+def publisher_ab() -> None:
+    """A/B in one session: a submission's CPU and Python calls with job messages pushed
+    onto Redis directly, and through Celery's send_task; the direct push is kept only
+    while it saves at least 10% of a submission's CPU."""
+    redis.Redis(db=REDIS_DB).flushdb()
+    bodies = make_bodies()
+    with bench_app("postgresql", SETTINGS) as app:
+        with app.app_context():
+            admin = Actor.system("bench")
+            create_facility("RS-BENCH", "RS Bench", "hospital", "3274", admin)
+            token = issue_credential("RS-BENCH", admin).token
+            db.session.commit()
+        runner = app.extensions["akta_jobs"]
+        publishers = {
+            "direct LPUSH": TaskPublisher(runner.celery, direct=True),
+            "Celery send_task": TaskPublisher(runner.celery, direct=False),
+        }
+        figures: dict[str, list[tuple[float, float]]] = {name: [] for name in publishers}
+        for pair in range(PUBLISHER_AB_PAIRS):
+            for number, (name, publisher) in enumerate(publishers.items()):
+                runner.publisher = publisher
+                first = 10_000_000 + (pair * 2 + number) * 1_000_000
+                figures[name].append(_python_figures(app, token, bodies, first))
+                calls, cpu_ms = figures[name][-1]
+                print(
+                    f"publisher A/B pair {pair + 1}, {name}: {calls:,.0f} calls, "
+                    f"{cpu_ms:.2f} ms CPU per submission",
+                    flush=True,
+                )
+    redis.Redis(db=REDIS_DB).flushdb()
+    cpu = {name: statistics.median(c for _, c in runs) for name, runs in figures.items()}
+    calls = {name: statistics.median(n for n, _ in runs) for name, runs in figures.items()}
+    saving = 1 - cpu["direct LPUSH"] / cpu["Celery send_task"]
+    print(
+        f"publisher A/B (median of {PUBLISHER_AB_PAIRS}): direct {cpu['direct LPUSH']:.2f} ms, "
+        f"{calls['direct LPUSH']:,.0f} calls; send_task {cpu['Celery send_task']:.2f} ms, "
+        f"{calls['Celery send_task']:,.0f} calls; the direct push saves {saving:.0%} of a "
+        f"submission's CPU ({'keep it' if saving >= 0.10 else 'below 10%: use send_task'})"
     )
 
 
@@ -507,8 +560,9 @@ def measure(app: Flask, token: str, bodies: Bodies, work: str) -> None:
     )
 
 
-def main() -> None:
-    if shutil.which("wrk") is None:
+def main(argv: list[str] | None = None) -> None:
+    publisher_only = "--publisher-ab" in (sys.argv[1:] if argv is None else argv)
+    if shutil.which("wrk") is None and not publisher_only:
         print("api skipped: wrk is not installed (Debian: apt-get install -y wrk)")
         return
     if not postgres_available():
@@ -519,7 +573,11 @@ def main() -> None:
     except redis.RedisError as exc:
         print(f"api skipped: Redis not reachable at 127.0.0.1:6379: {exc}")
         return
+    if publisher_only:
+        publisher_ab()
+        return
     run()
+    publisher_ab()
 
 
 if __name__ == "__main__":

@@ -1,1 +1,1 @@
-"""The akta: registration numbers (and later the certificate itself)."""
+"""The akta: registration numbers, the Kutipan Akta Kelahiran PDF, its signature and issuing."""

@@ -28,8 +28,3 @@ FIELD_LABELS = {
     "witnesses": "Saksi",
     "documents": "Dokumen (unggah yang kurang atau lebih jelas)",
 }
-
-
-def field_label(path: str) -> str:
-    """The label of a field path; the path itself when it has none."""
-    return FIELD_LABELS.get(path, path)

@@ -1,1 +1,2 @@
-"""What every feature shares: database, configuration, errors, audit journal."""
+"""What every feature shares: database, the one commit point, jobs, configuration, errors,
+audit journal, sessions, limits, storage."""

@@ -72,10 +72,13 @@ class TaskPublisher:
     dispatches it again.
     """
 
-    def __init__(self, celery: Celery) -> None:
+    def __init__(self, celery: Celery, *, direct: bool = True) -> None:
+        """:param direct: push onto Redis lists ourselves; False publishes through send_task
+        alone (what `bench.api --publisher-ab` compares, and the format test's reference)."""
         self.celery = celery
         url = str(celery.conf.broker_url or "")
-        self._redis_url = url if url.startswith(("redis://", "rediss://")) else None
+        on_redis = url.startswith(("redis://", "rediss://"))
+        self._redis_url = url if direct and on_redis else None
         self._redis: redis.Redis | None = None
         # Read once: Celery's settings are a chain of mappings, looked through on every read.
         self._queue = str(celery.conf.task_default_queue)

@@ -14,7 +14,7 @@ from akta_service.births.models import QUEUE_STATUSES, BirthReport, ReportStatus
 from akta_service.core.config import Settings
 from akta_service.core.db import UTCDateTime, db
 from akta_service.core.errors import InvalidInput
-from akta_service.verification.operations import stalled_since
+from akta_service.verification.operations import stalled
 
 PAGE_SIZE = 50
 
@@ -45,11 +45,7 @@ def tab_condition(tab: str, settings: Settings) -> sa.ColumnElement[bool]:
     if tab in _STATUS_TABS:
         return BirthReport.status == _STATUS_TABS[tab]
     if tab == "stalled":
-        return sa.and_(
-            BirthReport.status == ReportStatus.VERIFYING,
-            BirthReport.dukcapil_unavailable.is_(True),
-            BirthReport.dukcapil_unavailable_since <= stalled_since(settings),
-        )
+        return stalled(settings)
     if tab == "potential_duplicate":
         flag = BirthReport.potential_duplicate
     elif tab == "late":

@@ -46,11 +46,6 @@ def name_similarity(claimed: str, registered: str) -> float:
     return float(max(fuzz.ratio(a, b), fuzz.token_sort_ratio(a, b)))
 
 
-def names_match(claimed: str, registered: str, threshold: float = 88.0) -> bool:
-    """The same person's name, allowing titles, old spelling and a typo or two."""
-    return name_similarity(claimed, registered) >= threshold
-
-
 def allowed_edits(name: str) -> int:
     """Edits tolerated between two child names, scaled by length (as OpenCRVS does):
     none up to 3 letters, one up to 6, two beyond."""

@@ -200,9 +200,9 @@ def stalled_since(settings: Settings, now: datetime | None = None) -> datetime:
     return (now or utcnow()) - timedelta(minutes=settings.stalled_after_minutes)
 
 
-def stalled_reports_query(settings: Settings) -> sa.Select[Any]:
+def stalled(settings: Settings) -> sa.ColumnElement[bool]:
     """Reports stuck in verification because Dukcapil has not answered for too long."""
-    return sa.select(BirthReport).where(
+    return sa.and_(
         BirthReport.status == ReportStatus.VERIFYING,
         BirthReport.dukcapil_unavailable.is_(True),
         BirthReport.dukcapil_unavailable_since <= stalled_since(settings),

@@ -4,6 +4,8 @@ broker dropped its connections."""
 
 from __future__ import annotations
 
+import base64
+import json
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +18,7 @@ from kombu.simple import SimpleQueue
 
 from akta_service import create_app
 from akta_service.core.jobs import JOBS
+from akta_service.jobs.celery_app import TaskPublisher
 from akta_service.jobs.queue import BATCH_TASK, CeleryRunner, run_batch
 from tests.conftest import app_config
 from tests.services import REDIS_HOST, REDIS_PORT, free_port, require_redis
@@ -86,6 +89,47 @@ def test_jobs_reach_the_worker_queue_as_celery_would_send_them(
             BATCH_TASK,
             [[["verification.run", [42]], ["notifications.deliver", [7]]]],
         )
+
+
+def _envelope_shape(raw: bytes) -> dict[str, Any]:
+    """The keys of a stored message, level by level, and the values that are not ids."""
+    stored = json.loads(raw)
+    properties = dict(stored["properties"])
+    delivery_info = properties.pop("delivery_info")
+    headers = stored["headers"]
+    return {
+        "envelope": sorted(stored),
+        "properties": sorted(properties),
+        "delivery_info": delivery_info,
+        "headers": sorted(headers),
+        "fixed": {
+            key: stored[key] for key in ("content-encoding", "content-type") if key in stored
+        },
+        "fixed properties": {
+            key: properties[key]
+            for key in ("body_encoding", "delivery_mode", "priority")
+            if key in properties
+        },
+        "task": (headers["task"], headers["lang"], headers["argsrepr"]),
+        "body": json.loads(base64.b64decode(stored["body"])),
+    }
+
+
+def test_the_direct_publisher_writes_exactly_what_kombu_writes(
+    redis_broker: tuple[Flask, redis.Redis],
+) -> None:
+    """The seam that pushes task messages onto Redis itself: if an installed kombu or
+    Celery stores messages in another shape, this fails and names the difference."""
+    app, broker = redis_broker
+    runner = app.extensions["akta_jobs"]
+    queue_name = runner.celery.conf.task_default_queue
+    TaskPublisher(runner.celery, direct=False).send("verification.run", [5])
+    through_celery = broker.rpop(queue_name)
+    TaskPublisher(runner.celery, direct=True).send("verification.run", [5])
+    direct = broker.rpop(queue_name)
+    assert through_celery is not None
+    assert direct is not None
+    assert _envelope_shape(direct) == _envelope_shape(through_celery)
 
 
 def test_jobs_still_reach_the_queue_after_the_broker_dropped_every_connection(

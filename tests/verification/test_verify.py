@@ -28,7 +28,7 @@ from akta_service.core.errors import GuardRefused
 from akta_service.jobs.sweep import sweep
 from akta_service.verification.client import HttpDukcapil
 from akta_service.verification.gateway import dukcapil
-from akta_service.verification.operations import stalled_reports_query, verify_report
+from akta_service.verification.operations import stalled, verify_report
 from akta_service.verification.sandbox import SandboxDukcapil, SandboxPopulation
 from akta_service.workflow.engine import fire
 from tests.services import SandboxServer, start_sandbox, stop
@@ -326,13 +326,13 @@ def test_stalled_reports_surface_after_the_configured_wait(
     down = HttpDukcapil("http://127.0.0.1:9", attempts=1, connect_timeout=0.2, read_timeout=0.2)
     _verify(report, down)
     settings = app.config["AKTA_SETTINGS"]
-    stalled = lambda: db.session.scalars(stalled_reports_query(settings)).all()  # noqa: E731
-    assert report not in stalled()
+    listed = lambda: db.session.scalars(sa.select(BirthReport).where(stalled(settings))).all()  # noqa: E731
+    assert report not in listed()
     report.dukcapil_unavailable_since = utcnow() - timedelta(
         minutes=settings.stalled_after_minutes + 1
     )
     db.session.flush()
-    assert report in stalled()
+    assert report in listed()
 
 
 def test_the_sweep_requeues_a_report_whose_job_was_lost(
