@@ -19,7 +19,9 @@ Issue targets on this 2-core machine: >= 300 submissions/s sustained, and p95 <=
   the bare app too. Server, database, Redis and load generator share the same 2 cores, as
   they would on a one-box deployment.
 
-Run: `.venv/bin/python -m bench.api`.
+Run: `.venv/bin/python -m bench.api` (everything, then the publisher A/B);
+`--calls` prints only the deterministic in-process figure (Python calls per submission);
+`--publisher-ab` only the A/B of the direct Redis push against Celery's send_task.
 """
 
 from __future__ import annotations
@@ -400,7 +402,8 @@ def _verdict(met: bool) -> str:
     return "met" if met else "NOT met"
 
 
-def run() -> None:
+def run(*, served: bool = True) -> None:
+    """Every figure; with `served` False only the in-process one (`--calls`: no wrk)."""
     busy = _busy_percent()
     print(f"machine: {os.cpu_count()} cores, {busy:.0f}% busy before the bench starts")
     if busy > 10:
@@ -415,8 +418,9 @@ def run() -> None:
             db.session.commit()
         work = python_work(app, token, bodies)
         print(work, flush=True)
-        with app.app_context():
-            measure(app, token, bodies, work)
+        if served:
+            with app.app_context():
+                measure(app, token, bodies, work)
     redis.Redis(db=REDIS_DB).flushdb()
 
 
@@ -561,8 +565,9 @@ def measure(app: Flask, token: str, bodies: Bodies, work: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    publisher_only = "--publisher-ab" in (sys.argv[1:] if argv is None else argv)
-    if shutil.which("wrk") is None and not publisher_only:
+    options = sys.argv[1:] if argv is None else argv
+    publisher_only, calls_only = "--publisher-ab" in options, "--calls" in options
+    if shutil.which("wrk") is None and not (publisher_only or calls_only):
         print("api skipped: wrk is not installed (Debian: apt-get install -y wrk)")
         return
     if not postgres_available():
@@ -576,7 +581,9 @@ def main(argv: list[str] | None = None) -> None:
     if publisher_only:
         publisher_ab()
         return
-    run()
+    run(served=not calls_only)
+    if calls_only:
+        return
     publisher_ab()
 
 

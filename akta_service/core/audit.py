@@ -139,8 +139,13 @@ def changes_of_new_report(report: BirthReport) -> list[JournalEntry]:
     ]
 
 
-def latest_change(report_id: int) -> JournalEntry | None:
-    """The newest journal entry that changed the report (reads excluded)."""
-    return db.session.scalars(
-        _changes_of(report_id).order_by(JournalEntry.id.desc()).limit(1)
-    ).first()
+def latest_change(report_id: int, session: Session | None = None) -> JournalEntry | None:
+    """The newest journal entry that changed the report (reads excluded).
+
+    :param session: where to read; the request's session by default.
+    """
+    return (
+        (session or db.session)
+        .scalars(_changes_of(report_id).order_by(JournalEntry.id.desc()).limit(1))
+        .first()
+    )

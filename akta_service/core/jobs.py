@@ -9,9 +9,8 @@ inside it, and a rolled-back transaction forgets them all.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import sqlalchemy as sa
 from flask import Flask, current_app, has_app_context
@@ -24,7 +23,15 @@ from akta_service.core.transaction import unit_of_work
 JOBS: dict[str, Callable[..., Any]] = {}
 
 _PENDING_KEY = "akta_jobs_pending"
-_SAVEPOINT_MARKS_KEY = "akta_jobs_savepoint_marks"
+
+
+class _Pending(NamedTuple):
+    """A job waiting for its transaction to commit."""
+
+    name: str
+    args: tuple[Any, ...]
+    #: The savepoint it was enqueued in: rolling that back forgets the job.
+    savepoint: SessionTransaction | None
 
 
 class Runner(Protocol):
@@ -51,7 +58,9 @@ def enqueue(name: str, *args: Any) -> None:
     """
     if name not in JOBS:
         raise KeyError(f"unknown job {name!r}")
-    db.session.info.setdefault(_PENDING_KEY, []).append((name, args))
+    session = db.session()
+    job = _Pending(name, args, session.get_nested_transaction())
+    session.info.setdefault(_PENDING_KEY, []).append(job)
 
 
 def run_job(app: Flask, name: str, args: tuple[Any, ...]) -> Any:
@@ -79,16 +88,9 @@ def _dispatch_after_commit(session: Session) -> None:
     pending = session.info.pop(_PENDING_KEY, [])
     if not pending or not has_app_context():
         return
-    jobs = [(name, tuple(_job_argument(arg) for arg in args)) for name, args in pending]
+    jobs = [(p.name, tuple(_job_argument(arg) for arg in p.args)) for p in pending]
     target: Runner = current_app.extensions["akta_jobs"]
     target.dispatch_all(jobs)
-
-
-@sa.event.listens_for(Session, "after_transaction_create")
-def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.nested:
-        marks = session.info.setdefault(_SAVEPOINT_MARKS_KEY, weakref.WeakKeyDictionary())
-        marks[transaction] = len(session.info.get(_PENDING_KEY, ()))
 
 
 @sa.event.listens_for(Session, "after_soft_rollback")
@@ -96,8 +98,16 @@ def _forget_on_rollback(session: Session, previous: SessionTransaction) -> None:
     if not previous.nested:
         session.info.pop(_PENDING_KEY, None)
         return
-    # A refused operation's savepoint: forget only the jobs it enqueued.
-    mark = session.info.get(_SAVEPOINT_MARKS_KEY, {}).get(previous)
+    # A refused operation's savepoint: forget the jobs enqueued inside it (or inside a
+    # savepoint within it), keep the others.
     pending = session.info.get(_PENDING_KEY)
-    if mark is not None and pending is not None:
-        del pending[mark:]
+    if pending:
+        pending[:] = [p for p in pending if not _inside(p.savepoint, previous)]
+
+
+def _inside(savepoint: SessionTransaction | None, outer: SessionTransaction) -> bool:
+    while savepoint is not None:
+        if savepoint is outer:
+            return True
+        savepoint = savepoint.parent
+    return False

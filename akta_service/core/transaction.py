@@ -14,11 +14,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flask import Flask, Response, g
+from flask import Flask, Response
 
 from akta_service.core.db import db
-
-_ESCAPED = "akta_exception_escaped"
 
 
 @contextmanager
@@ -33,33 +31,27 @@ def unit_of_work() -> Iterator[None]:
 
 
 class TransactionalFlask(Flask):
-    """Flask that notes when an exception escaped a view, so the request rolls back.
+    """Flask that rolls a request's work back the moment an exception escapes its view.
 
     Every exception a view (or a before-request hook) raises passes through
     `handle_user_exception`, handled by an error handler or not; one raised after the
-    view (by the commit itself) passes through `handle_exception`.
+    view (by the commit itself) passes through `handle_exception`. Rolling back there,
+    before the error handler runs, leaves it a clean session to read from (a conflict
+    page says who changed the report); what the handler itself writes is kept.
     """
 
     def handle_user_exception(self, e: Exception) -> Any:
-        g.setdefault(_ESCAPED, True)
+        db.session.rollback()
         return super().handle_user_exception(e)
 
     def handle_exception(self, e: Exception) -> Response:
-        g.setdefault(_ESCAPED, True)
+        db.session.rollback()
         return super().handle_exception(e)
 
 
-def exception_escaped() -> bool:
-    """Whether this request's view raised instead of answering."""
-    return bool(g.get(_ESCAPED, False))
-
-
 def _finish_request(response: Response) -> Response:
-    """The one place a request's work is committed: unless an exception escaped its view."""
-    if exception_escaped():
-        db.session.rollback()
-    else:
-        db.session.commit()
+    """The one place a request's work is committed (an escaped exception rolled it back)."""
+    db.session.commit()
     return response
 
 

@@ -289,15 +289,16 @@ def act(code: str, action: str) -> ResponseReturnValue:
             raise conflict_for(found.id, found.version)  # before judging the form itself
         if action == "request_correction" and not picked:
             raise InvalidInput("Pilih data yang harus diperbaiki pelapor.")
-        fire(
-            found,
-            action,
-            current_user.as_actor(),
-            reason=reason,
-            data={"fields": picked} if action == "request_correction" else None,
-            expected_version=seen,
-        )
-    except DomainError as refused:  # fire() undid its own writes; the form wrote none
+        with db.session.begin_nested():  # a refusal undoes the move, not the page's read
+            fire(
+                found,
+                action,
+                current_user.as_actor(),
+                reason=reason,
+                data={"fields": picked} if action == "request_correction" else None,
+                expected_version=seen,
+            )
+    except DomainError as refused:
         # The page again, with what the clerk typed and picked: nothing is lost.
         return _report_page(
             _own(code), refusal=refused, attempted=action, typed=reason or "", picked=picked

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from akta_service.births.models import BirthReport
 from akta_service.core.actors import Actor
 from akta_service.core.audit import JournalEntry, latest_change, record
-from akta_service.core.db import db
+from akta_service.core.db import db, read_only_connection
 from akta_service.core.errors import ConflictError, IllegalTransition, PermissionDenied
 from akta_service.workflow.definition import birth_registration
 from akta_service.workflow.rules import Subject
 
 
-def conflict_for(report_id: int, current_version: int | None = None) -> ConflictError:
-    """A conflict error that says who changed the report last, and when."""
-    last = latest_change(report_id)
+def conflict_for(
+    report_id: int, current_version: int | None = None, session: Session | None = None
+) -> ConflictError:
+    """A conflict error that says who changed the report last, and when.
+
+    :param session: where to read the journal; the request's session by default.
+    """
+    last = latest_change(report_id, session)
     if last is None:
         return ConflictError(
             "Laporan ini sudah diubah oleh orang lain. Muat ulang lalu coba lagi.",
@@ -75,16 +81,20 @@ def fire(
             role=str(actor.role),
         )
     subject = Subject(report=report, actor=actor, reason=reason, data=dict(data or {}))
+    # Guards run before the state changes: a refusal leaves the report as it was.
+    workflow.machine.events[trigger].trigger(subject)
+    # A claim is for one step: when the report moves on, the next role claims it afresh.
+    report.assigned_to_id = None
+    report.assigned_at = None
     report_id = report.id
     try:
-        # A refused guard or a lost race undoes this move and nothing else of the request.
-        with db.session.begin_nested():
-            workflow.machine.events[trigger].trigger(subject)
-            # A claim is for one step: when the report moves on, the next role claims it afresh.
-            report.assigned_to_id = None
-            report.assigned_at = None
+        db.session.flush()
     except StaleDataError as exc:
-        raise conflict_for(report_id) from exc
+        # Someone committed a newer version first. This session's transaction is spoilt
+        # until whoever runs the work rolls it back (a savepoint, or the boundary), so the
+        # winner is read from what was committed.
+        with read_only_connection() as connection, Session(bind=connection) as committed:
+            raise conflict_for(report_id, session=committed) from exc
     from akta_service.notifications.operations import notify_status_change
 
     notify_status_change(report, state, str(report.status), reason)
