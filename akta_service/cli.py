@@ -7,6 +7,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from akta_service.app import create_app
+from akta_service.core.actors import STAFF_ROLES, Role
 from akta_service.core.config import ConfigError
 
 
@@ -115,7 +116,7 @@ def users_group() -> None:
 @click.option("--username", required=True)
 @click.option("--name", "full_name", required=True, help="Full name as shown in the journal.")
 @click.option(
-    "--role", required=True, type=click.Choice(["operator", "pejabat", "admin", "viewer"])
+    "--role", required=True, type=click.Choice([str(r) for r in Role if r in STAFF_ROLES])
 )
 @click.option("--region", "regions", multiple=True, help="kab/kota code; repeat for several.")
 @click.password_option()

@@ -14,6 +14,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from akta_service.accounts.operations import LoginRefused, log_in
+from akta_service.core.actors import Role
 from akta_service.core.audit import record
 from akta_service.core.config import current_settings
 from akta_service.core.limits import limiter
@@ -33,7 +34,7 @@ class LoginForm(FlaskForm):
     )
 
 
-def staff_required(*roles: str) -> Callable[[F], F]:
+def staff_required(*roles: Role) -> Callable[[F], F]:
     """Signed-in staff with one of `roles` (any staff role when none is given)."""
 
     def decorate(view: F) -> F:

@@ -524,7 +524,7 @@ def _changed_meanwhile(report: BirthReport) -> str:
             "keadaan terbaru di halaman status."
         )
     last = latest_change(report.id)
-    if last is not None and last.actor_id.startswith("user:"):
+    if last is not None and last.by_staff:
         return _(
             "Petugas membuka atau mengubah laporan Anda sejak halaman ini dibuka. Perbaikan Anda "
             "belum terkirim; isian Anda masih ada di bawah. Periksa lagi, lalu kirim."
