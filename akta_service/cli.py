@@ -8,7 +8,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from akta_service.app import create_app
 from akta_service.core.actors import STAFF_ROLES, Role
-from akta_service.core.config import ConfigError
+from akta_service.core.config import ConfigError, JobsMode
 
 
 def _create_app() -> object:
@@ -58,7 +58,7 @@ def serve_command(host: str, port: int, threads: int) -> None:
     # Release the start-up session: an open SQLite transaction would block every request.
     db.session.remove()
     settings = app.config["AKTA_SETTINGS"]
-    if settings.jobs == "inprocess":
+    if settings.jobs == JobsMode.INPROCESS:
         from akta_service.jobs.background import start_sweeper
         from akta_service.jobs.queue import run_job
 

@@ -36,9 +36,25 @@ class ReportStatus(enum.StrEnum):
 
 
 class Channel(enum.StrEnum):
+    """How a report reached the office."""
+
     WEB = "web"
     FACILITY_API = "facility_api"
     OFFICE = "office"
+
+
+class InformantRelation(enum.StrEnum):
+    """Who the informant (pelapor) is to the child."""
+
+    MOTHER = "mother"
+    FATHER = "father"
+    HEAD_OF_FAMILY = "head_of_family"
+    GRANDPARENT = "grandparent"
+    FAMILY_MEMBER = "family_member"
+
+
+#: Informants who are the child's parent: their NIK and name are the parent's.
+PARENT_INFORMANTS = frozenset({InformantRelation.MOTHER, InformantRelation.FATHER})
 
 
 class Sex(enum.StrEnum):
@@ -247,7 +263,7 @@ class BirthReport(Base):
     marriage_certificate_number: Mapped[str | None] = mapped_column(sa.String(60))
     marriage_date: Mapped[date | None] = mapped_column(sa.Date)
 
-    #: Relation of the informant to the child: mother, father, grandparent, family, other.
+    #: Who the informant is to the child: an InformantRelation value (checked on input).
     informant_relation: Mapped[str] = mapped_column(sa.String(30))
     informant_nik: Mapped[str] = mapped_column(sa.String(16))
     informant_name: Mapped[str] = mapped_column(sa.String(200))

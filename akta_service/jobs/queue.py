@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app, has_app_context
 from sqlalchemy.orm import InstanceState, Session
 
+from akta_service.core.config import JobsMode
 from akta_service.core.db import db, unit_of_work
 
 log = logging.getLogger("akta_service.jobs")
@@ -122,9 +123,9 @@ class CeleryRunner:
 
 def make_runner(app: Flask) -> Runner:
     kind = app.config["AKTA_SETTINGS"].jobs
-    if kind == "celery":
+    if kind == JobsMode.CELERY:
         return CeleryRunner(app)
-    if kind == "manual":
+    if kind == JobsMode.MANUAL:
         return ManualRunner(app)
     return InProcessRunner(app)
 
