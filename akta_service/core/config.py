@@ -49,7 +49,6 @@ class JobsMode(enum.StrEnum):
     MANUAL = "manual"
 
 
-
 class ConfigError(RuntimeError):
     """A setting is missing or wrong; the message names the variable and what to do."""
 

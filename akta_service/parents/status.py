@@ -8,7 +8,7 @@ from datetime import datetime
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
-from akta_service.births.models import BirthReport, ReportStatus
+from akta_service.births.models import AWAITING_VERIFICATION, BirthReport, ReportStatus
 from akta_service.core.audit import JournalEntry, changes
 from akta_service.parents.correction import correction_request
 
@@ -69,7 +69,7 @@ def _checked_at(journal: list[JournalEntry]) -> datetime | None:
 
 
 def _current_note(report: BirthReport) -> LazyString | None:
-    if report.status in (S.SUBMITTED, S.VERIFYING):
+    if report.status in AWAITING_VERIFICATION:
         if report.dukcapil_unavailable:
             return _l("Sistem Dukcapil belum menjawab. Pemeriksaan diulang otomatis.")
         return _l("Sedang diperiksa. Biasanya selesai dalam beberapa menit.")

@@ -10,7 +10,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from akta_service.births.codes import ALPHABET, normalise_tracking_code
-from akta_service.births.models import QUEUE_STATUSES, BirthReport, ReportStatus
+from akta_service.births.models import OPEN_STATUSES, BirthReport, ReportStatus
 from akta_service.core.config import Settings
 from akta_service.core.db import UTCDateTime, db
 from akta_service.core.errors import InvalidInput
@@ -56,7 +56,7 @@ def tab_condition(tab: str, settings: Settings) -> sa.ColumnElement[bool]:
         flag = BirthReport.is_late
     else:
         raise KeyError(tab)
-    return sa.and_(flag.is_(True), BirthReport.status.in_(QUEUE_STATUSES))
+    return sa.and_(flag.is_(True), BirthReport.status.in_(OPEN_STATUSES))
 
 
 def queue_counts(region_codes: Sequence[str], settings: Settings) -> dict[str, int]:
@@ -71,7 +71,7 @@ def queue_counts(region_codes: Sequence[str], settings: Settings) -> dict[str, i
     row = db.session.execute(
         sa.select(*columns)
         .select_from(BirthReport)
-        .where(BirthReport.region_code.in_(region_codes), BirthReport.status.in_(QUEUE_STATUSES))
+        .where(BirthReport.region_code.in_(region_codes), BirthReport.status.in_(OPEN_STATUSES))
     ).one()
     return dict(zip(TAB_LABELS, row, strict=True))
 
