@@ -18,7 +18,7 @@ from akta_service.core.actors import Role
 from akta_service.core.audit import record
 from akta_service.core.config import current_settings
 from akta_service.core.limits import limiter
-from akta_service.review.queries import TAB_LABELS, queue_counts
+from akta_service.review.queries import queue_counts, tab_labels
 
 bp = Blueprint("office", __name__, url_prefix="/kantor")
 
@@ -87,5 +87,7 @@ def logout() -> ResponseReturnValue:
 def home() -> ResponseReturnValue:
     regions = [r.code for r in current_user.regions]
     return render_template(
-        "office/home.html", counts=queue_counts(regions, current_settings()), labels=TAB_LABELS
+        "office/home.html",
+        counts=queue_counts(regions, current_settings()),
+        labels=tab_labels(current_settings()),
     )

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from akta_service.births.models import AWAITING_VERIFICATION, BirthReport, ReportStatus
 from akta_service.core.audit import JournalEntry, changes
+from akta_service.core.config import current_settings
 from akta_service.parents.correction import correction_request
 
 S = ReportStatus
@@ -78,8 +79,9 @@ def _current_note(report: BirthReport) -> LazyString | None:
     if report.status == S.IN_REVIEW:
         if report.is_late:
             return _l(
-                "Petugas memeriksa laporan Anda. Karena dilaporkan lebih dari 60 hari setelah "
-                "kelahiran, pejabat perlu memutuskan lebih dahulu."
+                "Petugas memeriksa laporan Anda. Karena dilaporkan lebih dari %(days)s hari "
+                "setelah kelahiran, pejabat perlu memutuskan lebih dahulu.",
+                days=current_settings().on_time_days,
             )
         return _l("Menunggu petugas memeriksa laporan Anda.")
     if report.status == S.AWAITING_SIGNATURE:

@@ -18,14 +18,23 @@ from akta_service.verification.operations import stalled_since
 
 PAGE_SIZE = 50
 
+#: Each tab's label; "{on_time_days}" is filled from the settings (:func:`tab_labels`).
 TAB_LABELS = {
     "in_review": "Perlu diperiksa",
     "awaiting_signature": "Menunggu tanda tangan",
     "needs_correction": "Menunggu perbaikan pelapor",
     "stalled": "Tertahan (Dukcapil tidak menjawab)",
     "potential_duplicate": "Kemungkinan ganda",
-    "late": "Terlambat (> 60 hari)",
+    "late": "Terlambat (> {on_time_days} hari)",
 }
+
+
+def tab_labels(settings: Settings) -> dict[str, str]:
+    """The tabs' labels as a clerk reads them."""
+    return {
+        tab: label.format(on_time_days=settings.on_time_days) for tab, label in TAB_LABELS.items()
+    }
+
 
 #: Tabs that list one status.
 _STATUS_TABS = {

@@ -24,7 +24,7 @@ from akta_service.core.errors import DomainError, InvalidInput
 from akta_service.core.storage import storage
 from akta_service.review.operations import claim, decide_duplicate, release
 from akta_service.review.previews import MAX_PREVIEW_PAGES, pdf_page_count, render_pdf_page
-from akta_service.review.queries import TAB_LABELS, queue_counts, queue_page
+from akta_service.review.queries import TAB_LABELS, queue_counts, queue_page, tab_labels
 from akta_service.workflow.definition import birth_registration
 from akta_service.workflow.engine import allowed_triggers, conflict_for, fire
 
@@ -104,7 +104,7 @@ def queue() -> ResponseReturnValue:
     return render_template(
         "office/queue.html",
         tab=tab,
-        labels=TAB_LABELS,
+        labels=tab_labels(settings),
         counts=queue_counts(regions, settings),
         reports=reports,
         next_cursor=next_cursor,
