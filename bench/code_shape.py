@@ -28,7 +28,9 @@ def _imports_inside_functions(tree: ast.AST) -> int:
     """Import statements that run when a function is called, not when the module loads."""
     inside: set[int] = set()
     for function in _functions(tree):
-        inside.update(id(n) for n in ast.walk(function) if isinstance(n, ast.Import | ast.ImportFrom))
+        inside.update(
+            id(n) for n in ast.walk(function) if isinstance(n, ast.Import | ast.ImportFrom)
+        )
     return len(inside)
 
 
