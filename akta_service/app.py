@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, render_template
 from flask_migrate import Migrate
 
-from akta_service.core.config import load_settings
+from akta_service.core.config import current_settings, load_settings
 from akta_service.core.db import configure_engine_events, db
 from akta_service.core.errors import register_error_handlers
 from akta_service.core.resources import resource_dir
@@ -95,6 +95,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     # Every page shows moments in the office's time zone (WIB), never in UTC.
     app.jinja_env.globals["local_time"] = local_time
+
+    @app.context_processor
+    def _on_time_limit() -> dict[str, int]:
+        # Pages say the on-time limit from the settings, never a number of their own.
+        return {"on_time_days": current_settings().on_time_days}
 
     @app.get("/")
     def home() -> str:

@@ -7,7 +7,8 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from akta_service.app import create_app
-from akta_service.core.config import ConfigError
+from akta_service.core.actors import STAFF_ROLES, Role
+from akta_service.core.config import ConfigError, JobsMode
 
 
 def _create_app() -> object:
@@ -57,7 +58,7 @@ def serve_command(host: str, port: int, threads: int) -> None:
     # Release the start-up session: an open SQLite transaction would block every request.
     db.session.remove()
     settings = app.config["AKTA_SETTINGS"]
-    if settings.jobs == "inprocess":
+    if settings.jobs == JobsMode.INPROCESS:
         from akta_service.core.jobs import run_job
         from akta_service.jobs.background import start_sweeper
 
@@ -120,7 +121,7 @@ def users_group() -> None:
 @click.option("--username", required=True)
 @click.option("--name", "full_name", required=True, help="Full name as shown in the journal.")
 @click.option(
-    "--role", required=True, type=click.Choice(["operator", "pejabat", "admin", "viewer"])
+    "--role", required=True, type=click.Choice([str(r) for r in Role if r in STAFF_ROLES])
 )
 @click.option("--region", "regions", multiple=True, help="kab/kota code; repeat for several.")
 @click.password_option()

@@ -62,7 +62,13 @@ from akta_service import create_app
 from akta_service.accounts.models import User
 from akta_service.accounts.operations import create_user
 from akta_service.births.codes import ALPHABET, LENGTH
-from akta_service.births.models import BirthReport, ReportStatus
+from akta_service.births.models import (
+    AWAITING_VERIFICATION,
+    NUMBERED_STATUSES,
+    OPEN_STATUSES,
+    BirthReport,
+    ReportStatus,
+)
 from akta_service.core.actors import Actor
 from akta_service.core.config import Settings
 from akta_service.core.db import db
@@ -106,7 +112,7 @@ BACKLOG_OTHER = {
 STALLED_SHARE = 0.6
 #: Open reports, other than just submitted ones, flagged as a potential duplicate.
 DUPLICATE_SHARE = 0.02
-#: Reports reported more than 60 days after the birth.
+#: Reports reported later than the on-time limit (AKTA_ON_TIME_DAYS) after the birth.
 LATE_SHARE = 0.09
 #: Mothers who had another child reported within the three years.
 SIBLING_SHARE = 0.06
@@ -449,7 +455,7 @@ class Generator:
         region = self.regions[i]
         submitted = self.start + timedelta(seconds=self.offsets[i])
         status = self.status_of(i, submitted)
-        is_open = status in OPEN
+        is_open = status in OPEN_STATUSES
         # How long after the birth the report came: mostly days, some more than 60.
         if r() < LATE_SHARE:
             delay = between(61, 5 * 365)
@@ -526,7 +532,7 @@ class Generator:
         else:
             marriage = ("f", NULL, NULL)
             wording = "mother_only" if family.father is None else "unrecorded_marriage"
-        if status in (ReportStatus.SUBMITTED, ReportStatus.VERIFYING):
+        if status in AWAITING_VERIFICATION:
             wording = NULL
 
         tracking_code = self.code()
@@ -548,7 +554,7 @@ class Generator:
             assigned_to, assigned_at = str(self.staff.pejabat_id), updated.isoformat()
 
         child_nik, regno, registered_at = NULL, NULL, NULL
-        if status in (ReportStatus.REGISTERED, ReportStatus.ISSUED):
+        if status in NUMBERED_STATUSES:
             registered = min(submitted + timedelta(minutes=between(10, 4000)), self.now)
             local_day = (registered + timedelta(hours=7)).strftime("%d%m%Y")
             key = (region, local_day)
@@ -632,17 +638,6 @@ class Generator:
         if regno != NULL:
             samples.regnos.append((regno, code))
         samples.mothers.append((family.mother_name, code))
-
-
-OPEN = frozenset(
-    (
-        ReportStatus.SUBMITTED,
-        ReportStatus.VERIFYING,
-        ReportStatus.NEEDS_CORRECTION,
-        ReportStatus.IN_REVIEW,
-        ReportStatus.AWAITING_SIGNATURE,
-    )
-)
 
 
 def make_staff(app: Flask) -> Staff:

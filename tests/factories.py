@@ -10,6 +10,7 @@ from factory.alchemy import SQLAlchemyModelFactory
 
 from akta_service.births.codes import new_tracking_code
 from akta_service.births.models import (
+    NUMBERED_STATUSES,
     Attendant,
     BirthPlaceKind,
     BirthReport,
@@ -141,7 +142,7 @@ class BirthReportFactory(BaseFactory):
     registration_number = factory.LazyAttribute(
         lambda o: (
             f"3274-LU-01012026-{abs(hash(o.tracking_code)) % 9000 + 1000:04d}"
-            if o.status in (ReportStatus.REGISTERED, ReportStatus.ISSUED)
+            if o.status in NUMBERED_STATUSES
             else None
         )
     )

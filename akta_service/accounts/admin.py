@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, Length
 from akta_service.accounts.models import User
 from akta_service.accounts.operations import create_user, reset_password, set_active
 from akta_service.accounts.views import staff_required
+from akta_service.core.actors import Role
 from akta_service.core.db import db
 from akta_service.core.errors import DomainError, InvalidInput
 from akta_service.regions.models import Region
@@ -49,10 +50,10 @@ class UserForm(FlaskForm):
     role = SelectField(
         "Peran",
         choices=[
-            SelectChoice("operator", "Operator"),
-            SelectChoice("pejabat", "Pejabat Pencatatan Sipil"),
-            SelectChoice("admin", "Admin"),
-            SelectChoice("viewer", "Dasbor saja"),
+            SelectChoice(Role.OPERATOR, "Operator"),
+            SelectChoice(Role.PEJABAT, "Pejabat Pencatatan Sipil"),
+            SelectChoice(Role.ADMIN, "Admin"),
+            SelectChoice(Role.VIEWER, "Dasbor saja"),
         ],
     )
     regions = SelectMultipleField("Wilayah", validators=[DataRequired("Pilih wilayah")])
@@ -69,7 +70,7 @@ def _form() -> UserForm:
 
 
 @bp.route("/pengguna", methods=["GET", "POST"])
-@staff_required("admin")
+@staff_required(Role.ADMIN)
 def users() -> ResponseReturnValue:
     form = _form()
     errors: list[dict[str, str]] = []
@@ -101,7 +102,7 @@ def _user(user_id: int) -> User:
 
 
 @bp.post("/pengguna/<int:user_id>/aktif")
-@staff_required("admin")
+@staff_required(Role.ADMIN)
 def toggle_active(user_id: int) -> ResponseReturnValue:
     user = _user(user_id)
     try:
@@ -113,7 +114,7 @@ def toggle_active(user_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/pengguna/<int:user_id>/sandi")
-@staff_required("admin")
+@staff_required(Role.ADMIN)
 def new_password(user_id: int) -> ResponseReturnValue:
     user = _user(user_id)
     password = reset_password(user, current_user.as_actor())

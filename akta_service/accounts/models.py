@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from akta_service.core.actors import STAFF_ROLES, Actor, Role
-from akta_service.core.db import Base, UTCDateTime, utcnow
+from akta_service.core.db import Base, UTCDateTime, enum_column, utcnow
 from akta_service.regions.models import Region
 
 user_regions = sa.Table(
@@ -30,7 +30,8 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(60), unique=True)
     full_name: Mapped[str] = mapped_column(sa.String(200))
-    role: Mapped[str] = mapped_column(sa.String(20))
+    #: Only a staff role (CHECK role_is_staff); the column takes any Role, like every enum.
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
     #: argon2id hash; never the password itself.
     password_hash: Mapped[str] = mapped_column(sa.String(200))
     active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
@@ -65,9 +66,4 @@ class User(Base):
 
     def as_actor(self) -> Actor:
         """This user as the journal records them."""
-        return Actor(
-            id=f"user:{self.id}",
-            name=self.full_name,
-            role=Role(self.role),
-            region_codes=frozenset(r.code for r in self.regions),
-        )
+        return Actor.staff(self.id, self.full_name, self.role, (r.code for r in self.regions))

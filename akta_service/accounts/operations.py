@@ -68,7 +68,7 @@ def create_user(
     user = User(
         username=username,
         full_name=full_name,
-        role=Role(role).value,
+        role=Role(role),
         password_hash=_hasher.hash(password),
         regions=regions,
     )
@@ -137,7 +137,7 @@ def log_in(username: str, password: str) -> User:
 
 def set_active(user: User, active: bool, actor: Actor) -> None:
     """Deactivate (or reactivate) an account; a deactivated user's session ends at once."""
-    if actor.id == f"user:{user.id}" and not active:
+    if actor.is_user(user.id) and not active:
         raise InvalidInput(
             "Anda tidak dapat menonaktifkan akun Anda sendiri",
             errors=[{"field": "active", "code": "self", "message": "Akun sendiri"}],

@@ -14,10 +14,11 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from akta_service.accounts.operations import LoginRefused, log_in
+from akta_service.core.actors import Role
 from akta_service.core.audit import record
 from akta_service.core.config import current_settings
 from akta_service.core.limits import limiter
-from akta_service.review.queries import TAB_LABELS, queue_counts
+from akta_service.review.queries import queue_counts, tab_labels
 
 bp = Blueprint("office", __name__, url_prefix="/kantor")
 
@@ -33,7 +34,7 @@ class LoginForm(FlaskForm):
     )
 
 
-def staff_required(*roles: str) -> Callable[[F], F]:
+def staff_required(*roles: Role) -> Callable[[F], F]:
     """Signed-in staff with one of `roles` (any staff role when none is given)."""
 
     def decorate(view: F) -> F:
@@ -87,5 +88,7 @@ def logout() -> ResponseReturnValue:
 def home() -> ResponseReturnValue:
     regions = [r.code for r in current_user.regions]
     return render_template(
-        "office/home.html", counts=queue_counts(regions, current_settings()), labels=TAB_LABELS
+        "office/home.html",
+        counts=queue_counts(regions, current_settings()),
+        labels=tab_labels(current_settings()),
     )

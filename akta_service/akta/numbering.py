@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
-from akta_service.core.config import Settings
+from akta_service.core.config import RegistrationPeriod, Settings
 from akta_service.core.db import Base, db
 
 
@@ -33,11 +33,13 @@ class RegistrationCounter(Base):
         return f"<RegistrationCounter {self.region_code} {self.period} {self.last_serial}>"
 
 
-def period_key(day: date, period: str) -> str:
+def period_key(day: date, period: RegistrationPeriod) -> str:
     """The counter period a registration date falls in."""
-    return {"daily": day.isoformat(), "monthly": day.strftime("%Y-%m"), "yearly": str(day.year)}[
-        period
-    ]
+    if period == RegistrationPeriod.YEARLY:
+        return str(day.year)
+    if period == RegistrationPeriod.MONTHLY:
+        return day.strftime("%Y-%m")
+    return day.isoformat()
 
 
 def _next_serial(region_code: str, period: str) -> int:

@@ -21,7 +21,7 @@ from akta_service.akta.models import AktaDocument
 from akta_service.akta.signing import SigningIdentity, ensure_demo_pki, sign_pdf
 from akta_service.births.locking import lock_for_job
 from akta_service.births.models import BirthReport, Document, ReportStatus, WordingModel
-from akta_service.core.actors import Actor
+from akta_service.core.actors import Actor, Role
 from akta_service.core.audit import record
 from akta_service.core.clock import local_timezone
 from akta_service.core.config import Settings, current_settings
@@ -215,7 +215,7 @@ def correct_akta(
     number; the old version is marked superseded. Both are in the journal."""
     if report.status != ReportStatus.ISSUED:
         raise GuardRefused("Hanya akta yang sudah terbit yang dapat diperbaiki.")
-    if str(actor.role) != "pejabat" or report.region_code not in actor.region_codes:
+    if actor.role != Role.PEJABAT or report.region_code not in actor.region_codes:
         raise GuardRefused("Perbaikan akta hanya oleh Pejabat Pencatatan Sipil wilayah ini.")
     errors = [
         {"field": name, "code": "not_correctable", "message": "Kolom ini tidak dapat diperbaiki"}

@@ -5,7 +5,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from akta_service.births.models import BirthReport, Document, DocumentKind, ReportStatus
+from akta_service.births.models import (
+    CANCELLABLE_STATUSES,
+    BirthReport,
+    Document,
+    DocumentKind,
+)
 from akta_service.core.actors import Actor
 from akta_service.core.audit import record
 from akta_service.core.db import db
@@ -19,14 +24,6 @@ SIGNATURES = (
     (b"%PDF-", "application/pdf", "pdf"),
     (b"\xff\xd8\xff", "image/jpeg", "jpg"),
     (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
-)
-
-#: Documents can be added until the report is approved.
-OPEN_STATUSES = (
-    ReportStatus.SUBMITTED,
-    ReportStatus.VERIFYING,
-    ReportStatus.NEEDS_CORRECTION,
-    ReportStatus.IN_REVIEW,
 )
 
 
@@ -48,7 +45,7 @@ def _invalid(field: str, code: str, message: str, message_en: str) -> InvalidInp
 
 def attach_document(report: BirthReport, kind: str, data: bytes, actor: Actor) -> Document:
     """Store the file and record it on the report (flushed, journalled)."""
-    if report.status not in OPEN_STATUSES:
+    if report.status not in CANCELLABLE_STATUSES:
         raise IllegalTransition(
             f"Dokumen tidak dapat ditambahkan pada laporan berstatus '{report.status}'.",
             state=str(report.status),

@@ -36,9 +36,25 @@ class ReportStatus(enum.StrEnum):
 
 
 class Channel(enum.StrEnum):
+    """How a report reached the office."""
+
     WEB = "web"
     FACILITY_API = "facility_api"
     OFFICE = "office"
+
+
+class InformantRelation(enum.StrEnum):
+    """Who the informant (pelapor) is to the child."""
+
+    MOTHER = "mother"
+    FATHER = "father"
+    HEAD_OF_FAMILY = "head_of_family"
+    GRANDPARENT = "grandparent"
+    FAMILY_MEMBER = "family_member"
+
+
+#: Informants who are the child's parent: their NIK and name are the parent's.
+PARENT_INFORMANTS = frozenset({InformantRelation.MOTHER, InformantRelation.FATHER})
 
 
 class Sex(enum.StrEnum):
@@ -98,20 +114,52 @@ class CheckOutcome(enum.StrEnum):
     WARNING = "warning"
 
 
-#: Statuses in which a report carries a registration number.
+# The sets of statuses the code asks about, each named once. They are read off the workflow
+# (workflows/birth_registration.yaml), and tests/workflow/test_status_sets.py holds them to
+# it; they are written out here, not loaded, because the CHECK constraints and partial
+# indexes below need them when this module is imported, and the workflow package imports
+# this one. Each lists its statuses in the workflow's order, so the SQL built from it reads
+# the same in every process and as the migrations wrote it.
+
+#: A report carries a registration number: signed (the `sign` trigger's destination) and
+#: every state after that.
 NUMBERED_STATUSES = (ReportStatus.REGISTERED, ReportStatus.ISSUED)
-#: Statuses in which a report still waits for someone: the office's queue.
-QUEUE_STATUSES = (
+#: Neither ended nor numbered: the report still waits for someone (the office's queue).
+OPEN_STATUSES = (
     ReportStatus.SUBMITTED,
     ReportStatus.VERIFYING,
     ReportStatus.NEEDS_CORRECTION,
     ReportStatus.IN_REVIEW,
     ReportStatus.AWAITING_SIGNATURE,
 )
+#: Not yet approved: the informant may still cancel (the `cancel` trigger's sources), and
+#: documents may still be added.
+CANCELLABLE_STATUSES = (
+    ReportStatus.SUBMITTED,
+    ReportStatus.VERIFYING,
+    ReportStatus.NEEDS_CORRECTION,
+    ReportStatus.IN_REVIEW,
+)
+#: Waiting for its Dukcapil check: the sources of `start_verification` and of its outcomes.
+AWAITING_VERIFICATION = (ReportStatus.SUBMITTED, ReportStatus.VERIFYING)
+#: Open and past the start, with nothing for the informant to do but wait: the office (or
+#: its Dukcapil check) has to move the report on.
+WAITING_FOR_OFFICE = (
+    ReportStatus.VERIFYING,
+    ReportStatus.IN_REVIEW,
+    ReportStatus.AWAITING_SIGNATURE,
+)
+#: Ended without an akta (final and never numbered).
+ENDED_WITHOUT_AKTA = (ReportStatus.REJECTED, ReportStatus.CANCELLED)
+
+
+def _sql_list(statuses: tuple[ReportStatus, ...]) -> str:
+    return ", ".join(f"'{status}'" for status in statuses)
+
 
 # Partial-index predicates: the queue is a few thousand rows of millions, and its indexes
 # hold only those. Written on bare columns so they render the same on both databases.
-_IN_QUEUE = sa.column("status").in_([str(status) for status in QUEUE_STATUSES])
+_IN_QUEUE = sa.column("status").in_([str(status) for status in OPEN_STATUSES])
 _QUEUE_DUPLICATE = sa.and_(sa.column("potential_duplicate").is_(True), _IN_QUEUE)
 _QUEUE_LATE = sa.and_(sa.column("is_late").is_(True), _IN_QUEUE)
 
@@ -131,7 +179,7 @@ class BirthReport(Base):
     __tablename__ = "birth_reports"
     __table_args__ = (
         sa.CheckConstraint(
-            "(status IN ('registered', 'issued')) = (registration_number IS NOT NULL)",
+            f"(status IN ({_sql_list(NUMBERED_STATUSES)})) = (registration_number IS NOT NULL)",
             "registration_number_iff_registered",
         ),
         sa.CheckConstraint("version >= 1", "version_positive"),
@@ -247,7 +295,7 @@ class BirthReport(Base):
     marriage_certificate_number: Mapped[str | None] = mapped_column(sa.String(60))
     marriage_date: Mapped[date | None] = mapped_column(sa.Date)
 
-    #: Relation of the informant to the child: mother, father, grandparent, family, other.
+    #: Who the informant is to the child: an InformantRelation value (checked on input).
     informant_relation: Mapped[str] = mapped_column(sa.String(30))
     informant_nik: Mapped[str] = mapped_column(sa.String(16))
     informant_name: Mapped[str] = mapped_column(sa.String(200))

@@ -7,11 +7,15 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from akta_service.births.models import Attendant, BirthPlaceKind, BirthType, Sex
+from akta_service.births.models import (
+    Attendant,
+    BirthPlaceKind,
+    BirthType,
+    InformantRelation,
+    Sex,
+)
 from akta_service.core.clock import local_today
 from akta_service.core.nik import InvalidNik, parse_nik
-
-INFORMANT_RELATIONS = ("mother", "father", "head_of_family", "grandparent", "family_member")
 
 #: Every message we show, with the machine-readable code the API returns beside it.
 MESSAGES: dict[str, str] = {
@@ -191,7 +195,7 @@ class MarriageSchema(_Strict):
 class InformantSchema(_Strict):
     relation = fields.String(
         required=True,
-        validate=validate.OneOf(INFORMANT_RELATIONS, error=MESSAGES["choice"]),
+        validate=validate.OneOf(tuple(InformantRelation), error=MESSAGES["choice"]),
         error_messages=_errors(),
     )
     nik = _nik_field(required=True)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, make_transient_to_detached, mapped_column
 
-from akta_service.core.actors import Actor
+from akta_service.core.actors import STAFF_ROLES, Actor
 from akta_service.core.clock import local_time
 from akta_service.core.db import Base, BigIntKey, JsonData, UTCDateTime, db, utcnow
 
@@ -45,6 +45,11 @@ class JournalEntry(Base):
             f"<JournalEntry {self.id} report={self.report_id} {self.action} "
             f"{self.from_state}->{self.to_state} by {self.actor_id}>"
         )
+
+    @property
+    def by_staff(self) -> bool:
+        """Whether a member of the office staff did this."""
+        return self.actor_role in STAFF_ROLES
 
     def describe(self) -> str:
         """One line a clerk can read: who, as what, when."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import os
 import re
 import secrets
@@ -15,10 +16,37 @@ from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-ENVIRONMENTS = ("development", "test", "production")
-REGISTRATION_PERIODS = ("daily", "monthly", "yearly")
-DUKCAPIL_MODES = ("sandbox", "http")
-JOB_RUNNERS = ("inprocess", "celery", "manual")
+
+class Environment(enum.StrEnum):
+    """AKTA_ENV: where the service runs; production refuses unsafe defaults."""
+
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class RegistrationPeriod(enum.StrEnum):
+    """AKTA_REGNO_PERIOD: how long a registration-number serial runs before starting again."""
+
+    DAILY = "daily"
+    MONTHLY = "monthly"
+    YEARLY = "yearly"
+
+
+class DukcapilMode(enum.StrEnum):
+    """AKTA_DUKCAPIL: the synthetic registry in process, or a Dukcapil (or sandbox) server."""
+
+    SANDBOX = "sandbox"
+    HTTP = "http"
+
+
+class JobsMode(enum.StrEnum):
+    """AKTA_JOBS: threads in the web process, workers via a broker, or only when run explicitly
+    (tests, maintenance)."""
+
+    INPROCESS = "inprocess"
+    CELERY = "celery"
+    MANUAL = "manual"
 
 
 class ConfigError(RuntimeError):
@@ -29,7 +57,7 @@ class ConfigError(RuntimeError):
 class Settings:
     """The service's configuration, already validated."""
 
-    env: str
+    env: Environment
     instance_path: Path
     database_url: str
     secret_key: str = field(repr=False)
@@ -40,9 +68,8 @@ class Settings:
     on_time_days: int = 60
     regno_on_time_code: str = "LU"
     regno_late_code: str = "LT"
-    regno_period: str = "daily"
-    #: "sandbox": the synthetic registry in process; "http": a Dukcapil (or sandbox) server.
-    dukcapil_mode: str = "sandbox"
+    regno_period: RegistrationPeriod = RegistrationPeriod.DAILY
+    dukcapil_mode: DukcapilMode = DukcapilMode.SANDBOX
     dukcapil_url: str | None = None
     dukcapil_api_key: str | None = None
     dukcapil_connect_timeout: float = 2.0
@@ -55,9 +82,7 @@ class Settings:
     sandbox_seed: int = 2026
     #: Families per kab/kota in the sandbox population.
     sandbox_families: int = 60
-    #: "inprocess": threads in the web process; "celery": workers via a broker;
-    #: "manual": jobs wait until run explicitly (tests, maintenance).
-    jobs: str = "inprocess"
+    jobs: JobsMode = JobsMode.INPROCESS
     broker_url: str = "redis://127.0.0.1:6379/0"
     #: First wait before retrying verification while Dukcapil is down; doubles each time.
     verify_retry_base_seconds: float = 5.0
@@ -94,7 +119,7 @@ class Settings:
 
     @property
     def is_production(self) -> bool:
-        return self.env == "production"
+        return self.env == Environment.PRODUCTION
 
     def flask_config(self) -> dict[str, Any]:
         """The keys Flask and its extensions read."""
@@ -110,7 +135,7 @@ class Settings:
             "SQLALCHEMY_DATABASE_URI": self.database_url,
             "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
             "AKTA_SETTINGS": self,
-            "TESTING": self.env == "test",
+            "TESTING": self.env == Environment.TEST,
             **self.extra,
         }
 
@@ -207,19 +232,29 @@ def _float(values: Mapping[str, Any], name: str, default: float, minimum: float)
     return _number(values, name, default, minimum, float)
 
 
-def _choice(values: Mapping[str, Any], name: str, choices: tuple[str, ...], default: str) -> str:
+E = TypeVar("E", bound=enum.StrEnum)
+
+
+def _choice(values: Mapping[str, Any], name: str, choices: type[E], default: E) -> E:
     value = str(values.get(name) or default)
-    if value not in choices:
-        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
-    return value
+    try:
+        return choices(value)
+    except ValueError:
+        known = ", ".join(choices)
+        raise ConfigError(f"{name} must be one of {known}, got {value!r}") from None
 
 
 def _dukcapil(values: Mapping[str, Any], production: bool) -> dict[str, Any]:
-    mode = _choice(values, "AKTA_DUKCAPIL", DUKCAPIL_MODES, "http" if production else "sandbox")
+    mode = _choice(
+        values,
+        "AKTA_DUKCAPIL",
+        DukcapilMode,
+        DukcapilMode.HTTP if production else DukcapilMode.SANDBOX,
+    )
     url = values.get("AKTA_DUKCAPIL_URL") or None
-    if mode == "sandbox" and production:
+    if mode == DukcapilMode.SANDBOX and production:
         raise ConfigError("AKTA_DUKCAPIL=sandbox is not allowed when AKTA_ENV=production")
-    if mode == "http" and not url:
+    if mode == DukcapilMode.HTTP and not url:
         raise ConfigError("AKTA_DUKCAPIL_URL is required when AKTA_DUKCAPIL=http")
     if url and not str(url).startswith(("http://", "https://")):
         raise ConfigError(f"AKTA_DUKCAPIL_URL must start with http:// or https://, got {url!r}")
@@ -244,7 +279,7 @@ def _jobs(values: Mapping[str, Any]) -> dict[str, Any]:
     if not broker.startswith(("redis://", "rediss://", "amqp://")):
         raise ConfigError(f"AKTA_BROKER_URL must be a redis:// or amqp:// URL, got {broker!r}")
     return {
-        "jobs": _choice(values, "AKTA_JOBS", JOB_RUNNERS, "inprocess"),
+        "jobs": _choice(values, "AKTA_JOBS", JobsMode, JobsMode.INPROCESS),
         "broker_url": broker,
         "verify_retry_base_seconds": _float(values, "AKTA_VERIFY_RETRY_BASE_SECONDS", 5.0, 0.01),
         "verify_retry_max_seconds": _float(values, "AKTA_VERIFY_RETRY_MAX_SECONDS", 300.0, 0.01),
@@ -289,21 +324,14 @@ def _letters(values: Mapping[str, Any], name: str, default: str) -> str:
 def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
     """Read and check every setting; raise ConfigError naming the first bad variable."""
     values = _environment(overrides)
-    env = str(values.get("AKTA_ENV") or "development")
-    if env not in ENVIRONMENTS:
-        raise ConfigError(f"AKTA_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
-    production = env == "production"
+    env = _choice(values, "AKTA_ENV", Environment, Environment.DEVELOPMENT)
+    production = env == Environment.PRODUCTION
     instance_path = Path(values.get("AKTA_INSTANCE_PATH") or Path.cwd() / "instance").resolve()
     timezone = str(values.get("AKTA_TIMEZONE") or "Asia/Jakarta")
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ConfigError(f"AKTA_TIMEZONE is not a known time zone: {timezone!r}") from exc
-    period = str(values.get("AKTA_REGNO_PERIOD") or "daily")
-    if period not in REGISTRATION_PERIODS:
-        raise ConfigError(
-            f"AKTA_REGNO_PERIOD must be one of {', '.join(REGISTRATION_PERIODS)}, got {period!r}"
-        )
     extra = {k: v for k, v in (overrides or {}).items() if not k.startswith("AKTA_")}
     return Settings(
         env=env,
@@ -315,7 +343,9 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
         on_time_days=_int(values, "AKTA_ON_TIME_DAYS", 60, 1),
         regno_on_time_code=_letters(values, "AKTA_REGNO_ON_TIME_CODE", "LU"),
         regno_late_code=_letters(values, "AKTA_REGNO_LATE_CODE", "LT"),
-        regno_period=period,
+        regno_period=_choice(
+            values, "AKTA_REGNO_PERIOD", RegistrationPeriod, RegistrationPeriod.DAILY
+        ),
         **_dukcapil(values, production),
         **_jobs(values),
         storage_path=Path(values.get("AKTA_STORAGE_PATH") or instance_path / "files").resolve(),

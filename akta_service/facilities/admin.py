@@ -17,6 +17,7 @@ from wtforms.validators import Length
 from akta_service.accounts.admin import bp, has_errors, show_refusal
 from akta_service.accounts.models import User
 from akta_service.accounts.views import staff_required
+from akta_service.core.actors import Role, user_id_of
 from akta_service.core.db import db
 from akta_service.core.errors import InvalidInput
 from akta_service.facilities.models import ApiCredential, Facility, FacilityKind
@@ -93,7 +94,7 @@ def _facility_rows() -> list[Any]:
 
 
 @bp.route("/fasilitas", methods=["GET", "POST"])
-@staff_required("admin")
+@staff_required(Role.ADMIN)
 def facilities() -> ResponseReturnValue:
     form = _facility_form()
     if form.validate_on_submit():
@@ -126,7 +127,7 @@ def _facility(code: str) -> Facility:
 
 
 @bp.post("/fasilitas/<code>/aktif")
-@staff_required("admin")
+@staff_required(Role.ADMIN)
 def facility_active(code: str) -> ResponseReturnValue:
     facility = _facility(code)
     active = request.form.get("active") == "1"
@@ -143,12 +144,12 @@ def facility_active(code: str) -> ResponseReturnValue:
 
 
 def _creator_names(actor_ids: Iterable[str]) -> dict[str, str]:
-    """Journal actor ids ("user:12") of staff, with the person's name."""
-    ids = {int(a[5:]) for a in actor_ids if a.startswith("user:") and a[5:].isdigit()}
-    if not ids:
+    """The actor references of credential creators that name staff, with the person's name."""
+    by_user = {user_id: a for a in actor_ids if (user_id := user_id_of(a)) is not None}
+    if not by_user:
         return {}
-    users = db.session.scalars(sa.select(User).where(User.id.in_(ids)))
-    return {f"user:{u.id}": u.full_name for u in users}
+    users = db.session.scalars(sa.select(User).where(User.id.in_(by_user)))
+    return {by_user[u.id]: u.full_name for u in users}
 
 
 def _facility_page(facility: Facility, form: CredentialForm) -> str:
@@ -162,13 +163,13 @@ def _facility_page(facility: Facility, form: CredentialForm) -> str:
 
 
 @bp.get("/fasilitas/<code>")
-@staff_required("admin")
+@staff_required(Role.ADMIN)
 def facility(code: str) -> ResponseReturnValue:
     return _facility_page(_facility(code), CredentialForm())
 
 
 @bp.post("/fasilitas/<code>/kredensial")
-@staff_required("admin")
+@staff_required(Role.ADMIN)
 def new_credential(code: str) -> ResponseReturnValue:
     facility = _facility(code)
     form = CredentialForm()
@@ -187,7 +188,7 @@ def new_credential(code: str) -> ResponseReturnValue:
 
 
 @bp.route("/fasilitas/<code>/kredensial/<key_id>/cabut", methods=["GET", "POST"])
-@staff_required("admin")
+@staff_required(Role.ADMIN)
 def revoke(code: str, key_id: str) -> ResponseReturnValue:
     facility = _facility(code)
     credential = next((c for c in facility.credentials if c.key_id == key_id), None)

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Flask
 
+from akta_service.core.config import JobsMode
 from akta_service.core.jobs import Runner, run_job
 
 log = logging.getLogger("akta_service.jobs")
@@ -95,9 +96,9 @@ class CeleryRunner:
 
 def make_runner(app: Flask) -> Runner:
     kind = app.config["AKTA_SETTINGS"].jobs
-    if kind == "celery":
+    if kind == JobsMode.CELERY:
         return CeleryRunner(app)
-    if kind == "manual":
+    if kind == JobsMode.MANUAL:
         return ManualRunner(app)
     return InProcessRunner(app)
 

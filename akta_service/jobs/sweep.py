@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from akta_service.akta.operations import ISSUE_JOB
-from akta_service.births.models import BirthReport, ReportStatus
+from akta_service.births.models import AWAITING_VERIFICATION, BirthReport, ReportStatus
 from akta_service.core.config import current_settings
 from akta_service.core.db import db, utcnow
 from akta_service.core.idempotency import purge_expired_keys
@@ -25,7 +25,7 @@ def _due_verifications(lost_before: datetime, now: datetime) -> list[int]:
     return list(
         db.session.scalars(
             sa.select(BirthReport.id).where(
-                BirthReport.status.in_([ReportStatus.SUBMITTED, ReportStatus.VERIFYING]),
+                BirthReport.status.in_(AWAITING_VERIFICATION),
                 sa.or_(
                     BirthReport.next_verification_at <= lost_before,
                     sa.and_(

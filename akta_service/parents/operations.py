@@ -16,7 +16,13 @@ from flask_babel import lazy_gettext as _l
 from akta_service.akta.models import AktaDocument
 from akta_service.akta.operations import akta_pdf, current_akta
 from akta_service.births.documents import attach_document
-from akta_service.births.models import BirthReport, Channel, Document, ReportStatus
+from akta_service.births.models import (
+    PARENT_INFORMANTS,
+    BirthReport,
+    Channel,
+    Document,
+    ReportStatus,
+)
 from akta_service.births.operations import (
     issue_status_pin,
     load_report_input,
@@ -251,7 +257,7 @@ def corrected_answers(before: Mapping[str, str], typed: Mapping[str, str]) -> di
         if name in FIELDS:
             answers[name] = (value or "")[:500]
     parent = answers.get("informant.relation")
-    if parent in ("mother", "father"):
+    if parent in PARENT_INFORMANTS:
         for part in ("nik", "name"):
             own = f"informant.{part}"
             if own not in typed and before.get(own) == before.get(f"{parent}.{part}"):

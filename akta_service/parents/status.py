@@ -8,8 +8,9 @@ from datetime import datetime
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
-from akta_service.births.models import BirthReport, ReportStatus
+from akta_service.births.models import AWAITING_VERIFICATION, BirthReport, ReportStatus
 from akta_service.core.audit import JournalEntry, changes
+from akta_service.core.config import current_settings
 from akta_service.parents.correction import correction_request
 
 S = ReportStatus
@@ -69,7 +70,7 @@ def _checked_at(journal: list[JournalEntry]) -> datetime | None:
 
 
 def _current_note(report: BirthReport) -> LazyString | None:
-    if report.status in (S.SUBMITTED, S.VERIFYING):
+    if report.status in AWAITING_VERIFICATION:
         if report.dukcapil_unavailable:
             return _l("Sistem Dukcapil belum menjawab. Pemeriksaan diulang otomatis.")
         return _l("Sedang diperiksa. Biasanya selesai dalam beberapa menit.")
@@ -78,8 +79,9 @@ def _current_note(report: BirthReport) -> LazyString | None:
     if report.status == S.IN_REVIEW:
         if report.is_late:
             return _l(
-                "Petugas memeriksa laporan Anda. Karena dilaporkan lebih dari 60 hari setelah "
-                "kelahiran, pejabat perlu memutuskan lebih dahulu."
+                "Petugas memeriksa laporan Anda. Karena dilaporkan lebih dari %(days)s hari "
+                "setelah kelahiran, pejabat perlu memutuskan lebih dahulu.",
+                days=current_settings().on_time_days,
             )
         return _l("Menunggu petugas memeriksa laporan Anda.")
     if report.status == S.AWAITING_SIGNATURE:

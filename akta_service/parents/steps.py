@@ -19,6 +19,7 @@ from flask_babel import LazyString, get_locale
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 
+from akta_service.births.models import PARENT_INFORMANTS, InformantRelation
 from akta_service.births.schemas import BirthReportInput, english_message, flatten_errors
 from akta_service.core.nik import InvalidNik, parse_nik
 
@@ -121,11 +122,11 @@ SITUATIONS = (
     ),
 )
 RELATIONS = (
-    Choice("mother", _l("Ibu bayi")),
-    Choice("father", _l("Ayah bayi")),
-    Choice("head_of_family", _l("Kepala keluarga")),
-    Choice("grandparent", _l("Kakek atau nenek")),
-    Choice("family_member", _l("Anggota keluarga lain di KK")),
+    Choice(InformantRelation.MOTHER, _l("Ibu bayi")),
+    Choice(InformantRelation.FATHER, _l("Ayah bayi")),
+    Choice(InformantRelation.HEAD_OF_FAMILY, _l("Kepala keluarga")),
+    Choice(InformantRelation.GRANDPARENT, _l("Kakek atau nenek")),
+    Choice(InformantRelation.FAMILY_MEMBER, _l("Anggota keluarga lain di KK")),
 )
 
 
@@ -390,7 +391,7 @@ _PLACEHOLDERS: dict[str, dict[str, Any]] = {
     "ayah": {"marriage": {"recorded": False}, "father": None},
     "keluarga": {
         "kk_number": "3274010101010001",
-        "informant": {"relation": "family_member", "nik": _NOBODY_A, "name": "-"},
+        "informant": {"relation": InformantRelation.FAMILY_MEMBER, "nik": _NOBODY_A, "name": "-"},
     },
     "saksi": {"witnesses": [{"nik": _NOBODY_A, "name": "-"}, {"nik": _NOBODY_B, "name": "-"}]},
 }
@@ -579,8 +580,8 @@ def nik_contradiction(
 
 def fill_informant(answers: dict[str, str]) -> None:
     """A parent who reports need not type their NIK and name twice."""
-    parent = {"mother": "mother", "father": "father"}.get(answers.get("informant.relation", ""))
-    if parent is None:
+    parent = answers.get("informant.relation", "")
+    if parent not in PARENT_INFORMANTS:
         return
     for part in ("nik", "name"):
         if not (answers.get(f"informant.{part}") or "").strip():

@@ -30,7 +30,7 @@ from werkzeug.wrappers import Response
 
 from akta_service.births.codes import format_tracking_code, normalise_tracking_code
 from akta_service.births.documents import MAX_DOCUMENT_BYTES
-from akta_service.births.models import BirthReport, ReportStatus
+from akta_service.births.models import ENDED_WITHOUT_AKTA, BirthReport, ReportStatus
 from akta_service.births.operations import (
     StatusRefused,
     find_report,
@@ -525,7 +525,7 @@ def _changed_meanwhile(report: BirthReport) -> str:
             "keadaan terbaru di halaman status."
         )
     last = latest_change(report.id)
-    if last is not None and last.actor_id.startswith("user:"):
+    if last is not None and last.by_staff:
         return _(
             "Petugas membuka atau mengubah laporan Anda sejak halaman ini dibuka. Perbaikan Anda "
             "belum terkirim; isian Anda masih ada di bawah. Periksa lagi, lalu kirim."
@@ -632,7 +632,7 @@ def _correction_page(asked: CorrectionRequest, posted: _CorrectionPost) -> str:
 
 
 def _cannot_cancel(report: BirthReport) -> tuple[str, int]:
-    if report.status in (ReportStatus.REJECTED, ReportStatus.CANCELLED):
+    if report.status in ENDED_WITHOUT_AKTA:
         message = _("Laporan ini sudah selesai diproses, jadi tidak ada yang perlu dibatalkan.")
     elif report.status == ReportStatus.ISSUED:
         message = _(

@@ -10,6 +10,7 @@ from wtforms import StringField
 
 from akta_service.accounts.admin import bp, has_errors, show_refusal
 from akta_service.accounts.views import staff_required
+from akta_service.core.actors import Role
 from akta_service.core.db import db
 from akta_service.core.errors import InvalidInput
 from akta_service.regions.models import Region
@@ -30,13 +31,13 @@ def _served_regions() -> list[Region]:
 
 
 @bp.get("/wilayah")
-@staff_required("admin")
+@staff_required(Role.ADMIN)
 def regions() -> ResponseReturnValue:
     return render_template("office/admin_regions.html", regions=_served_regions())
 
 
 @bp.route("/wilayah/<code>", methods=["GET", "POST"])
-@staff_required("admin")
+@staff_required(Role.ADMIN)
 def region(code: str) -> ResponseReturnValue:
     region = next((r for r in _served_regions() if r.code == code), None)
     if region is None:

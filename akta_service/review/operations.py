@@ -43,7 +43,7 @@ def release(report: BirthReport, actor: Actor) -> None:
     """Give the report back; the holder may, and an admin may for anyone."""
     if report.assigned_to_id is None:
         return
-    if actor.id != f"user:{report.assigned_to_id}" and actor.role != Role.ADMIN:
+    if not actor.is_user(report.assigned_to_id) and actor.role != Role.ADMIN:
         raise PermissionDenied(
             "Hanya petugas yang menangani laporan ini atau admin yang dapat melepasnya."
         )

@@ -10,7 +10,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from akta_service.births.codes import ALPHABET, normalise_tracking_code
-from akta_service.births.models import QUEUE_STATUSES, BirthReport, ReportStatus
+from akta_service.births.models import OPEN_STATUSES, BirthReport, ReportStatus
 from akta_service.core.config import Settings
 from akta_service.core.db import UTCDateTime, db
 from akta_service.core.errors import InvalidInput
@@ -18,14 +18,23 @@ from akta_service.verification.operations import stalled
 
 PAGE_SIZE = 50
 
+#: Each tab's label; "{on_time_days}" is filled from the settings (:func:`tab_labels`).
 TAB_LABELS = {
     "in_review": "Perlu diperiksa",
     "awaiting_signature": "Menunggu tanda tangan",
     "needs_correction": "Menunggu perbaikan pelapor",
     "stalled": "Tertahan (Dukcapil tidak menjawab)",
     "potential_duplicate": "Kemungkinan ganda",
-    "late": "Terlambat (> 60 hari)",
+    "late": "Terlambat (> {on_time_days} hari)",
 }
+
+
+def tab_labels(settings: Settings) -> dict[str, str]:
+    """The tabs' labels as a clerk reads them."""
+    return {
+        tab: label.format(on_time_days=settings.on_time_days) for tab, label in TAB_LABELS.items()
+    }
+
 
 #: Tabs that list one status.
 _STATUS_TABS = {
@@ -52,7 +61,7 @@ def tab_condition(tab: str, settings: Settings) -> sa.ColumnElement[bool]:
         flag = BirthReport.is_late
     else:
         raise KeyError(tab)
-    return sa.and_(flag.is_(True), BirthReport.status.in_(QUEUE_STATUSES))
+    return sa.and_(flag.is_(True), BirthReport.status.in_(OPEN_STATUSES))
 
 
 def queue_counts(region_codes: Sequence[str], settings: Settings) -> dict[str, int]:
@@ -67,7 +76,7 @@ def queue_counts(region_codes: Sequence[str], settings: Settings) -> dict[str, i
     row = db.session.execute(
         sa.select(*columns)
         .select_from(BirthReport)
-        .where(BirthReport.region_code.in_(region_codes), BirthReport.status.in_(QUEUE_STATUSES))
+        .where(BirthReport.region_code.in_(region_codes), BirthReport.status.in_(OPEN_STATUSES))
     ).one()
     return dict(zip(TAB_LABELS, row, strict=True))
 

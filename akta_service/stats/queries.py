@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 
 from akta_service.akta.models import AktaDocument
-from akta_service.births.models import BirthReport, Channel, ReportStatus
+from akta_service.births.models import WAITING_FOR_OFFICE, BirthReport, Channel
 from akta_service.core.clock import local_timezone
 from akta_service.core.db import db, utcnow
 from akta_service.facilities.models import Facility
@@ -78,18 +78,17 @@ def build_dashboard(region_codes: Sequence[str]) -> Dashboard:
             else durations[0]
         )
 
-    waiting = [ReportStatus.IN_REVIEW, ReportStatus.AWAITING_SIGNATURE, ReportStatus.VERIFYING]
     board.queue = {
         str(status): count
         for status, count in db.session.execute(
             sa.select(BirthReport.status, sa.func.count())
-            .where(mine, BirthReport.status.in_(waiting))
+            .where(mine, BirthReport.status.in_(WAITING_FOR_OFFICE))
             .group_by(BirthReport.status)
         )
     }
     oldest = db.session.scalar(
         sa.select(sa.func.min(BirthReport.submitted_at)).where(
-            mine, BirthReport.status.in_(waiting)
+            mine, BirthReport.status.in_(WAITING_FOR_OFFICE)
         )
     )
     if oldest is not None:

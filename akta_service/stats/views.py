@@ -10,14 +10,23 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from akta_service.accounts.views import staff_required
+from akta_service.births.models import Channel
 from akta_service.core.audit import record
 from akta_service.stats.queries import build_dashboard
 from akta_service.workflow.definition import birth_registration
 
 bp = Blueprint("stats", __name__, url_prefix="/kantor/dasbor")
 
-CHANNEL_LABELS = {"web": "Warga (web)", "facility_api": "Fasilitas (API)", "office": "Kantor"}
-CHANNEL_COLOURS = {"web": "#0b5394", "facility_api": "#38761d", "office": "#b45f06"}
+CHANNEL_LABELS = {
+    Channel.WEB: "Warga (web)",
+    Channel.FACILITY_API: "Fasilitas (API)",
+    Channel.OFFICE: "Kantor",
+}
+CHANNEL_COLOURS = {
+    Channel.WEB: "#0b5394",
+    Channel.FACILITY_API: "#38761d",
+    Channel.OFFICE: "#b45f06",
+}
 
 
 @bp.get("")

@@ -15,10 +15,10 @@ from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.id import nik as stdnum_nik
 
 from akta_service.births.models import (
+    ENDED_WITHOUT_AKTA,
     BirthReport,
     BirthType,
     CheckOutcome,
-    ReportStatus,
     WordingModel,
 )
 from akta_service.core.db import db
@@ -339,7 +339,7 @@ def find_duplicate(report: BirthReport) -> BirthReport | None:
         .where(
             BirthReport.mother_nik == report.mother_nik,
             BirthReport.id != report.id,
-            BirthReport.status.not_in([ReportStatus.CANCELLED, ReportStatus.REJECTED]),
+            BirthReport.status.not_in(ENDED_WITHOUT_AKTA),
             BirthReport.child_birth_date.between(
                 report.child_birth_date - window, report.child_birth_date + window
             ),

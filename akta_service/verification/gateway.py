@@ -6,6 +6,7 @@ import threading
 
 from flask import Flask, current_app
 
+from akta_service.core.config import DukcapilMode
 from akta_service.verification.dukcapil import Dukcapil
 
 #: kab/kota the sandbox population covers: the served ones and their neighbours.
@@ -15,7 +16,7 @@ _BUILDING = threading.Lock()
 
 def build_dukcapil(app: Flask) -> Dukcapil:
     settings = app.config["AKTA_SETTINGS"]
-    if settings.dukcapil_mode == "http":
+    if settings.dukcapil_mode == DukcapilMode.HTTP:
         from akta_service.verification.client import HttpDukcapil
 
         return HttpDukcapil(

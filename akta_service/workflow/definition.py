@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -18,6 +19,10 @@ from akta_service.core.resources import resource_dir
 
 class WorkflowDefinitionError(ValueError):
     """The workflow file is wrong; the message says where."""
+
+
+#: Settings a flag's text may name in braces, e.g. "{on_time_days}".
+TEXT_SETTINGS = frozenset({"on_time_days"})
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,10 @@ class WorkflowDefinition:
     flags: Mapping[str, str]
     triggers: Mapping[str, Trigger]
     machine: Machine
+
+    def flag_text(self, flag: str, **settings: object) -> str:
+        """The flag's text with the settings it names filled in (see TEXT_SETTINGS)."""
+        return self.flags[flag].format_map(settings)
 
     def triggers_from(self, state: str, role: Role | None = None) -> list[str]:
         """Triggers that apply in `state` (for `role`, when given), in file order."""
@@ -179,12 +188,20 @@ def parse_workflow(
                 f"{sorted(set(trigger.sources) & final)}"
             )
     _check_reachable(initial, states, triggers)
+    flags = {str(k): str(v) for k, v in (document.get("flags") or {}).items()}
+    for flag, text in flags.items():
+        named = {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
+        if named - TEXT_SETTINGS:
+            raise WorkflowDefinitionError(
+                f"flag {flag!r} names unknown settings {sorted(named - TEXT_SETTINGS)} "
+                f"(known: {', '.join(sorted(TEXT_SETTINGS))})"
+            )
     return WorkflowDefinition(
         name=str(document.get("name", "")),
         initial=initial,
         states=states,
         final=final,
-        flags={str(k): str(v) for k, v in (document.get("flags") or {}).items()},
+        flags=flags,
         triggers=triggers,
         machine=_build_machine(initial, states, triggers, guards, effects),
     )

@@ -61,7 +61,7 @@ def actor_owns_report(event: EventData) -> bool:
     if actor.role == Role.FACILITY:
         owns = actor.facility_code is not None and actor.facility_code == report.facility_code
     else:
-        owns = actor.id == f"informant:{report.tracking_code}"
+        owns = actor.tracking_code is not None and actor.tracking_code == report.tracking_code
     if not owns:
         raise GuardRefused("Laporan ini bukan milik Anda.", guard="actor_owns_report")
     return True
@@ -82,7 +82,7 @@ def actor_holds_claim(event: EventData) -> bool:
     """A report claimed by one clerk is read-only for the others."""
     subject = _subject(event)
     holder = subject.report.assigned_to_id
-    if holder is not None and subject.actor.id != f"user:{holder}":
+    if holder is not None and not subject.actor.is_user(holder):
         from akta_service.accounts.models import User
 
         user = db.session.get(User, holder)

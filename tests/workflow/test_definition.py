@@ -106,3 +106,15 @@ def test_readme_diagram_is_current() -> None:
     assert match.group(1) == mermaid(birth_registration()), (
         "README's workflow diagram is stale: paste the output of `akta workflow diagram`"
     )
+
+
+def test_a_flag_naming_an_unknown_setting_is_refused() -> None:
+    document = _document()
+    document["flags"]["late"] = "Lebih dari {grace_days} hari"
+    with pytest.raises(WorkflowDefinitionError, match=r"flag 'late' names unknown settings"):
+        _load(document)
+
+
+def test_a_flag_text_is_filled_from_the_settings() -> None:
+    text = birth_registration().flag_text("late", on_time_days=45)
+    assert text.startswith("Dilaporkan lebih dari 45 hari setelah kelahiran")
