@@ -288,7 +288,7 @@ def act(code: str, action: str) -> ResponseReturnValue:
         if seen is not None and seen != found.version:
             raise conflict_for(found.id, found.version)  # before judging the form itself
         if action == "request_correction" and not picked:
-            raise InvalidInput("Pilih data yang harus diperbaiki pelapor.")
+            raise InvalidInput("correction_fields_required")
         fire(
             found,
             action,
