@@ -15,9 +15,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, Response, jsonify
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from akta_service.core.messages import MESSAGES, message, message_in
+from akta_service.core.messages import MESSAGES, markup, message, message_in
 
 
 @dataclass(frozen=True)
@@ -30,9 +31,9 @@ class FieldError:
     params: Mapping[str, Any] = field(default_factory=dict)
 
     @property
-    def message(self) -> str:
-        """The text in the current language (the page's, or Indonesian)."""
-        return message(self.code, **self.params)
+    def message(self) -> Markup:
+        """The text in the current language (the page's, or Indonesian), ready for a page."""
+        return markup(self.code, **self.params)
 
     def as_problem(self, language: str) -> dict[str, str]:
         """The member of a problem's `errors` list, in `language`."""

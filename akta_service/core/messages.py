@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import force_locale, gettext
+from markupsafe import Markup
 
 
 def N_(text: str) -> str:
@@ -186,6 +187,10 @@ MESSAGES: dict[str, str] = {
     "not_flagged_duplicate": N_("Laporan ini tidak sedang ditandai kemungkinan ganda."),
     "duplicate_by_operator": N_("Keputusan laporan ganda diambil oleh operator."),
     "correction_fields_required": N_("Pilih data yang harus diperbaiki pelapor."),
+    "name_search_too_short": N_(
+        "Ketik minimal %(min_letters)s huruf untuk mencari nama, atau kode pelacakan, NIK, "
+        "atau nomor akta lengkap."
+    ),
     # Fields and refusals: the office's own forms (accounts, facilities, regions, akta).
     "invalid_role": N_("Peran harus salah satu dari: %(allowed)s"),
     "too_short": N_("Kata sandi minimal %(min_length)s karakter"),
@@ -256,6 +261,13 @@ def message(code: str, /, **params: Any) -> str:
     """The text for `code` in the current language (Flask-Babel's locale of the request;
     the Indonesian source outside one)."""
     text = gettext(MESSAGES[code])
+    return text % _formatted(params) if params else text
+
+
+def markup(code: str, /, **params: Any) -> Markup:
+    """The text for `code` in the current language, for a page: the text is ours and shown
+    as it is written; the parameters are escaped."""
+    text = Markup(gettext(MESSAGES[code]))  # noqa: S704 - the catalogue's own texts
     return text % _formatted(params) if params else text
 
 
