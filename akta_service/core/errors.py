@@ -8,8 +8,8 @@ when they are shown, in the language of whoever reads them.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -21,14 +21,14 @@ from werkzeug.exceptions import HTTPException
 from akta_service.core.messages import MESSAGES, markup, message, message_in
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class FieldError:
     """One field's problem: `code` is stable (core.messages names its text), `params` fill
     the text in."""
 
     field: str
     code: str
-    params: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def message(self) -> Markup:
