@@ -147,7 +147,7 @@ def users_create(
                 Actor.system("akta users create"),
             )
     except InvalidInput as exc:
-        problems = "; ".join(f"{e['field']}: {e['message']}" for e in exc.detail["errors"])
+        problems = "; ".join(f"{e.field}: {e.message}" for e in exc.detail["errors"])
         raise click.ClickException(problems) from exc
     click.echo(f"Pengguna {user.username} ({user.role}) dibuat.")
 

@@ -29,11 +29,11 @@ bp = Blueprint("admin", __name__, url_prefix="/kantor/admin")
 def show_refusal(form: FlaskForm, refused: InvalidInput) -> None:
     """Put an operation's field errors next to the fields of the form they belong to."""
     for error in refused.detail.get("errors", []):
-        if error["field"] in form:
-            field = form[error["field"]]
-            field.errors = [*field.errors, error["message"]]
+        if error.field in form:
+            field = form[error.field]
+            field.errors = [*field.errors, error.message]
         else:
-            flash(error["message"], "error")
+            flash(error.message, "error")
 
 
 def has_errors(form: FlaskForm) -> bool:

@@ -13,7 +13,7 @@ from akta_service.accounts.models import User
 from akta_service.core.actors import STAFF_ROLES, Actor, Role
 from akta_service.core.audit import record
 from akta_service.core.db import db, utcnow
-from akta_service.core.errors import DomainError, InvalidInput
+from akta_service.core.errors import DomainError, FieldError, InvalidInput
 from akta_service.regions.models import Region
 
 _hasher = PasswordHasher()
@@ -32,39 +32,19 @@ def create_user(
     """Create a staff account serving the given regions."""
     errors = []
     if role not in {str(r) for r in STAFF_ROLES}:
-        allowed = ", ".join(sorted(STAFF_ROLES))
-        errors.append(
-            {
-                "field": "role",
-                "code": "invalid_role",
-                "message": f"Peran harus salah satu dari: {allowed}",
-            }
-        )
+        errors.append(FieldError("role", "invalid_role", {"allowed": sorted(STAFF_ROLES)}))
     if len(password) < MIN_PASSWORD_LENGTH:
-        errors.append(
-            {
-                "field": "password",
-                "code": "too_short",
-                "message": f"Kata sandi minimal {MIN_PASSWORD_LENGTH} karakter",
-            }
-        )
+        errors.append(FieldError("password", "too_short", {"min_length": MIN_PASSWORD_LENGTH}))
     if db.session.scalar(sa.select(User.id).where(User.username == username)) is not None:
-        errors.append(
-            {"field": "username", "code": "taken", "message": "Nama pengguna sudah dipakai"}
-        )
+        errors.append(FieldError("username", "username_taken"))
     regions = list(db.session.scalars(sa.select(Region).where(Region.code.in_(region_codes))))
     missing = sorted(set(region_codes) - {r.code for r in regions})
-    if missing or not region_codes:
-        errors.append(
-            {
-                "field": "regions",
-                "code": "unknown_region",
-                "message": f"Wilayah tidak dikenal: {', '.join(missing) or '(kosong)'}"
-                " (jalankan `akta seed` untuk memuat daftar wilayah)",
-            }
-        )
+    if missing:
+        errors.append(FieldError("regions", "unknown_regions", {"regions": missing}))
+    elif not region_codes:
+        errors.append(FieldError("regions", "regions_required"))
     if errors:
-        raise InvalidInput("Data pengguna belum benar", errors=errors)
+        raise InvalidInput("user_invalid", errors=errors)
     user = User(
         username=username,
         full_name=full_name,
@@ -97,8 +77,6 @@ LOCKOUT = timedelta(minutes=15)
 class LoginRefused(DomainError):
     status = 401
     code = "login_refused"
-    title = "Gagal masuk"
-    title_en = "Login refused"
 
 
 def log_in(username: str, password: str) -> User:
@@ -108,7 +86,7 @@ def log_in(username: str, password: str) -> User:
     """
     user = db.session.scalar(sa.select(User).where(User.username == username.strip()))
     now = utcnow()
-    wrong = LoginRefused("Nama pengguna atau kata sandi salah.")
+    wrong = LoginRefused("wrong_login")
     if user is None:
         _hasher.hash(password)  # the same work as a real check: no timing hint
         record("office:user:login_failed", Actor.system("login"), data={"username": username[:60]})
@@ -117,10 +95,7 @@ def log_in(username: str, password: str) -> User:
     if user.locked_until is not None and user.locked_until > now:
         minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
         record("office:user:login_locked", actor, data={"until": user.locked_until.isoformat()})
-        raise LoginRefused(
-            f"Akun dikunci sementara karena terlalu banyak percobaan salah. "
-            f"Coba lagi dalam {minutes} menit atau hubungi admin."
-        )
+        raise LoginRefused("account_locked", minutes=minutes)
     if not check_password(user, password) or not user.active:
         user.failed_logins += 1
         if user.failed_logins >= MAX_FAILED_LOGINS:
@@ -138,10 +113,7 @@ def log_in(username: str, password: str) -> User:
 def set_active(user: User, active: bool, actor: Actor) -> None:
     """Deactivate (or reactivate) an account; a deactivated user's session ends at once."""
     if actor.is_user(user.id) and not active:
-        raise InvalidInput(
-            "Anda tidak dapat menonaktifkan akun Anda sendiri",
-            errors=[{"field": "active", "code": "self", "message": "Akun sendiri"}],
-        )
+        raise InvalidInput("deactivate_self", errors=[FieldError("active", "self")])
     user.active = active
     db.session.flush()
     record(

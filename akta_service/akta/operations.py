@@ -26,7 +26,7 @@ from akta_service.core.audit import record
 from akta_service.core.clock import local_timezone
 from akta_service.core.config import Settings, current_settings
 from akta_service.core.db import db, utcnow
-from akta_service.core.errors import DomainError, GuardRefused, InvalidInput, NotFound
+from akta_service.core.errors import DomainError, FieldError, GuardRefused, InvalidInput, NotFound
 from akta_service.core.jobs import enqueue, job
 from akta_service.core.storage import storage
 from akta_service.regions.models import Region
@@ -52,7 +52,6 @@ CORRECTABLE_FIELDS = {
 class SigningNotConfigured(DomainError):
     status = 503
     code = "signing_not_configured"
-    title = "Sertifikat tanda tangan belum dipasang"
 
 
 def schedule_issue(report: BirthReport) -> None:
@@ -74,11 +73,7 @@ def signing_identity(region: Region, settings: Settings) -> SigningIdentity:
     )
     missing = [p.name for p in (p12, passphrase, root) if not p.is_file()]
     if missing:
-        raise SigningNotConfigured(
-            f"Pasang sertifikat tanda tangan {region.name} di AKTA_SIGNING_PATH: "
-            f"{', '.join(missing)} belum ada.",
-            missing=missing,
-        )
+        raise SigningNotConfigured("signing_files_missing", region=region.name, missing=missing)
     return SigningIdentity(p12, passphrase.read_bytes().strip(), root)
 
 
@@ -99,9 +94,7 @@ def akta_content(
     """What the certificate says, from the report and the region's officer."""
     settings = current_settings()
     if not (region.signing_officer_name and region.signing_officer_nip):
-        raise SigningNotConfigured(
-            f"Nama dan NIP Pejabat Pencatatan Sipil {region.name} belum diisi."
-        )
+        raise SigningNotConfigured("signing_officer_missing", region=region.name)
     return AktaContent(
         registration_number=report.registration_number or "",
         child_nik=report.child_nik,
@@ -214,31 +207,23 @@ def correct_akta(
     """A pejabat corrects an issued akta: a new signed version with the same registration
     number; the old version is marked superseded. Both are in the journal."""
     if report.status != ReportStatus.ISSUED:
-        raise GuardRefused("Hanya akta yang sudah terbit yang dapat diperbaiki.")
+        raise GuardRefused("akta_not_issued_yet")
     if actor.role != Role.PEJABAT or report.region_code not in actor.region_codes:
-        raise GuardRefused("Perbaikan akta hanya oleh Pejabat Pencatatan Sipil wilayah ini.")
+        raise GuardRefused("correction_by_pejabat")
     errors = [
-        {"field": name, "code": "not_correctable", "message": "Kolom ini tidak dapat diperbaiki"}
-        for name in changes
-        if name not in CORRECTABLE_FIELDS
+        FieldError(name, "not_correctable") for name in changes if name not in CORRECTABLE_FIELDS
     ]
     if not (reason or "").strip():
-        errors.append({"field": "reason", "code": "required", "message": "Alasan wajib diisi"})
+        errors.append(FieldError("reason", "reason_missing"))
     if supporting_document_id is not None:
         supporting = db.session.get(Document, supporting_document_id)
         if supporting is None or supporting.report_id != report.id:
-            errors.append(
-                {
-                    "field": "supporting_document_id",
-                    "code": "unknown_document",
-                    "message": "Dokumen pendukung tidak ditemukan pada laporan ini",
-                }
-            )
+            errors.append(FieldError("supporting_document_id", "unknown_document"))
     if errors:
-        raise InvalidInput("Perbaikan akta belum benar", errors=errors)
+        raise InvalidInput("correction_invalid", errors=errors)
     previous = current_akta(report)
     if previous is None:
-        raise NotFound("Akta yang berlaku tidak ditemukan")
+        raise NotFound("akta_in_force_missing")
     before = {name: getattr(report, name) for name in changes}
     for name, value in changes.items():
         setattr(report, name, value)
@@ -277,5 +262,5 @@ def trust_root(region_code: str, settings: Settings) -> Path:
     """The CA certificate signatures of this region are checked against."""
     region = db.session.get(Region, region_code)
     if region is None:
-        raise NotFound(f"Wilayah {region_code} tidak dikenal")
+        raise NotFound("region_unknown", region=region_code)
     return signing_identity(region, settings).trust_root_pem

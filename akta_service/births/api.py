@@ -33,7 +33,7 @@ from akta_service.births.schemas import BirthReportInput
 from akta_service.core.api import require_facility
 from akta_service.core.audit import changes, changes_of_new_report
 from akta_service.core.db import UTCDateTime, db
-from akta_service.core.errors import IllegalTransition, InvalidInput, NotFound
+from akta_service.core.errors import FieldError, IllegalTransition, InvalidInput, NotFound
 from akta_service.core.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from akta_service.core.limits import per_credential
 from akta_service.facilities.operations import facility_actor
@@ -80,7 +80,7 @@ def _own_report(tracking_code: str) -> BirthReport:
     """The facility's report; another facility's report is answered as not found."""
     report = get_report_by_tracking_code(tracking_code)
     if report.facility_code != g.credential.facility_code:
-        raise NotFound("Kode pelacakan tidak ditemukan. Periksa kembali kodenya.")
+        raise NotFound("tracking_code_unknown")
     return report
 
 
@@ -156,11 +156,7 @@ def _after_cursor(cursor: str) -> tuple[datetime, int]:
         moment, report_id = raw.rsplit("|", 1)
         return datetime.fromisoformat(moment), int(report_id)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(
-            "Cursor tidak dikenal; pakai next_cursor dari halaman sebelumnya.",
-            errors=[{"field": "cursor", "code": "invalid", "message": "Cursor tidak dikenal"}],
-            message_en="Unknown cursor: use next_cursor from the previous page.",
-        ) from exc
+        raise InvalidInput("cursor_unknown", errors=[FieldError("cursor", "invalid")]) from exc
 
 
 @blp.route("")
@@ -301,10 +297,7 @@ class BirthReportAkta(MethodView):
         report = _own_report(tracking_code)
         document = current_akta(report)
         if document is None:
-            raise IllegalTransition(
-                f"Akta belum terbit: laporan berstatus '{report.status}'.",
-                state=str(report.status),
-            )
+            raise IllegalTransition("akta_not_issued_in_status", state=str(report.status))
         response = Response(akta_pdf(document), mimetype="application/pdf")
         response.headers["Content-Disposition"] = (
             f'attachment; filename="akta-{document.registration_number}.pdf"'

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import Any
 
 from akta_service.births.models import (
     CANCELLABLE_STATUSES,
@@ -14,7 +15,7 @@ from akta_service.births.models import (
 from akta_service.core.actors import Actor
 from akta_service.core.audit import record
 from akta_service.core.db import db
-from akta_service.core.errors import IllegalTransition, InvalidInput
+from akta_service.core.errors import FieldError, IllegalTransition, InvalidInput
 from akta_service.core.storage import storage
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
@@ -35,47 +36,22 @@ def sniff_content_type(data: bytes) -> tuple[str, str] | None:
     return None
 
 
-def _invalid(field: str, code: str, message: str, message_en: str) -> InvalidInput:
-    return InvalidInput(
-        message,
-        errors=[{"field": field, "code": code, "message": message}],
-        message_en=message_en,
-    )
+def _invalid(reason: str, field: str, code: str, **params: Any) -> InvalidInput:
+    return InvalidInput(reason, errors=[FieldError(field, code)], **params)
 
 
 def attach_document(report: BirthReport, kind: str, data: bytes, actor: Actor) -> Document:
     """Store the file and record it on the report (flushed, journalled)."""
     if report.status not in CANCELLABLE_STATUSES:
-        raise IllegalTransition(
-            f"Dokumen tidak dapat ditambahkan pada laporan berstatus '{report.status}'.",
-            state=str(report.status),
-            message_en=f"Documents cannot be added to a report in status '{report.status}'.",
-        )
+        raise IllegalTransition("documents_closed", state=str(report.status))
     if kind not in {k.value for k in DocumentKind}:
-        allowed = ", ".join(k.value for k in DocumentKind)
-        raise _invalid(
-            "kind",
-            "choice",
-            f"Jenis dokumen harus salah satu dari: {allowed}",
-            f"kind must be one of: {allowed}",
-        )
+        raise _invalid("document_kind", "kind", "choice", allowed=[k.value for k in DocumentKind])
     if not data:
-        raise _invalid("file", "required", "Pilih berkas dokumen", "Attach a file")
+        raise _invalid("file_missing", "file", "required")
     if len(data) > MAX_DOCUMENT_BYTES:
-        raise _invalid(
-            "file",
-            "too_large",
-            "Berkas terlalu besar: maksimal 10 MB",
-            "The file is too large: 10 MB at most",
-        )
-    sniffed = sniff_content_type(data)
-    if sniffed is None:
-        raise _invalid(
-            "file",
-            "unsupported_type",
-            "Berkas harus PDF, JPEG atau PNG (dilihat dari isinya, bukan namanya)",
-            "The file must be a PDF, JPEG or PNG (judged by its content, not its name)",
-        )
+        raise _invalid("too_large", "file", "too_large")
+    if (sniffed := sniff_content_type(data)) is None:
+        raise _invalid("unsupported_type", "file", "unsupported_type")
     content_type, extension = sniffed
     digest = hashlib.sha256(data).hexdigest()
     key = (

@@ -15,13 +15,13 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from akta_service.births.codes import new_tracking_code, normalise_tracking_code
 from akta_service.births.models import BirthReport, Channel
-from akta_service.births.schemas import BirthReportInput, flatten_errors
+from akta_service.births.schemas import BirthReportInput
 from akta_service.core.actors import Actor, Role
 from akta_service.core.audit import record
 from akta_service.core.clock import local_today
 from akta_service.core.config import current_settings
 from akta_service.core.db import db, utcnow
-from akta_service.core.errors import DomainError, InvalidInput, NotFound, TryAgain
+from akta_service.core.errors import DomainError, InvalidInput, NotFound, TryAgain, field_errors
 from akta_service.core.jobs import enqueue
 from akta_service.notifications.operations import notify_status_change
 from akta_service.verification.operations import VERIFY_JOB
@@ -37,14 +37,10 @@ def load_report_input(payload: Any) -> dict[str, Any]:
     try:
         data: dict[str, Any] = _REPORT_INPUT.load(payload)
     except ValidationError as exc:
-        errors = flatten_errors(
+        errors = field_errors(
             exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
         )
-        raise InvalidInput(
-            "Data laporan kelahiran belum benar. Perbaiki kolom yang ditandai.",
-            errors=errors,
-            message_en="The birth report is not valid yet. Fix the fields listed.",
-        ) from exc
+        raise InvalidInput("report_invalid", errors=errors) from exc
     return data
 
 
@@ -122,10 +118,7 @@ def submit_birth_report(
     except IntegrityError as exc:
         if "tracking_code" not in str(exc.orig):
             raise
-        raise TryAgain(
-            "Laporan belum tersimpan karena gangguan sesaat. Kirim sekali lagi.",
-            message_en="The report was not stored because of a momentary clash. Send it again.",
-        ) from exc
+        raise TryAgain("report_not_stored") from exc
     enqueue(VERIFY_JOB, report.id)
     if actor.role == Role.INFORMANT:
         # A person on the web form is known by the code they were just given.
@@ -174,10 +167,7 @@ def get_report_by_tracking_code(code: str) -> BirthReport:
     """The report with this tracking code, however the person typed it."""
     report = find_report(code)
     if report is None:
-        raise NotFound(
-            "Kode pelacakan tidak ditemukan. Periksa kembali kodenya.",
-            message_en="No report has this tracking code. Check the code.",
-        )
+        raise NotFound("tracking_code_unknown")
     return report
 
 
@@ -194,8 +184,6 @@ class StatusRefused(DomainError):
 
     status = 401
     code = "status_refused"
-    title = "Kode atau PIN salah"
-    title_en = "Wrong code or PIN"
 
 
 def _write_pin_state(report: BirthReport, **values: Any) -> None:
@@ -229,10 +217,7 @@ def open_with_pin(tracking_code: str, pin: str) -> BirthReport:
     """The report whose code and PIN these are. Unknown code, wrong PIN and a locked report all
     raise the same StatusRefused, so codes cannot be probed; MAX_PIN_FAILURES wrong PINs in a
     row lock the report's status page for PIN_LOCKOUT."""
-    refused = StatusRefused(
-        "Kode pelacakan atau PIN salah. Periksa kembali keduanya.",
-        message_en="Wrong tracking code or PIN. Check both.",
-    )
+    refused = StatusRefused("wrong_code_or_pin")
     report = find_report(tracking_code)
     now = utcnow()
     pin = "".join(ch for ch in pin if ch.isdigit())[:12]

@@ -93,8 +93,6 @@ API_CONFIG = {
 class Unauthorised(DomainError):
     status = 401
     code = "unauthorised"
-    title = "Kredensial tidak sah"
-    title_en = "Not authenticated"
 
 
 def require_facility(view: F) -> F:
@@ -107,11 +105,7 @@ def require_facility(view: F) -> F:
         scheme, _, token = header.partition(" ")
         credential = authenticate(token.strip()) if scheme.lower() == "bearer" else None
         if credential is None:
-            raise Unauthorised(
-                "Sertakan header Authorization: Bearer <token> dengan kredensial fasilitas "
-                "yang masih berlaku.",
-                message_en="Send Authorization: Bearer <token> with a live facility credential.",
-            )
+            raise Unauthorised("credential_required")
         g.credential = credential
         return cast(Any, view)(*args, **kwargs)
 

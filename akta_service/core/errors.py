@@ -1,65 +1,126 @@
-"""Domain errors and how the web layer answers them (RFC 9457 problem details)."""
+"""Domain errors and how the web layer answers them (RFC 9457 problem details).
+
+Every word of an error comes from core.messages by its code: a DomainError carries the code
+of its message (`reason`) and the message's parameters, which are also members of the
+problem; a FieldError carries a field, a code and parameters. Both are put into words only
+when they are shown, in the language of whoever reads them.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, Response, jsonify
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
+
+from akta_service.core.messages import MESSAGES, markup, message, message_in
+
+
+@dataclasses.dataclass(frozen=True)
+class FieldError:
+    """One field's problem: `code` is stable (core.messages names its text), `params` fill
+    the text in."""
+
+    field: str
+    code: str
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def message(self) -> Markup:
+        """The text in the current language (the page's, or Indonesian), ready for a page."""
+        return markup(self.code, **self.params)
+
+    def as_problem(self, language: str) -> dict[str, str]:
+        """The member of a problem's `errors` list, in `language`."""
+        return {
+            "field": self.field,
+            "code": self.code,
+            "message": message_in(language, self.code, **self.params),
+        }
+
+
+def field_errors(messages: Mapping[Any, Any] | list[Any], prefix: str = "") -> list[FieldError]:
+    """marshmallow's nested messages as FieldErrors, one per problem, at dotted paths.
+
+    The service's schemas give a message code as marshmallow's message; any other text
+    (marshmallow's own defaults, as webargs reports them) is the code "invalid".
+    """
+    if isinstance(messages, list):
+        return [
+            FieldError(prefix or "_schema", m if m in MESSAGES else "invalid")
+            for m in messages
+            if not isinstance(m, dict)
+        ]
+    found: list[FieldError] = []
+    for key, value in messages.items():
+        name = str(key) if key != "_schema" else ""
+        path = ".".join(p for p in (prefix, name) if p)
+        found.extend(field_errors([value] if isinstance(value, str) else value, path))
+    return found
 
 
 class DomainError(Exception):
-    """A rule of the service refused an action; `code` is stable, `message` is for people."""
+    """A rule of the service refused an action.
+
+    `code` names the kind of problem and its title; `reason` the message (the code itself
+    when none is given); the keyword arguments are the message's parameters and the
+    problem's further members.
+    """
 
     status = 400
     code = "domain_error"
-    title = "Permintaan tidak dapat diproses"
 
-    def __init__(self, message: str, **detail: Any) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, reason: str | None = None, /, **detail: Any) -> None:
+        self.reason = reason or self.code
         self.detail = detail
+        super().__init__(self.reason)
 
-    #: English title, for clients that ask with Accept-Language: en.
-    title_en = "The request cannot be processed"
+    @property
+    def title(self) -> str:
+        return message(self.code)
+
+    @property
+    def message(self) -> str:
+        """What a person is told, in the current language (Indonesian outside a request)."""
+        return message(self.reason, **self.detail)
+
+    def __str__(self) -> str:
+        """The Indonesian text, for logs and the command line."""
+        return message_in("id", self.reason, **self.detail)
 
     def to_problem(self, language: str = "id") -> dict[str, Any]:
         """The body of an application/problem+json answer, in Indonesian or English."""
-        detail = dict(self.detail)
-        message_en = detail.pop("message_en", None)
-        english = language == "en"
-        body = {
+        detail = {
+            name: (
+                [e.as_problem(language) if isinstance(e, FieldError) else e for e in value]
+                if name == "errors"
+                else value
+            )
+            for name, value in self.detail.items()
+        }
+        return {
             "type": f"https://akta.invalid/problems/{self.code}",
-            "title": self.title_en if english else self.title,
+            "title": message_in(language, self.code),
             "status": self.status,
-            "detail": (message_en or self.message) if english else self.message,
+            "detail": message_in(language, self.reason, **self.detail),
             "code": self.code,
             **_jsonable(detail),
         }
-        if english and isinstance(body.get("errors"), list):
-            from akta_service.births.schemas import english_message
-
-            body["errors"] = [
-                {**e, "message": english_message(e.get("code", ""), e.get("message", ""))}
-                for e in body["errors"]
-            ]
-        return body
 
 
 class NotFound(DomainError):
     status = 404
     code = "not_found"
-    title = "Tidak ditemukan"
-    title_en = "Not found"
 
 
 class PermissionDenied(DomainError):
     status = 403
     code = "forbidden"
-    title = "Tidak berwenang"
-    title_en = "Not allowed"
 
 
 class IllegalTransition(DomainError):
@@ -67,8 +128,6 @@ class IllegalTransition(DomainError):
 
     status = 409
     code = "illegal_transition"
-    title = "Tindakan tidak berlaku pada status ini"
-    title_en = "The action does not apply in this status"
 
 
 class GuardRefused(DomainError):
@@ -76,8 +135,6 @@ class GuardRefused(DomainError):
 
     status = 409
     code = "guard_refused"
-    title = "Tindakan belum dapat dilakukan"
-    title_en = "The action cannot be taken yet"
 
 
 class ConflictError(DomainError):
@@ -85,8 +142,6 @@ class ConflictError(DomainError):
 
     status = 409
     code = "conflict"
-    title = "Data telah diubah oleh orang lain"
-    title_en = "Someone else changed this record"
 
 
 class TryAgain(DomainError):
@@ -94,17 +149,13 @@ class TryAgain(DomainError):
 
     status = 503
     code = "try_again"
-    title = "Coba kirim lagi"
-    title_en = "Send it again"
 
 
 class InvalidInput(DomainError):
-    """Input failed validation; `errors` lists every field at once."""
+    """Input failed validation; `errors` lists every field at once (FieldErrors)."""
 
     status = 422
     code = "invalid_input"
-    title = "Data belum benar"
-    title_en = "Some fields are not valid"
 
 
 def _jsonable(value: Any) -> Any:
@@ -187,29 +238,18 @@ def register_error_handlers(app: Flask) -> None:
             raise error  # a fault of ours: 500, logged with its traceback
         # The database connection broke under the request (a restart, a failover): the
         # transaction never committed, and the pool has already dropped its old connections.
-        return _domain(
-            TryAgain(
-                "Layanan sesaat tidak dapat menyimpan. Tidak ada yang tersimpan; kirim sekali "
-                "lagi.",
-                message_en="The service could not store this for a moment. Nothing was "
-                "stored; send it again.",
-            )
-        )
+        return _domain(TryAgain("database_unavailable"))
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:
         messages = (getattr(error, "data", None) or {}).get("messages")
         if error.code == 422 and messages:
             # webargs (flask-smorest) refused the input: answer as our own validation does.
-            from akta_service.births.schemas import flatten_errors
-
             location_free = {k: v for loc in messages.values() for k, v in loc.items()}
             return problem_response(
-                InvalidInput(
-                    "Data belum benar. Perbaiki kolom yang ditandai.",
-                    errors=flatten_errors(location_free),
-                    message_en="Some fields are not valid. Fix the fields listed.",
-                ).to_problem(requested_language())
+                InvalidInput("fields_invalid", errors=field_errors(location_free)).to_problem(
+                    requested_language()
+                )
             )
         if wants_a_page():
             return error_page(error)

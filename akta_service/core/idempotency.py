@@ -65,13 +65,11 @@ class IdempotencyKey(Base):
 class IdempotencyKeyReused(DomainError):
     status = 422
     code = "idempotency_key_reused"
-    title = "Idempotency-Key sudah dipakai untuk permintaan lain"
 
 
 class InvalidIdempotencyKey(DomainError):
     status = 400
     code = "invalid_idempotency_key"
-    title = "Idempotency-Key tidak sah"
 
 
 def _request_hash() -> str:
@@ -100,9 +98,7 @@ def idempotent(view: F) -> F:
             return cast(Any, view)(*args, **kwargs)
         key = key.strip()
         if not key or len(key) > MAX_KEY_LENGTH:
-            raise InvalidIdempotencyKey(
-                f"Idempotency-Key harus 1-{MAX_KEY_LENGTH} karakter, misalnya sebuah UUID."
-            )
+            raise InvalidIdempotencyKey("idempotency_key_length", max_length=MAX_KEY_LENGTH)
         owner = f"facility:{g.credential.facility_code}"
         fingerprint = _request_hash()
         claim = IdempotencyKey(owner=owner, key=key, request_hash=fingerprint)
@@ -123,10 +119,7 @@ def idempotent(view: F) -> F:
                 db.session.flush()
                 return wrapper(*args, **kwargs)
             if existing.request_hash != fingerprint:
-                raise IdempotencyKeyReused(
-                    "Idempotency-Key ini sudah dipakai untuk permintaan dengan isi lain. "
-                    "Pakai kunci baru untuk setiap laporan yang berbeda.",
-                ) from None
+                raise IdempotencyKeyReused("idempotency_key_other_request") from None
             return _replay(existing)
         response = make_response(cast(Any, view)(*args, **kwargs))
         if response.status_code < 400 and response.is_json:

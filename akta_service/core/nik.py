@@ -1,8 +1,8 @@
 """The structure of a NIK (Nomor Induk Kependudukan): PPKKCC DDMMYY SSSS, no checksum.
 
 python-stdnum parses the date; this adds what the service needs on top: the
-sex encoded in the day, the century chosen from a claimed birth date, and
-messages in Indonesian.
+sex encoded in the day, the century chosen from a claimed birth date, and a
+message code for each way a NIK can be wrong (its words are in core.messages).
 """
 
 from __future__ import annotations
@@ -13,13 +13,19 @@ from datetime import date
 from stdnum.exceptions import ValidationError
 from stdnum.id import nik as stdnum_nik
 
+from akta_service.core.messages import message_in
+
 
 class InvalidNik(ValueError):
-    """Not a structurally valid NIK; `code` is machine-readable, the text is Indonesian."""
+    """Not a structurally valid NIK; `code` names the problem and its message."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
         self.code = code
+
+    def __str__(self) -> str:
+        """The Indonesian text, as a verification check records it."""
+        return message_in("id", self.code)
 
 
 @dataclass(frozen=True)
@@ -52,17 +58,15 @@ def parse_nik(value: str) -> NikFacts:
     """Check the structure strictly (digits, length, date, serial) and read its facts."""
     number = stdnum_nik.compact(value or "")
     if not number.isdigit():
-        raise InvalidNik("nik_not_digits", "NIK hanya boleh berisi angka")
+        raise InvalidNik("nik_not_digits")
     if len(number) != 16:
-        raise InvalidNik("nik_length", "NIK harus 16 angka")
+        raise InvalidNik("nik_length")
     try:
         stdnum_nik.get_birth_date(number)
     except ValidationError as exc:
-        raise InvalidNik(
-            "nik_birth_date", "Tanggal lahir di dalam NIK (angka ke-7 s.d. 12) tidak mungkin"
-        ) from exc
+        raise InvalidNik("nik_birth_date") from exc
     if number[12:] == "0000":
-        raise InvalidNik("nik_serial", "Empat angka terakhir NIK tidak boleh 0000")
+        raise InvalidNik("nik_serial")
     encoded_day = int(number[6:8])
     return NikFacts(
         number=number,

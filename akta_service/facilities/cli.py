@@ -15,7 +15,7 @@ CLI_ACTOR = Actor.system("akta command line")
 
 
 def _fail(error: DomainError) -> click.ClickException:
-    problems = "; ".join(f"{e['field']}: {e['message']}" for e in error.detail.get("errors", []))
+    problems = "; ".join(f"{e.field}: {e.message}" for e in error.detail.get("errors", []))
     return click.ClickException(problems or error.message)
 
 

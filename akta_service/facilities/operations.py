@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from akta_service.core.actors import Actor
 from akta_service.core.audit import record
 from akta_service.core.db import db, utcnow
-from akta_service.core.errors import InvalidInput, NotFound, PermissionDenied
+from akta_service.core.errors import FieldError, InvalidInput, NotFound, PermissionDenied
 from akta_service.facilities.models import ApiCredential, Facility, FacilityKind
 from akta_service.regions.models import Region
 
@@ -40,45 +40,23 @@ def create_facility(code: str, name: str, kind: str, region_code: str, actor: Ac
     code = code.strip().upper()
     errors = []
     if db.session.get(Facility, code) is not None:
-        errors.append({"field": "code", "code": "taken", "message": "Kode fasilitas sudah dipakai"})
+        errors.append(FieldError("code", "facility_code_taken"))
     if kind not in {k.value for k in FacilityKind}:
-        errors.append(
-            {
-                "field": "kind",
-                "code": "choice",
-                "message": "Jenis harus hospital, puskesmas, clinic atau midwife",
-            }
-        )
+        errors.append(FieldError("kind", "facility_kind"))
     if not name.strip():
-        errors.append({"field": "name", "code": "required", "message": "Nama wajib diisi"})
+        errors.append(FieldError("name", "name_required"))
     elif len(name.strip()) > 200:
-        errors.append(
-            {"field": "name", "code": "too_long", "message": "Nama paling banyak 200 karakter"}
-        )
+        errors.append(FieldError("name", "name_too_long"))
     if db.session.get(Region, region_code) is None:
-        errors.append(
-            {"field": "region", "code": "unknown_region", "message": "Wilayah tidak dikenal"}
-        )
+        errors.append(FieldError("region", "unknown_region"))
     elif not _serves(actor, region_code):
-        errors.append(
-            {
-                "field": "region",
-                "code": "not_served",
-                "message": "Wilayah ini bukan wilayah yang Anda layani",
-            }
-        )
+        errors.append(FieldError("region", "not_served"))
     if not 2 <= len(code) <= 20 or not all(
         ch.isascii() and (ch.isalnum() or ch == "-") for ch in code
     ):
-        errors.append(
-            {
-                "field": "code",
-                "code": "format",
-                "message": "Kode 2-20 huruf besar, angka atau tanda minus",
-            }
-        )
+        errors.append(FieldError("code", "facility_code_format"))
     if errors:
-        raise InvalidInput("Data fasilitas belum benar", errors=errors)
+        raise InvalidInput("facility_invalid", errors=errors)
     facility = Facility(
         code=code, name=name.strip(), kind=FacilityKind(kind), region_code=region_code
     )
@@ -95,7 +73,7 @@ def create_facility(code: str, name: str, kind: str, region_code: str, actor: Ac
 def set_facility_active(facility: Facility, active: bool, actor: Actor) -> None:
     """Deactivate (or reactivate) a facility: while inactive none of its credentials work."""
     if not _serves(actor, facility.region_code):
-        raise PermissionDenied(f"Fasilitas {facility.code} bukan di wilayah Anda")
+        raise PermissionDenied("facility_outside_region", facility=facility.code)
     if facility.active == active:
         return
     facility.active = active
@@ -115,9 +93,9 @@ def issue_credential(facility_code: str, actor: Actor, label: str = "") -> Issue
     """A new bearer token for the facility, shown once."""
     facility = db.session.get(Facility, facility_code.strip().upper())
     if facility is None:
-        raise NotFound(f"Fasilitas {facility_code} tidak ditemukan")
+        raise NotFound("facility_unknown", facility=facility_code)
     if not _serves(actor, facility.region_code):
-        raise PermissionDenied(f"Fasilitas {facility.code} bukan di wilayah Anda")
+        raise PermissionDenied("facility_outside_region", facility=facility.code)
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     credential = ApiCredential(
@@ -139,9 +117,9 @@ def revoke_credential(key_id: str, actor: Actor) -> ApiCredential:
     """Stop a credential from working; it stays listed, marked revoked."""
     credential = db.session.scalar(sa.select(ApiCredential).where(ApiCredential.key_id == key_id))
     if credential is None:
-        raise NotFound(f"Kredensial {key_id} tidak ditemukan")
+        raise NotFound("credential_unknown", key_id=key_id)
     if not _serves(actor, credential.facility.region_code):
-        raise PermissionDenied(f"Kredensial {key_id} bukan milik fasilitas di wilayah Anda")
+        raise PermissionDenied("credential_outside_region", key_id=key_id)
     if credential.revoked_at is None:
         credential.revoked_at = utcnow()
         record(
@@ -214,12 +192,9 @@ def set_webhook(facility_code: str, url: str | None, actor: Actor) -> str | None
     shown once."""
     facility = db.session.get(Facility, facility_code.strip().upper())
     if facility is None:
-        raise NotFound(f"Fasilitas {facility_code} tidak ditemukan")
+        raise NotFound("facility_unknown", facility=facility_code)
     if url is not None and not url.startswith(("https://", "http://")):
-        raise InvalidInput(
-            "Alamat webhook belum benar",
-            errors=[{"field": "url", "code": "url", "message": "Alamat harus diawali https://"}],
-        )
+        raise InvalidInput("webhook_invalid", errors=[FieldError("url", "url")])
     facility.webhook_url = url
     facility.webhook_secret = secrets.token_urlsafe(32) if url else None
     record("office:facility:webhook", actor, data={"facility": facility.code, "url": url})

@@ -1,7 +1,9 @@
 """Languages of the public pages (Flask-Babel): Indonesian first, English on request.
 
-The source texts are Indonesian, so Indonesian needs no catalogue. The English catalogue is
-kept as akta_service/translations/en/LC_MESSAGES/messages.po and compiled into the instance
+The source texts are Indonesian, so Indonesian needs no catalogue; the messages of
+core.messages (marked with N_, looked up by their codes) are in the same catalogue. The
+English catalogue is kept as akta_service/translations/en/LC_MESSAGES/messages.po and
+compiled into the instance
 folder whenever the service starts (no build step, no compiled file in the repository).
 After changing texts, refresh the catalogue with:
 

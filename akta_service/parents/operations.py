@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 
 from akta_service.akta.models import AktaDocument
 from akta_service.akta.operations import akta_pdf, current_akta
@@ -34,7 +33,7 @@ from akta_service.core.actors import Actor, Role
 from akta_service.core.audit import record
 from akta_service.core.config import current_settings
 from akta_service.core.db import db, utcnow
-from akta_service.core.errors import InvalidInput, NotFound
+from akta_service.core.errors import FieldError, InvalidInput, NotFound
 from akta_service.core.jobs import enqueue, job
 from akta_service.core.storage import storage
 from akta_service.notifications.operations import include_status_pin
@@ -45,7 +44,6 @@ from akta_service.parents.steps import (
     DOCUMENT_SPECS,
     FIELDS,
     STEPS,
-    FieldError,
     all_errors,
     fill_informant,
     missing_documents,
@@ -198,10 +196,8 @@ def submit_draft(draft: Draft) -> Receipt:
     problems = review_errors(draft)
     if problems:
         raise InvalidInput(
-            "Laporan belum lengkap. Perbaiki bagian yang ditandai.",
-            errors=[
-                {"field": e.field, "code": e.code, "message": str(e.message)} for e in problems
-            ],
+            "report_incomplete",
+            errors=problems,
         )
     data = load_report_input(report_payload(draft.answers))
     report = submit_birth_report(data, Channel.WEB, WEB_INFORMANT)
@@ -314,7 +310,7 @@ def add_correction_document(report: BirthReport, kind: str, data: bytes) -> Docu
     """Attach a missing or replacement document (photos cleaned as on the form); the earlier
     one of the kind stays in the record. Raises UploadRefused."""
     if kind not in DOCUMENT_SPECS:
-        raise UploadRefused("choice", _l("Pilih jenis dokumen"))
+        raise UploadRefused("upload_kind")
     prepared = prepare_upload(data)
     return attach_document(report, kind, prepared.data, informant_of(report))
 
@@ -343,7 +339,7 @@ def correct_report(
         try:
             add_correction_document(report, kind, content)
         except UploadRefused as refused:
-            errors.append(FieldError("document", refused.code, refused.message))
+            errors.append(refused.at("document"))
         else:
             stored = kind
     if not send or errors:
@@ -360,10 +356,7 @@ def correct_report(
     since = request.since
     added = since is not None and any(d.uploaded_at >= since for d in documents)
     if not _changed(report, data) and not added:
-        nothing = _l(
-            "Belum ada yang diubah. Ubah data yang diminta atau unggah dokumen, lalu kirim lagi."
-        )
-        return CorrectionOutcome([FieldError("correction", "nothing_changed", nothing)], stored)
+        return CorrectionOutcome([FieldError("correction", "nothing_changed")], stored)
     resubmit_corrected(report, data, informant_of(report), expected_version=expected_version)
     return CorrectionOutcome([], stored, sent=True)
 
@@ -384,9 +377,7 @@ def akta_for_informant(report: BirthReport) -> tuple[AktaDocument, bytes]:
     download is journalled. Raises NotFound until the akta is issued."""
     document = current_akta(report) if report.status == ReportStatus.ISSUED else None
     if document is None:
-        raise NotFound(
-            "Akta kelahiran belum terbit.", message_en="The birth certificate is not issued yet."
-        )
+        raise NotFound("akta_not_issued")
     data = akta_pdf(document)
     record(
         "public:birth_report:akta_download",

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask_babel import LazyString, get_locale
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 
 from akta_service.births.models import PARENT_INFORMANTS, InformantRelation
-from akta_service.births.schemas import BirthReportInput, english_message, flatten_errors
+from akta_service.births.schemas import BirthReportInput
+from akta_service.core.errors import FieldError, field_errors
 from akta_service.core.nik import InvalidNik, parse_nik
 
 
@@ -81,15 +82,6 @@ class Step:
     def owns(self, path: str) -> bool:
         """The message at `path` (a field, or a whole part such as "father") is this step's."""
         return any(f.name == path or f.name.startswith(path + ".") for f in self.fields)
-
-
-@dataclass(frozen=True)
-class FieldError:
-    """A message for one field; `message` renders in the page's language."""
-
-    field: str
-    code: str
-    message: LazyString | str
 
 
 SEXES = (Choice("female", _l("Perempuan")), Choice("male", _l("Laki-laki")))
@@ -469,14 +461,6 @@ def anchor(path: str) -> str:
     return next((name for name in FIELDS if name.startswith(path + ".")), path)
 
 
-def _schema_message(code: str, message: str) -> LazyString:
-    def text() -> str:
-        locale = get_locale()
-        return english_message(code, message) if locale and locale.language == "en" else message
-
-    return LazyString(text)
-
-
 _ORDER = {name: index for index, name in enumerate(FIELDS)}
 
 
@@ -491,10 +475,7 @@ def schema_errors(payload: dict[str, Any]) -> list[FieldError]:
         BirthReportInput().load(payload)
     except ValidationError as exc:
         messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
-        return [
-            FieldError(anchor(e["field"]), e["code"], _schema_message(e["code"], e["message"]))
-            for e in flatten_errors(messages)
-        ]
+        return [FieldError(anchor(e.field), e.code, e.params) for e in field_errors(messages)]
     return []
 
 
@@ -521,37 +502,23 @@ def form_errors(step: Step, answers: Mapping[str, str], already: set[str]) -> li
         situation = answers.get("marriage.situation")
         father_given = any((answers.get(name) or "").strip() for name in FATHER_FIELDS)
         if situation == "not_married" and father_given:
-            errors.append(
-                FieldError(
-                    "father.nik",
-                    "father_not_recorded",
-                    _l(
-                        "Orang tua tidak menikah: akta hanya mencantumkan ibu. Kosongkan data ayah."
-                    ),
-                )
-            )
+            errors.append(FieldError("father.nik", "father_not_recorded"))
         elif situation == "unrecorded" and not father_given:
-            errors.append(
-                FieldError(
-                    "father.nik",
-                    "father_required_unrecorded",
-                    _l("Isi data ayah: pada perkawinan belum tercatat, ayah dicantumkan di akta."),
-                )
-            )
+            errors.append(FieldError("father.nik", "father_required_unrecorded"))
     for spec in step.fields:
         if spec.nik_date and spec.name not in already and spec.nik_date not in already:
             problem = nik_contradiction(
-                answers.get(spec.name), answers.get(spec.nik_date), spec.nik_sex
+                spec.name, answers.get(spec.name), answers.get(spec.nik_date), spec.nik_sex
             )
             if problem is not None:
-                errors.append(FieldError(spec.name, problem[0], problem[1]))
+                errors.append(problem)
     return errors
 
 
 def nik_contradiction(
-    nik: str | None, birth_date: str | None, sex: str | None
-) -> tuple[str, LazyString] | None:
-    """A NIK whose encoded birth date or sex contradicts what was typed beside it."""
+    name: str, nik: str | None, birth_date: str | None, sex: str | None
+) -> FieldError | None:
+    """A NIK (field `name`) whose encoded birth date or sex contradicts what was typed."""
     if not (nik or "").strip() or not (birth_date or "").strip():
         return None
     try:
@@ -560,20 +527,13 @@ def nik_contradiction(
     except (InvalidNik, ValueError):
         return None  # the schema's own messages say what is wrong
     if sex == "female" and not facts.female:
-        return "nik_sex", _l(
-            "NIK ini milik laki-laki: pada NIK perempuan, angka tanggal lahir ditambah 40. "
-            "Periksa lagi NIK ibu."
-        )
+        return FieldError(name, "nik_sex_male")
     if sex == "male" and facts.female:
-        return "nik_sex", _l(
-            "NIK ini milik perempuan (angka tanggal lahir ditambah 40). Periksa lagi NIK ayah."
-        )
+        return FieldError(name, "nik_sex_female")
     if not facts.matches_birth_date(born):
-        return "nik_birth_date_mismatch", _l(
-            "Menurut NIK ini tanggal lahirnya %(nik_date)s, tetapi yang diisi %(date)s. "
-            "Periksa lagi NIK atau tanggal lahir.",
-            nik_date=f"{facts.day:02d}-{facts.month:02d}-{facts.two_digit_year:02d}",
-            date=f"{born:%d-%m-%Y}",
+        nik_date = f"{facts.day:02d}-{facts.month:02d}-{facts.two_digit_year:02d}"
+        return FieldError(
+            name, "nik_birth_date_mismatch", {"nik_date": nik_date, "date": f"{born:%d-%m-%Y}"}
         )
     return None
 
@@ -662,9 +622,7 @@ def offered_documents(answers: Mapping[str, str]) -> list[DocumentSpec]:
 def missing_documents(answers: Mapping[str, str], uploaded: Mapping[str, Any]) -> list[FieldError]:
     return [
         FieldError(
-            f"document.{kind}",
-            "document_required",
-            _l("Unggah %(document)s", document=DOCUMENT_SPECS[kind].label),
+            f"document.{kind}", "document_required", {"document": DOCUMENT_SPECS[kind].label}
         )
         for kind in required_documents(answers)
         if kind not in uploaded

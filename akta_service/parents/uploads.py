@@ -11,11 +11,10 @@ import io
 import warnings
 from dataclasses import dataclass
 
-from flask_babel import LazyString
-from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from akta_service.births.documents import MAX_DOCUMENT_BYTES, sniff_content_type
+from akta_service.core.errors import FieldError
 
 #: The longest side of a stored photo: a page stays readable, the file stays small.
 MAX_PHOTO_SIDE = 2400
@@ -25,12 +24,15 @@ JPEG_QUALITY = 85
 
 
 class UploadRefused(ValueError):
-    """The file cannot be stored; `message` says why in the page's language."""
+    """The file cannot be stored; `code` says why (core.messages has the words)."""
 
-    def __init__(self, code: str, message: LazyString) -> None:
+    def __init__(self, code: str) -> None:
         super().__init__(code)
         self.code = code
-        self.message = message
+
+    def at(self, field: str) -> FieldError:
+        """The refusal as the message shown next to the upload field `field`."""
+        return FieldError(field, self.code)
 
 
 @dataclass(frozen=True)
@@ -43,15 +45,12 @@ class PreparedUpload:
 def prepare_upload(data: bytes) -> PreparedUpload:
     """The bytes to store for an uploaded document, or UploadRefused."""
     if not data:
-        raise UploadRefused("required", _l("Pilih berkas foto atau PDF dokumen"))
+        raise UploadRefused("upload_missing")
     if len(data) > MAX_DOCUMENT_BYTES:
-        raise UploadRefused("too_large", _l("Berkas terlalu besar: maksimal 10 MB"))
+        raise UploadRefused("too_large")
     sniffed = sniff_content_type(data)
     if sniffed is None:
-        raise UploadRefused(
-            "unsupported_type",
-            _l("Berkas harus foto (JPEG atau PNG) atau PDF. Berkas ini bukan salah satunya."),
-        )
+        raise UploadRefused("upload_unsupported_type")
     content_type, extension = sniffed
     if content_type == "application/pdf":
         return PreparedUpload(data, content_type, extension)
@@ -59,9 +58,7 @@ def prepare_upload(data: bytes) -> PreparedUpload:
 
 
 def _unreadable() -> UploadRefused:
-    return UploadRefused(
-        "unreadable", _l("Foto tidak dapat dibaca. Ambil foto lagi atau pilih berkas lain.")
-    )
+    return UploadRefused("unreadable")
 
 
 def _clean_photo(data: bytes, content_type: str, extension: str) -> PreparedUpload:
@@ -71,10 +68,7 @@ def _clean_photo(data: bytes, content_type: str, extension: str) -> PreparedUplo
             with Image.open(io.BytesIO(data)) as opened:
                 width, height = opened.size
                 if width * height > MAX_PHOTO_PIXELS:
-                    raise UploadRefused(
-                        "too_many_pixels",
-                        _l("Foto terlalu besar ukurannya. Kecilkan resolusi kamera dan coba lagi."),
-                    )
+                    raise UploadRefused("too_many_pixels")
                 opened.load()
                 upright = ImageOps.exif_transpose(opened)
                 upright.thumbnail((MAX_PHOTO_SIDE, MAX_PHOTO_SIDE), Image.Resampling.LANCZOS)

@@ -37,13 +37,13 @@ from akta_service.births.operations import (
     issue_status_pin,
     open_with_pin,
 )
-from akta_service.births.schemas import MESSAGES, MESSAGES_EN
 from akta_service.core.actors import Actor
 from akta_service.core.audit import latest_change, record
 from akta_service.core.config import current_settings
 from akta_service.core.db import db, utcnow
-from akta_service.core.errors import ConflictError, DomainError, InvalidInput, NotFound
+from akta_service.core.errors import ConflictError, DomainError, FieldError, InvalidInput, NotFound
 from akta_service.core.limits import limiter
+from akta_service.core.messages import message
 from akta_service.notifications.operations import send_new_status_pin
 from akta_service.parents import operations as ops
 from akta_service.parents.correction import (
@@ -63,7 +63,6 @@ from akta_service.parents.steps import (
     FIELDS,
     STEPS,
     Field,
-    FieldError,
     offered_documents,
 )
 from akta_service.parents.uploads import UploadRefused
@@ -164,16 +163,8 @@ def _by_field(errors: Iterable[FieldError]) -> dict[str, list[FieldError]]:
 
 def _client_messages() -> dict[str, str]:
     """The messages form.js shows as the parent types, in the page's language."""
-    english = current_language() == "en"
-    return {
-        "nik_length": MESSAGES_EN["nik_length"] if english else "NIK harus 16 angka",
-        "future_birth": (MESSAGES_EN if english else MESSAGES)["future_birth"],
-        "marriage_in_future": (MESSAGES_EN if english else MESSAGES)["marriage_in_future"],
-        "kk_number": (MESSAGES_EN if english else MESSAGES)["kk_number"],
-        "nik_mismatch": _(
-            "Angka tanggal lahir atau jenis kelamin di NIK tidak cocok dengan yang diisi."
-        ),
-    }
+    codes = ("nik_length", "future_birth", "marriage_in_future", "kk_number", "nik_mismatch")
+    return {code: message(code) for code in codes}
 
 
 def _describe(field_name: str) -> dict[str, Any]:
@@ -312,7 +303,7 @@ def documents() -> ResponseReturnValue:
             try:
                 ops.add_upload(draft, kind, data)
             except UploadRefused as refused:
-                errors = [FieldError(f"document.{kind}", refused.code, refused.message)]
+                errors = [refused.at(f"document.{kind}")]
             else:
                 flash(_("%(document)s tersimpan.", document=DOCUMENT_SPECS[kind].label))
                 return redirect(url_for("parents.step", slug="dokumen") + f"#doc-{kind}")
@@ -382,11 +373,7 @@ def submit() -> ResponseReturnValue:
     if isinstance(draft, Response):
         return draft
     if request.form.get("declaration") != "yes":
-        declaration = FieldError(
-            "declaration",
-            "declaration_required",
-            _("Centang pernyataan ini untuk mengirim laporan"),
-        )
+        declaration = FieldError("declaration", "declaration_required")
         return review([*ops.review_errors(draft), declaration], declared=False)
     try:
         with db.session.begin_nested():
@@ -556,8 +543,7 @@ def _post_correction(report: BirthReport, asked: CorrectionRequest) -> _Correcti
     upload = _chosen_upload()
     send = request.form.get("action") != "upload"
     if not send and upload is None:
-        message = _("Pilih berkas foto atau PDF dokumen")
-        posted.errors = [FieldError("document", "required", message)]
+        posted.errors = [FieldError("document", "upload_missing")]
         return posted
     report_id = report.id
     try:

@@ -9,7 +9,7 @@ from typing import Any
 from akta_service.core.actors import Actor
 from akta_service.core.audit import record
 from akta_service.core.db import db
-from akta_service.core.errors import InvalidInput, PermissionDenied
+from akta_service.core.errors import FieldError, InvalidInput, PermissionDenied
 from akta_service.regions.data import REGIONS
 from akta_service.regions.models import District, Region
 
@@ -48,22 +48,22 @@ class OfficeDetails:
 
 
 def nip_problem(nip: str) -> str | None:
-    """Why `nip` is not a Nomor Induk Pegawai, in Indonesian; None when it is one.
+    """The message code of why `nip` is not a Nomor Induk Pegawai; None when it is one.
 
     The 18 digits are the birth date (YYYYMMDD), the month of appointment (YYYYMM),
     1 or 2 for the sex, and a serial number.
     """
     if len(nip) != 18 or not nip.isascii() or not nip.isdigit():
-        return "NIP harus 18 angka"
+        return "nip_length"
     try:
         born = date(int(nip[0:4]), int(nip[4:6]), int(nip[6:8]))
     except ValueError:
-        return "8 angka pertama NIP harus tanggal lahir (TTTTBBHH) yang benar"
+        return "nip_birth_date"
     appointed = (int(nip[8:12]), int(nip[12:14]))
     if not 1 <= appointed[1] <= 12 or appointed <= (born.year, born.month):
-        return "Angka ke-9 sampai ke-14 NIP harus tahun dan bulan pengangkatan (TTTTBB)"
+        return "nip_appointed"
     if nip[14] not in "12":
-        return "Angka ke-15 NIP harus 1 (laki-laki) atau 2 (perempuan)"
+        return "nip_sex"
     return None
 
 
@@ -91,39 +91,23 @@ MAX_LENGTHS = {
 }
 
 
-def _problems(details: OfficeDetails) -> list[dict[str, str]]:
+def _problems(details: OfficeDetails) -> list[FieldError]:
     errors = [
-        {"field": name, "code": "too_long", "message": f"Paling banyak {limit} karakter"}
+        FieldError(name, "too_long", {"max_length": limit})
         for name, limit in MAX_LENGTHS.items()
         if len(getattr(details, name) or "") > limit
     ]
     if not details.office_name:
-        errors.append(
-            {"field": "office_name", "code": "required", "message": "Nama kantor wajib diisi"}
-        )
+        errors.append(FieldError("office_name", "office_name_required"))
     if not details.issue_place:
-        errors.append(
-            {"field": "issue_place", "code": "required", "message": "Tempat terbit wajib diisi"}
-        )
+        errors.append(FieldError("issue_place", "issue_place_required"))
     nip = details.signing_officer_nip
     if nip is not None and (problem := nip_problem(nip)) is not None:
-        errors.append({"field": "signing_officer_nip", "code": "nip", "message": problem})
+        errors.append(FieldError("signing_officer_nip", problem))
     if nip is None and details.signing_officer_name is not None:
-        errors.append(
-            {
-                "field": "signing_officer_nip",
-                "code": "required",
-                "message": "Isi NIP pejabat: akta mencantumkan nama dan NIP-nya",
-            }
-        )
+        errors.append(FieldError("signing_officer_nip", "officer_nip_required"))
     if details.signing_officer_name is None and nip is not None:
-        errors.append(
-            {
-                "field": "signing_officer_name",
-                "code": "required",
-                "message": "Isi nama pejabat pemilik NIP ini",
-            }
-        )
+        errors.append(FieldError("signing_officer_name", "officer_name_required"))
     return errors
 
 
@@ -133,11 +117,11 @@ def update_office(region: Region, details: OfficeDetails, actor: Actor) -> dict[
     Akta produced from now on print the new details; PDFs already issued keep theirs.
     """
     if actor.is_staff and region.code not in actor.region_codes:
-        raise PermissionDenied(f"{region.name} bukan wilayah Anda")
+        raise PermissionDenied("region_not_yours", region=region.name)
     details = _cleaned(details)
     errors = _problems(details)
     if errors:
-        raise InvalidInput("Data kantor belum benar", errors=errors)
+        raise InvalidInput("office_invalid", errors=errors)
     changed = {}
     for name, value in asdict(details).items():
         if getattr(region, name) != value:

@@ -21,16 +21,16 @@ def claim(report: BirthReport, user: User, expected_version: int | None = None) 
         raise conflict_for(report.id, report.version)
     if not allowed_triggers(report, user.as_actor()):
         raise GuardRefused(
-            f"Tidak ada tindakan {user.role} untuk laporan berstatus {report.status}; "
-            "laporan ini tidak perlu ditangani.",
+            "nothing_to_do",
             guard="actor_holds_claim",
+            role=str(user.role),
+            state=str(report.status),
         )
     if report.assigned_to_id not in (None, user.id):
         holder = db.session.get(User, report.assigned_to_id)
-        raise GuardRefused(
-            f"Laporan ini sudah ditangani {holder.full_name if holder else 'petugas lain'}.",
-            guard="actor_holds_claim",
-        )
+        if holder is None:
+            raise GuardRefused("claimed_by_other_clerk", guard="actor_holds_claim")
+        raise GuardRefused("claimed", guard="actor_holds_claim", assignee=holder.full_name)
     if report.assigned_to_id == user.id:
         return
     report.assigned_to_id = user.id
@@ -44,9 +44,7 @@ def release(report: BirthReport, actor: Actor) -> None:
     if report.assigned_to_id is None:
         return
     if not actor.is_user(report.assigned_to_id) and actor.role != Role.ADMIN:
-        raise PermissionDenied(
-            "Hanya petugas yang menangani laporan ini atau admin yang dapat melepasnya."
-        )
+        raise PermissionDenied("release_not_yours")
     previous = report.assigned_to_id
     report.assigned_to_id = None
     report.assigned_at = None
@@ -59,9 +57,9 @@ def decide_duplicate(
 ) -> None:
     """ "Duplicate" rejects the report, linking the original; "not a duplicate" clears the flag."""
     if not report.potential_duplicate or report.status != ReportStatus.IN_REVIEW:
-        raise GuardRefused("Laporan ini tidak sedang ditandai kemungkinan ganda.")
+        raise GuardRefused("not_flagged_duplicate")
     if actor.role != Role.OPERATOR:
-        raise PermissionDenied("Keputusan laporan ganda diambil oleh operator.")
+        raise PermissionDenied("duplicate_by_operator")
     original = (
         db.session.get(BirthReport, report.duplicate_of_id) if report.duplicate_of_id else None
     )

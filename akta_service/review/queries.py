@@ -100,10 +100,7 @@ def search_condition(text: str) -> sa.ColumnElement[bool] | None:
         return BirthReport.tracking_code == code
     if len(text) < MIN_NAME_SEARCH:
         # Fewer letters make no trigram: the whole index would be read for nothing useful.
-        raise InvalidInput(
-            f"Ketik minimal {MIN_NAME_SEARCH} huruf untuk mencari nama, atau kode pelacakan, "
-            "NIK, atau nomor akta lengkap."
-        )
+        raise InvalidInput("name_search_too_short", min_letters=MIN_NAME_SEARCH)
     # ILIKE on the bare columns: PostgreSQL answers it from trigram indexes on them (SQLite
     # compares lower() of both sides). % and _ typed by the clerk are letters, not wildcards.
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -289,7 +289,7 @@ def act(code: str, action: str) -> ResponseReturnValue:
         if seen is not None and seen != found.version:
             raise conflict_for(found.id, found.version)  # before judging the form itself
         if action == "request_correction" and not picked:
-            raise InvalidInput("Pilih data yang harus diperbaiki pelapor.")
+            raise InvalidInput("correction_fields_required")
         with db.session.begin_nested():  # a refusal undoes the move, not the page's read
             fire(
                 found,

@@ -25,13 +25,11 @@ def conflict_for(
     """
     last = latest_change(report_id, session)
     if last is None:
-        return ConflictError(
-            "Laporan ini sudah diubah oleh orang lain. Muat ulang lalu coba lagi.",
-            current_version=current_version,
-        )
+        return ConflictError("changed_by_someone", current_version=current_version)
     return ConflictError(
-        f"Laporan ini sudah diubah oleh {last.describe()} ({last.action.rsplit(':', 1)[-1]}). "
-        "Muat ulang untuk melihat perubahan terbaru; isian Anda belum disimpan.",
+        "changed_by",
+        changed_by_who=last.describe(),
+        changed_by_action=last.action.rsplit(":", 1)[-1],
         changed_by=last.actor_name,
         changed_by_role=last.actor_role,
         changed_at=last.occurred_at,
@@ -67,18 +65,14 @@ def fire(
     if spec is None or state not in spec.sources:
         allowed = workflow.triggers_from(state)
         raise IllegalTransition(
-            f"Tindakan '{trigger}' tidak berlaku untuk laporan berstatus '{state}'. "
-            f"Tindakan yang berlaku sekarang: {', '.join(allowed) or 'tidak ada'}.",
+            "trigger_not_in_status" if allowed else "no_trigger_in_status",
             state=state,
             trigger=trigger,
             allowed_triggers=allowed,
         )
     if actor.role not in spec.roles:
         raise PermissionDenied(
-            f"Peran '{actor.role}' tidak boleh melakukan '{trigger}'. "
-            f"Yang boleh: {', '.join(sorted(spec.roles))}.",
-            trigger=trigger,
-            role=str(actor.role),
+            "role_may_not", trigger=trigger, role=str(actor.role), roles=sorted(spec.roles)
         )
     subject = Subject(report=report, actor=actor, reason=reason, data=dict(data or {}))
     # Guards run before the state changes: a refusal leaves the report as it was.

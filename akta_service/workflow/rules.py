@@ -48,9 +48,7 @@ def _subject(event: EventData) -> Subject:
 def reason_given(event: EventData) -> bool:
     """The actor wrote why; the informant or clerk will read it."""
     if not (_subject(event).reason or "").strip():
-        raise GuardRefused(
-            f"Alasan wajib diisi untuk tindakan '{event.event.name}'.", guard="reason_given"
-        )
+        raise GuardRefused("reason_required", guard="reason_given", trigger=event.event.name)
     return True
 
 
@@ -63,7 +61,7 @@ def actor_owns_report(event: EventData) -> bool:
     else:
         owns = actor.tracking_code is not None and actor.tracking_code == report.tracking_code
     if not owns:
-        raise GuardRefused("Laporan ini bukan milik Anda.", guard="actor_owns_report")
+        raise GuardRefused("not_your_report", guard="actor_owns_report")
     return True
 
 
@@ -72,8 +70,7 @@ def actor_serves_region(event: EventData) -> bool:
     subject = _subject(event)
     if subject.report.region_code not in subject.actor.region_codes:
         raise GuardRefused(
-            f"Anda tidak bertugas di wilayah {subject.report.region_code}.",
-            guard="actor_serves_region",
+            "outside_your_region", guard="actor_serves_region", region=subject.report.region_code
         )
     return True
 
@@ -86,23 +83,16 @@ def actor_holds_claim(event: EventData) -> bool:
         from akta_service.accounts.models import User
 
         user = db.session.get(User, holder)
-        name = user.full_name if user else "petugas lain"
-        raise GuardRefused(
-            f"Laporan ini sedang ditangani {name}. Minta {name} melepasnya, atau admin.",
-            guard="actor_holds_claim",
-            assignee=name,
-        )
+        if user is None:
+            raise GuardRefused("claimed_by_another", guard="actor_holds_claim")
+        raise GuardRefused("claimed_by", guard="actor_holds_claim", assignee=user.full_name)
     return True
 
 
 def not_potential_duplicate(event: EventData) -> bool:
     """A suspected duplicate must be resolved before the report moves on."""
     if _subject(event).report.potential_duplicate:
-        raise GuardRefused(
-            "Laporan ditandai kemungkinan ganda. Putuskan dahulu apakah laporan ini ganda "
-            "atau bukan.",
-            guard="not_potential_duplicate",
-        )
+        raise GuardRefused("duplicate_undecided", guard="not_potential_duplicate")
     return True
 
 
@@ -116,11 +106,7 @@ def signer_is_not_approver(event: EventData) -> bool:
         .limit(1)
     )
     if approver == subject.actor.id:
-        raise GuardRefused(
-            "Anda yang menyetujui laporan ini, sehingga tidak boleh juga menandatanganinya. "
-            "Tanda tangan harus oleh pejabat lain.",
-            guard="signer_is_not_approver",
-        )
+        raise GuardRefused("signer_is_approver", guard="signer_is_not_approver")
     return True
 
 

@@ -190,7 +190,7 @@ def test_a_correction_makes_a_new_version_with_the_same_number(
         correct_akta(report, {"child_name": "X"}, "salah ketik", None, actors["operator"])
     with pytest.raises(InvalidInput) as refused:
         correct_akta(report, {"registration_number": "X"}, "", None, actors["pejabat"])
-    assert {e["field"] for e in refused.value.detail["errors"]} == {"registration_number", "reason"}
+    assert {e.field for e in refused.value.detail["errors"]} == {"registration_number", "reason"}
 
     new_name = report.child_name + " Ramadhani"
     second = correct_akta(

@@ -140,6 +140,41 @@ def test_errors_in_english_on_request(client: FlaskClient, token: str) -> None:
     assert "live facility credential" in anonymous.get_json()["detail"]
 
 
+def test_an_english_client_gets_english_field_errors_and_refusals(
+    client: FlaskClient, token: str
+) -> None:
+    (payload,) = _families(1)
+    broken = copy.deepcopy(payload)
+    broken["witnesses"][1]["nik"] = broken["witnesses"][0]["nik"]
+    english = _auth(token, **{"Accept-Language": "en"})
+    refused = client.post("/api/v1/births", json=broken, headers=english).get_json()
+    assert refused["detail"] == "The birth report is not valid yet. Fix the fields listed."
+    assert refused["errors"] == [
+        {
+            "field": "witnesses",
+            "code": "same_witness",
+            "message": "The two witnesses must be different people",
+        }
+    ]
+    code = client.post("/api/v1/births", json=payload, headers=english).get_json()["tracking_code"]
+    reason = {"reason": "Reported twice by our staff"}
+    assert (
+        client.post(f"/api/v1/births/{code}/cancel", json=reason, headers=english).status_code
+        == 200
+    )
+    again = client.post(f"/api/v1/births/{code}/cancel", json=reason, headers=english)
+    assert again.status_code == 409
+    problem = again.get_json()
+    assert problem["code"] == "illegal_transition"
+    assert problem["title"] == "The action does not apply in this status"
+    assert problem["detail"] == (
+        "The action 'cancel' does not apply to a report in status 'cancelled'. "
+        "No action applies now."
+    )
+    indonesian = client.post(f"/api/v1/births/{code}/cancel", json=reason, headers=_auth(token))
+    assert indonesian.get_json()["title"] == "Tindakan tidak berlaku pada status ini"
+
+
 def test_listing_pages_through_the_facilitys_own_reports(
     client: FlaskClient, token: str, other_token: str
 ) -> None:

@@ -39,7 +39,7 @@ def _count(session: Any, model: type[Any]) -> int:
 def _errors_of(payload: dict[str, Any]) -> list[dict[str, str]]:
     with pytest.raises(InvalidInput) as caught:
         load_report_input(payload)
-    return list(caught.value.detail["errors"])
+    return list(caught.value.to_problem()["errors"])
 
 
 def test_submit_creates_submitted_report_with_tracking_code(session: Any) -> None:
@@ -112,7 +112,7 @@ def test_many_problems_are_reported_at_once_and_nothing_is_written(session: Any)
     error = caught.value
     assert error.status == 422
     assert error.message == "Data laporan kelahiran belum benar. Perbaiki kolom yang ditandai."
-    by_field = {e["field"]: e for e in error.detail["errors"]}
+    by_field = {e["field"]: e for e in error.to_problem()["errors"]}
     assert set(by_field) == {
         "mother.nik",
         "child.birth_date",
@@ -121,7 +121,7 @@ def test_many_problems_are_reported_at_once_and_nothing_is_written(session: Any)
         "kk_number",
         "marriage.certificate_number",
     }
-    assert len(error.detail["errors"]) == 6
+    assert len(error.to_problem()["errors"]) == 6
     expected = {
         "mother.nik": ("nik_length", "NIK harus 16 angka"),
         "child.birth_date": ("future_birth", "Tanggal lahir bayi tidak boleh di masa depan"),
@@ -136,8 +136,8 @@ def test_many_problems_are_reported_at_once_and_nothing_is_written(session: Any)
         assert (by_field[field]["code"], by_field[field]["message"]) == (code, message), field
     assert by_field["kk_number"]["message"] == "Wajib diisi"
     assert by_field["kk_number"]["code"] in {"required", "null"}
-    # The problem+json body a client gets carries the same list.
-    assert error.to_problem()["errors"] == error.detail["errors"]
+    # The problem+json body a client gets carries the same list, one member per field error.
+    assert error.to_problem()["errors"] == [e.as_problem("id") for e in error.detail["errors"]]
     assert _count(session, BirthReport) == reports_before
     assert _count(session, JournalEntry) == journal_before
 

@@ -1,0 +1,277 @@
+"""Every message a person reads about a wrong field or a refused action, by its stable code.
+
+The Indonesian text is the source: it is the message id of the Flask-Babel catalogue, and the
+English lives in akta_service/translations/en/LC_MESSAGES/messages.po with the texts of the
+pages. `%(name)s` parameters are filled in after translation. A code names one text; the API
+answers with the code beside the text, so a client never has to read the words.
+
+The titles of the problem types (a DomainError's `code`) are codes here too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask_babel import force_locale, gettext
+from markupsafe import Markup
+
+
+def N_(text: str) -> str:
+    """Marks a source text for `pybabel extract`; it is translated when it is shown."""
+    return text
+
+
+MESSAGES: dict[str, str] = {
+    # Fields: a report as people and facilities send it (births.schemas).
+    "required": N_("Wajib diisi"),
+    "null": N_("Wajib diisi"),
+    "unknown": N_("Kolom ini tidak dikenal"),
+    "type": N_("Jenis isian salah"),
+    "invalid": N_("Isian tidak benar"),
+    "date": N_("Tanggal harus berbentuk TTTT-BB-HH, misalnya 2026-11-22"),
+    "time": N_("Jam harus berbentuk JJ:MM, misalnya 08:30"),
+    "integer": N_("Harus berupa bilangan bulat"),
+    "boolean": N_("Harus ya atau tidak (true/false)"),
+    "choice": N_("Pilihan tidak dikenal"),
+    "email": N_("Alamat e-mail tidak benar"),
+    "phone": N_("Nomor telepon harus 8-15 angka, boleh diawali +"),
+    "kk_number": N_("Nomor KK harus 16 angka"),
+    "name_length": N_("Nama harus 1-200 huruf"),
+    "birth_order": N_("Anak ke- harus antara 1 dan 30"),
+    "weight_grams": N_("Berat lahir harus antara 200 dan 8000 gram"),
+    "length_cm": N_("Panjang lahir harus antara 15 dan 70 cm"),
+    "future_birth": N_("Tanggal lahir bayi tidak boleh di masa depan"),
+    "mother_younger": N_("Tanggal lahir ibu harus sebelum tanggal lahir bayi"),
+    "father_required": N_("Perkawinan tercatat memerlukan data ayah"),
+    "certificate_required": N_(
+        "Nomor buku nikah / akta perkawinan wajib diisi bila perkawinan tercatat"
+    ),
+    "certificate_unexpected": N_(
+        "Nomor dan tanggal perkawinan hanya diisi bila perkawinan tercatat"
+    ),
+    "marriage_in_future": N_("Tanggal perkawinan tidak boleh di masa depan"),
+    "two_witnesses": N_("Saksi harus tepat dua orang"),
+    "same_witness": N_("Dua saksi harus orang yang berbeda"),
+    # Fields: a NIK's structure (core.nik).
+    "nik_not_digits": N_("NIK hanya boleh berisi angka"),
+    "nik_length": N_("NIK harus 16 angka"),
+    "nik_birth_date": N_("Tanggal lahir di dalam NIK (angka ke-7 s.d. 12) tidak mungkin"),
+    "nik_serial": N_("Empat angka terakhir NIK tidak boleh 0000"),
+    # Fields: the parents' form (parents.steps), beyond what the API checks.
+    "father_not_recorded": N_(
+        "Orang tua tidak menikah: akta hanya mencantumkan ibu. Kosongkan data ayah."
+    ),
+    "father_required_unrecorded": N_(
+        "Isi data ayah: pada perkawinan belum tercatat, ayah dicantumkan di akta."
+    ),
+    "nik_sex_male": N_(
+        "NIK ini milik laki-laki: pada NIK perempuan, angka tanggal lahir ditambah 40. "
+        "Periksa lagi NIK ibu."
+    ),
+    "nik_sex_female": N_(
+        "NIK ini milik perempuan (angka tanggal lahir ditambah 40). Periksa lagi NIK ayah."
+    ),
+    "nik_birth_date_mismatch": N_(
+        "Menurut NIK ini tanggal lahirnya %(nik_date)s, tetapi yang diisi %(date)s. "
+        "Periksa lagi NIK atau tanggal lahir."
+    ),
+    "nik_mismatch": N_(
+        "Angka tanggal lahir atau jenis kelamin di NIK tidak cocok dengan yang diisi."
+    ),
+    "document_required": N_("Unggah %(document)s"),
+    "declaration_required": N_("Centang pernyataan ini untuk mengirim laporan"),
+    "nothing_changed": N_(
+        "Belum ada yang diubah. Ubah data yang diminta atau unggah dokumen, lalu kirim lagi."
+    ),
+    # Fields: a document uploaded from a phone (parents.uploads).
+    "upload_missing": N_("Pilih berkas foto atau PDF dokumen"),
+    "upload_kind": N_("Pilih jenis dokumen"),
+    "too_large": N_("Berkas terlalu besar: maksimal 10 MB"),
+    "upload_unsupported_type": N_(
+        "Berkas harus foto (JPEG atau PNG) atau PDF. Berkas ini bukan salah satunya."
+    ),
+    "unreadable": N_("Foto tidak dapat dibaca. Ambil foto lagi atau pilih berkas lain."),
+    "too_many_pixels": N_("Foto terlalu besar ukurannya. Kecilkan resolusi kamera dan coba lagi."),
+    # Fields: a document sent through the API (births.documents).
+    "file_missing": N_("Pilih berkas dokumen"),
+    "document_kind": N_("Jenis dokumen harus salah satu dari: %(allowed)s"),
+    "unsupported_type": N_("Berkas harus PDF, JPEG atau PNG (dilihat dari isinya, bukan namanya)"),
+    # Titles of the problem types (DomainError.code).
+    "domain_error": N_("Permintaan tidak dapat diproses"),
+    "not_found": N_("Tidak ditemukan"),
+    "forbidden": N_("Tidak berwenang"),
+    "illegal_transition": N_("Tindakan tidak berlaku pada status ini"),
+    "guard_refused": N_("Tindakan belum dapat dilakukan"),
+    "conflict": N_("Data telah diubah oleh orang lain"),
+    "try_again": N_("Coba kirim lagi"),
+    "invalid_input": N_("Data belum benar"),
+    "unauthorised": N_("Kredensial tidak sah"),
+    "status_refused": N_("Kode atau PIN salah"),
+    "login_refused": N_("Gagal masuk"),
+    "signing_not_configured": N_("Sertifikat tanda tangan belum dipasang"),
+    "idempotency_key_reused": N_("Idempotency-Key sudah dipakai untuk permintaan lain"),
+    "invalid_idempotency_key": N_("Idempotency-Key tidak sah"),
+    # Refusals: the workflow (workflow.engine, workflow.rules).
+    "trigger_not_in_status": N_(
+        "Tindakan '%(trigger)s' tidak berlaku untuk laporan berstatus '%(state)s'. "
+        "Tindakan yang berlaku sekarang: %(allowed_triggers)s."
+    ),
+    "no_trigger_in_status": N_(
+        "Tindakan '%(trigger)s' tidak berlaku untuk laporan berstatus '%(state)s'. "
+        "Tidak ada tindakan yang berlaku sekarang."
+    ),
+    "role_may_not": N_(
+        "Peran '%(role)s' tidak boleh melakukan '%(trigger)s'. Yang boleh: %(roles)s."
+    ),
+    "changed_by_someone": N_(
+        "Laporan ini sudah diubah oleh orang lain. Muat ulang lalu coba lagi."
+    ),
+    "changed_by": N_(
+        "Laporan ini sudah diubah oleh %(changed_by_who)s (%(changed_by_action)s). Muat ulang "
+        "untuk melihat perubahan terbaru; isian Anda belum disimpan."
+    ),
+    "reason_required": N_("Alasan wajib diisi untuk tindakan '%(trigger)s'."),
+    "not_your_report": N_("Laporan ini bukan milik Anda."),
+    "outside_your_region": N_("Anda tidak bertugas di wilayah %(region)s."),
+    "claimed_by": N_(
+        "Laporan ini sedang ditangani %(assignee)s. Minta %(assignee)s melepasnya, atau admin."
+    ),
+    "claimed_by_another": N_(
+        "Laporan ini sedang ditangani petugas lain. Minta petugas itu melepasnya, atau admin."
+    ),
+    "duplicate_undecided": N_(
+        "Laporan ditandai kemungkinan ganda. Putuskan dahulu apakah laporan ini ganda atau bukan."
+    ),
+    "signer_is_approver": N_(
+        "Anda yang menyetujui laporan ini, sehingga tidak boleh juga menandatanganinya. "
+        "Tanda tangan harus oleh pejabat lain."
+    ),
+    # Refusals: reports and their documents (births).
+    "report_invalid": N_("Data laporan kelahiran belum benar. Perbaiki kolom yang ditandai."),
+    "report_not_stored": N_("Laporan belum tersimpan karena gangguan sesaat. Kirim sekali lagi."),
+    "tracking_code_unknown": N_("Kode pelacakan tidak ditemukan. Periksa kembali kodenya."),
+    "wrong_code_or_pin": N_("Kode pelacakan atau PIN salah. Periksa kembali keduanya."),
+    "documents_closed": N_("Dokumen tidak dapat ditambahkan pada laporan berstatus '%(state)s'."),
+    "akta_not_issued_in_status": N_("Akta belum terbit: laporan berstatus '%(state)s'."),
+    "cursor_unknown": N_("Cursor tidak dikenal; pakai next_cursor dari halaman sebelumnya."),
+    # Refusals: the API and the service as a whole (core).
+    "fields_invalid": N_("Data belum benar. Perbaiki kolom yang ditandai."),
+    "database_unavailable": N_(
+        "Layanan sesaat tidak dapat menyimpan. Tidak ada yang tersimpan; kirim sekali lagi."
+    ),
+    "credential_required": N_(
+        "Sertakan header Authorization: Bearer <token> dengan kredensial fasilitas "
+        "yang masih berlaku."
+    ),
+    "idempotency_key_length": N_(
+        "Idempotency-Key harus 1-%(max_length)s karakter, misalnya sebuah UUID."
+    ),
+    "idempotency_key_other_request": N_(
+        "Idempotency-Key ini sudah dipakai untuk permintaan dengan isi lain. "
+        "Pakai kunci baru untuk setiap laporan yang berbeda."
+    ),
+    # Refusals: the parents' pages (parents).
+    "report_incomplete": N_("Laporan belum lengkap. Perbaiki bagian yang ditandai."),
+    "akta_not_issued": N_("Akta kelahiran belum terbit."),
+    # Refusals: the office (review, akta).
+    "nothing_to_do": N_(
+        "Tidak ada tindakan %(role)s untuk laporan berstatus %(state)s; laporan ini tidak "
+        "perlu ditangani."
+    ),
+    "claimed": N_("Laporan ini sudah ditangani %(assignee)s."),
+    "claimed_by_other_clerk": N_("Laporan ini sudah ditangani petugas lain."),
+    "release_not_yours": N_(
+        "Hanya petugas yang menangani laporan ini atau admin yang dapat melepasnya."
+    ),
+    "not_flagged_duplicate": N_("Laporan ini tidak sedang ditandai kemungkinan ganda."),
+    "duplicate_by_operator": N_("Keputusan laporan ganda diambil oleh operator."),
+    "correction_fields_required": N_("Pilih data yang harus diperbaiki pelapor."),
+    "name_search_too_short": N_(
+        "Ketik minimal %(min_letters)s huruf untuk mencari nama, atau kode pelacakan, NIK, "
+        "atau nomor akta lengkap."
+    ),
+    # Fields and refusals: the office's own forms (accounts, facilities, regions, akta).
+    "invalid_role": N_("Peran harus salah satu dari: %(allowed)s"),
+    "too_short": N_("Kata sandi minimal %(min_length)s karakter"),
+    "username_taken": N_("Nama pengguna sudah dipakai"),
+    "unknown_regions": N_(
+        "Wilayah tidak dikenal: %(regions)s (jalankan `akta seed` untuk memuat daftar wilayah)"
+    ),
+    "regions_required": N_(
+        "Wilayah tidak dikenal: (kosong) (jalankan `akta seed` untuk memuat daftar wilayah)"
+    ),
+    "user_invalid": N_("Data pengguna belum benar"),
+    "wrong_login": N_("Nama pengguna atau kata sandi salah."),
+    "account_locked": N_(
+        "Akun dikunci sementara karena terlalu banyak percobaan salah. Coba lagi dalam "
+        "%(minutes)s menit atau hubungi admin."
+    ),
+    "self": N_("Akun sendiri"),
+    "deactivate_self": N_("Anda tidak dapat menonaktifkan akun Anda sendiri"),
+    "facility_code_taken": N_("Kode fasilitas sudah dipakai"),
+    "facility_kind": N_("Jenis harus hospital, puskesmas, clinic atau midwife"),
+    "name_required": N_("Nama wajib diisi"),
+    "name_too_long": N_("Nama paling banyak 200 karakter"),
+    "unknown_region": N_("Wilayah tidak dikenal"),
+    "not_served": N_("Wilayah ini bukan wilayah yang Anda layani"),
+    "facility_code_format": N_("Kode 2-20 huruf besar, angka atau tanda minus"),
+    "facility_invalid": N_("Data fasilitas belum benar"),
+    "facility_unknown": N_("Fasilitas %(facility)s tidak ditemukan"),
+    "facility_outside_region": N_("Fasilitas %(facility)s bukan di wilayah Anda"),
+    "credential_unknown": N_("Kredensial %(key_id)s tidak ditemukan"),
+    "credential_outside_region": N_("Kredensial %(key_id)s bukan milik fasilitas di wilayah Anda"),
+    "url": N_("Alamat harus diawali https://"),
+    "webhook_invalid": N_("Alamat webhook belum benar"),
+    "too_long": N_("Paling banyak %(max_length)s karakter"),
+    "office_name_required": N_("Nama kantor wajib diisi"),
+    "issue_place_required": N_("Tempat terbit wajib diisi"),
+    "nip_length": N_("NIP harus 18 angka"),
+    "nip_birth_date": N_("8 angka pertama NIP harus tanggal lahir (TTTTBBHH) yang benar"),
+    "nip_appointed": N_("Angka ke-9 sampai ke-14 NIP harus tahun dan bulan pengangkatan (TTTTBB)"),
+    "nip_sex": N_("Angka ke-15 NIP harus 1 (laki-laki) atau 2 (perempuan)"),
+    "officer_nip_required": N_("Isi NIP pejabat: akta mencantumkan nama dan NIP-nya"),
+    "officer_name_required": N_("Isi nama pejabat pemilik NIP ini"),
+    "region_not_yours": N_("%(region)s bukan wilayah Anda"),
+    "office_invalid": N_("Data kantor belum benar"),
+    "signing_files_missing": N_(
+        "Pasang sertifikat tanda tangan %(region)s di AKTA_SIGNING_PATH: %(missing)s belum ada."
+    ),
+    "signing_officer_missing": N_("Nama dan NIP Pejabat Pencatatan Sipil %(region)s belum diisi."),
+    "akta_not_issued_yet": N_("Hanya akta yang sudah terbit yang dapat diperbaiki."),
+    "correction_by_pejabat": N_("Perbaikan akta hanya oleh Pejabat Pencatatan Sipil wilayah ini."),
+    "not_correctable": N_("Kolom ini tidak dapat diperbaiki"),
+    "reason_missing": N_("Alasan wajib diisi"),
+    "unknown_document": N_("Dokumen pendukung tidak ditemukan pada laporan ini"),
+    "correction_invalid": N_("Perbaikan akta belum benar"),
+    "akta_in_force_missing": N_("Akta yang berlaku tidak ditemukan"),
+    "region_unknown": N_("Wilayah %(region)s tidak dikenal"),
+}
+
+
+def _formatted(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameters as a sentence shows them: a list as its items joined by commas."""
+    return {
+        name: ", ".join(str(item) for item in value) if isinstance(value, list | tuple) else value
+        for name, value in params.items()
+    }
+
+
+def message(code: str, /, **params: Any) -> str:
+    """The text for `code` in the current language (Flask-Babel's locale of the request;
+    the Indonesian source outside one)."""
+    text = gettext(MESSAGES[code])
+    return text % _formatted(params) if params else text
+
+
+def markup(code: str, /, **params: Any) -> Markup:
+    """The text for `code` in the current language, for a page: the text is ours and shown
+    as it is written; the parameters are escaped."""
+    text = Markup(gettext(MESSAGES[code]))  # noqa: S704 - the catalogue's own texts
+    return text % _formatted(params) if params else text
+
+
+def message_in(language: str, code: str, /, **params: Any) -> str:
+    """The text for `code` in `language` ("id" or "en"), whatever the request's locale."""
+    with force_locale(language):
+        return message(code, **params)
