@@ -21,7 +21,7 @@ from akta_service.akta.models import AktaDocument
 from akta_service.akta.signing import SigningIdentity, ensure_demo_pki, sign_pdf
 from akta_service.births.locking import lock_for_job
 from akta_service.births.models import BirthReport, Document, ReportStatus, WordingModel
-from akta_service.core.actors import Actor
+from akta_service.core.actors import Actor, Role
 from akta_service.core.audit import record
 from akta_service.core.clock import local_timezone
 from akta_service.core.config import Settings, current_settings
@@ -204,6 +204,27 @@ def current_akta(report: BirthReport) -> AktaDocument | None:
     )
 
 
+def akta_versions(report: BirthReport) -> list[AktaDocument]:
+    """Every version of the report's akta, the first issued first."""
+    return list(
+        db.session.scalars(
+            sa.select(AktaDocument)
+            .where(AktaDocument.report_id == report.id)
+            .order_by(AktaDocument.version)
+        )
+    )
+
+
+def correction_refusal(report: BirthReport, actor: Actor) -> str | None:
+    """Why `actor` may not correct the report's akta now; None when they may (a pejabat of
+    the report's region, once the akta is issued)."""
+    if report.status != ReportStatus.ISSUED:
+        return "Hanya akta yang sudah terbit yang dapat diperbaiki."
+    if actor.role != Role.PEJABAT or report.region_code not in actor.region_codes:
+        return "Perbaikan akta hanya oleh Pejabat Pencatatan Sipil wilayah ini."
+    return None
+
+
 def correct_akta(
     report: BirthReport,
     changes: dict[str, Any],
@@ -213,15 +234,18 @@ def correct_akta(
 ) -> AktaDocument:
     """A pejabat corrects an issued akta: a new signed version with the same registration
     number; the old version is marked superseded. Both are in the journal."""
-    if report.status != ReportStatus.ISSUED:
-        raise GuardRefused("Hanya akta yang sudah terbit yang dapat diperbaiki.")
-    if str(actor.role) != "pejabat" or report.region_code not in actor.region_codes:
-        raise GuardRefused("Perbaikan akta hanya oleh Pejabat Pencatatan Sipil wilayah ini.")
+    refusal = correction_refusal(report, actor)
+    if refusal:
+        raise GuardRefused(refusal)
     errors = [
         {"field": name, "code": "not_correctable", "message": "Kolom ini tidak dapat diperbaiki"}
         for name in changes
         if name not in CORRECTABLE_FIELDS
     ]
+    if not changes:
+        errors.append(
+            {"field": "changes", "code": "nothing_changed", "message": "Tidak ada data yang diubah"}
+        )
     if not (reason or "").strip():
         errors.append({"field": "reason", "code": "required", "message": "Alasan wajib diisi"})
     if supporting_document_id is not None:
