@@ -35,8 +35,8 @@ def verify_command(pdf_file: Path, region: str | None) -> None:
     settings = current_app.config["AKTA_SETTINGS"]
     try:
         pdf = pdf_file.read_bytes()
-    except OSError as exc:
-        click.echo(f"Berkas {pdf_file} tidak dapat dibaca: {exc.strerror or exc}", err=True)
+    except OSError:
+        click.echo(f"Berkas {pdf_file} tidak ada atau tidak dapat dibaca.", err=True)
         context.exit(UNREADABLE)
     try:
         root = trust_root(region or settings.region_codes[0], settings)
