@@ -59,6 +59,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from akta_service.accounts.admin import bp as admin_bp
     from akta_service.accounts.views import bp as office_bp
+    from akta_service.akta.office import bp as akta_office_bp
     from akta_service.akta.views import bp as akta_public_bp
     from akta_service.births.api import blp as births_api
     from akta_service.core.api import API_CONFIG, api
@@ -75,6 +76,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(akta_public_bp)
     app.register_blueprint(office_bp)
     app.register_blueprint(review_bp)
+    app.register_blueprint(akta_office_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(stats_bp)
     app.register_blueprint(parents_bp)

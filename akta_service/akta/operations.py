@@ -197,6 +197,27 @@ def current_akta(report: BirthReport) -> AktaDocument | None:
     )
 
 
+def akta_versions(report: BirthReport) -> list[AktaDocument]:
+    """Every version of the report's akta, the first issued first."""
+    return list(
+        db.session.scalars(
+            sa.select(AktaDocument)
+            .where(AktaDocument.report_id == report.id)
+            .order_by(AktaDocument.version)
+        )
+    )
+
+
+def correction_refusal(report: BirthReport, actor: Actor) -> str | None:
+    """The message code of why `actor` may not correct the report's akta now; None when
+    they may (a pejabat of the report's region, once the akta is issued)."""
+    if report.status != ReportStatus.ISSUED:
+        return "akta_not_issued_yet"
+    if actor.role != Role.PEJABAT or report.region_code not in actor.region_codes:
+        return "correction_by_pejabat"
+    return None
+
+
 def correct_akta(
     report: BirthReport,
     changes: dict[str, Any],
@@ -206,13 +227,14 @@ def correct_akta(
 ) -> AktaDocument:
     """A pejabat corrects an issued akta: a new signed version with the same registration
     number; the old version is marked superseded. Both are in the journal."""
-    if report.status != ReportStatus.ISSUED:
-        raise GuardRefused("akta_not_issued_yet")
-    if actor.role != Role.PEJABAT or report.region_code not in actor.region_codes:
-        raise GuardRefused("correction_by_pejabat")
+    refusal = correction_refusal(report, actor)
+    if refusal:
+        raise GuardRefused(refusal)
     errors = [
         FieldError(name, "not_correctable") for name in changes if name not in CORRECTABLE_FIELDS
     ]
+    if not changes:
+        errors.append(FieldError("changes", "nothing_changed"))
     if not (reason or "").strip():
         errors.append(FieldError("reason", "reason_missing"))
     if supporting_document_id is not None:

@@ -97,6 +97,8 @@ class AktaValidation:
     signer: str | None
     signed_at: datetime | None
     summary: str
+    #: False when the bytes are not a PDF at all (nothing could be checked).
+    readable: bool = True
 
     @property
     def valid(self) -> bool:
@@ -381,7 +383,7 @@ def _unsigned(pdf: bytes) -> AktaValidation:
         return _result(signed=True, summary=SUMMARY_DAMAGED)
     if pdf.startswith(b"%PDF-"):
         return _result(signed=False, summary=SUMMARY_UNSIGNED)
-    return _result(signed=False, summary=SUMMARY_UNREADABLE)
+    return _result(signed=False, summary=SUMMARY_UNREADABLE, readable=False)
 
 
 def _verdict(status: PdfSignatureStatus) -> AktaValidation:
@@ -404,7 +406,7 @@ def _verdict(status: PdfSignatureStatus) -> AktaValidation:
     )
 
 
-def _result(*, signed: bool, summary: str) -> AktaValidation:
+def _result(*, signed: bool, summary: str, readable: bool = True) -> AktaValidation:
     return AktaValidation(
         signed=signed,
         intact=False,
@@ -413,6 +415,7 @@ def _result(*, signed: bool, summary: str) -> AktaValidation:
         signer=None,
         signed_at=None,
         summary=summary,
+        readable=readable,
     )
 
 

@@ -20,6 +20,18 @@ from akta_service.core.storage import storage
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 
+#: What each kind of document is, as the clerk knows it.
+DOCUMENT_LABELS = {
+    "birth_letter": "Surat keterangan lahir",
+    "kk": "Kartu Keluarga",
+    "marriage_certificate": "Buku nikah / kutipan akta perkawinan",
+    "sptjm_birth": "SPTJM kebenaran data kelahiran",
+    "sptjm_marriage": "SPTJM kebenaran sebagai pasangan suami istri",
+    "id_mother": "KTP-el ibu",
+    "id_father": "KTP-el ayah",
+    "other": "Dokumen lain",
+}
+
 #: Leading bytes of each accepted type: what the file is, whatever it is called.
 SIGNATURES = (
     (b"%PDF-", "application/pdf", "pdf"),

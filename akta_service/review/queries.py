@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
 
 from akta_service.births.codes import ALPHABET, normalise_tracking_code
 from akta_service.births.models import OPEN_STATUSES, BirthReport, ReportStatus
+from akta_service.births.operations import get_report_by_tracking_code
 from akta_service.core.config import Settings
 from akta_service.core.db import UTCDateTime, db
 from akta_service.core.errors import InvalidInput
@@ -47,6 +48,13 @@ _STATUS_TABS = {
 MIN_NAME_SEARCH = 3
 
 _REGNO = re.compile(r"^\d{4}-[A-Z]{2}-\d{8}-\d{4,}$")
+
+
+def regional_report(code: str, region_codes: Collection[str]) -> BirthReport | None:
+    """The report with this tracking code when it is in one of `region_codes`; None when it
+    is another region's (which does not exist for this clerk). Raises NotFound for no report."""
+    report = get_report_by_tracking_code(code)
+    return report if report.region_code in region_codes else None
 
 
 def tab_condition(tab: str, settings: Settings) -> sa.ColumnElement[bool]:

@@ -12,9 +12,10 @@ from flask_login import current_user
 
 from akta_service.accounts.models import User
 from akta_service.accounts.views import staff_required
+from akta_service.akta.operations import akta_versions, correction_refusal
+from akta_service.births.documents import DOCUMENT_LABELS
 from akta_service.births.fields import FIELD_LABELS
 from akta_service.births.models import BirthReport, Document
-from akta_service.births.operations import get_report_by_tracking_code
 from akta_service.births.queries import latest_checks
 from akta_service.core.actors import Role
 from akta_service.core.audit import changes, record, record_read
@@ -24,7 +25,13 @@ from akta_service.core.errors import DomainError, InvalidInput
 from akta_service.core.storage import storage
 from akta_service.review.operations import claim, decide_duplicate, release
 from akta_service.review.previews import MAX_PREVIEW_PAGES, pdf_page_count, render_pdf_page
-from akta_service.review.queries import TAB_LABELS, queue_counts, queue_page, tab_labels
+from akta_service.review.queries import (
+    TAB_LABELS,
+    queue_counts,
+    queue_page,
+    regional_report,
+    tab_labels,
+)
 from akta_service.workflow.definition import birth_registration
 from akta_service.workflow.engine import allowed_triggers, conflict_for, fire
 
@@ -45,17 +52,6 @@ REASON_LABELS = {
     "reject": "Alasan penolakan (dibaca pelapor)",
 }
 
-#: What each kind of document is, as the clerk knows it.
-DOCUMENT_LABELS = {
-    "birth_letter": "Surat keterangan lahir",
-    "kk": "Kartu Keluarga",
-    "marriage_certificate": "Buku nikah / kutipan akta perkawinan",
-    "sptjm_birth": "SPTJM kebenaran data kelahiran",
-    "sptjm_marriage": "SPTJM kebenaran sebagai pasangan suami istri",
-    "id_mother": "KTP-el ibu",
-    "id_father": "KTP-el ayah",
-    "other": "Dokumen lain",
-}
 EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 #: Stored documents are uploads from the public: the browser shows them and runs nothing.
 FILE_HEADERS = {
@@ -116,8 +112,8 @@ def queue() -> ResponseReturnValue:
 
 
 def _own(code: str) -> BirthReport:
-    report = get_report_by_tracking_code(code)
-    if report.region_code not in {r.code for r in current_user.regions}:
+    report = regional_report(code, {r.code for r in current_user.regions})
+    if report is None:
         abort(404)  # another region's report does not exist for this clerk
     return report
 
@@ -166,6 +162,8 @@ def _report_page(
         holder=holder,
         holds=holds,
         can_claim=bool(possible) and holder is None,
+        akta_versions=akta_versions(found),
+        can_correct_akta=correction_refusal(found, current_user.as_actor()) is None,
     ), (refusal.status if refusal else 200)
 
 

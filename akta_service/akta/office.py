@@ -1,0 +1,171 @@
+"""The office page where a Pejabat Pencatatan Sipil corrects an issued akta."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+
+from akta_service.accounts.admin import has_errors, show_refusal
+from akta_service.accounts.views import staff_required
+from akta_service.akta.operations import (
+    CORRECTABLE_FIELDS,
+    akta_versions,
+    correct_akta,
+    correction_refusal,
+)
+from akta_service.births.documents import DOCUMENT_LABELS
+from akta_service.births.models import BirthReport
+from akta_service.core.audit import record_read
+from akta_service.core.clock import local_time
+from akta_service.core.db import db
+from akta_service.core.errors import DomainError, GuardRefused, InvalidInput
+from akta_service.review.queries import regional_report
+
+bp = Blueprint("akta_office", __name__, url_prefix="/kantor/laporan")
+
+#: The choice that names no supporting document.
+NO_DOCUMENT = ""
+
+
+class _WholeNumberField(IntegerField):
+    """An IntegerField that says in Indonesian when the text is not a whole number."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError("Harus berupa bilangan bulat") from exc
+
+
+def _label(name: str) -> str:
+    return CORRECTABLE_FIELDS[name].capitalize()
+
+
+def _name(name: str) -> StringField:
+    return StringField(
+        _label(name),
+        validators=[
+            DataRequired("Wajib diisi"),
+            Length(max=200, message="Nama harus 1-200 huruf"),
+        ],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+    )
+
+
+class CorrectionForm(FlaskForm):
+    """The correctable fields (prefilled from the report), the reason and the evidence."""
+
+    child_name = _name("child_name")
+    child_birth_place = _name("child_birth_place")
+    child_birth_order = _WholeNumberField(
+        _label("child_birth_order"),
+        validators=[
+            InputRequired("Wajib diisi"),
+            NumberRange(1, 30, message="Anak ke- harus antara 1 dan 30"),
+        ],
+    )
+    mother_name = _name("mother_name")
+    father_name = _name("father_name")
+    reason = TextAreaField(
+        "Alasan perbaikan (wajib; dicatat di riwayat dan pada versi akta yang baru)",
+        validators=[Length(max=2000, message="Paling banyak 2000 karakter")],
+    )
+    supporting_document_id = RadioField(
+        "Dokumen pendukung perbaikan", validate_choice=False, default=NO_DOCUMENT
+    )
+
+
+def _form(report: BirthReport) -> CorrectionForm:
+    """The form for this report: its current values, and its own uploaded documents."""
+    form = CorrectionForm(obj=report)
+    if report.father_name is None:
+        del form.father_name  # no father on the akta: there is no name to correct
+    form.supporting_document_id.choices = [
+        SelectChoice(NO_DOCUMENT, "Tanpa dokumen pendukung"),
+        *(
+            SelectChoice(
+                str(document.id),
+                f"{DOCUMENT_LABELS.get(document.kind, document.kind)} "
+                f"(diunggah {local_time(document.uploaded_at)})",
+            )
+            for document in report.documents
+        ),
+    ]
+    return form
+
+
+def _changes(form: CorrectionForm, report: BirthReport) -> dict[str, Any]:
+    """Only what the pejabat changed: an untouched field is not a correction."""
+    return {
+        name: form[name].data
+        for name in CORRECTABLE_FIELDS
+        if name in form and form[name].data != getattr(report, name)
+    }
+
+
+def _supporting_document_id(form: CorrectionForm) -> int | None:
+    chosen = form.supporting_document_id.data or NO_DOCUMENT
+    if chosen == NO_DOCUMENT:
+        return None
+    # Anything but a document's id names no document of this report: the operation says so.
+    return int(chosen) if chosen.isdigit() else 0
+
+
+def _correctable(code: str) -> BirthReport:
+    """The report, when it is in the pejabat's region and its akta may be corrected now."""
+    report = regional_report(code, {r.code for r in current_user.regions})
+    if report is None:
+        abort(404)  # another region's report does not exist for this pejabat
+    refusal = correction_refusal(report, current_user.as_actor())
+    if refusal:
+        raise GuardRefused(refusal)
+    return report
+
+
+def _page(
+    report: BirthReport, form: CorrectionForm, refusal: DomainError | None = None
+) -> ResponseReturnValue:
+    """The form, after a refusal with what was typed, answered with the refusal's status."""
+    record_read(report, current_user.as_actor(), "akta correction form")
+    status = refusal.status if refusal else 422 if has_errors(form) else 200
+    return render_template(
+        "office/akta_correction.html",
+        report=report,
+        form=form,
+        fields=[name for name in CORRECTABLE_FIELDS if name in form],
+        versions=akta_versions(report),
+        refusal=refusal.message if refusal else None,
+    ), status
+
+
+@bp.route("/<code>/akta/perbaiki", methods=["GET", "POST"])
+@staff_required(Role.PEJABAT)
+def correct(code: str) -> ResponseReturnValue:
+    """The correction form; sending it issues a new signed version of the akta."""
+    report = _correctable(code)
+    form = _form(report)
+    if not form.validate_on_submit():
+        return _page(report, form)
+    try:
+        with db.session.begin_nested():  # a refusal undoes the correction, not the page's read
+            document = correct_akta(
+                report,
+                _changes(form, report),
+                form.reason.data or "",
+                _supporting_document_id(form),
+                current_user.as_actor(),
+            )
+    except InvalidInput as refused:
+        show_refusal(form, refused)
+        return _page(report, form, refused)
+    except GuardRefused as refused:
+        return _page(report, form, refused)
+    flash(f"Akta diperbaiki: versi {document.version} terbit", "info")
+    return redirect(url_for("review.report", code=report.tracking_code))
