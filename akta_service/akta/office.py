@@ -22,6 +22,7 @@ from akta_service.akta.operations import (
 )
 from akta_service.births.documents import DOCUMENT_LABELS
 from akta_service.births.models import BirthReport
+from akta_service.core.actors import Role
 from akta_service.core.audit import record_read
 from akta_service.core.clock import local_time
 from akta_service.core.db import db

@@ -234,7 +234,7 @@ def correct_akta(
         FieldError(name, "not_correctable") for name in changes if name not in CORRECTABLE_FIELDS
     ]
     if not changes:
-        errors.append(FieldError("changes", "nothing_changed"))
+        errors.append(FieldError("changes", "akta_nothing_changed"))
     if not (reason or "").strip():
         errors.append(FieldError("reason", "reason_missing"))
     if supporting_document_id is not None:

@@ -241,7 +241,7 @@ MESSAGES: dict[str, str] = {
     "akta_not_issued_yet": N_("Hanya akta yang sudah terbit yang dapat diperbaiki."),
     "correction_by_pejabat": N_("Perbaikan akta hanya oleh Pejabat Pencatatan Sipil wilayah ini."),
     "not_correctable": N_("Kolom ini tidak dapat diperbaiki"),
-    "nothing_changed": N_("Tidak ada data yang diubah"),
+    "akta_nothing_changed": N_("Tidak ada data yang diubah"),
     "reason_missing": N_("Alasan wajib diisi"),
     "unknown_document": N_("Dokumen pendukung tidak ditemukan pada laporan ini"),
     "correction_invalid": N_("Perbaikan akta belum benar"),
