@@ -185,16 +185,8 @@ def problem_response(body: dict[str, Any]) -> Response:
 
 
 #: What a person is told, in Indonesian, for the HTTP errors a page can run into.
-PAGE_MESSAGES = {
-    400: ("Permintaan tidak dapat diproses", "Muat ulang halaman lalu coba lagi."),
-    403: (
-        "Anda tidak berhak membuka halaman ini",
-        "Peran akun Anda tidak mencakup halaman ini. Hubungi admin kantor bila Anda memerlukannya.",
-    ),
-    404: ("Halaman tidak ditemukan", "Periksa kembali alamatnya, atau kembali ke beranda."),
-    405: ("Cara membuka halaman ini tidak didukung", "Kembali lalu gunakan tombol di halaman."),
-    429: ("Terlalu banyak percobaan", "Tunggu sebentar, lalu coba lagi."),
-}
+#: HTTP statuses whose page has its own title and advice (`page_<status>_title`, `_advice`).
+PAGE_STATUSES = (400, 403, 404, 405, 429)
 
 
 def wants_a_page() -> bool:
@@ -213,8 +205,9 @@ def _page(status: int, title: str, advice: str) -> Response:
 
 def error_page(error: HTTPException) -> Response:
     status = error.code or 500
-    title, advice = PAGE_MESSAGES.get(status, (error.name, "Silakan coba lagi nanti."))
-    return _page(status, title, advice)
+    if status not in PAGE_STATUSES:
+        return _page(status, error.name, message("page_other_advice"))
+    return _page(status, message(f"page_{status}_title"), message(f"page_{status}_advice"))
 
 
 def register_error_handlers(app: Flask) -> None:

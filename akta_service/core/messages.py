@@ -23,6 +23,20 @@ def N_(text: str) -> str:
 
 
 MESSAGES: dict[str, str] = {
+    # Pages: what a person is told for the HTTP errors a page can run into (core.errors).
+    "page_400_title": N_("Permintaan tidak dapat diproses"),
+    "page_400_advice": N_("Muat ulang halaman lalu coba lagi."),
+    "page_403_title": N_("Anda tidak berhak membuka halaman ini"),
+    "page_403_advice": N_(
+        "Peran akun Anda tidak mencakup halaman ini. Hubungi admin kantor bila Anda memerlukannya."
+    ),
+    "page_404_title": N_("Halaman tidak ditemukan"),
+    "page_404_advice": N_("Periksa kembali alamatnya, atau kembali ke beranda."),
+    "page_405_title": N_("Cara membuka halaman ini tidak didukung"),
+    "page_405_advice": N_("Kembali lalu gunakan tombol di halaman."),
+    "page_429_title": N_("Terlalu banyak percobaan"),
+    "page_429_advice": N_("Tunggu sebentar, lalu coba lagi."),
+    "page_other_advice": N_("Silakan coba lagi nanti."),
     # Fields: a report as people and facilities send it (births.schemas).
     "required": N_("Wajib diisi"),
     "null": N_("Wajib diisi"),
