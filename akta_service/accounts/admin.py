@@ -21,6 +21,7 @@ from akta_service.accounts.views import staff_required
 from akta_service.core.actors import Role
 from akta_service.core.db import db
 from akta_service.core.errors import DomainError, InvalidInput
+from akta_service.core.messages import lazy_message
 from akta_service.regions.models import Region
 
 bp = Blueprint("admin", __name__, url_prefix="/kantor/admin")
@@ -42,10 +43,18 @@ def has_errors(form: FlaskForm) -> bool:
 
 class UserForm(FlaskForm):
     username = StringField(
-        "Nama pengguna", validators=[DataRequired("Wajib diisi"), Length(max=60)]
+        "Nama pengguna",
+        validators=[
+            DataRequired(lazy_message("required")),
+            Length(max=60, message=lazy_message("form_too_long")),
+        ],
     )
     full_name = StringField(
-        "Nama lengkap", validators=[DataRequired("Wajib diisi"), Length(max=200)]
+        "Nama lengkap",
+        validators=[
+            DataRequired(lazy_message("required")),
+            Length(max=200, message=lazy_message("form_too_long")),
+        ],
     )
     role = SelectField(
         "Peran",
@@ -56,8 +65,13 @@ class UserForm(FlaskForm):
             SelectChoice(Role.VIEWER, "Dasbor saja"),
         ],
     )
-    regions = SelectMultipleField("Wilayah", validators=[DataRequired("Pilih wilayah")])
-    password = PasswordField("Kata sandi awal (min. 10 karakter)", validators=[DataRequired()])
+    regions = SelectMultipleField(
+        "Wilayah", validators=[DataRequired(lazy_message("form_regions_required"))]
+    )
+    password = PasswordField(
+        "Kata sandi awal (min. 10 karakter)",
+        validators=[DataRequired(lazy_message("required"))],
+    )
 
 
 def _form() -> UserForm:

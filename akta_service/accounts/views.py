@@ -18,6 +18,7 @@ from akta_service.core.actors import Role
 from akta_service.core.audit import record
 from akta_service.core.config import current_settings
 from akta_service.core.limits import limiter
+from akta_service.core.messages import lazy_message
 from akta_service.review.queries import queue_counts, tab_labels
 
 bp = Blueprint("office", __name__, url_prefix="/kantor")
@@ -27,10 +28,18 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 class LoginForm(FlaskForm):
     username = StringField(
-        "Nama pengguna", validators=[DataRequired("Isi nama pengguna"), Length(max=60)]
+        "Nama pengguna",
+        validators=[
+            DataRequired(lazy_message("form_username_required")),
+            Length(max=60, message=lazy_message("form_too_long")),
+        ],
     )
     password = PasswordField(
-        "Kata sandi", validators=[DataRequired("Isi kata sandi"), Length(max=200)]
+        "Kata sandi",
+        validators=[
+            DataRequired(lazy_message("form_password_required")),
+            Length(max=200, message=lazy_message("form_too_long")),
+        ],
     )
 
 

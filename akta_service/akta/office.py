@@ -27,6 +27,7 @@ from akta_service.core.audit import record_read
 from akta_service.core.clock import local_time
 from akta_service.core.db import db
 from akta_service.core.errors import DomainError, GuardRefused, InvalidInput
+from akta_service.core.messages import lazy_message, message
 from akta_service.review.queries import regional_report
 
 bp = Blueprint("akta_office", __name__, url_prefix="/kantor/laporan")
@@ -42,7 +43,7 @@ class _WholeNumberField(IntegerField):
         try:
             super().process_formdata(valuelist)
         except ValueError as exc:
-            raise ValueError("Harus berupa bilangan bulat") from exc
+            raise ValueError(message("integer")) from exc
 
 
 def _label(name: str) -> str:
@@ -53,8 +54,8 @@ def _name(name: str) -> StringField:
     return StringField(
         _label(name),
         validators=[
-            DataRequired("Wajib diisi"),
-            Length(max=200, message="Nama harus 1-200 huruf"),
+            DataRequired(lazy_message("required")),
+            Length(max=200, message=lazy_message("name_length")),
         ],
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
     )
@@ -68,15 +69,15 @@ class CorrectionForm(FlaskForm):
     child_birth_order = _WholeNumberField(
         _label("child_birth_order"),
         validators=[
-            InputRequired("Wajib diisi"),
-            NumberRange(1, 30, message="Anak ke- harus antara 1 dan 30"),
+            InputRequired(lazy_message("required")),
+            NumberRange(1, 30, message=lazy_message("birth_order")),
         ],
     )
     mother_name = _name("mother_name")
     father_name = _name("father_name")
     reason = TextAreaField(
         "Alasan perbaikan (wajib; dicatat di riwayat dan pada versi akta yang baru)",
-        validators=[Length(max=2000, message="Paling banyak 2000 karakter")],
+        validators=[Length(max=2000, message=lazy_message("form_too_long"))],
     )
     supporting_document_id = RadioField(
         "Dokumen pendukung perbaikan", validate_choice=False, default=NO_DOCUMENT

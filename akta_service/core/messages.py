@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask_babel import force_locale, gettext
+from flask_babel import LazyString, force_locale, gettext
 from markupsafe import Markup
 
 
@@ -37,6 +37,11 @@ MESSAGES: dict[str, str] = {
     "page_429_title": N_("Terlalu banyak percobaan"),
     "page_429_advice": N_("Tunggu sebentar, lalu coba lagi."),
     "page_other_advice": N_("Silakan coba lagi nanti."),
+    # Office forms (WTForms validators); `%(max)d` is the validator's.
+    "form_username_required": N_("Isi nama pengguna"),
+    "form_password_required": N_("Isi kata sandi"),
+    "form_regions_required": N_("Pilih wilayah"),
+    "form_too_long": N_("Paling banyak %(max)d karakter"),
     # Fields: a report as people and facilities send it (births.schemas).
     "required": N_("Wajib diisi"),
     "null": N_("Wajib diisi"),
@@ -284,6 +289,14 @@ def markup(code: str, /, **params: Any) -> Markup:
     as it is written; the parameters are escaped."""
     text = Markup(gettext(MESSAGES[code]))  # noqa: S704 - the catalogue's own texts
     return text % _formatted(params) if params else text
+
+
+def lazy_message(code: str, /) -> LazyString:
+    """The text for `code`, looked up when it is shown: for messages given at import time,
+    such as a form validator's. Its `%(name)s` parameters are the validator's to fill."""
+    if code not in MESSAGES:
+        raise KeyError(f"no message {code!r}")
+    return LazyString(message, code)
 
 
 def message_in(language: str, code: str, /, **params: Any) -> str:

@@ -20,6 +20,7 @@ from akta_service.accounts.views import staff_required
 from akta_service.core.actors import Role, user_id_of
 from akta_service.core.db import db
 from akta_service.core.errors import InvalidInput
+from akta_service.core.messages import lazy_message
 from akta_service.facilities.models import ApiCredential, Facility, FacilityKind
 from akta_service.facilities.operations import (
     create_facility,
@@ -52,7 +53,7 @@ class FacilityForm(FlaskForm):
 class CredentialForm(FlaskForm):
     label = StringField(
         "Keterangan (sistem yang memakainya, mis. SIMRS produksi)",
-        validators=[Length(max=120, message="Paling banyak 120 karakter")],
+        validators=[Length(max=120, message=lazy_message("form_too_long"))],
     )
 
 

@@ -68,6 +68,29 @@ def test_bad_input_is_listed_and_nothing_is_created(client: FlaskClient, admin: 
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
 
 
+def test_a_too_long_or_missing_field_is_named_in_indonesian(
+    client: FlaskClient, admin: User
+) -> None:
+    sign_in(client, "admin1")
+    page = client.get("/kantor/admin/pengguna").get_data(as_text=True)
+    response = client.post(
+        "/kantor/admin/pengguna",
+        data={
+            "csrf_token": csrf_token(page),
+            "username": "r" * 61,
+            "full_name": "",
+            "role": "operator",
+            "password": "sandi-awal-rina-123",
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert "Paling banyak 60 karakter" in html
+    assert "Wajib diisi" in html
+    assert "Pilih wilayah" in html
+    assert "longer than" not in html  # no English default of the form library
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
+
+
 def test_deactivating_ends_the_users_session_and_reset_gives_a_new_password(
     client: FlaskClient, admin: User
 ) -> None:
