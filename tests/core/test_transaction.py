@@ -47,7 +47,7 @@ def refused_answer() -> Any:
 @boundary.post("/t/raised")
 def raised() -> Any:
     _write("raised")
-    raise ConflictError("Laporan sudah berubah")
+    raise ConflictError("changed_by_someone")
 
 
 @boundary.post("/t/crashed")
@@ -64,7 +64,7 @@ def savepoint() -> Any:
         with db.session.begin_nested():
             _write("refused")
             enqueue("test.boundary", "refused")
-            raise DomainError("ditolak")
+            raise DomainError("changed_by_someone")
     except DomainError:
         pass
     return "ok"
