@@ -6,7 +6,16 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -14,11 +23,12 @@ from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
-from akta_service.accounts.admin import bp, has_errors, show_refusal
 from akta_service.accounts.models import User
-from akta_service.accounts.views import staff_required
+from akta_service.core.actors import Role
 from akta_service.core.db import db
 from akta_service.core.errors import InvalidInput
+from akta_service.core.forms import has_errors, show_refusal
+from akta_service.core.sessions import staff_required
 from akta_service.facilities.models import ApiCredential, Facility, FacilityKind
 from akta_service.facilities.operations import (
     create_facility,
@@ -26,6 +36,8 @@ from akta_service.facilities.operations import (
     revoke_credential,
     set_facility_active,
 )
+
+bp = Blueprint("facilities_admin", __name__, url_prefix="/kantor/admin")
 
 #: How the office names each kind of facility.
 KIND_LABELS = {
@@ -93,7 +105,7 @@ def _facility_rows() -> list[Any]:
 
 
 @bp.route("/fasilitas", methods=["GET", "POST"])
-@staff_required("admin")
+@staff_required(Role.ADMIN)
 def facilities() -> ResponseReturnValue:
     form = _facility_form()
     if form.validate_on_submit():
@@ -110,7 +122,7 @@ def facilities() -> ResponseReturnValue:
             show_refusal(form, refused)
         else:
             flash(f"Fasilitas {facility.code} ({facility.name}) terdaftar.", "info")
-            return redirect(url_for("admin.facilities"))
+            return redirect(url_for("facilities_admin.facilities"))
     page = render_template(
         "office/admin_facilities.html", form=form, rows=_facility_rows(), kinds=KIND_LABELS
     )
@@ -126,7 +138,7 @@ def _facility(code: str) -> Facility:
 
 
 @bp.post("/fasilitas/<code>/aktif")
-@staff_required("admin")
+@staff_required(Role.ADMIN)
 def facility_active(code: str) -> ResponseReturnValue:
     facility = _facility(code)
     active = request.form.get("active") == "1"
@@ -139,7 +151,7 @@ def facility_active(code: str) -> ResponseReturnValue:
             "diaktifkan kembali.",
             "info",
         )
-    return redirect(url_for("admin.facilities"))
+    return redirect(url_for("facilities_admin.facilities"))
 
 
 def _creator_names(actor_ids: Iterable[str]) -> dict[str, str]:
@@ -162,13 +174,13 @@ def _facility_page(facility: Facility, form: CredentialForm) -> str:
 
 
 @bp.get("/fasilitas/<code>")
-@staff_required("admin")
+@staff_required(Role.ADMIN)
 def facility(code: str) -> ResponseReturnValue:
     return _facility_page(_facility(code), CredentialForm())
 
 
 @bp.post("/fasilitas/<code>/kredensial")
-@staff_required("admin")
+@staff_required(Role.ADMIN)
 def new_credential(code: str) -> ResponseReturnValue:
     facility = _facility(code)
     form = CredentialForm()
@@ -187,7 +199,7 @@ def new_credential(code: str) -> ResponseReturnValue:
 
 
 @bp.route("/fasilitas/<code>/kredensial/<key_id>/cabut", methods=["GET", "POST"])
-@staff_required("admin")
+@staff_required(Role.ADMIN)
 def revoke(code: str, key_id: str) -> ResponseReturnValue:
     facility = _facility(code)
     credential = next((c for c in facility.credentials if c.key_id == key_id), None)
@@ -196,5 +208,5 @@ def revoke(code: str, key_id: str) -> ResponseReturnValue:
     if request.method == "POST":
         revoke_credential(credential.key_id, current_user.as_actor())
         flash(f"Kredensial {credential.key_id} dicabut; token itu tidak berlaku lagi.", "info")
-        return redirect(url_for("admin.facility", code=facility.code))
+        return redirect(url_for("facilities_admin.facility", code=facility.code))
     return render_template("office/admin_revoke.html", facility=facility, credential=credential)

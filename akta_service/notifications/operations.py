@@ -15,6 +15,7 @@ from akta_service.births.models import BirthReport
 from akta_service.core.config import current_settings
 from akta_service.core.db import db, utcnow
 from akta_service.core.jobs import enqueue, job
+from akta_service.core.sweep import SweepTimes, sweeper
 from akta_service.facilities.models import Facility
 from akta_service.notifications.channels import (
     DeliveryFailed,
@@ -23,6 +24,7 @@ from akta_service.notifications.channels import (
     send_sms,
 )
 from akta_service.notifications.models import Delivery, DeliveryChannel, DeliveryStatus
+from akta_service.workflow.signals import status_changed
 
 DELIVER_JOB = "notifications.deliver"
 #: After this many failed attempts a delivery is marked failed (about a day of retries).
@@ -193,6 +195,14 @@ def notify_status_change(
     _queue(deliveries)
 
 
+@status_changed.connect
+def _on_status_change(
+    report: BirthReport, *, from_state: str | None, to_state: str, reason: str | None, **_: Any
+) -> None:
+    """The informant's messages and the facility's webhook, for every move of a report."""
+    notify_status_change(report, from_state, to_state, reason)
+
+
 def include_status_pin(report: BirthReport, pin: str) -> int:
     """Put the status PIN into the receipt queued for this report (the web form's), once the
     PIN exists; the receipt's text is erased once it is delivered. Returns how many messages
@@ -318,3 +328,12 @@ def due_deliveries(lost_before: Any, now: Any) -> list[int]:
             )
         )
     )
+
+
+@sweeper
+def requeue_due_deliveries(times: SweepTimes) -> int:
+    """Re-queue deliveries due for another attempt, or whose job was lost."""
+    deliveries = due_deliveries(times.lost_before, times.now)
+    for delivery_id in deliveries:
+        enqueue(DELIVER_JOB, delivery_id)
+    return len(deliveries)

@@ -11,15 +11,16 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from akta_service.accounts.models import User
-from akta_service.accounts.views import staff_required
 from akta_service.births.fields import FIELD_LABELS
 from akta_service.births.models import BirthReport, Document
 from akta_service.births.operations import get_report_by_tracking_code
 from akta_service.births.queries import latest_checks
+from akta_service.core.actors import Role
 from akta_service.core.audit import changes, record, record_read
 from akta_service.core.config import current_settings
 from akta_service.core.db import db, utcnow
 from akta_service.core.errors import DomainError, InvalidInput
+from akta_service.core.sessions import staff_required
 from akta_service.core.storage import storage
 from akta_service.review.operations import claim, decide_duplicate, release
 from akta_service.review.previews import MAX_PREVIEW_PAGES, pdf_page_count, render_pdf_page
@@ -75,7 +76,7 @@ def waited(since: datetime) -> str:
 
 
 #: Staff who read reports; a viewer sees the dashboard only.
-READERS = ("operator", "pejabat", "admin")
+READERS = (Role.OPERATOR, Role.PEJABAT, Role.ADMIN)
 
 
 @bp.get("/antrian")
@@ -247,7 +248,7 @@ def _run(code: str, operation: Any, done: str) -> ResponseReturnValue:
 
 
 @bp.post("/laporan/<code>/klaim")
-@staff_required("operator", "pejabat")
+@staff_required(Role.OPERATOR, Role.PEJABAT)
 def claim_report(code: str) -> ResponseReturnValue:
     seen = _seen_version()
     return _run(
@@ -258,13 +259,13 @@ def claim_report(code: str) -> ResponseReturnValue:
 
 
 @bp.post("/laporan/<code>/lepas")
-@staff_required("operator", "pejabat", "admin")
+@staff_required(Role.OPERATOR, Role.PEJABAT, Role.ADMIN)
 def release_report(code: str) -> ResponseReturnValue:
     return _run(code, lambda report: release(report, current_user.as_actor()), "Laporan dilepas.")
 
 
 @bp.post("/laporan/<code>/ganda")
-@staff_required("operator")
+@staff_required(Role.OPERATOR)
 def duplicate_decision(code: str) -> ResponseReturnValue:
     is_duplicate = request.form.get("decision") == "duplicate"
     reason = (request.form.get("reason") or "").strip() or None
@@ -276,7 +277,7 @@ def duplicate_decision(code: str) -> ResponseReturnValue:
 
 
 @bp.post("/laporan/<code>/<action>")
-@staff_required("operator", "pejabat")
+@staff_required(Role.OPERATOR, Role.PEJABAT)
 def act(code: str, action: str) -> ResponseReturnValue:
     if action not in ACTIONS:
         abort(404)

@@ -13,6 +13,7 @@ from akta_service.core.db import db
 from akta_service.core.errors import ConflictError, IllegalTransition, PermissionDenied
 from akta_service.workflow.definition import birth_registration
 from akta_service.workflow.rules import Subject
+from akta_service.workflow.signals import status_changed
 
 
 def conflict_for(report_id: int, current_version: int | None = None) -> ConflictError:
@@ -85,9 +86,14 @@ def fire(
             report.assigned_at = None
     except StaleDataError as exc:
         raise conflict_for(report_id) from exc
-    from akta_service.notifications.operations import notify_status_change
-
-    notify_status_change(report, state, str(report.status), reason)
+    status_changed.send(
+        report,
+        from_state=state,
+        to_state=str(report.status),
+        trigger=trigger,
+        reason=reason,
+        actor=actor,
+    )
     return record(
         f"workflow:birth_report:{trigger}",
         actor,
