@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any, cast
 
 import sqlalchemy as sa
+from blinker import ANY
 from flask import current_app
 
 from akta_service.births.codes import format_tracking_code
@@ -132,10 +133,19 @@ def _context(report: BirthReport, reason: str | None, **extra: Any) -> dict[str,
     }
 
 
+# Held strongly (a module function lives as long as the process anyway): one weak
+# reference less to resolve on every change.
+@status_changed.connect_via(ANY, weak=False)
 def notify_status_change(
-    report: BirthReport, from_state: str | None, to_state: str, reason: str | None
+    report: BirthReport,
+    *,
+    from_state: str | None,
+    to_state: str,
+    reason: str | None,
+    **_: Any,
 ) -> None:
-    """Queue the messages this change calls for, in the current transaction."""
+    """Queue the messages this change calls for (the informant's e-mail and SMS, the
+    facility's webhook) in the current transaction; a receiver of `status_changed`."""
     event = f"birth_report.{to_state}"
     event_id = str(uuid.uuid4())
     context = _context(report, reason)
@@ -193,14 +203,6 @@ def notify_status_change(
             )
         )
     _queue(deliveries)
-
-
-@status_changed.connect
-def _on_status_change(
-    report: BirthReport, *, from_state: str | None, to_state: str, reason: str | None, **_: Any
-) -> None:
-    """The informant's messages and the facility's webhook, for every move of a report."""
-    notify_status_change(report, from_state, to_state, reason)
 
 
 def include_status_pin(report: BirthReport, pin: str) -> int:
