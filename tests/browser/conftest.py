@@ -46,7 +46,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from akta_service.core.actors import Actor
-from akta_service.core.db import db, unit_of_work
+from akta_service.core.db import db
+from akta_service.core.transaction import unit_of_work
 from akta_service.regions.models import Region
 from akta_service.regions.operations import OfficeDetails, update_office
 from akta_service.verification.gateway import close_dukcapil, dukcapil
