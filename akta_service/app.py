@@ -29,10 +29,20 @@ def _import_models() -> None:
     from akta_service.core import audit as _audit  # noqa: F401
     from akta_service.core import idempotency as _idempotency  # noqa: F401
     from akta_service.facilities import models as _facilities  # noqa: F401
-    from akta_service.jobs import sweep as _jobs  # noqa: F401 - registers every job
     from akta_service.notifications import models as _notifications  # noqa: F401
     from akta_service.parents import models as _parents  # noqa: F401
     from akta_service.regions import models as _regions  # noqa: F401
+
+
+def _connect_features() -> None:
+    """The features' operations, which register at import what the core runs for them:
+    their jobs (`core.jobs.job`), their sweepers (`core.sweep.sweeper`) and their
+    listeners to the workflow's signals (`workflow.signals`)."""
+    from akta_service.akta import operations as _akta  # noqa: F401 - issue job, sweeper
+    from akta_service.core import sweep as _sweep  # noqa: F401 - the sweep job
+    from akta_service.notifications import operations as _notifications  # noqa: F401
+    from akta_service.parents import operations as _parents  # noqa: F401 - sweeper
+    from akta_service.verification import operations as _verification  # noqa: F401
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -47,6 +57,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(settings.flask_config())
     app.json.sort_keys = False  # type: ignore[attr-defined]  # answers read in schema order
     _import_models()
+    _connect_features()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(resource_dir("migrations")), compare_type=True)
     app.extensions["akta_jobs"] = make_runner(app)
@@ -57,7 +68,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
         birth_registration()
 
-    from akta_service.accounts.admin import bp as admin_bp
+    from akta_service.accounts.admin import bp as accounts_admin_bp
+    from akta_service.accounts.operations import signed_in_user
     from akta_service.accounts.views import bp as office_bp
     from akta_service.akta.office import bp as akta_office_bp
     from akta_service.akta.views import bp as akta_public_bp
@@ -66,9 +78,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from akta_service.core.clock import local_time
     from akta_service.core.health import bp as health_bp
     from akta_service.core.limits import init_limits
+    from akta_service.facilities.admin import bp as facilities_admin_bp
     from akta_service.facilities.api import blp as webhook_api
+    from akta_service.parents import form_views as _form  # noqa: F401 - /lapor on parents_bp
+    from akta_service.parents import status_views as _status  # noqa: F401 - /status
     from akta_service.parents.i18n import current_language, init_i18n
-    from akta_service.parents.views import bp as parents_bp
+    from akta_service.parents.pages import bp as parents_bp
+    from akta_service.regions.admin import bp as regions_admin_bp
     from akta_service.review.views import bp as review_bp
     from akta_service.stats.views import bp as stats_bp
 
@@ -77,12 +93,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(office_bp)
     app.register_blueprint(review_bp)
     app.register_blueprint(akta_office_bp)
-    app.register_blueprint(admin_bp)
+    app.register_blueprint(accounts_admin_bp)
+    app.register_blueprint(facilities_admin_bp)
+    app.register_blueprint(regions_admin_bp)
     app.register_blueprint(stats_bp)
     app.register_blueprint(parents_bp)
     init_i18n(app)
     init_limits(app)
-    init_sessions(app)
+    init_sessions(app, load_user=signed_in_user)
     csrf.init_app(app)
     # Facilities authenticate with bearer tokens, not cookies: no CSRF there.
     csrf.exempt(births_api)

@@ -1,7 +1,7 @@
 """Admin pages: staff accounts (create, deactivate, reset password).
 
 Facilities and their API credentials (facilities/admin.py) and the regions' offices and
-signing officers (regions/admin.py) add their pages to this blueprint.
+signing officers (regions/admin.py) have admin pages of their own, under the same prefix.
 """
 
 from __future__ import annotations
@@ -17,28 +17,14 @@ from wtforms.validators import DataRequired, Length
 
 from akta_service.accounts.models import User
 from akta_service.accounts.operations import create_user, reset_password, set_active
-from akta_service.accounts.views import staff_required
 from akta_service.core.actors import Role
 from akta_service.core.db import db
 from akta_service.core.errors import DomainError, InvalidInput
 from akta_service.core.messages import lazy_message
+from akta_service.core.sessions import staff_required
 from akta_service.regions.models import Region
 
-bp = Blueprint("admin", __name__, url_prefix="/kantor/admin")
-
-
-def show_refusal(form: FlaskForm, refused: InvalidInput) -> None:
-    """Put an operation's field errors next to the fields of the form they belong to."""
-    for error in refused.detail.get("errors", []):
-        if error.field in form:
-            field = form[error.field]
-            field.errors = [*field.errors, error.message]
-        else:
-            flash(error.message, "error")
-
-
-def has_errors(form: FlaskForm) -> bool:
-    return any(field.errors for field in form)
+bp = Blueprint("accounts_admin", __name__, url_prefix="/kantor/admin")
 
 
 class UserForm(FlaskForm):
@@ -103,7 +89,7 @@ def users() -> ResponseReturnValue:
             errors = refused.detail["errors"]
         else:
             flash(f"Pengguna {form.username.data} dibuat.", "info")
-            return redirect(url_for("admin.users"))
+            return redirect(url_for("accounts_admin.users"))
     listed = db.session.scalars(sa.select(User).order_by(User.username)).all()
     return render_template("office/users.html", form=form, users=listed, errors=errors)
 
@@ -124,7 +110,7 @@ def toggle_active(user_id: int) -> ResponseReturnValue:
             set_active(user, request.form.get("active") == "1", current_user.as_actor())
     except DomainError as refused:
         flash(refused.message, "error")
-    return redirect(url_for("admin.users"))
+    return redirect(url_for("accounts_admin.users"))
 
 
 @bp.post("/pengguna/<int:user_id>/sandi")
@@ -136,9 +122,3 @@ def new_password(user_id: int) -> ResponseReturnValue:
     # which is signed, not encrypted.
     page = render_template("office/admin_password_issued.html", user=user, password=password)
     return page, 200, {"Cache-Control": "no-store"}
-
-
-# The other admin pages register on `bp`; imported here so that they exist before the app
-# registers the blueprint.
-from akta_service.facilities import admin as _facilities  # noqa: E402, F401
-from akta_service.regions import admin as _regions  # noqa: E402, F401

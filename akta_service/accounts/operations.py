@@ -132,3 +132,9 @@ def reset_password(user: User, actor: Actor) -> str:
     db.session.flush()
     record("office:user:reset_password", actor, data={"user_id": user.id})
     return password
+
+
+def signed_in_user(user_id: str) -> User | None:
+    """The active account a staff session belongs to (Flask-Login's user loader)."""
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.active else None

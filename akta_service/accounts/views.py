@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar, cast
-
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -14,16 +10,14 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from akta_service.accounts.operations import LoginRefused, log_in
-from akta_service.core.actors import Role
 from akta_service.core.audit import record
 from akta_service.core.config import current_settings
 from akta_service.core.limits import limiter
 from akta_service.core.messages import lazy_message
+from akta_service.core.sessions import staff_required
 from akta_service.review.queries import queue_counts, tab_labels
 
 bp = Blueprint("office", __name__, url_prefix="/kantor")
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 class LoginForm(FlaskForm):
@@ -41,22 +35,6 @@ class LoginForm(FlaskForm):
             Length(max=200, message=lazy_message("form_too_long")),
         ],
     )
-
-
-def staff_required(*roles: Role) -> Callable[[F], F]:
-    """Signed-in staff with one of `roles` (any staff role when none is given)."""
-
-    def decorate(view: F) -> F:
-        @wraps(view)
-        @login_required
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if roles and current_user.role not in roles:
-                abort(403)
-            return view(*args, **kwargs)
-
-        return cast(F, wrapper)
-
-    return decorate
 
 
 def _safe_next(target: str | None) -> str:

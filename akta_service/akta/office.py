@@ -12,8 +12,6 @@ from wtforms import IntegerField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from akta_service.accounts.admin import has_errors, show_refusal
-from akta_service.accounts.views import staff_required
 from akta_service.akta.operations import (
     CORRECTABLE_FIELDS,
     akta_versions,
@@ -27,7 +25,9 @@ from akta_service.core.audit import record_read
 from akta_service.core.clock import local_time
 from akta_service.core.db import db
 from akta_service.core.errors import DomainError, GuardRefused, InvalidInput
+from akta_service.core.forms import has_errors, show_refusal
 from akta_service.core.messages import lazy_message, message
+from akta_service.core.sessions import staff_required
 from akta_service.review.queries import regional_report
 
 bp = Blueprint("akta_office", __name__, url_prefix="/kantor/laporan")

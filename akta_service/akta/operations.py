@@ -29,6 +29,7 @@ from akta_service.core.db import db, utcnow
 from akta_service.core.errors import DomainError, FieldError, GuardRefused, InvalidInput, NotFound
 from akta_service.core.jobs import enqueue, job
 from akta_service.core.storage import storage
+from akta_service.core.sweep import SweepTimes, sweeper
 from akta_service.regions.models import Region
 from akta_service.verification.dukcapil import BirthRegistration, Dukcapil
 from akta_service.verification.gateway import dukcapil
@@ -57,6 +58,20 @@ class SigningNotConfigured(DomainError):
 def schedule_issue(report: BirthReport) -> None:
     """Queue the issue step once the signature has committed."""
     enqueue(ISSUE_JOB, report.id)
+
+
+@sweeper
+def requeue_unfinished_issuing(times: SweepTimes) -> int:
+    """Re-queue the issue step of reports signed a while ago and still not issued."""
+    issue = db.session.scalars(
+        sa.select(BirthReport.id).where(
+            BirthReport.status == ReportStatus.REGISTERED,
+            BirthReport.registered_at <= times.lost_before,
+        )
+    ).all()
+    for report_id in issue:
+        enqueue(ISSUE_JOB, report_id)
+    return len(issue)
 
 
 def signing_identity(region: Region, settings: Settings) -> SigningIdentity:

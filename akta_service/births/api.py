@@ -30,12 +30,12 @@ from akta_service.births.operations import (
 )
 from akta_service.births.queries import latest_checks
 from akta_service.births.schemas import BirthReportInput
-from akta_service.core.api import require_facility
 from akta_service.core.audit import changes, changes_of_new_report
 from akta_service.core.db import UTCDateTime, db
 from akta_service.core.errors import FieldError, IllegalTransition, InvalidInput, NotFound
 from akta_service.core.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from akta_service.core.limits import per_credential
+from akta_service.facilities.auth import require_facility
 from akta_service.facilities.operations import facility_actor
 from akta_service.workflow.engine import fire
 

@@ -23,9 +23,9 @@ from akta_service.core.config import current_settings
 from akta_service.core.db import db, utcnow
 from akta_service.core.errors import DomainError, InvalidInput, NotFound, TryAgain, field_errors
 from akta_service.core.jobs import enqueue
-from akta_service.notifications.operations import notify_status_change
 from akta_service.verification.operations import VERIFY_JOB
 from akta_service.workflow.engine import fire
+from akta_service.workflow.signals import status_changed
 
 #: Built once: a marshmallow schema copies its declared fields on every instantiation,
 #: and loading keeps no state on the instance.
@@ -123,7 +123,14 @@ def submit_birth_report(
     if actor.role == Role.INFORMANT:
         # A person on the web form is known by the code they were just given.
         actor = Actor.informant(report.tracking_code, report.informant_name)
-    notify_status_change(report, None, str(report.status), None)
+    status_changed.send(
+        report,
+        from_state=None,
+        to_state=str(report.status),
+        trigger="submit",
+        reason=None,
+        actor=actor,
+    )
     record(
         "workflow:birth_report:submit",
         actor,

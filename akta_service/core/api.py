@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import http
-from functools import wraps
-from typing import Any, TypeVar, cast
+from typing import Any
 
-from flask import g, request
 from flask_smorest import Api
 from marshmallow import INCLUDE, Schema
 from marshmallow import fields as f
-
-from akta_service.core.errors import DomainError
-
-F = TypeVar("F")
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -88,25 +82,3 @@ API_CONFIG = {
         "security": [{"bearer": []}],
     },
 }
-
-
-class Unauthorised(DomainError):
-    status = 401
-    code = "unauthorised"
-
-
-def require_facility(view: F) -> F:
-    """The request must carry a live facility credential; it is kept in `g.credential`."""
-    from akta_service.facilities.operations import authenticate
-
-    @wraps(cast(Any, view))
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        credential = authenticate(token.strip()) if scheme.lower() == "bearer" else None
-        if credential is None:
-            raise Unauthorised("credential_required")
-        g.credential = credential
-        return cast(Any, view)(*args, **kwargs)
-
-    return cast(F, wrapper)

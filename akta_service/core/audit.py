@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, Protocol, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, make_transient_to_detached, mapped_column
@@ -12,8 +12,15 @@ from akta_service.core.actors import STAFF_ROLES, Actor
 from akta_service.core.clock import local_time
 from akta_service.core.db import Base, BigIntKey, JsonData, UTCDateTime, db, utcnow
 
-if TYPE_CHECKING:
-    from akta_service.births.models import BirthReport
+
+class Journaled(Protocol):
+    """What the journal needs of a report (births' BirthReport): its id and version."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def version(self) -> int: ...
 
 
 class JournalEntry(Base):
@@ -75,7 +82,7 @@ def record(
     action: str,
     actor: Actor,
     *,
-    report: BirthReport | None = None,
+    report: Journaled | None = None,
     trigger: str | None = None,
     from_state: str | None = None,
     to_state: str | None = None,
@@ -118,7 +125,7 @@ def _forget_written(session: Session) -> None:
     session.info.pop(_WRITTEN, None)
 
 
-def record_read(report: BirthReport, actor: Actor, what: str = "report") -> JournalEntry:
+def record_read(report: Journaled, actor: Actor, what: str = "report") -> JournalEntry:
     """Journal a staff member's read of a report's personal data."""
     return record("staff:birth_report:read", actor, report=report, data={"what": what}, read=True)
 
@@ -134,7 +141,7 @@ def changes(report_id: int) -> list[JournalEntry]:
     return list(db.session.scalars(_changes_of(report_id).order_by(JournalEntry.id)))
 
 
-def changes_of_new_report(report: BirthReport) -> list[JournalEntry]:
+def changes_of_new_report(report: Journaled) -> list[JournalEntry]:
     """:func:`changes` for a report created in the current transaction, without a query:
     every entry it has was written in this transaction."""
     return [

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from functools import wraps
+from typing import Any, TypeVar, cast
 
-from flask import Flask
-from flask_login import LoginManager
+from flask import Flask, abort
+from flask_login import LoginManager, current_user, login_required
 from flask_wtf.csrf import CSRFProtect
 
-from akta_service.core.db import db
+from akta_service.core.actors import Role
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 login_manager = LoginManager()
 login_manager.login_view = "office.login"
@@ -20,15 +25,9 @@ csrf = CSRFProtect()
 SESSION_IDLE = timedelta(hours=8)
 
 
-@login_manager.user_loader
-def _load_user(user_id: str) -> object | None:
-    from akta_service.accounts.models import User
-
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None
-
-
-def init_sessions(app: Flask) -> None:
+def init_sessions(app: Flask, load_user: Callable[[str], object | None]) -> None:
+    """Staff sessions for `app`; `load_user` finds the account of a session's user id
+    (accounts owns them)."""
     settings = app.config["AKTA_SETTINGS"]
     # Flask has defaults for all of these (a 31-day session among them): set them outright.
     app.config.update(
@@ -39,4 +38,21 @@ def init_sessions(app: Flask) -> None:
         SESSION_COOKIE_SECURE=settings.is_production,
         SESSION_COOKIE_NAME="akta_session",
     )
+    login_manager.user_loader(load_user)
     login_manager.init_app(app)
+
+
+def staff_required(*roles: Role) -> Callable[[F], F]:
+    """Signed-in staff with one of `roles` (any staff role when none is given)."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        @login_required
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if roles and current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return cast(F, wrapper)
+
+    return decorate

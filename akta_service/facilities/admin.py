@@ -6,7 +6,16 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -14,13 +23,13 @@ from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
-from akta_service.accounts.admin import bp, has_errors, show_refusal
 from akta_service.accounts.models import User
-from akta_service.accounts.views import staff_required
 from akta_service.core.actors import Role, user_id_of
 from akta_service.core.db import db
 from akta_service.core.errors import InvalidInput
+from akta_service.core.forms import has_errors, show_refusal
 from akta_service.core.messages import lazy_message
+from akta_service.core.sessions import staff_required
 from akta_service.facilities.models import ApiCredential, Facility, FacilityKind
 from akta_service.facilities.operations import (
     create_facility,
@@ -28,6 +37,8 @@ from akta_service.facilities.operations import (
     revoke_credential,
     set_facility_active,
 )
+
+bp = Blueprint("facilities_admin", __name__, url_prefix="/kantor/admin")
 
 #: How the office names each kind of facility.
 KIND_LABELS = {
@@ -112,7 +123,7 @@ def facilities() -> ResponseReturnValue:
             show_refusal(form, refused)
         else:
             flash(f"Fasilitas {facility.code} ({facility.name}) terdaftar.", "info")
-            return redirect(url_for("admin.facilities"))
+            return redirect(url_for("facilities_admin.facilities"))
     page = render_template(
         "office/admin_facilities.html", form=form, rows=_facility_rows(), kinds=KIND_LABELS
     )
@@ -141,7 +152,7 @@ def facility_active(code: str) -> ResponseReturnValue:
             "diaktifkan kembali.",
             "info",
         )
-    return redirect(url_for("admin.facilities"))
+    return redirect(url_for("facilities_admin.facilities"))
 
 
 def _creator_names(actor_ids: Iterable[str]) -> dict[str, str]:
@@ -198,5 +209,5 @@ def revoke(code: str, key_id: str) -> ResponseReturnValue:
     if request.method == "POST":
         revoke_credential(credential.key_id, current_user.as_actor())
         flash(f"Kredensial {credential.key_id} dicabut; token itu tidak berlaku lagi.", "info")
-        return redirect(url_for("admin.facility", code=facility.code))
+        return redirect(url_for("facilities_admin.facility", code=facility.code))
     return render_template("office/admin_revoke.html", facility=facility, credential=credential)

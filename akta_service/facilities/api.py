@@ -12,10 +12,10 @@ from marshmallow import Schema
 from marshmallow import fields as f
 from marshmallow.validate import URL, Length
 
-from akta_service.core.api import require_facility
 from akta_service.core.db import db
 from akta_service.core.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from akta_service.core.limits import per_credential
+from akta_service.facilities.auth import require_facility
 from akta_service.facilities.operations import facility_actor, set_webhook
 from akta_service.notifications.models import Delivery
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any, cast
 
 import sqlalchemy as sa
+from blinker import ANY
 from flask import current_app
 
 from akta_service.births.codes import format_tracking_code
@@ -15,6 +16,7 @@ from akta_service.births.models import BirthReport
 from akta_service.core.config import current_settings
 from akta_service.core.db import db, utcnow
 from akta_service.core.jobs import enqueue, job
+from akta_service.core.sweep import SweepTimes, sweeper
 from akta_service.facilities.models import Facility
 from akta_service.notifications.channels import (
     DeliveryFailed,
@@ -23,6 +25,7 @@ from akta_service.notifications.channels import (
     send_sms,
 )
 from akta_service.notifications.models import Delivery, DeliveryChannel, DeliveryStatus
+from akta_service.workflow.signals import status_changed
 
 DELIVER_JOB = "notifications.deliver"
 #: After this many failed attempts a delivery is marked failed (about a day of retries).
@@ -130,10 +133,19 @@ def _context(report: BirthReport, reason: str | None, **extra: Any) -> dict[str,
     }
 
 
+# Held strongly (a module function lives as long as the process anyway): one weak
+# reference less to resolve on every change.
+@status_changed.connect_via(ANY, weak=False)
 def notify_status_change(
-    report: BirthReport, from_state: str | None, to_state: str, reason: str | None
+    report: BirthReport,
+    *,
+    from_state: str | None,
+    to_state: str,
+    reason: str | None,
+    **_: Any,
 ) -> None:
-    """Queue the messages this change calls for, in the current transaction."""
+    """Queue the messages this change calls for (the informant's e-mail and SMS, the
+    facility's webhook) in the current transaction; a receiver of `status_changed`."""
     event = f"birth_report.{to_state}"
     event_id = str(uuid.uuid4())
     context = _context(report, reason)
@@ -318,3 +330,12 @@ def due_deliveries(lost_before: Any, now: Any) -> list[int]:
             )
         )
     )
+
+
+@sweeper
+def requeue_due_deliveries(times: SweepTimes) -> int:
+    """Re-queue deliveries due for another attempt, or whose job was lost."""
+    deliveries = due_deliveries(times.lost_before, times.now)
+    for delivery_id in deliveries:
+        enqueue(DELIVER_JOB, delivery_id)
+    return len(deliveries)

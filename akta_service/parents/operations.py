@@ -36,6 +36,7 @@ from akta_service.core.db import db, utcnow
 from akta_service.core.errors import FieldError, InvalidInput, NotFound
 from akta_service.core.jobs import enqueue, job
 from akta_service.core.storage import storage
+from akta_service.core.sweep import SweepTimes, sweeper
 from akta_service.notifications.operations import include_status_pin
 from akta_service.parents.correction import CorrectionRequest, report_answers
 from akta_service.parents.models import Draft
@@ -227,6 +228,13 @@ def purge_expired_drafts(now: datetime | None = None) -> int:
     for draft in expired:
         discard_draft(draft)
     return len(expired)
+
+
+@sweeper
+def forget_expired_drafts(times: SweepTimes) -> int:
+    """Forget web-form drafts past their expiry; no job is queued for that."""
+    purge_expired_drafts(times.now)
+    return 0
 
 
 @job(DELETE_FILES_JOB)

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField
 
-from akta_service.accounts.admin import bp, has_errors, show_refusal
-from akta_service.accounts.views import staff_required
 from akta_service.core.actors import Role
 from akta_service.core.db import db
 from akta_service.core.errors import InvalidInput
+from akta_service.core.forms import has_errors, show_refusal
+from akta_service.core.sessions import staff_required
 from akta_service.regions.models import Region
 from akta_service.regions.operations import OfficeDetails, update_office
+
+bp = Blueprint("regions_admin", __name__, url_prefix="/kantor/admin")
 
 
 class OfficeForm(FlaskForm):
@@ -61,6 +63,6 @@ def region(code: str) -> ResponseReturnValue:
                 f"Data kantor {region.name} disimpan." if changed else "Tidak ada yang berubah.",
                 "info",
             )
-            return redirect(url_for("admin.regions"))
+            return redirect(url_for("regions_admin.regions"))
     page = render_template("office/admin_region.html", region=region, form=form)
     return page, 422 if has_errors(form) else 200

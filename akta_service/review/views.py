@@ -11,7 +11,6 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from akta_service.accounts.models import User
-from akta_service.accounts.views import staff_required
 from akta_service.akta.operations import akta_versions, correction_refusal
 from akta_service.births.documents import DOCUMENT_LABELS
 from akta_service.births.fields import FIELD_LABELS
@@ -22,6 +21,7 @@ from akta_service.core.audit import changes, record, record_read
 from akta_service.core.config import current_settings
 from akta_service.core.db import db, utcnow
 from akta_service.core.errors import DomainError, InvalidInput
+from akta_service.core.sessions import staff_required
 from akta_service.core.storage import storage
 from akta_service.review.operations import claim, decide_duplicate, release
 from akta_service.review.previews import MAX_PREVIEW_PAGES, pdf_page_count, render_pdf_page

@@ -9,9 +9,9 @@ from flask import Blueprint, Response, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from akta_service.accounts.views import staff_required
 from akta_service.births.models import Channel
 from akta_service.core.audit import record
+from akta_service.core.sessions import staff_required
 from akta_service.stats.queries import build_dashboard
 from akta_service.workflow.definition import birth_registration
 

@@ -14,13 +14,19 @@ from typing import Any
 import sqlalchemy as sa
 
 from akta_service.births.locking import lock_for_job
-from akta_service.births.models import BirthReport, ReportStatus, VerificationCheck
+from akta_service.births.models import (
+    AWAITING_VERIFICATION,
+    BirthReport,
+    ReportStatus,
+    VerificationCheck,
+)
 from akta_service.core.actors import Actor
 from akta_service.core.audit import record
 from akta_service.core.clock import local_today
 from akta_service.core.config import Settings, current_settings
 from akta_service.core.db import db, utcnow
 from akta_service.core.jobs import enqueue, job
+from akta_service.core.sweep import SweepTimes, sweeper
 from akta_service.verification import checks as c
 from akta_service.verification.dukcapil import (
     Dukcapil,
@@ -44,6 +50,33 @@ def schedule_verification(report: BirthReport, when: datetime | None = None) -> 
     """Record that the report is due for verification and queue the job after commit."""
     report.next_verification_at = when or utcnow()
     enqueue(VERIFY_JOB, report.id)
+
+
+def _due_verifications(lost_before: datetime, now: datetime) -> list[int]:
+    return list(
+        db.session.scalars(
+            sa.select(BirthReport.id).where(
+                BirthReport.status.in_(AWAITING_VERIFICATION),
+                sa.or_(
+                    BirthReport.next_verification_at <= lost_before,
+                    sa.and_(
+                        BirthReport.dukcapil_unavailable.is_(True),
+                        BirthReport.next_verification_at <= now,
+                    ),
+                    BirthReport.next_verification_at.is_(None),
+                ),
+            )
+        )
+    )
+
+
+@sweeper
+def requeue_due_verifications(times: SweepTimes) -> int:
+    """Re-queue verification past due: lost jobs and Dukcapil retries."""
+    verify = _due_verifications(times.lost_before, times.now)
+    for report_id in verify:
+        enqueue(VERIFY_JOB, report_id)
+    return len(verify)
 
 
 #: Dukcapil's answers are awaited side by side: a report costs one round trip, not three.

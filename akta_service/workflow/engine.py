@@ -14,6 +14,7 @@ from akta_service.core.db import db, read_only_connection
 from akta_service.core.errors import ConflictError, IllegalTransition, PermissionDenied
 from akta_service.workflow.definition import birth_registration
 from akta_service.workflow.rules import Subject
+from akta_service.workflow.signals import status_changed
 
 
 def conflict_for(
@@ -89,9 +90,14 @@ def fire(
         # winner is read from what was committed.
         with read_only_connection() as connection, Session(bind=connection) as committed:
             raise conflict_for(report_id, session=committed) from exc
-    from akta_service.notifications.operations import notify_status_change
-
-    notify_status_change(report, state, str(report.status), reason)
+    status_changed.send(
+        report,
+        from_state=state,
+        to_state=str(report.status),
+        trigger=trigger,
+        reason=reason,
+        actor=actor,
+    )
     return record(
         f"workflow:birth_report:{trigger}",
         actor,

@@ -32,7 +32,7 @@ from akta_service.core.audit import JournalEntry
 from akta_service.core.db import db, utcnow
 from akta_service.core.errors import GuardRefused, InvalidInput
 from akta_service.core.nik import parse_nik
-from akta_service.jobs.sweep import sweep
+from akta_service.core.sweep import sweep
 from akta_service.regions.models import Region
 from akta_service.verification.client import HttpDukcapil
 from akta_service.verification.dukcapil import DukcapilUnavailable

@@ -18,9 +18,9 @@ from flask import Flask
 
 from akta_service.core.actors import Actor
 from akta_service.core.db import db, utcnow
+from akta_service.core.sweep import sweep
 from akta_service.facilities.operations import create_facility, set_webhook
 from akta_service.jobs.queue import run_pending
-from akta_service.jobs.sweep import sweep
 from akta_service.notifications.models import Delivery, DeliveryChannel, DeliveryStatus
 from akta_service.notifications.operations import MAX_ATTEMPTS, deliver
 from akta_service.workflow.engine import fire

@@ -13,8 +13,8 @@ from flask.testing import FlaskClient
 
 from akta_service.core.db import db, utcnow
 from akta_service.core.storage import storage
+from akta_service.core.sweep import sweep
 from akta_service.jobs.queue import run_pending
-from akta_service.jobs.sweep import sweep
 from akta_service.parents.models import Draft
 from tests.parents.conftest import sandbox_report
 from tests.parents.form import PDF, fill_steps, form_answers, start, upload

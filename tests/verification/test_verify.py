@@ -25,7 +25,7 @@ from akta_service.core.audit import JournalEntry
 from akta_service.core.clock import local_today
 from akta_service.core.db import db, utcnow
 from akta_service.core.errors import GuardRefused
-from akta_service.jobs.sweep import sweep
+from akta_service.core.sweep import sweep
 from akta_service.verification.client import HttpDukcapil
 from akta_service.verification.gateway import dukcapil
 from akta_service.verification.operations import stalled, verify_report

@@ -1,31 +1,15 @@
-"""The parents' pages: the report form (/lapor) and the status page (/status).
-
-Plain HTML forms, one POST per step, every rule checked here; JavaScript only helps.
+"""The parents' status page (/status): open a report with its code and PIN, follow it,
+correct or cancel it, download the akta.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from typing import Any
 
-from flask import (
-    Blueprint,
-    abort,
-    flash,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import format_date
 from flask_babel import gettext as _
-from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
 from werkzeug.wrappers import Response
 
 from akta_service.births.codes import format_tracking_code, normalise_tracking_code
@@ -39,11 +23,9 @@ from akta_service.births.operations import (
 )
 from akta_service.core.actors import Actor
 from akta_service.core.audit import latest_change, record
-from akta_service.core.config import current_settings
 from akta_service.core.db import db, utcnow
-from akta_service.core.errors import ConflictError, DomainError, FieldError, InvalidInput, NotFound
+from akta_service.core.errors import ConflictError, DomainError, FieldError, NotFound
 from akta_service.core.limits import limiter
-from akta_service.core.messages import message
 from akta_service.notifications.operations import send_new_status_pin
 from akta_service.parents import operations as ops
 from akta_service.parents.correction import (
@@ -53,344 +35,22 @@ from akta_service.parents.correction import (
     report_answers,
     sections,
 )
-from akta_service.parents.i18n import current_language
-from akta_service.parents.models import Draft
+from akta_service.parents.pages import (
+    STATUS_KEY,
+    STATUS_SESSION,
+    _by_field,
+    _client_messages,
+    _error_page,
+    _status_limit,
+    bp,
+)
 from akta_service.parents.status import timeline
 from akta_service.parents.steps import (
-    ALL_STEPS,
-    BY_SLUG,
     DOCUMENT_SPECS,
     FIELDS,
-    STEPS,
-    Field,
     offered_documents,
 )
-from akta_service.parents.uploads import UploadRefused
 from akta_service.workflow.engine import conflict_for
-
-bp = Blueprint("parents", __name__)
-
-#: The session keys: the draft being filled, and the report opened with code + PIN.
-DRAFT_KEY = "parents_draft"
-STATUS_KEY = "parents_status"
-#: An opened status page is forgotten after this long.
-STATUS_SESSION = timedelta(minutes=30)
-FIELD_STEPS = {step.slug for step in STEPS}
-
-
-@bp.context_processor
-def _language() -> dict[str, Any]:
-    return {"lang": current_language()}
-
-
-@bp.after_request
-def _private(response: Response) -> Response:
-    """Pages with a family's data are neither cached nor leak their address onwards."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-def _status_limit() -> str:
-    return current_settings().status_rate_limit
-
-
-def _submit_limit() -> str:
-    return current_settings().submit_rate_limit
-
-
-# Errors: shown as pages of the form, not as API problems -------------------------------------
-
-
-def _error_page(status: int, title: str, message: str) -> tuple[str, int]:
-    if request.path.startswith("/status"):
-        page = "parents.status_page" if session.get(STATUS_KEY) else "parents.status_form"
-        back = url_for(page), _("Kembali ke halaman status")
-    elif (draft := _draft()) is not None:
-        back = url_for("parents.step", slug=ops.first_open_step(draft)), _("Kembali ke formulir")
-    else:
-        back = url_for("parents.start"), _("Ke halaman awal")
-    page = render_template("public/lapor/error.html", title=title, message=message, back=back)
-    return page, status
-
-
-@bp.errorhandler(CSRFError)
-def _csrf_refused(error: CSRFError) -> ResponseReturnValue:
-    return _error_page(
-        400,
-        _("Halaman sudah kedaluwarsa"),
-        _(
-            "Halaman ini terlalu lama terbuka atau dibuka dari tautan lama, jadi isian terakhir "
-            "belum tersimpan. Data yang sudah tersimpan tidak hilang: buka lagi halamannya dan "
-            "kirim sekali lagi."
-        ),
-    )
-
-
-@bp.errorhandler(RequestEntityTooLarge)
-def _too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
-    return _error_page(413, _("Berkas terlalu besar"), _("Berkas terlalu besar: maksimal 10 MB"))
-
-
-@bp.errorhandler(TooManyRequests)
-def _too_many(error: TooManyRequests) -> ResponseReturnValue:
-    return _error_page(
-        429,
-        _("Terlalu banyak percobaan"),
-        _("Terlalu banyak percobaan dari perangkat ini. Tunggu beberapa menit, lalu coba lagi."),
-    )
-
-
-# The form -------------------------------------------------------------------------------------
-
-
-def _draft() -> Draft | None:
-    return ops.find_draft(session.get(DRAFT_KEY))
-
-
-def _resume_url() -> str:
-    path = url_for("parents.resume", token=session.get(DRAFT_KEY, ""))
-    return current_settings().public_base_url + path
-
-
-def _by_field(errors: Iterable[FieldError]) -> dict[str, list[FieldError]]:
-    grouped: dict[str, list[FieldError]] = defaultdict(list)
-    for error in errors:
-        grouped[error.field].append(error)
-    return dict(grouped)
-
-
-def _client_messages() -> dict[str, str]:
-    """The messages form.js shows as the parent types, in the page's language."""
-    codes = ("nik_length", "future_birth", "marriage_in_future", "kk_number", "nik_mismatch")
-    return {code: message(code) for code in codes}
-
-
-def _describe(field_name: str) -> dict[str, Any]:
-    """How the error summary names a field and where its link goes."""
-    if field_name in FIELDS:
-        spec = FIELDS[field_name]
-        return {"label": spec.label, "target": spec.target}
-    if field_name.startswith("document."):
-        kind = field_name.split(".", 1)[1]
-        label = DOCUMENT_SPECS[kind].label if kind in DOCUMENT_SPECS else kind
-        return {"label": label, "target": f"file-{kind}"}
-    if field_name == "declaration":
-        return {"label": _("Pernyataan"), "target": "f-declaration"}
-    return {"label": "", "target": "main"}
-
-
-def _blocked_at(draft: Draft, slug: str) -> str | None:
-    """The first earlier step still to do, if the parent jumped ahead."""
-    for step in ALL_STEPS:
-        if step.slug == slug:
-            return None
-        if step.slug not in draft.completed_steps:
-            return step.slug
-    return None
-
-
-def _render(template: str, draft: Draft, slug: str, **context: Any) -> str:
-    index = [s.slug for s in ALL_STEPS].index(slug)
-    return render_template(
-        template,
-        step=BY_SLUG[slug],
-        steps=ALL_STEPS,
-        number=index + 1,
-        previous=ALL_STEPS[index - 1].slug if index else None,
-        draft=draft,
-        values=draft.answers,
-        resume_url=_resume_url(),
-        draft_days=current_settings().draft_days,
-        fields=FIELDS,
-        describe=_describe,
-        client_messages=_client_messages(),
-        **context,
-    )
-
-
-def _remember_draft(token: str) -> None:
-    """This browser continues the draft, also after the tab or the browser was closed (the
-    session cookie outlives them; the resume link works anywhere)."""
-    session[DRAFT_KEY] = token
-    session.permanent = True
-
-
-@bp.get("/lapor")
-def start() -> ResponseReturnValue:
-    draft = _draft()
-    return render_template(
-        "public/lapor/intro.html",
-        draft=draft,
-        continue_at=ops.first_open_step(draft) if draft else None,
-    )
-
-
-@bp.post("/lapor/mulai")
-@limiter.limit(_submit_limit)
-def begin() -> ResponseReturnValue:
-    _, token = ops.start_draft()
-    _remember_draft(token)
-    return redirect(url_for("parents.step", slug=STEPS[0].slug))
-
-
-@bp.get("/lapor/lanjut/<token>")
-def resume(token: str) -> ResponseReturnValue:
-    draft = ops.find_draft(token)
-    if draft is None:
-        return render_template("public/lapor/resume_missing.html"), 404
-    _remember_draft(token)
-    return redirect(url_for("parents.step", slug=ops.first_open_step(draft)))
-
-
-def _open_draft(slug: str) -> Draft | Response:
-    draft = _draft()
-    if draft is None:
-        flash(_("Isian tidak ditemukan di perangkat ini. Mulai baru, atau buka tautan lanjutkan."))
-        return redirect(url_for("parents.start"))
-    blocked = _blocked_at(draft, slug)
-    if blocked is not None:
-        return redirect(url_for("parents.step", slug=blocked))
-    return draft
-
-
-@bp.route("/lapor/<slug>", methods=["GET", "POST"])
-def step(slug: str) -> ResponseReturnValue:
-    if slug == "dokumen":
-        return documents()
-    if slug == "periksa":
-        return review()
-    if slug not in FIELD_STEPS:
-        abort(404)
-    draft = _open_draft(slug)
-    if isinstance(draft, Response):
-        return draft
-    if request.method == "POST":
-        errors = ops.save_step(draft, slug, request.form)
-        if not errors:
-            return redirect(url_for("parents.step", slug=ops.first_open_step(draft)))
-    else:
-        errors = ops.current_step_errors(draft, slug)
-    return _render("public/lapor/step.html", draft, slug, errors=errors, by_field=_by_field(errors))
-
-
-def documents() -> ResponseReturnValue:
-    draft = _open_draft("dokumen")
-    if isinstance(draft, Response):
-        return draft
-    errors: list[FieldError] = []
-    if request.method == "POST":
-        action = request.form.get("action", "upload")
-        kind = request.form.get("kind", "")
-        if action == "next":
-            errors = ops.documents_done(draft)
-            if not errors:
-                return redirect(url_for("parents.step", slug="periksa"))
-        elif kind not in DOCUMENT_SPECS:
-            abort(400)
-        elif action == "remove":
-            ops.remove_upload(draft, kind)
-            return redirect(url_for("parents.step", slug="dokumen") + f"#doc-{kind}")
-        else:
-            upload = request.files.get("file")
-            data = b""
-            if upload is not None:
-                try:
-                    data = upload.read(MAX_DOCUMENT_BYTES + 1)
-                finally:
-                    upload.close()
-            try:
-                ops.add_upload(draft, kind, data)
-            except UploadRefused as refused:
-                errors = [refused.at(f"document.{kind}")]
-            else:
-                flash(_("%(document)s tersimpan.", document=DOCUMENT_SPECS[kind].label))
-                return redirect(url_for("parents.step", slug="dokumen") + f"#doc-{kind}")
-    return _render(
-        "public/lapor/documents.html",
-        draft,
-        "dokumen",
-        errors=errors,
-        by_field=_by_field(errors),
-        offered=offered_documents(draft.answers),
-    )
-
-
-def _step_of(field_name: str) -> str:
-    if field_name.startswith("document."):
-        return "dokumen"
-    return next((s.slug for s in STEPS if s.owns(field_name)), "periksa")
-
-
-def _review_href(error: FieldError) -> str:
-    """From the review's summary to the field, on its own step."""
-    if error.field == "declaration":
-        return "#f-declaration"
-    target = _describe(error.field)["target"]
-    return url_for("parents.step", slug=_step_of(error.field)) + f"#{target}"
-
-
-def _shown(spec: Field, value: str | None) -> str:
-    """An answer as the review shows it: options by their label, dates in words."""
-    text = (value or "").strip()
-    if not text:
-        return "—"
-    for choice in spec.choices:
-        if choice.value == text:
-            return str(choice.label)
-    if spec.kind == "date":
-        try:
-            return format_date(date.fromisoformat(text), "d MMMM y")
-        except ValueError:
-            return text
-    return text
-
-
-def review(errors: list[FieldError] | None = None, declared: bool = True) -> ResponseReturnValue:
-    draft = _open_draft("periksa")
-    if isinstance(draft, Response):
-        return draft
-    problems = ops.review_errors(draft) if errors is None else errors
-    return _render(
-        "public/lapor/review.html",
-        draft,
-        "periksa",
-        errors=problems,
-        by_field=_by_field(problems),
-        step_of=_step_of,
-        href_for=_review_href,
-        shown=_shown,
-        offered=offered_documents(draft.answers),
-        declared=declared,
-    )
-
-
-@bp.post("/lapor/kirim")
-@limiter.limit(_submit_limit)
-def submit() -> ResponseReturnValue:
-    draft = _open_draft("periksa")
-    if isinstance(draft, Response):
-        return draft
-    if request.form.get("declaration") != "yes":
-        declaration = FieldError("declaration", "declaration_required")
-        return review([*ops.review_errors(draft), declaration], declared=False)
-    try:
-        with db.session.begin_nested():
-            receipt = ops.submit_draft(draft)
-    except InvalidInput:
-        return review()
-    session.pop(DRAFT_KEY, None)
-    report = receipt.report
-    return render_template(
-        "public/lapor/receipt.html",
-        code=format_tracking_code(report.tracking_code),
-        pin=receipt.pin,
-        report=report,
-    )
-
-
-# The status page ------------------------------------------------------------------------------
 
 
 def _opened_report() -> BirthReport | None:
