@@ -34,10 +34,11 @@ def _import_models() -> None:
     from akta_service.regions import models as _regions  # noqa: F401
 
 
-def _connect_features() -> None:
+def connect_features() -> None:
     """The features' operations, which register at import what the core runs for them:
-    their jobs (`core.jobs.job`), their sweepers (`core.sweep.sweeper`) and their
-    listeners to the workflow's signals (`workflow.signals`)."""
+    their jobs (`core.jobs.job`), their sweepers (`core.sweep.sweeper`), their listeners to
+    the workflow's signals (`workflow.signals`) and their workflow effects
+    (`workflow.rules.effect`)."""
     from akta_service.akta import operations as _akta  # noqa: F401 - issue job, sweeper
     from akta_service.core import sweep as _sweep  # noqa: F401 - the sweep job
     from akta_service.notifications import operations as _notifications  # noqa: F401
@@ -57,7 +58,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(settings.flask_config())
     app.json.sort_keys = False  # type: ignore[attr-defined]  # answers read in schema order
     _import_models()
-    _connect_features()
+    connect_features()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(resource_dir("migrations")), compare_type=True)
     app.extensions["akta_jobs"] = make_runner(app)

@@ -34,6 +34,7 @@ from akta_service.regions.models import Region
 from akta_service.verification.dukcapil import BirthRegistration, Dukcapil
 from akta_service.verification.gateway import dukcapil
 from akta_service.workflow.engine import fire
+from akta_service.workflow.rules import effect
 
 log = logging.getLogger("akta_service.akta")
 
@@ -55,8 +56,9 @@ class SigningNotConfigured(DomainError):
     code = "signing_not_configured"
 
 
+@effect("schedule_issue")
 def schedule_issue(report: BirthReport) -> None:
-    """Queue the issue step once the signature has committed."""
+    """Queue the issue step (3-in-1, signed PDF) once the signature has committed."""
     enqueue(ISSUE_JOB, report.id)
 
 

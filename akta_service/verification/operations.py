@@ -39,6 +39,7 @@ from akta_service.verification.dukcapil import (
 from akta_service.verification.gateway import dukcapil
 from akta_service.verification.masking import mask_nik
 from akta_service.workflow.engine import fire
+from akta_service.workflow.rules import effect
 
 log = logging.getLogger("akta_service.verification")
 
@@ -46,6 +47,7 @@ VERIFY_JOB = "verification.verify_report"
 SYSTEM = Actor.system("Verifikasi Dukcapil")
 
 
+@effect("schedule_verification")
 def schedule_verification(report: BirthReport, when: datetime | None = None) -> None:
     """Record that the report is due for verification and queue the job after commit."""
     report.next_verification_at = when or utcnow()

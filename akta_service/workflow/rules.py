@@ -6,6 +6,7 @@ An effect runs after the state changed, in the same transaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -137,22 +138,21 @@ GUARDS = {
 }
 
 
-def schedule_verification(event: EventData) -> None:
-    """Queue the report for (re-)verification once this transaction commits."""
-    from akta_service.verification.operations import schedule_verification as schedule
-
-    schedule(_subject(event).report)
-
-
-def schedule_issue(event: EventData) -> None:
-    """Queue the issue step (3-in-1, signed PDF) once the signature has committed."""
-    from akta_service.akta.operations import schedule_issue as schedule
-
-    schedule(_subject(event).report)
-
-
-EFFECTS = {
+#: name -> what a transition does besides moving (named in workflows/*.yaml). The features
+#: whose work a move starts register theirs with :func:`effect`, so the workflow imports none
+#: of them; the app connects the features before it loads the workflow.
+EFFECTS: dict[str, Callable[[EventData], None]] = {
     "allocate_registration_number": assign_registration_number,
-    "schedule_verification": schedule_verification,
-    "schedule_issue": schedule_issue,
 }
+
+ReportEffect = Callable[[BirthReport], None]
+
+
+def effect(name: str) -> Callable[[ReportEffect], ReportEffect]:
+    """Register `fn(report)` as the workflow effect `name`."""
+
+    def register(fn: ReportEffect) -> ReportEffect:
+        EFFECTS[name] = lambda event: fn(_subject(event).report)
+        return fn
+
+    return register
