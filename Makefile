@@ -28,9 +28,10 @@ run: install
 	$(BIN)/akta seed
 	$(BIN)/akta serve --host $(HOST) --port $(PORT)
 
-## test: lint and type-check, then the whole suite (SQLite and PostgreSQL)
+## test: lint and type-check, then the whole suite (SQLite and PostgreSQL) with its coverage,
+## which may not fall below the floor in pyproject.toml
 test: lint
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 lint: dev
 	$(BIN)/ruff check .

@@ -58,7 +58,7 @@ def _received(queue: SimpleQueue) -> tuple[str, list[Any]]:
 @pytest.fixture
 def redis_broker(tmp_path: Path) -> Iterator[tuple[Flask, redis.Redis]]:
     require_redis()
-    database = random.randint(1, 15)  # noqa: S311 - picking a scratch database, not a secret
+    database = random.randint(1, 15)
     broker = redis.Redis(REDIS_HOST, REDIS_PORT, db=database)
     broker.flushdb()
     url = f"redis://{REDIS_HOST}:{REDIS_PORT}/{database}"
@@ -158,7 +158,7 @@ def test_a_broken_broker_connection_sends_the_job_through_celery_and_mends_itsel
     runner = app.extensions["akta_jobs"]
     runner.dispatch("verification.run", (1,))
     # The kept connection now leads nowhere (a port nothing listens on).
-    runner.publisher._redis = redis.Redis(REDIS_HOST, free_port(), socket_connect_timeout=1)  # noqa: SLF001
+    runner.publisher._redis = redis.Redis(REDIS_HOST, free_port(), socket_connect_timeout=1)
     runner.dispatch("verification.run", (2,))
     assert "publishing verification.run failed" in caplog.text
     caplog.clear()

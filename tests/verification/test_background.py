@@ -191,7 +191,7 @@ def test_dukcapil_down_for_a_while_then_back_nothing_lost_or_doubled(
 def production(tmp_path: Path, sandbox: SandboxServer) -> Iterator[dict[str, Any]]:
     """PostgreSQL database, a Redis database of its own, settings for every process."""
     require_redis()
-    redis_db = random.randint(1, 15)  # noqa: S311 - picking a scratch database, not a secret
+    redis_db = random.randint(1, 15)
     broker = redis.Redis(REDIS_HOST, REDIS_PORT, db=redis_db)
     broker.flushdb()
     with fresh_database("postgresql", tmp_path) as url:
