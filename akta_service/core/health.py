@@ -1,7 +1,9 @@
-"""Liveness (`/healthz`: the database answers) and readiness (`/readyz`: schema at head)."""
+"""Liveness (`/healthz`: the database answers) and readiness (`/readyz`: schema at head,
+and the state of what the service leans on besides its database)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,6 +17,21 @@ from akta_service.core.db import read_only_connection
 from akta_service.core.resources import resource_dir
 
 bp = Blueprint("health", __name__)
+
+#: name -> the state of something the service calls out to (Dukcapil, say), as a word for
+#: operators. The features register theirs with :func:`dependency`. A dependency that is
+#: down does not make the service unready: reports are still taken, and the work waits.
+DEPENDENCIES: dict[str, Callable[[], str]] = {}
+
+
+def dependency(name: str) -> Callable[[Callable[[], str]], Callable[[], str]]:
+    """Report `fn()` as the state of `name` on /readyz."""
+
+    def register(fn: Callable[[], str]) -> Callable[[], str]:
+        DEPENDENCIES[name] = fn
+        return fn
+
+    return register
 
 
 def migration_heads() -> tuple[set[str], set[str]]:
@@ -46,6 +63,7 @@ def readyz() -> ResponseReturnValue:
     body: dict[str, Any] = {
         "database_revision": sorted(applied),
         "code_revision": sorted(shipped),
+        "dependencies": {name: state() for name, state in DEPENDENCIES.items()},
     }
     if applied != shipped:
         return jsonify(status="not_ready", migrations="behind", **body), 503

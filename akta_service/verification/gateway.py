@@ -7,6 +7,7 @@ import threading
 from flask import Flask, current_app
 
 from akta_service.core.config import DukcapilMode
+from akta_service.core.health import dependency
 from akta_service.verification.dukcapil import Dukcapil
 
 #: kab/kota the sandbox population covers: the served ones and their neighbours.
@@ -59,3 +60,13 @@ def close_dukcapil(app: Flask) -> None:
     close = getattr(adapter, "close", None)
     if close is not None:
         close()
+
+
+@dependency("dukcapil")
+def dukcapil_state() -> str:
+    """This process's Dukcapil adapter: its circuit breaker's state ("closed", "open",
+    "half-open"), "sandbox" for the built-in registry, "not_connected" before first use."""
+    adapter = current_app.extensions.get("akta_dukcapil")
+    if adapter is None:
+        return "not_connected"
+    return str(getattr(adapter, "circuit_state", "sandbox"))

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
+import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from akta_service import create_app
 from akta_service.core.db import db
+from akta_service.verification.client import HttpDukcapil
+from akta_service.verification.dukcapil import DukcapilUnavailable, PersonClaim
+from akta_service.verification.gateway import close_dukcapil, dukcapil
 from tests.conftest import app_config
+from tests.services import free_port
 
 
 def test_healthz_reports_the_database_answers(client: FlaskClient) -> None:
@@ -69,3 +76,28 @@ def test_healthz_with_the_database_down_answers_503(tmp_path: Path) -> None:
     finally:
         with app.app_context():
             db.engine.dispose()
+
+
+def test_readyz_tells_the_state_of_dukcapil_and_stays_ready_when_it_is_down(
+    app: Flask, client: FlaskClient
+) -> None:
+    assert client.get("/readyz").get_json()["dependencies"] == {"dukcapil": "not_connected"}
+    with app.app_context():
+        dukcapil()  # the embedded sandbox registry, built on first use
+    assert client.get("/readyz").get_json()["dependencies"] == {"dukcapil": "sandbox"}
+
+    # A Dukcapil that does not answer: after one failed call its circuit opens.
+    down = HttpDukcapil(
+        f"http://127.0.0.1:{free_port()}", attempts=1, connect_timeout=0.2, breaker_fail_max=1
+    )
+    app.extensions["akta_dukcapil"] = down
+    try:
+        assert client.get("/readyz").get_json()["dependencies"] == {"dukcapil": "closed"}
+        claim = PersonClaim("3274014101000001", "Siti", date(2000, 1, 1), "female")
+        with pytest.raises(DukcapilUnavailable):
+            down.verify_person(claim)
+        response = client.get("/readyz")
+        assert response.get_json()["dependencies"] == {"dukcapil": "open"}
+        assert response.status_code == 200  # reports are still taken; verification waits
+    finally:
+        close_dukcapil(app)
