@@ -14,8 +14,13 @@ Wire format (every body JSON; see `wire.py` for how fields are written):
   guarded; ``requests`` counts the /v1 calls that reached the server
 - ``GET /_faults`` and ``PUT /_faults``: the Faults as JSON; PUT replaces them all (missing
   fields take their defaults, so ``{}`` is healthy) and restarts the fault draws from `seed`
+- ``GET /_registrations/<registration number>``: ``{"registration_number": ..., "child_nik":
+  ...}`` for a birth this sandbox registered, else 404 ``not_registered``
+- ``GET /_snapshot``: the whole registry as canonical JSON, to compare two runs or keep
+  the state a bug was seen in (equal bytes, equal populations)
 
-With an API key configured, /v1 and /_faults need ``Authorization: Bearer <key>``.
+With an API key configured, /v1 and the /_ pages need ``Authorization: Bearer <key>``
+(``/_health`` excepted).
 """
 
 from __future__ import annotations
@@ -154,6 +159,17 @@ def create_sandbox_app(
             return _error(400, "bad_request", str(exc))
         service.set_faults(faults)
         return jsonify(to_wire(faults))
+
+    @app.get("/_registrations/<registration_number>")
+    def registration(registration_number: str) -> Response:
+        child_nik = service.population.registered_child(registration_number)
+        if child_nik is None:
+            return _error(404, "not_registered", f"no birth registered as {registration_number}")
+        return jsonify({"registration_number": registration_number, "child_nik": child_nik})
+
+    @app.get("/_snapshot")
+    def snapshot() -> Response:
+        return Response(service.population.snapshot(), mimetype="application/json")
 
     @app.errorhandler(WireError)
     def bad_body(exc: WireError) -> Response:

@@ -145,3 +145,47 @@ def test_faults_refuse_impossible_values() -> None:
         Faults(latency_ms=-1)
     with pytest.raises(ValueError, match="malformed_rate"):
         Faults(malformed_rate=2.0)
+
+
+def _registration(population: SandboxPopulation, number: str) -> dict[str, Any]:
+    family = population.families(FamilyKind.RECORDED)[1]
+    return {
+        "registration_number": number,
+        "kk_number": family.kk_number,
+        "child_name": "Aisyah Putri",
+        "child_sex": "female",
+        "child_birth_date": "2026-11-20",
+        "mother_nik": family.mother_nik,
+        "father_nik": family.father_nik,
+    }
+
+
+def test_a_registered_birth_can_be_looked_up_and_an_unknown_one_is_a_404() -> None:
+    population = SandboxPopulation.build(families_per_region=10)
+    server = create_sandbox_app(population, api_key="k").test_client()
+    number = "3274-LU-20112026-0007"
+    registered = server.post("/v1/births", json=_registration(population, number), headers=KEY)
+    assert registered.status_code == 200
+
+    looked_up = server.get(f"/_registrations/{number}", headers=KEY)
+    assert looked_up.get_json() == {
+        "registration_number": number,
+        "child_nik": registered.get_json()["child_nik"],
+    }
+    unknown = server.get("/_registrations/3274-LU-20112026-0008", headers=KEY)
+    assert unknown.status_code == 404
+    assert unknown.get_json()["error"] == "not_registered"
+    assert server.get(f"/_registrations/{number}").status_code == 401  # the key guards it
+
+
+def test_the_snapshot_is_the_same_for_the_same_seed_and_shows_a_registration() -> None:
+    first = create_sandbox_app(SandboxPopulation.build(families_per_region=10)).test_client()
+    second = create_sandbox_app(SandboxPopulation.build(families_per_region=10)).test_client()
+    assert first.get("/_snapshot").data == second.get("/_snapshot").data
+
+    population = SandboxPopulation.build(families_per_region=10)
+    third = create_sandbox_app(population).test_client()
+    third.post("/v1/births", json=_registration(population, "3274-LU-20112026-0009"))
+    changed = third.get("/_snapshot")
+    assert changed.data != first.get("/_snapshot").data
+    assert changed.get_json()["registrations"]["3274-LU-20112026-0009"]
