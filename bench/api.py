@@ -402,6 +402,16 @@ def _verdict(met: bool) -> str:
     return "met" if met else "NOT met"
 
 
+def _bench_facility(app: Flask) -> str:
+    """A facility for the bench's submissions; its API token."""
+    with app.app_context():
+        admin = Actor.system("bench")
+        create_facility("RS-BENCH", "RS Bench", "hospital", "3274", admin)
+        token = issue_credential("RS-BENCH", admin).token
+        db.session.commit()
+    return token
+
+
 def run(*, served: bool = True) -> None:
     """Every figure; with `served` False only the in-process one (`--calls`: no wrk)."""
     busy = _busy_percent()
@@ -411,11 +421,7 @@ def run(*, served: bool = True) -> None:
     redis.Redis(db=REDIS_DB).flushdb()
     bodies = make_bodies()
     with bench_app("postgresql", SETTINGS) as app:
-        with app.app_context():
-            admin = Actor.system("bench")
-            create_facility("RS-BENCH", "RS Bench", "hospital", "3274", admin)
-            token = issue_credential("RS-BENCH", admin).token
-            db.session.commit()
+        token = _bench_facility(app)
         work = python_work(app, token, bodies)
         print(work, flush=True)
         if served:
@@ -474,11 +480,7 @@ def publisher_ab() -> None:
     redis.Redis(db=REDIS_DB).flushdb()
     bodies = make_bodies()
     with bench_app("postgresql", SETTINGS) as app:
-        with app.app_context():
-            admin = Actor.system("bench")
-            create_facility("RS-BENCH", "RS Bench", "hospital", "3274", admin)
-            token = issue_credential("RS-BENCH", admin).token
-            db.session.commit()
+        token = _bench_facility(app)
         runner = app.extensions["akta_jobs"]
         publishers = {
             "direct LPUSH": TaskPublisher(runner.celery, direct=True),

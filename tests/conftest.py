@@ -171,6 +171,20 @@ def actors(session: Any) -> dict[str, Actor]:
     return people
 
 
+@pytest.fixture
+def officer(session: Any) -> Any:
+    """Kota Cirebon's signing officer (the demo certificate is made for them)."""
+    from akta_service.regions.models import Region
+
+    region = db.session.get(Region, "3274")
+    assert region is not None
+    region.signing_officer_name = "Drs. Bambang Sutrisno, M.Si."
+    region.signing_officer_nip = "197001011990031001"
+    region.signing_officer_title = "Kepala Dinas Kependudukan dan Pencatatan Sipil"
+    db.session.commit()
+    return region
+
+
 def count_journal(report_id: int) -> int:
     from akta_service.core.audit import JournalEntry
 

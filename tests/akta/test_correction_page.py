@@ -35,17 +35,6 @@ NEW_NAME = "Kirana Larasati Wibisono"
 
 
 @pytest.fixture
-def officer(session: Any) -> Region:
-    region = db.session.get(Region, "3274")
-    assert region is not None
-    region.signing_officer_name = "Drs. Bambang Sutrisno, M.Si."
-    region.signing_officer_nip = "197001011990031001"
-    region.signing_officer_title = "Kepala Dinas Kependudukan dan Pencatatan Sipil"
-    db.session.commit()
-    return region
-
-
-@pytest.fixture
 def staff(session: Any) -> dict[str, User]:
     people = {
         name: create_user(name, full, role, STAFF_PASSWORD, [region], Actor.system("t"))

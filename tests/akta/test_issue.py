@@ -44,17 +44,6 @@ S = ReportStatus
 INFORMANT = Actor(id="informant:web", name="Pelapor", role=Role.INFORMANT)
 
 
-@pytest.fixture
-def officer(session: Any) -> Region:
-    region = db.session.get(Region, "3274")
-    assert region is not None
-    region.signing_officer_name = "Drs. Bambang Sutrisno, M.Si."
-    region.signing_officer_nip = "197001011990031001"
-    region.signing_officer_title = "Kepala Dinas Kependudukan dan Pencatatan Sipil"
-    db.session.flush()
-    return region
-
-
 def _family(kind: str = "recorded", index: int = 0) -> dict[str, Any]:
     population = dukcapil().population  # type: ignore[attr-defined]
     return copy.deepcopy(population.sample_families(index + 1, kind, region="3274")[index])

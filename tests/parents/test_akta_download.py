@@ -4,9 +4,7 @@ and the parent who opened it with the PIN downloads the signed PDF; nobody else 
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
@@ -27,18 +25,6 @@ from tests.parents.reporting import find_report, open_status, report_through_the
 from tests.web import csrf_token
 
 S = ReportStatus
-
-
-@pytest.fixture
-def officer(session: Any) -> Region:
-    """Kota Cirebon's signing officer (the demo certificate is made for them)."""
-    region = db.session.get(Region, "3274")
-    assert region is not None
-    region.signing_officer_name = "Drs. Bambang Sutrisno, M.Si."
-    region.signing_officer_nip = "197001011990031001"
-    region.signing_officer_title = "Kepala Dinas Kependudukan dan Pencatatan Sipil"
-    db.session.commit()
-    return region
 
 
 def _through_the_office(app: Flask, code: str, actors: dict[str, Actor]) -> None:
