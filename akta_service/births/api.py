@@ -14,7 +14,7 @@ from marshmallow import Schema
 from marshmallow import fields as f
 from marshmallow.validate import Length, OneOf, Range
 
-from akta_service.births.documents import MAX_DOCUMENT_BYTES, attach_document
+from akta_service.births.documents import attach_document, read_upload
 from akta_service.births.models import (
     BirthReport,
     Channel,
@@ -274,13 +274,7 @@ class BirthReportDocuments(MethodView):
     def post(self, tracking_code: str) -> tuple[Document, int]:
         """Attach the birth letter or another document: PDF, JPEG or PNG, 10 MB at most."""
         report = _own_report(tracking_code)
-        upload = request.files.get("file")
-        data = b""
-        if upload is not None:
-            try:
-                data = upload.read(MAX_DOCUMENT_BYTES + 1)
-            finally:
-                upload.close()  # large uploads are spooled to a temporary file: close it now
+        data = read_upload(request.files.get("file"))
         kind = request.form.get("kind", "")
         return attach_document(report, kind, data, facility_actor(g.credential)), 201
 

@@ -6,6 +6,8 @@ import hashlib
 import secrets
 from typing import Any
 
+from werkzeug.datastructures import FileStorage
+
 from akta_service.births.models import (
     CANCELLABLE_STATUSES,
     BirthReport,
@@ -19,6 +21,19 @@ from akta_service.core.errors import FieldError, IllegalTransition, InvalidInput
 from akta_service.core.storage import storage
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+
+
+def read_upload(upload: FileStorage | None) -> bytes:
+    """An uploaded file's bytes, one past the limit at most (so an oversized file is told
+    apart without reading it all); b"" when none was sent. Large uploads are spooled to a
+    temporary file: it is closed at once."""
+    if upload is None:
+        return b""
+    try:
+        return upload.read(MAX_DOCUMENT_BYTES + 1)
+    finally:
+        upload.close()
+
 
 #: What each kind of document is, as the clerk knows it.
 DOCUMENT_LABELS = {

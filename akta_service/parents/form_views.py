@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from akta_service.births.codes import format_tracking_code
-from akta_service.births.documents import MAX_DOCUMENT_BYTES
+from akta_service.births.documents import read_upload
 from akta_service.core.config import current_settings
 from akta_service.core.db import db
 from akta_service.core.errors import FieldError, InvalidInput
@@ -175,13 +175,7 @@ def documents() -> ResponseReturnValue:
             ops.remove_upload(draft, kind)
             return redirect(url_for("parents.step", slug="dokumen") + f"#doc-{kind}")
         else:
-            upload = request.files.get("file")
-            data = b""
-            if upload is not None:
-                try:
-                    data = upload.read(MAX_DOCUMENT_BYTES + 1)
-                finally:
-                    upload.close()
+            data = read_upload(request.files.get("file"))
             try:
                 ops.add_upload(draft, kind, data)
             except UploadRefused as refused:

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from akta_service.births.codes import format_tracking_code, normalise_tracking_code
-from akta_service.births.documents import MAX_DOCUMENT_BYTES
+from akta_service.births.documents import read_upload
 from akta_service.births.models import ENDED_WITHOUT_AKTA, BirthReport, ReportStatus
 from akta_service.births.operations import (
     StatusRefused,
@@ -155,11 +155,7 @@ def _chosen_upload() -> tuple[str, bytes] | None:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return None
-    try:
-        data = upload.read(MAX_DOCUMENT_BYTES + 1)
-    finally:
-        upload.close()
-    return request.form.get("kind", "")[:40], data
+    return request.form.get("kind", "")[:40], read_upload(upload)
 
 
 def _changed_meanwhile(report: BirthReport) -> str:
