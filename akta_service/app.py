@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, render_template
 from flask_migrate import Migrate
 
+from akta_service.core.actors import Role
 from akta_service.core.config import current_settings, load_settings
 from akta_service.core.db import configure_engine_events, db
 from akta_service.core.errors import register_error_handlers
@@ -116,6 +117,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     # Every page shows moments in the office's time zone (WIB), never in UTC.
     app.jinja_env.globals["local_time"] = local_time
+    # Pages compare roles with the enum, as the code does, never with their spelling.
+    app.jinja_env.globals["Role"] = Role
 
     @app.context_processor
     def _on_time_limit() -> dict[str, int]:

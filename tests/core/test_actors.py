@@ -13,9 +13,11 @@ from akta_service.accounts.models import User
 from akta_service.core.actors import Actor, Role, user_id_of
 from akta_service.core.audit import record
 from akta_service.core.db import db
+from akta_service.core.resources import resource_dir
 from tests.factories import BirthReportFactory
 
 PACKAGE = Path(akta_service.__file__).parent
+TEMPLATES = resource_dir("templates")
 
 
 def test_a_staff_actor_is_its_user_and_keeps_the_journal_reference(
@@ -75,3 +77,14 @@ def test_no_code_builds_or_parses_a_staff_reference_outside_core_actors() -> Non
         if path != PACKAGE / "core" / "actors.py" and shape.search(path.read_text("utf-8"))
     ]
     assert offenders == []
+
+
+def test_pages_compare_roles_with_the_enum_not_with_its_spelling() -> None:
+    spelled = re.compile(r"""\.role\s*(==|!=|in)\s*["'(\[]""")
+    offenders = [
+        str(path.relative_to(TEMPLATES))
+        for path in TEMPLATES.rglob("*.html")
+        if spelled.search(path.read_text("utf-8"))
+    ]
+    assert offenders == []
+    assert any("Role." in path.read_text("utf-8") for path in TEMPLATES.rglob("*.html"))
