@@ -10,9 +10,11 @@ from flask import Flask, render_template
 from flask_migrate import Migrate
 
 from akta_service.core.actors import Role
+from akta_service.core.clock import local_time
 from akta_service.core.config import current_settings, load_settings
 from akta_service.core.db import configure_engine_events, db
 from akta_service.core.errors import register_error_handlers
+from akta_service.core.limits import init_limits
 from akta_service.core.resources import resource_dir
 from akta_service.core.sessions import csrf, init_sessions
 from akta_service.core.transaction import TransactionalFlask, init_transactions
@@ -70,18 +72,28 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
         birth_registration()
 
-    from akta_service.accounts.admin import bp as accounts_admin_bp
+    _register_pages(app)
+    init_limits(app)
     from akta_service.accounts.operations import signed_in_user
+
+    init_sessions(app, load_user=signed_in_user)
+    csrf.init_app(app)
+    _exempt_and_register_api(app)
+    register_error_handlers(app)
+    init_transactions(app)  # last: its hook runs before the other after-request hooks
+    _init_templates(app)
+    logging.getLogger("akta_service").setLevel(logging.INFO)
+    return app
+
+
+def _register_pages(app: Flask) -> None:
+    """Every feature's pages, each on its own blueprint, and the home page."""
+    from akta_service.accounts.admin import bp as accounts_admin_bp
     from akta_service.accounts.views import bp as office_bp
     from akta_service.akta.office import bp as akta_office_bp
     from akta_service.akta.views import bp as akta_public_bp
-    from akta_service.births.api import blp as births_api
-    from akta_service.core.api import API_CONFIG, api
-    from akta_service.core.clock import local_time
     from akta_service.core.health import bp as health_bp
-    from akta_service.core.limits import init_limits
     from akta_service.facilities.admin import bp as facilities_admin_bp
-    from akta_service.facilities.api import blp as webhook_api
     from akta_service.parents import form_views as _form  # noqa: F401 - /lapor on parents_bp
     from akta_service.parents import status_views as _status  # noqa: F401 - /status
     from akta_service.parents.i18n import current_language, init_i18n
@@ -90,21 +102,32 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from akta_service.review.views import bp as review_bp
     from akta_service.stats.views import bp as stats_bp
 
-    app.register_blueprint(health_bp)
-    app.register_blueprint(akta_public_bp)
-    app.register_blueprint(office_bp)
-    app.register_blueprint(review_bp)
-    app.register_blueprint(akta_office_bp)
-    app.register_blueprint(accounts_admin_bp)
-    app.register_blueprint(facilities_admin_bp)
-    app.register_blueprint(regions_admin_bp)
-    app.register_blueprint(stats_bp)
-    app.register_blueprint(parents_bp)
+    for blueprint in (
+        health_bp,
+        akta_public_bp,
+        office_bp,
+        review_bp,
+        akta_office_bp,
+        accounts_admin_bp,
+        facilities_admin_bp,
+        regions_admin_bp,
+        stats_bp,
+        parents_bp,
+    ):
+        app.register_blueprint(blueprint)
     init_i18n(app)
-    init_limits(app)
-    init_sessions(app, load_user=signed_in_user)
-    csrf.init_app(app)
-    # Facilities authenticate with bearer tokens, not cookies: no CSRF there.
+
+    @app.get("/")
+    def home() -> str:
+        return render_template("public/home.html", lang=current_language())
+
+
+def _exempt_and_register_api(app: Flask) -> None:
+    """The facilities' API: bearer tokens, not cookies, so no CSRF there."""
+    from akta_service.births.api import blp as births_api
+    from akta_service.core.api import API_CONFIG, api
+    from akta_service.facilities.api import blp as webhook_api
+
     csrf.exempt(births_api)
     csrf.exempt(webhook_api)
     for key, value in API_CONFIG.items():
@@ -112,9 +135,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api.init_app(app)
     api.register_blueprint(births_api)
     api.register_blueprint(webhook_api)
-    register_error_handlers(app)
-    init_transactions(app)  # last: its hook runs before the other after-request hooks
 
+
+def _init_templates(app: Flask) -> None:
+    """What every page may use."""
     # Every page shows moments in the office's time zone (WIB), never in UTC.
     app.jinja_env.globals["local_time"] = local_time
     # Pages compare roles with the enum, as the code does, never with their spelling.
@@ -124,10 +148,3 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     def _on_time_limit() -> dict[str, int]:
         # Pages say the on-time limit from the settings, never a number of their own.
         return {"on_time_days": current_settings().on_time_days}
-
-    @app.get("/")
-    def home() -> str:
-        return render_template("public/home.html", lang=current_language())
-
-    logging.getLogger("akta_service").setLevel(logging.INFO)
-    return app

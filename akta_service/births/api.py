@@ -14,6 +14,7 @@ from marshmallow import Schema
 from marshmallow import fields as f
 from marshmallow.validate import Length, OneOf, Range
 
+from akta_service.akta.operations import akta_pdf, current_akta
 from akta_service.births.documents import attach_document, read_upload
 from akta_service.births.models import (
     BirthReport,
@@ -286,8 +287,6 @@ class BirthReportAkta(MethodView):
     @blp.response(200, content_type="application/pdf")
     def get(self, tracking_code: str) -> Response:
         """The signed akta in force (after a correction: the newest version)."""
-        from akta_service.akta.operations import akta_pdf, current_akta
-
         report = _own_report(tracking_code)
         document = current_akta(report)
         if document is None:

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask import has_app_context
 
+from akta_service.core.config import current_settings
 from akta_service.core.db import utcnow
 
 DEFAULT_TIMEZONE = "Asia/Jakarta"
@@ -15,8 +16,6 @@ DEFAULT_TIMEZONE = "Asia/Jakarta"
 def local_timezone() -> ZoneInfo:
     """The office's time zone (AKTA_TIMEZONE)."""
     if has_app_context():
-        from akta_service.core.config import current_settings
-
         return ZoneInfo(current_settings().timezone)
     return ZoneInfo(DEFAULT_TIMEZONE)
 

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
+from flask import current_app
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -366,7 +367,5 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
 
 def current_settings() -> Settings:
     """The settings of the running app."""
-    from flask import current_app
-
     settings: Settings = current_app.config["AKTA_SETTINGS"]
     return settings

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, has_request_context, jsonify, render_template, request
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
@@ -170,8 +170,6 @@ def _jsonable(value: Any) -> Any:
 
 def requested_language() -> str:
     """ "en" when the client prefers English (Accept-Language), else Indonesian."""
-    from flask import has_request_context, request
-
     if not has_request_context():
         return "id"
     return request.accept_languages.best_match(["id", "en"], default="id") or "id"
@@ -191,14 +189,10 @@ PAGE_STATUSES = (400, 403, 404, 405, 429)
 
 def wants_a_page() -> bool:
     """A person's browser on a page (not the API) gets HTML, not problem+json."""
-    from flask import request
-
     return not request.path.startswith("/api/") and request.accept_mimetypes.accept_html
 
 
 def _page(status: int, title: str, advice: str) -> Response:
-    from flask import render_template
-
     html = render_template("error.html", status=status, title=title, advice=advice)
     return Response(html, status=status, mimetype="text/html")
 

@@ -10,6 +10,14 @@ from akta_service.core.actors import Actor
 from akta_service.core.db import db
 from akta_service.core.errors import DomainError
 from akta_service.core.transaction import unit_of_work
+from akta_service.facilities.models import ApiCredential
+from akta_service.facilities.operations import (
+    create_facility,
+    issue_credential,
+    revoke_credential,
+    set_webhook,
+)
+from akta_service.notifications.models import Delivery
 
 CLI_ACTOR = Actor.system("akta command line")
 
@@ -34,7 +42,6 @@ def facilities_group() -> None:
 @with_appcontext
 def facilities_create(code: str, name: str, kind: str, region: str) -> None:
     """Register a facility."""
-    from akta_service.facilities.operations import create_facility
 
     try:
         with unit_of_work():
@@ -50,7 +57,6 @@ def facilities_create(code: str, name: str, kind: str, region: str) -> None:
 @with_appcontext
 def facilities_webhook(code: str, url: str | None) -> None:
     """Set where the facility's status changes are POSTed; prints the signing secret once."""
-    from akta_service.facilities.operations import set_webhook
 
     try:
         with unit_of_work():
@@ -71,7 +77,6 @@ def facilities_webhook(code: str, url: str | None) -> None:
 @with_appcontext
 def facilities_deliveries(code: str, limit: int) -> None:
     """The facility's webhook delivery log, newest first."""
-    from akta_service.notifications.models import Delivery
 
     rows = db.session.scalars(
         sa.select(Delivery)
@@ -97,7 +102,6 @@ def credentials_group() -> None:
 @with_appcontext
 def credentials_create(facility_code: str, label: str) -> None:
     """Issue a token; it is shown only this once."""
-    from akta_service.facilities.operations import issue_credential
 
     try:
         with unit_of_work():
@@ -114,7 +118,6 @@ def credentials_create(facility_code: str, label: str) -> None:
 @with_appcontext
 def credentials_revoke(key_id: str) -> None:
     """Stop a credential from working."""
-    from akta_service.facilities.operations import revoke_credential
 
     try:
         with unit_of_work():
@@ -128,7 +131,6 @@ def credentials_revoke(key_id: str) -> None:
 @with_appcontext
 def credentials_list() -> None:
     """Every credential with its facility, last use and revocation."""
-    from akta_service.facilities.models import ApiCredential
 
     rows = db.session.scalars(sa.select(ApiCredential).order_by(ApiCredential.id))
     for row in rows:

@@ -19,6 +19,7 @@ from typing import Any
 
 from faker import Faker
 
+from akta_service.core.clock import local_today
 from akta_service.regions.data import REGIONS, RegionData
 from akta_service.verification.dukcapil import (
     BirthRegistration,
@@ -294,8 +295,6 @@ class SandboxPopulation:
         :param today: the day the example newborns are dated from (default: today, local).
         """
         if today is None:
-            from akta_service.core.clock import local_today
-
             today = local_today()
         kinds = [FamilyKind(kind)] if kind else list(FamilyKind)
         queues = [[f for f in self.families(k, region) if self._usable(f)] for k in kinds]

@@ -142,6 +142,28 @@ def create_sandbox_app(
         registration = from_wire(BirthRegistration, request.get_json(silent=True))
         return jsonify({"child_nik": service.dukcapil.register_birth(registration)})
 
+    _add_control_routes(app, service)
+
+    @app.errorhandler(WireError)
+    def bad_body(exc: WireError) -> Response:
+        return _error(400, "bad_request", str(exc))
+
+    @app.errorhandler(RegistrationRefused)
+    def refused(exc: RegistrationRefused) -> Response:
+        return _error(404 if exc.code == "kk_not_found" else 422, exc.code, str(exc))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        return _error(
+            exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or ""
+        )
+
+    return app
+
+
+def _add_control_routes(app: Flask, service: _SandboxService) -> None:
+    """The /_ pages: health, the faults switch, and what the sandbox registered and holds."""
+
     @app.get("/_health")
     def health() -> Response:
         families = len(service.population.families())
@@ -170,22 +192,6 @@ def create_sandbox_app(
     @app.get("/_snapshot")
     def snapshot() -> Response:
         return Response(service.population.snapshot(), mimetype="application/json")
-
-    @app.errorhandler(WireError)
-    def bad_body(exc: WireError) -> Response:
-        return _error(400, "bad_request", str(exc))
-
-    @app.errorhandler(RegistrationRefused)
-    def refused(exc: RegistrationRefused) -> Response:
-        return _error(404 if exc.code == "kk_not_found" else 422, exc.code, str(exc))
-
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> Response:
-        return _error(
-            exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or ""
-        )
-
-    return app
 
 
 def _authorised(api_key: str) -> bool:

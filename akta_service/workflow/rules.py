@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from transitions import EventData
 
+from akta_service.accounts.models import User
 from akta_service.akta.numbering import allocate_registration_number
 from akta_service.births.models import BirthReport, ReportStatus
 from akta_service.core.actors import Actor, Role
@@ -81,8 +82,6 @@ def actor_holds_claim(event: EventData) -> bool:
     subject = _subject(event)
     holder = subject.report.assigned_to_id
     if holder is not None and not subject.actor.is_user(holder):
-        from akta_service.accounts.models import User
-
         user = db.session.get(User, holder)
         if user is None:
             raise GuardRefused("claimed_by_another", guard="actor_holds_claim")
