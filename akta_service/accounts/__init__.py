@@ -1,1 +1,1 @@
-"""Staff accounts of the civil-registry office."""
+"""Staff accounts of the civil-registry office: sign-in, lock-out, and the admin pages."""

@@ -1,1 +1,2 @@
-"""The akta: registration numbers, the Kutipan Akta Kelahiran PDF, its signature and issuing."""
+"""The akta: registration numbers, the Kutipan Akta Kelahiran PDF, its signature, issuing,
+corrections by the pejabat, the public check by QR and `akta akta verify`."""

@@ -1,1 +1,2 @@
-"""Birth reports: the record, its documents and verification checks, and submitting one."""
+"""Birth reports: the record, its documents and verification checks, submitting one, and the
+facilities' API."""

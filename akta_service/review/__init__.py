@@ -1,1 +1,1 @@
-"""The office's work queue and the review of one report."""
+"""The office's work queue, claims, and the review of one report with its documents."""
