@@ -1,6 +1,8 @@
 """Alembic environment: the app's engine and metadata, batch mode for SQLite."""
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from alembic import context
@@ -25,6 +27,35 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+@contextmanager
+def _references_kept_on_sqlite(connection) -> Iterator[None]:
+    """SQLite changes a table by building it anew (batch mode). With foreign keys on,
+    dropping the old table deletes (ON DELETE CASCADE) or nulls every row that refers to
+    it: a staff table rebuilt would take each person's regions with it. So they are off
+    for the migration (SQLite ignores the pragma inside a transaction, hence before it)
+    and every reference is checked before the migration commits."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.driver_connection
+    driver.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        # What the migrations did is committed by now; closing the connection would roll
+        # back what is left open (nothing of theirs), and the pragma needs no transaction.
+        if connection.in_transaction():
+            connection.rollback()
+        driver.execute("PRAGMA foreign_keys=ON")
+
+
+def _check_references(connection) -> None:
+    if connection.dialect.name == "sqlite":
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"the migration would leave broken references: {broken[:5]}")
+
+
 def run_migrations_online() -> None:
     def skip_empty(_context, _revision, directives):
         if getattr(config.cmd_opts, "autogenerate", False) and directives[0].upgrade_ops.is_empty():
@@ -35,7 +66,7 @@ def run_migrations_online() -> None:
     conf_args.setdefault("process_revision_directives", skip_empty)
     conf_args.setdefault("compare_type", True)
     conf_args.setdefault("render_as_batch", True)
-    with target_db.engine.connect() as connection:
+    with target_db.engine.connect() as connection, _references_kept_on_sqlite(connection):
         context.configure(
             connection=connection,
             target_metadata=target_db.metadata,
@@ -43,6 +74,7 @@ def run_migrations_online() -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+            _check_references(connection)
 
 
 if context.is_offline_mode():

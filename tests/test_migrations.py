@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import flask_migrate
@@ -51,3 +52,45 @@ def test_revision_files_are_date_prefixed() -> None:
     for path in files:
         assert path.name[:8].isdigit(), path.name
         assert path.name[8] == "_", path.name
+
+
+def test_upgrading_a_database_in_use_keeps_every_row_that_refers_to_a_rebuilt_table(
+    backend: str, tmp_path: Path
+) -> None:
+    """SQLite rebuilds a table to change it; the rows referring to it (a person's regions,
+    ON DELETE CASCADE) must survive, as on PostgreSQL."""
+    with fresh_database(backend, tmp_path) as url:
+        app = create_app(app_config(url, tmp_path / "instance"))
+        with app.app_context():
+            flask_migrate.upgrade(revision="9c3d4e5f6a7b")  # before the users table changed
+            with db.engine.begin() as connection:
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO regions (code, name, office_name, issue_place)"
+                        " VALUES ('3274', 'Kota Cirebon', 'Disdukcapil Kota Cirebon', 'Cirebon')"
+                    )
+                )
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO users (username, full_name, role, password_hash, active,"
+                        " failed_logins, created_at)"
+                        " VALUES ('siti', 'Siti', 'operator', 'x', true, 0, :now)"
+                    ),
+                    {"now": datetime.now(UTC)},
+                )
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO user_regions (user_id, region_code)"
+                        " SELECT id, '3274' FROM users WHERE username = 'siti'"
+                    )
+                )
+            flask_migrate.upgrade()
+            with db.engine.connect() as connection:
+                regions = connection.execute(sa.text("SELECT region_code FROM user_regions"))
+                assert regions.scalars().all() == ["3274"]
+                role = connection.execute(sa.text("SELECT role FROM users")).scalar_one()
+                assert role == "operator"
+                if backend == "sqlite":  # and the references are enforced again afterwards
+                    assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            db.session.remove()
+            db.engine.dispose()
