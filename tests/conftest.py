@@ -16,6 +16,7 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 
 from akta_service import create_app
 from akta_service.accounts.models import User
+from akta_service.app import connect_features
 from akta_service.core.actors import Actor, Role
 from akta_service.core.db import db
 from akta_service.core.limits import limiter
@@ -24,6 +25,11 @@ from tests.databases import fresh_database
 from tests.mail import Inbox, local_smtp
 
 BACKENDS = ("sqlite", "postgresql")
+
+# What the features register at import (jobs, sweepers, signal listeners, workflow effects)
+# is there for every test, as the app factory makes it for the service, whichever test
+# module loads the workflow first.
+connect_features()
 
 
 def app_config(database_url: str, instance: Path, **extra: Any) -> dict[str, Any]:

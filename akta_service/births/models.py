@@ -296,7 +296,9 @@ class BirthReport(Base):
     marriage_date: Mapped[date | None] = mapped_column(sa.Date)
 
     #: Who the informant is to the child: an InformantRelation value (checked on input).
-    informant_relation: Mapped[str] = mapped_column(sa.String(30))
+    informant_relation: Mapped[InformantRelation] = mapped_column(
+        enum_column(InformantRelation, "informant_relation")
+    )
     informant_nik: Mapped[str] = mapped_column(sa.String(16))
     informant_name: Mapped[str] = mapped_column(sa.String(200))
     informant_phone: Mapped[str | None] = mapped_column(sa.String(20))

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from akta_service.births.models import BirthReport, ReportStatus
+from akta_service.births.models import BirthReport, InformantRelation, ReportStatus
 from tests.factories import BirthReportFactory
 
 REPORTS = BirthReport.__table__
@@ -15,6 +15,7 @@ NUMBER_IFF_REGISTERED = "ck_birth_reports_registration_number_iff_registered"
 MOTHER_NIK_DIGITS = "ck_birth_reports_mother_nik_16_digits"
 FATHER_TOGETHER = "ck_birth_reports_father_nik_and_name_together"
 KNOWN_STATUS = "ck_birth_reports_report_status"
+KNOWN_RELATION = "ck_birth_reports_informant_relation"
 #: SQLite names the column ("birth_reports.tracking_code"), PostgreSQL the constraint.
 UNIQUE_TRACKING_CODE = "tracking_code"
 
@@ -120,6 +121,17 @@ def test_unknown_status_is_refused(session: Any) -> None:
     _refused(session, KNOWN_STATUS, SET_STATUS_SQL, {"value": "approved", "id": report.id})
 
     assert _row(session, report.id) == before
+
+
+def test_an_unknown_informant_relation_is_refused(session: Any) -> None:
+    report = BirthReportFactory()
+    before = _row(session, report.id)
+    relation = sa.text("UPDATE birth_reports SET informant_relation = :value WHERE id = :id")
+
+    _refused(session, KNOWN_RELATION, relation, {"value": "neighbour", "id": report.id})
+
+    assert _row(session, report.id) == before
+    assert before["informant_relation"] in {str(r) for r in InformantRelation}
 
 
 def test_two_reports_with_one_tracking_code_are_refused(session: Any) -> None:

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 import yaml
 
-from akta_service.app import connect_features
 from akta_service.core.resources import resource_dir
 from akta_service.workflow.definition import (
     WorkflowDefinitionError,
@@ -23,10 +22,6 @@ from akta_service.workflow.rules import EFFECTS, GUARDS
 
 WORKFLOW_FILE = resource_dir("workflows") / "birth_registration.yaml"
 README = Path(__file__).resolve().parents[2] / "README.md"
-
-
-# The effects the YAML names are registered by the features' operations.
-connect_features()
 
 
 def _document() -> dict[str, Any]:
