@@ -126,9 +126,11 @@ class Settings:
         """The keys Flask and its extensions read."""
         # PostgreSQL connections are checked only after sitting idle in the pool (see
         # core.db.configure_engine_events), not with pool_pre_ping's query on every use.
-        engine_options: dict[str, Any] = {}
+        # A refused statement is logged with its traceback: never with its parameters, which
+        # carry NIKs, names and phone numbers.
+        engine_options: dict[str, Any] = {"hide_parameters": True}
         if self.database_url.startswith("sqlite"):
-            engine_options = {"connect_args": {"timeout": 15}}
+            engine_options["connect_args"] = {"timeout": 15}
         return {
             # Documents are at most 10 MB; anything larger is refused before it is read.
             "MAX_CONTENT_LENGTH": 11 * 1024 * 1024,

@@ -134,6 +134,17 @@ def test_an_unknown_informant_relation_is_refused(session: Any) -> None:
     assert before["informant_relation"] in {str(r) for r in InformantRelation}
 
 
+def test_a_refused_statement_does_not_carry_its_parameters(session: Any) -> None:
+    """What a refused statement says (and its traceback logs) names no personal data."""
+    report = BirthReportFactory()
+    secret = "Nama Rahasia Sekali"
+    with pytest.raises(sa.exc.IntegrityError) as refused, session.begin_nested():
+        session.execute(_update(report.id, father_name=secret, father_nik=None))
+    assert secret not in str(refused.value.statement or "")
+    assert "hidden due to hide_parameters" in str(refused.value)
+    assert secret not in str(refused.value).split("[SQL:")[-1]
+
+
 def test_two_reports_with_one_tracking_code_are_refused(session: Any) -> None:
     first = BirthReportFactory()
     second = BirthReportFactory()
