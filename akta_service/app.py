@@ -10,6 +10,7 @@ from flask import Flask, render_template
 from flask_migrate import Migrate
 
 from akta_service.core.actors import Role
+from akta_service.core.api import init_json
 from akta_service.core.clock import local_time
 from akta_service.core.config import current_settings, load_settings
 from akta_service.core.db import configure_engine_events, db
@@ -59,6 +60,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         template_folder=str(resource_dir("templates")),
     )
     app.config.update(settings.flask_config())
+    init_json(app)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # answers read in schema order
     _import_models()
     connect_features()

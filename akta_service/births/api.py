@@ -9,7 +9,6 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Response, g, request, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema
 from marshmallow import fields as f
 from marshmallow.validate import Length, OneOf, Range
@@ -30,7 +29,8 @@ from akta_service.births.operations import (
     submit_birth_report,
 )
 from akta_service.births.queries import latest_checks
-from akta_service.births.schemas import BirthReportInput
+from akta_service.births.schemas import BirthReportInput, Text
+from akta_service.core.api import ApiBlueprint
 from akta_service.core.audit import changes, changes_of_new_report
 from akta_service.core.db import UTCDateTime, db
 from akta_service.core.errors import FieldError, IllegalTransition, InvalidInput, NotFound
@@ -40,7 +40,7 @@ from akta_service.facilities.auth import require_facility
 from akta_service.facilities.operations import facility_actor
 from akta_service.workflow.engine import fire
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "births_api", __name__, url_prefix="/api/v1/births", description="Laporan kelahiran"
 )
 
@@ -134,7 +134,7 @@ class BirthReportPage(Schema):
 
 
 class CancelIn(Schema):
-    reason = f.String(load_default=None, allow_none=True, validate=Length(max=500))
+    reason = Text(load_default=None, allow_none=True, validate=Length(max=500), multiline=True)
 
 
 class DocumentOut(Schema):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -22,6 +23,46 @@ def _errors(**overrides: str) -> dict[str, Any]:
     return {"required": "required", "null": "null"} | overrides
 
 
+#: Control characters (NUL, bell, escape, the C1 set) and lone surrogates: nothing a person
+#: types into a name, and the database cannot store some of them (PostgreSQL refuses NUL).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def text_problem(text: str, *, multiline: bool = False) -> str | None:
+    """The message code of what makes typed text unfit to keep, or None when it is fine."""
+    if _SURROGATE.search(text):
+        return "invalid_characters"
+    if (_CONTROL_BUT_LINES if multiline else _CONTROL).search(text):
+        return "control_characters"
+    return None
+
+
+def without_unsafe_characters(text: str) -> str:
+    """The text with its control characters and lone surrogates taken out."""
+    return _CONTROL.sub("", _SURROGATE.sub("", text))
+
+
+class Text(fields.String):
+    """Text a person typed; control characters and lone surrogates are refused, naming the
+    field.
+
+    :param multiline: line breaks and tabs are allowed (a reason), not in a name.
+    """
+
+    def __init__(self, *args: Any, multiline: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.multiline = multiline
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        problem = text_problem(text, multiline=self.multiline)
+        if problem:
+            raise ValidationError(problem)
+        return text
+
+
 class NikField(fields.String):
     """A NIK as people type it (spaces, dots, dashes), loaded as its 16 digits."""
 
@@ -33,8 +74,8 @@ class NikField(fields.String):
             raise ValidationError(exc.code) from exc
 
 
-def _name(**kwargs: Any) -> fields.String:
-    return fields.String(
+def _name(**kwargs: Any) -> Text:
+    return Text(
         validate=validate.Length(min=1, max=200, error="name_length"),
         error_messages=_errors(invalid="type"),
         **kwargs,
@@ -98,9 +139,7 @@ class ParentSchema(_Strict):
 
 class MarriageSchema(_Strict):
     recorded = fields.Boolean(required=True, error_messages=_errors(invalid="boolean"))
-    certificate_number = fields.String(
-        load_default=None, allow_none=True, validate=validate.Length(max=60)
-    )
+    certificate_number = Text(load_default=None, allow_none=True, validate=validate.Length(max=60))
     date = _date(load_default=None, allow_none=True)
 
     @validates_schema(skip_on_field_errors=False)
@@ -153,9 +192,7 @@ class BirthReportInput(_Strict):
         validate=validate.Length(equal=2, error="two_witnesses"),
         error_messages=_errors(),
     )
-    birth_letter_number = fields.String(
-        load_default=None, allow_none=True, validate=validate.Length(max=60)
-    )
+    birth_letter_number = Text(load_default=None, allow_none=True, validate=validate.Length(max=60))
 
     @validates_schema(skip_on_field_errors=True)
     def _cross_field(self, data: dict[str, Any], **_: Any) -> None:

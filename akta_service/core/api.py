@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import http
+import json
 from typing import Any
 
-from flask_smorest import Api
+from flask import Flask, Request
+from flask.json.provider import DefaultJSONProvider
+from flask_smorest import Api, Blueprint
 from marshmallow import INCLUDE, Schema
 from marshmallow import fields as f
+from webargs.flaskparser import FlaskParser
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -30,6 +34,38 @@ class Problem(Schema):
     detail = f.String()
     code = f.String(required=True)
     errors = f.List(f.Nested(FieldProblem))
+
+
+class ShallowJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, with a body nested deeper than Python's stack is a bad request (400)
+    like any other malformed body, not a crash (a RecursionError is no ValueError)."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError as exc:
+            raise ValueError("JSON nested too deeply") from exc
+
+
+class _ShallowParser(FlaskParser):
+    """webargs' parser, answering a body nested too deeply as it answers malformed JSON."""
+
+    def _raw_load_json(self, req: Request) -> Any:
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError as exc:
+            raise json.JSONDecodeError("JSON nested too deeply", doc="(nested)", pos=0) from exc
+
+
+class ApiBlueprint(Blueprint):
+    """A blueprint of the API (flask-smorest), parsing with the shallow parser."""
+
+    ARGUMENTS_PARSER = _ShallowParser()
+
+
+def init_json(app: Flask) -> None:
+    """Every JSON body the app reads goes through :class:`ShallowJSONProvider`."""
+    app.json = ShallowJSONProvider(app)
 
 
 class AktaApi(Api):

@@ -48,6 +48,12 @@ MESSAGES: dict[str, str] = {
     "unknown": N_("Kolom ini tidak dikenal"),
     "type": N_("Jenis isian salah"),
     "invalid": N_("Isian tidak benar"),
+    "control_characters": N_(
+        "Isian ini memuat karakter kendali yang tak terlihat. Hapus lalu ketik ulang isiannya."
+    ),
+    "invalid_characters": N_(
+        "Isian ini memuat karakter yang bukan teks yang sah. Hapus lalu ketik ulang isiannya."
+    ),
     "date": N_("Tanggal harus berbentuk TTTT-BB-HH, misalnya 2026-11-22"),
     "time": N_("Jam harus berbentuk JJ:MM, misalnya 08:30"),
     "integer": N_("Harus berupa bilangan bulat"),

@@ -7,11 +7,11 @@ from typing import Any
 import sqlalchemy as sa
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema
 from marshmallow import fields as f
 from marshmallow.validate import URL, Length
 
+from akta_service.core.api import ApiBlueprint
 from akta_service.core.db import db
 from akta_service.core.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from akta_service.core.limits import per_credential
@@ -19,7 +19,7 @@ from akta_service.facilities.auth import require_facility
 from akta_service.facilities.operations import facility_actor, set_webhook
 from akta_service.notifications.models import Delivery
 
-blp = Blueprint("webhook_api", __name__, url_prefix="/api/v1/webhook", description="Webhook")
+blp = ApiBlueprint("webhook_api", __name__, url_prefix="/api/v1/webhook", description="Webhook")
 
 
 class WebhookIn(Schema):

@@ -29,6 +29,7 @@ from akta_service.births.operations import (
     resubmit_corrected,
     submit_birth_report,
 )
+from akta_service.births.schemas import text_problem, without_unsafe_characters
 from akta_service.core.actors import Actor, Role
 from akta_service.core.audit import record
 from akta_service.core.config import current_settings
@@ -111,11 +112,18 @@ def save_step(draft: Draft, slug: str, form: Mapping[str, str]) -> list[FieldErr
     """Keep what was typed on a step (even when wrong) and say what is wrong with it."""
     step = BY_SLUG[slug]
     answers = dict(draft.answers)
+    unfit: list[FieldError] = []
     for spec in step.fields:
-        answers[spec.name] = (form.get(spec.name) or "")[:500]
+        typed = (form.get(spec.name) or "")[:500]
+        problem = text_problem(typed)
+        if problem:
+            # Kept without what cannot be stored (PostgreSQL refuses NUL), and said so.
+            unfit.append(FieldError(spec.name, problem))
+            typed = without_unsafe_characters(typed)
+        answers[spec.name] = typed
     if slug == "keluarga":
         fill_informant(answers)
-    errors = step_errors(step, answers, draft.completed_steps)
+    errors = [*unfit, *step_errors(step, answers, draft.completed_steps)]
     done = [s for s in draft.completed_steps if s != slug]
     if not errors:
         done.append(slug)
