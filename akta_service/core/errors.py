@@ -239,13 +239,20 @@ def register_error_handlers(app: Flask) -> None:
                 )
             )
         if wants_a_page():
-            return error_page(error)
-        return problem_response(
-            {
-                "type": "about:blank",
-                "title": error.name,
-                "status": error.code or 500,
-                "detail": error.description,
-                "code": (error.name or "error").lower().replace(" ", "_"),
-            }
-        )
+            response = error_page(error)
+        else:
+            response = problem_response(
+                {
+                    "type": "about:blank",
+                    "title": error.name,
+                    "status": error.code or 500,
+                    "detail": error.description,
+                    "code": (error.name or "error").lower().replace(" ", "_"),
+                }
+            )
+        # The headers the error itself carries: a 405's Allow (the methods that would
+        # work), a 401's WWW-Authenticate, a 429's Retry-After. The body is ours.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response

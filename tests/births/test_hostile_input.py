@@ -145,3 +145,21 @@ def test_the_form_refuses_a_control_character_and_stores_none(
     stored = db.session.scalars(sa.select(Draft)).all()
     assert stored
     assert all("\x00" not in json.dumps(d.answers) for d in stored)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("DELETE", "/api/v1/births", {"GET", "POST"}),
+        ("PATCH", "/api/v1/webhook", {"PUT"}),
+        ("PUT", "/lapor", {"GET"}),
+    ],
+)
+def test_an_undeclared_method_is_a_405_that_says_which_methods_work(
+    client: FlaskClient, token: str, method: str, path: str, allowed: set[str]
+) -> None:
+    response = client.open(path, method=method, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 405
+    assert allowed <= {m.strip() for m in response.headers["Allow"].split(",")}
+    if path.startswith("/api/"):
+        assert response.mimetype == "application/problem+json"
