@@ -79,7 +79,9 @@ class Shots:
 
 def check_phone_page(page: Page, shots: Shots, step: str) -> None:
     """What every page must be at 360 px: nothing to scroll sideways, every input labelled;
-    then its screenshot."""
+    then its screenshot. Measured once the page and its stylesheet have loaded: on a busy
+    machine an unstyled page, half-loaded, is wider than the page a parent sees."""
+    page.wait_for_load_state("load")
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= PHONE_WIDTH, f"{step}: the page is {width} px wide, wider than the phone"
     unlabelled = page.evaluate(_UNLABELLED)

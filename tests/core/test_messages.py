@@ -13,7 +13,7 @@ from babel.messages.pofile import read_po
 from flask import Flask
 
 import akta_service
-from akta_service.core.errors import DomainError, FieldError, InvalidInput
+from akta_service.core.errors import PAGE_STATUSES, DomainError, FieldError, InvalidInput
 from akta_service.core.messages import MESSAGES, message, message_in
 from akta_service.parents.i18n import SOURCE
 
@@ -104,6 +104,12 @@ def test_the_code_asks_only_for_codes_the_catalogue_has() -> None:
     assert len(asked) > 100
     unknown = [entry for entry in asked if entry[2] not in MESSAGES]
     assert not unknown, f"codes without a text in core.messages: {unknown}"
+
+
+@pytest.mark.parametrize("status", PAGE_STATUSES)
+def test_every_error_page_has_its_title_and_advice(status: int) -> None:
+    # Their codes are built from the status, out of sight of the scan above.
+    assert {f"page_{status}_title", f"page_{status}_advice"} <= set(MESSAGES)
 
 
 def test_parameters_fill_the_text_in_either_language(app: Flask) -> None:
