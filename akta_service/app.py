@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, render_template
 from flask_migrate import Migrate
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from akta_service.core.actors import Role
 from akta_service.core.api import init_json
@@ -60,6 +61,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         template_folder=str(resource_dir("templates")),
     )
     app.config.update(settings.flask_config())
+    _trust_proxies(app, settings.trusted_proxy_hops)
     init_json(app)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # answers read in schema order
     _import_models()
@@ -86,6 +88,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _init_templates(app)
     logging.getLogger("akta_service").setLevel(logging.INFO)
     return app
+
+
+def _trust_proxies(app: Flask, hops: int) -> None:
+    """Behind `hops` reverse proxies the client is the address they forward (the rightmost
+    `hops` of X-Forwarded-For), and the scheme and host the ones the client used; with none,
+    those headers are whatever the client wrote and count for nothing."""
+    if hops:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
 
 
 def _register_pages(app: Flask) -> None:

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from typing import Any
 
+import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage
 
 from akta_service.births.models import (
@@ -16,11 +17,39 @@ from akta_service.births.models import (
 )
 from akta_service.core.actors import Actor
 from akta_service.core.audit import record
+from akta_service.core.config import current_settings
 from akta_service.core.db import db
-from akta_service.core.errors import FieldError, IllegalTransition, InvalidInput
+from akta_service.core.errors import DomainError, FieldError, IllegalTransition, InvalidInput
 from akta_service.core.storage import storage
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+MEGABYTE = 1024 * 1024
+
+
+class DocumentQuotaExceeded(DomainError):
+    """The report's documents together would take more than AKTA_DOCUMENT_QUOTA_MB."""
+
+    status = 413
+    code = "document_quota_exceeded"
+
+
+def document_quota_mb() -> int:
+    return current_settings().document_quota_bytes // MEGABYTE
+
+
+def over_quota(stored_bytes: int, adding_bytes: int) -> bool:
+    """Would a file of `adding_bytes` beside `stored_bytes` go over the documents' quota?"""
+    return stored_bytes + adding_bytes > current_settings().document_quota_bytes
+
+
+def stored_document_bytes(report: BirthReport) -> int:
+    """What the report's documents take in storage, every version kept included."""
+    total = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Document.size_bytes), 0)).where(
+            Document.report_id == report.id
+        )
+    )
+    return int(total or 0)
 
 
 def read_upload(upload: FileStorage | None) -> bytes:
@@ -79,6 +108,13 @@ def attach_document(report: BirthReport, kind: str, data: bytes, actor: Actor) -
         raise _invalid("too_large", "file", "too_large")
     if (sniffed := sniff_content_type(data)) is None:
         raise _invalid("unsupported_type", "file", "unsupported_type")
+    if over_quota(stored_document_bytes(report), len(data)):
+        quota_mb = document_quota_mb()
+        raise DocumentQuotaExceeded(
+            "document_quota",
+            quota_mb=quota_mb,
+            errors=[FieldError("file", "document_quota", {"quota_mb": quota_mb})],
+        )
     content_type, extension = sniffed
     digest = hashlib.sha256(data).hexdigest()
     key = (

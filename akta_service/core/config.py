@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 from flask import current_app
+from limits import parse_many
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -102,15 +103,32 @@ class Settings:
     signing_path: Path = Path("instance/pki")
     #: How the public reaches this service: the QR code on the akta points here.
     public_base_url: str = "http://127.0.0.1:5000"
-    #: Where rate-limit counters live: memory:// (one process) or redis://... (shared).
+    #: Where rate-limit counters live: memory:// (one process) or redis://... (shared by every
+    #: process; required in production).
     ratelimit_storage_uri: str = "memory://"
     ratelimit_enabled: bool = True
-    #: Requests each facility credential may make (Flask-Limiter syntax).
+    #: Reverse proxies in front of the service that set X-Forwarded-For, -Proto and -Host;
+    #: 0 trusts none of these headers. Limits per address count the address they yield.
+    trusted_proxy_hops: int = 0
+    # Limits (Flask-Limiter syntax). The real ones count per report, per draft, per account
+    # and per credential; those per address are generous backstops, since a carrier puts
+    # thousands of phones behind one public address (carrier-grade NAT).
+    #: Requests each facility credential may make.
     api_rate_limit: str = "600 per minute"
-    #: Requests to open the status page with code + PIN, per address (Flask-Limiter syntax).
-    status_rate_limit: str = "10 per minute"
-    #: Birth reports submitted through the web form, per address.
-    submit_rate_limit: str = "20 per hour"
+    #: Attempts to open one report's status page with its code + PIN.
+    report_rate_limit: str = "10 per hour"
+    #: Saves of one web-form draft (steps and document actions).
+    draft_rate_limit: str = "300 per hour"
+    #: Documents uploaded to one web-form draft.
+    upload_rate_limit: str = "30 per hour"
+    #: Backstop per address: attempts to open a status page with code + PIN.
+    status_rate_limit: str = "300 per minute"
+    #: Backstop per address: web-form drafts started, and reports submitted.
+    submit_rate_limit: str = "1000 per hour"
+    #: Backstop per address: documents uploaded to web-form drafts.
+    address_upload_rate_limit: str = "3000 per hour"
+    #: Bytes all the documents of one draft (or one report) may take together.
+    document_quota_bytes: int = 20 * 1024 * 1024
     #: Days an unfinished web-form draft is kept after its last change.
     draft_days: int = 30
     #: smtp://host:port (or smtp+starttls://user:pass@host:port); empty: e-mail goes to the log.
@@ -293,6 +311,56 @@ def _jobs(values: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+#: Rate-limit stores every process of a deployment shares (limits' storage schemes).
+SHARED_LIMIT_STORES = ("redis://", "rediss://", "redis+sentinel://", "redis+cluster://")
+
+#: The limits, by setting name: (variable, default).
+LIMIT_VARIABLES = {
+    "api_rate_limit": ("AKTA_API_RATE_LIMIT", "600 per minute"),
+    "report_rate_limit": ("AKTA_REPORT_RATE_LIMIT", "10 per hour"),
+    "draft_rate_limit": ("AKTA_DRAFT_RATE_LIMIT", "300 per hour"),
+    "upload_rate_limit": ("AKTA_UPLOAD_RATE_LIMIT", "30 per hour"),
+    "status_rate_limit": ("AKTA_STATUS_RATE_LIMIT", "300 per minute"),
+    "submit_rate_limit": ("AKTA_SUBMIT_RATE_LIMIT", "1000 per hour"),
+    "address_upload_rate_limit": ("AKTA_ADDRESS_UPLOAD_RATE_LIMIT", "3000 per hour"),
+}
+
+
+def _limit(values: Mapping[str, Any], name: str, default: str) -> str:
+    text = str(values.get(name) or default)
+    try:
+        parse_many(text)
+    except ValueError as exc:
+        raise ConfigError(
+            f"{name} must be a rate limit such as '10 per hour' or '300/minute', got {text!r}"
+        ) from exc
+    return text
+
+
+def _limits(values: Mapping[str, Any], production: bool) -> dict[str, Any]:
+    storage = str(values.get("AKTA_RATELIMIT_STORAGE_URI") or "memory://")
+    enabled = str(values.get("AKTA_RATELIMIT_ENABLED") or "1").lower() not in ("0", "false", "no")
+    if production and not storage.startswith(SHARED_LIMIT_STORES):
+        raise ConfigError(
+            "AKTA_RATELIMIT_STORAGE_URI must be a Redis store shared by every process when "
+            f"AKTA_ENV=production (got {storage!r}): with memory:// each process counts alone "
+            "and a restart forgets. Set e.g. redis://127.0.0.1:6379/1"
+        )
+    if production and not enabled:
+        raise ConfigError("AKTA_RATELIMIT_ENABLED cannot be switched off when AKTA_ENV=production")
+    quota_mb = _int(values, "AKTA_DOCUMENT_QUOTA_MB", 20, 1)
+    return {
+        "ratelimit_storage_uri": storage,
+        "ratelimit_enabled": enabled,
+        "trusted_proxy_hops": _int(values, "AKTA_TRUSTED_PROXY_HOPS", 0, 0),
+        "document_quota_bytes": quota_mb * 1024 * 1024,
+        **{
+            setting: _limit(values, variable, default)
+            for setting, (variable, default) in LIMIT_VARIABLES.items()
+        },
+    }
+
+
 def _public_base_url(values: Mapping[str, Any], production: bool) -> str:
     url = str(values.get("AKTA_PUBLIC_BASE_URL") or "").rstrip("/")
     if not url:
@@ -356,13 +424,8 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
         public_base_url=_public_base_url(values, production),
         smtp_url=values.get("AKTA_SMTP_URL") or None,
         mail_from=str(values.get("AKTA_MAIL_FROM") or "akta@localhost"),
-        ratelimit_storage_uri=str(values.get("AKTA_RATELIMIT_STORAGE_URI") or "memory://"),
-        api_rate_limit=str(values.get("AKTA_API_RATE_LIMIT") or "600 per minute"),
-        status_rate_limit=str(values.get("AKTA_STATUS_RATE_LIMIT") or "10 per minute"),
-        submit_rate_limit=str(values.get("AKTA_SUBMIT_RATE_LIMIT") or "20 per hour"),
+        **_limits(values, production),
         draft_days=_int(values, "AKTA_DRAFT_DAYS", 30, 1),
-        ratelimit_enabled=str(values.get("AKTA_RATELIMIT_ENABLED") or "1").lower()
-        not in ("0", "false", "no"),
         extra=extra,
     )
 

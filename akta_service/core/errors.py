@@ -197,11 +197,13 @@ def _page(status: int, title: str, advice: str) -> Response:
     return Response(html, status=status, mimetype="text/html")
 
 
-def error_page(error: HTTPException) -> Response:
+def error_page(error: HTTPException, advice: str | None = None) -> Response:
+    """The page for an HTTP error; `advice` replaces the status's own (a 429 says when)."""
     status = error.code or 500
     if status not in PAGE_STATUSES:
-        return _page(status, error.name, message("page_other_advice"))
-    return _page(status, message(f"page_{status}_title"), message(f"page_{status}_advice"))
+        return _page(status, error.name, advice or message("page_other_advice"))
+    title = message(f"page_{status}_title")
+    return _page(status, title, advice or message(f"page_{status}_advice"))
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -1,27 +1,42 @@
 """Rate limits (Flask-Limiter): in memory for the embedded default, Redis in production.
 
-A request costs one counter increment. The window's state (when it resets) is read only
-for the answer that refuses a request, to fill `Retry-After`: writing X-RateLimit headers
+The limits that matter count per thing attacked: per report, per draft, per staff account,
+per facility credential. Those per address are generous backstops: a mobile carrier puts
+thousands of phones behind one public address, and a botnet has thousands of addresses.
+The address is the client's as the trusted proxies forwarded it (AKTA_TRUSTED_PROXY_HOPS).
+
+A request costs one counter increment per limit. The window's state (when it resets) is read
+only for the answer that refuses a request, to fill `Retry-After`: writing X-RateLimit headers
 on every answer would cost two more storage round trips per request.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask, Response, current_app, g
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
+from akta_service.core.clock import local_timezone
 from akta_service.core.errors import (
     error_page,
     problem_response,
     requested_language,
     wants_a_page,
 )
+from akta_service.core.messages import message
 
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=False)
+
+
+def hashed_key(kind: str, value: str) -> str:
+    """The counter's key for one thing (a report, a draft): its digest, never the tracking
+    code or draft token itself, which the limiter's log and the store would otherwise hold."""
+    return f"{kind}:{hashlib.sha256(value.encode()).hexdigest()[:32]}"
 
 
 def _credential_key() -> str:
@@ -37,12 +52,26 @@ def _api_limit() -> str:
 per_credential = limiter.limit(_api_limit, key_func=_credential_key)
 
 
-def _too_many(error: RateLimitExceeded) -> Response:
+def retry_after_seconds() -> int:
+    """Seconds until the limit this request broke lets a request through again."""
     current = limiter.current_limit
     reset_at = current.window.reset_time if current is not None else time.time() + 60
-    wait = max(1, math.ceil(reset_at - time.time()))
+    return max(1, math.ceil(reset_at - time.time()))
+
+
+def retry_advice(wait: int) -> str:
+    """When to try again, in words a person reads: in seconds, or after a time of day."""
+    if wait < 60:
+        return message("retry_in_seconds", seconds=wait)
+    at = datetime.now(UTC) + timedelta(seconds=wait)
+    when = at.astimezone(local_timezone()).strftime("%H.%M %Z")
+    return message("retry_at", time=when, minutes=math.ceil(wait / 60))
+
+
+def _too_many(error: RateLimitExceeded) -> Response:
+    wait = retry_after_seconds()
     if wants_a_page():
-        page = error_page(error)
+        page = error_page(error, advice=retry_advice(wait))
         page.headers["Retry-After"] = str(wait)
         return page
     english = requested_language() == "en"

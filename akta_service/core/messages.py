@@ -37,6 +37,14 @@ MESSAGES: dict[str, str] = {
     "page_429_title": N_("Terlalu banyak percobaan"),
     "page_429_advice": N_("Tunggu sebentar, lalu coba lagi."),
     "page_other_advice": N_("Silakan coba lagi nanti."),
+    # Pages: a limit was reached (core.limits); the time is the office's, e.g. "14.05 WIB".
+    "retry_in_seconds": N_(
+        "Terlalu banyak percobaan dalam waktu singkat. Coba lagi dalam %(seconds)s detik."
+    ),
+    "retry_at": N_(
+        "Terlalu banyak percobaan dalam waktu singkat. Coba lagi setelah pukul %(time)s "
+        "(sekitar %(minutes)s menit lagi). Yang sudah tersimpan tidak hilang."
+    ),
     # Office forms (WTForms validators); `%(max)d` is the validator's.
     "form_username_required": N_("Isi nama pengguna"),
     "form_password_required": N_("Isi kata sandi"),
@@ -118,6 +126,11 @@ MESSAGES: dict[str, str] = {
     ),
     "unreadable": N_("Foto tidak dapat dibaca. Ambil foto lagi atau pilih berkas lain."),
     "too_many_pixels": N_("Foto terlalu besar ukurannya. Kecilkan resolusi kamera dan coba lagi."),
+    "document_quota": N_(
+        "Dokumen laporan ini sudah hampir %(quota_mb)s MB, batas untuk satu laporan, sehingga "
+        "berkas ini tidak disimpan. Dokumen yang sudah diunggah tetap ada. Kecilkan berkasnya "
+        "(misalnya foto dengan resolusi lebih rendah) atau hapus dokumen yang tidak perlu."
+    ),
     # Fields: a document sent through the API (births.documents).
     "file_missing": N_("Pilih berkas dokumen"),
     "document_kind": N_("Jenis dokumen harus salah satu dari: %(allowed)s"),
@@ -137,6 +150,7 @@ MESSAGES: dict[str, str] = {
     "signing_not_configured": N_("Sertifikat tanda tangan belum dipasang"),
     "idempotency_key_reused": N_("Idempotency-Key sudah dipakai untuk permintaan lain"),
     "invalid_idempotency_key": N_("Idempotency-Key tidak sah"),
+    "document_quota_exceeded": N_("Batas ukuran dokumen laporan tercapai"),
     # Refusals: the workflow (workflow.engine, workflow.rules).
     "trigger_not_in_status": N_(
         "Tindakan '%(trigger)s' tidak berlaku untuk laporan berstatus '%(state)s'. "

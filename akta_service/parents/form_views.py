@@ -24,10 +24,15 @@ from akta_service.parents import operations as ops
 from akta_service.parents.models import Draft
 from akta_service.parents.pages import (
     DRAFT_KEY,
+    _address_upload_limit,
     _by_field,
     _client_messages,
     _draft,
+    _draft_key,
+    _draft_limit,
+    _not_an_upload,
     _submit_limit,
+    _upload_limit,
     bp,
 )
 from akta_service.parents.steps import (
@@ -138,6 +143,9 @@ def _open_draft(slug: str) -> Draft | Response:
 
 
 @bp.route("/lapor/<slug>", methods=["GET", "POST"])
+@limiter.limit(_draft_limit, key_func=_draft_key, methods=["POST"])
+@limiter.limit(_upload_limit, key_func=_draft_key, methods=["POST"], exempt_when=_not_an_upload)
+@limiter.limit(_address_upload_limit, methods=["POST"], exempt_when=_not_an_upload)
 def step(slug: str) -> ResponseReturnValue:
     if slug == "dokumen":
         return documents()
@@ -244,6 +252,7 @@ def review(errors: list[FieldError] | None = None, declared: bool = True) -> Res
 
 @bp.post("/lapor/kirim")
 @limiter.limit(_submit_limit)
+@limiter.limit(_draft_limit, key_func=_draft_key)
 def submit() -> ResponseReturnValue:
     draft = _open_draft("periksa")
     if isinstance(draft, Response):

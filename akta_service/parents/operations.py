@@ -14,7 +14,12 @@ import sqlalchemy as sa
 
 from akta_service.akta.models import AktaDocument
 from akta_service.akta.operations import akta_pdf, current_akta
-from akta_service.births.documents import attach_document
+from akta_service.births.documents import (
+    attach_document,
+    document_quota_mb,
+    over_quota,
+    stored_document_bytes,
+)
 from akta_service.births.models import (
     PARENT_INFORMANTS,
     BirthReport,
@@ -148,9 +153,12 @@ def add_upload(draft: Draft, kind: str, data: bytes) -> dict[str, Any]:
     """Store a document for the draft (photos cleaned, PDFs as they are); replaces the kind's
     previous file. Raises UploadRefused."""
     prepared = prepare_upload(data)
+    documents = dict(draft.documents)
+    others = sum(int(upload["size_bytes"]) for k, upload in documents.items() if k != kind)
+    if over_quota(others, len(prepared.data)):
+        raise UploadRefused("document_quota", quota_mb=document_quota_mb())
     key = f"drafts/{secrets.token_hex(16)}.{prepared.extension}"
     storage().put(key, prepared.data)
-    documents = dict(draft.documents)
     previous = documents.get(kind)
     documents[kind] = {
         "storage_key": key,
@@ -328,6 +336,8 @@ def add_correction_document(report: BirthReport, kind: str, data: bytes) -> Docu
     if kind not in DOCUMENT_SPECS:
         raise UploadRefused("upload_kind")
     prepared = prepare_upload(data)
+    if over_quota(stored_document_bytes(report), len(prepared.data)):
+        raise UploadRefused("document_quota", quota_mb=document_quota_mb())
     return attach_document(report, kind, prepared.data, informant_of(report))
 
 

@@ -14,12 +14,15 @@ from typing import Any
 from flask import Blueprint, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
 from werkzeug.wrappers import Response
 
+from akta_service.births.codes import normalise_tracking_code
 from akta_service.core.config import current_settings
 from akta_service.core.errors import FieldError
+from akta_service.core.limits import hashed_key, retry_advice, retry_after_seconds
 from akta_service.core.messages import message
 from akta_service.parents import operations as ops
 from akta_service.parents.i18n import current_language
@@ -48,12 +51,51 @@ def _private(response: Response) -> Response:
     return response
 
 
+# Limits: per report and per draft, with generous backstops per address (core.limits) ------
+
+
 def _status_limit() -> str:
     return current_settings().status_rate_limit
 
 
 def _submit_limit() -> str:
     return current_settings().submit_rate_limit
+
+
+def _report_limit() -> str:
+    return current_settings().report_rate_limit
+
+
+def _draft_limit() -> str:
+    return current_settings().draft_rate_limit
+
+
+def _upload_limit() -> str:
+    return current_settings().upload_rate_limit
+
+
+def _address_upload_limit() -> str:
+    return current_settings().address_upload_rate_limit
+
+
+def _report_key() -> str:
+    """Status-page attempts count per report, from whatever address they come."""
+    return hashed_key("report", normalise_tracking_code(request.form.get("code", "")[:40]))
+
+
+def _draft_key() -> str:
+    """Saves and uploads count per draft (the draft of this browser's session)."""
+    token = session.get(DRAFT_KEY)
+    return hashed_key("draft", token) if isinstance(token, str) and token else get_remote_address()
+
+
+def _not_an_upload() -> bool:
+    """Only posts that store a document count against the upload limits."""
+    return not (
+        request.method == "POST"
+        and (request.view_args or {}).get("slug") == "dokumen"
+        and request.form.get("action", "upload") == "upload"
+    )
 
 
 # Errors: shown as pages of the form, not as API problems -------------------------------------
@@ -91,11 +133,9 @@ def _too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
 
 @bp.errorhandler(TooManyRequests)
 def _too_many(error: TooManyRequests) -> ResponseReturnValue:
-    return _error_page(
-        429,
-        _("Terlalu banyak percobaan"),
-        _("Terlalu banyak percobaan dari perangkat ini. Tunggu beberapa menit, lalu coba lagi."),
-    )
+    wait = retry_after_seconds()
+    page, status = _error_page(429, message("page_429_title"), retry_advice(wait))
+    return page, status, {"Retry-After": str(wait)}
 
 
 def _draft() -> Draft | None:

@@ -25,7 +25,7 @@ from akta_service.core.actors import Actor
 from akta_service.core.audit import latest_change, record
 from akta_service.core.db import db, utcnow
 from akta_service.core.errors import ConflictError, DomainError, FieldError, NotFound
-from akta_service.core.limits import limiter
+from akta_service.core.limits import hashed_key, limiter
 from akta_service.notifications.operations import send_new_status_pin
 from akta_service.parents import operations as ops
 from akta_service.parents.correction import (
@@ -41,6 +41,8 @@ from akta_service.parents.pages import (
     _by_field,
     _client_messages,
     _error_page,
+    _report_key,
+    _report_limit,
     _status_limit,
     bp,
 )
@@ -74,6 +76,7 @@ def status_form() -> ResponseReturnValue:
 
 @bp.post("/status")
 @limiter.limit(_status_limit)
+@limiter.limit(_report_limit, key_func=_report_key)
 def status_open() -> ResponseReturnValue:
     code = request.form.get("code", "")[:40]
     try:
@@ -91,7 +94,7 @@ def status_open() -> ResponseReturnValue:
 
 def _pin_request_key() -> str:
     """New PINs are counted per report: someone who knows a code cannot keep resetting it."""
-    return "new-pin:" + normalise_tracking_code(request.form.get("code", "")[:40])
+    return hashed_key("new-pin", normalise_tracking_code(request.form.get("code", "")[:40]))
 
 
 @bp.route("/status/pin", methods=["GET", "POST"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -26,13 +27,14 @@ JPEG_QUALITY = 85
 class UploadRefused(ValueError):
     """The file cannot be stored; `code` says why (core.messages has the words)."""
 
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, **params: Any) -> None:
         super().__init__(code)
         self.code = code
+        self.params = params
 
     def at(self, field: str) -> FieldError:
         """The refusal as the message shown next to the upload field `field`."""
-        return FieldError(field, self.code)
+        return FieldError(field, self.code, self.params)
 
 
 @dataclass(frozen=True)
