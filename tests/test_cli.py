@@ -150,3 +150,20 @@ def test_users_create_refuses_a_short_password_and_accepts_a_good_one(migrated: 
 
     assert "Pengguna x (operator) dibuat." in created
     assert count_rows(migrated, "users") == users_before + 1
+
+
+def test_serve_refuses_production_with_limits_each_process_counts_alone(tmp_path: Path) -> None:
+    # With memory:// every gunicorn worker would count on its own and forget at each restart.
+    (tmp_path / ".env").write_text(
+        "AKTA_ENV=production\n"
+        "AKTA_SECRET_KEY=production-secret-key-that-is-long-enough-0123456789\n"
+        "AKTA_DATABASE_URL=postgresql://akta@127.0.0.1:1/akta\n"
+        "AKTA_DUKCAPIL_URL=https://dukcapil.example/api\n"
+        "AKTA_PUBLIC_BASE_URL=https://akta.example.go.id\n"
+        "AKTA_RATELIMIT_STORAGE_URI=memory://\n"
+    )
+
+    refused = akta(tmp_path, "serve", "--port", str(free_port()), timeout=60)
+
+    assert refused.returncode != 0
+    assert "AKTA_RATELIMIT_STORAGE_URI must be a Redis store" in refused.stderr

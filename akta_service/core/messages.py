@@ -127,9 +127,9 @@ MESSAGES: dict[str, str] = {
     "unreadable": N_("Foto tidak dapat dibaca. Ambil foto lagi atau pilih berkas lain."),
     "too_many_pixels": N_("Foto terlalu besar ukurannya. Kecilkan resolusi kamera dan coba lagi."),
     "document_quota": N_(
-        "Dokumen laporan ini sudah hampir %(quota_mb)s MB, batas untuk satu laporan, sehingga "
-        "berkas ini tidak disimpan. Dokumen yang sudah diunggah tetap ada. Kecilkan berkasnya "
-        "(misalnya foto dengan resolusi lebih rendah) atau hapus dokumen yang tidak perlu."
+        "Dokumen satu laporan paling banyak %(quota_mb)s MB seluruhnya. Dengan berkas ini batas "
+        "itu terlampaui, jadi berkas ini tidak disimpan; dokumen yang sudah diunggah tetap ada. "
+        "Kecilkan berkasnya (misalnya foto dengan resolusi lebih rendah), lalu unggah lagi."
     ),
     # Fields: a document sent through the API (births.documents).
     "file_missing": N_("Pilih berkas dokumen"),

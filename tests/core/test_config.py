@@ -15,6 +15,7 @@ from akta_service.core.config import ConfigError, Settings, load_settings
 GOOD_SECRET = "production-secret-key-that-is-long-enough-0123456789"
 GOOD_POSTGRES = "postgresql://akta@db.example/akta"
 GOOD_DUKCAPIL = "https://dukcapil.example/api"
+GOOD_LIMITS = "redis://redis.example:6379/1"
 
 
 @pytest.fixture(autouse=True)
@@ -39,6 +40,7 @@ def production(tmp_path: Path, **values: Any) -> Settings:
             "AKTA_DATABASE_URL": GOOD_POSTGRES,
             "AKTA_DUKCAPIL_URL": GOOD_DUKCAPIL,
             "AKTA_PUBLIC_BASE_URL": "https://akta.example.go.id",
+            "AKTA_RATELIMIT_STORAGE_URI": GOOD_LIMITS,
             **values,
         },
     )
@@ -99,6 +101,11 @@ def test_a_bad_database_url_names_the_variable(tmp_path: Path, url: str) -> None
         ("AKTA_REGNO_LATE_CODE", "LTX"),
         ("AKTA_ON_TIME_DAYS", "sixty"),
         ("AKTA_ON_TIME_DAYS", "0"),
+        ("AKTA_TRUSTED_PROXY_HOPS", "-1"),
+        ("AKTA_TRUSTED_PROXY_HOPS", "one"),
+        ("AKTA_REPORT_RATE_LIMIT", "ten an hour"),
+        ("AKTA_UPLOAD_RATE_LIMIT", "30 per fortnight"),
+        ("AKTA_DOCUMENT_QUOTA_MB", "0"),
     ],
 )
 def test_a_bad_value_is_refused_naming_the_variable(tmp_path: Path, name: str, value: str) -> None:
@@ -178,3 +185,48 @@ def test_production_needs_the_public_address_the_qr_code_points_to(tmp_path: Pat
     with pytest.raises(ConfigError, match="AKTA_PUBLIC_BASE_URL must start with http"):
         production(tmp_path, AKTA_PUBLIC_BASE_URL="akta.example.go.id")
     assert production(tmp_path).public_base_url == "https://akta.example.go.id"
+
+
+@pytest.mark.parametrize("store", ["memory://", "", "memcached://cache.example:11211"])
+def test_production_refuses_limits_that_each_process_counts_alone(
+    tmp_path: Path, store: str
+) -> None:
+    with pytest.raises(ConfigError, match="AKTA_RATELIMIT_STORAGE_URI must be a Redis store"):
+        production(tmp_path, AKTA_RATELIMIT_STORAGE_URI=store)
+    with pytest.raises(ConfigError, match="AKTA_RATELIMIT_STORAGE_URI"):
+        create_app(
+            {
+                "AKTA_ENV": "production",
+                "AKTA_SECRET_KEY": GOOD_SECRET,
+                "AKTA_DATABASE_URL": GOOD_POSTGRES,
+                "AKTA_DUKCAPIL_URL": GOOD_DUKCAPIL,
+                "AKTA_PUBLIC_BASE_URL": "https://akta.example.go.id",
+                "AKTA_RATELIMIT_STORAGE_URI": store,
+                "AKTA_INSTANCE_PATH": str(tmp_path / "instance"),
+            }
+        )
+    assert not (tmp_path / "instance").exists()
+
+
+def test_production_keeps_its_limits_switched_on(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="AKTA_RATELIMIT_ENABLED"):
+        production(tmp_path, AKTA_RATELIMIT_ENABLED="0")
+
+
+def test_limits_are_settings_with_generous_backstops_per_address(tmp_path: Path) -> None:
+    loaded = production(
+        tmp_path,
+        AKTA_TRUSTED_PROXY_HOPS="2",
+        AKTA_REPORT_RATE_LIMIT="5 per hour",
+        AKTA_DOCUMENT_QUOTA_MB="15",
+    )
+
+    assert loaded.ratelimit_storage_uri == GOOD_LIMITS
+    assert loaded.trusted_proxy_hops == 2
+    assert loaded.report_rate_limit == "5 per hour"
+    assert loaded.document_quota_bytes == 15 * 1024 * 1024
+    defaults = settings(tmp_path)
+    assert defaults.trusted_proxy_hops == 0  # no proxy is trusted unless one is configured
+    assert defaults.ratelimit_storage_uri == "memory://"  # one process outside production
+    assert defaults.document_quota_bytes == 20 * 1024 * 1024
+    assert defaults.submit_rate_limit == "1000 per hour"
