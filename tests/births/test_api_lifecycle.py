@@ -223,6 +223,44 @@ def test_documents_are_judged_by_content(
     assert body["size_bytes"] == len(content)
 
 
+def test_a_report_s_documents_stop_at_the_quota_keeping_those_stored(
+    app: Flask, client: FlaskClient, token: str
+) -> None:
+    (payload,) = _families(1)
+    code = client.post("/api/v1/births", json=payload, headers=_auth(token)).get_json()[
+        "tracking_code"
+    ]
+    scan = PDF + b"%" * (600 * 1024)
+    original = app.config["AKTA_SETTINGS"]
+    app.config["AKTA_SETTINGS"] = dataclasses.replace(original, document_quota_bytes=1024 * 1024)
+    try:
+        first = _upload(client, token, code, "birth_letter", scan, "surat.pdf")
+        second = _upload(client, token, code, "kk", scan, "kk.pdf")
+        english = client.post(
+            f"/api/v1/births/{code}/documents",
+            data={"kind": "kk", "file": (io.BytesIO(scan), "kk.pdf")},
+            content_type="multipart/form-data",
+            headers=_auth(token, **{"Accept-Language": "en"}),
+        )
+        english.request.environ["wsgi.input"].close()
+        small = _upload(client, token, code, "kk", PDF, "kk.pdf")
+    finally:
+        app.config["AKTA_SETTINGS"] = original
+
+    assert first.status_code == 201
+    assert second.status_code == 413
+    assert second.mimetype == "application/problem+json"
+    problem = second.get_json()
+    assert problem["code"] == "document_quota_exceeded"
+    assert problem["quota_mb"] == 1
+    assert problem["errors"][0]["field"] == "file"
+    assert "paling banyak 1 MB" in problem["detail"]
+    assert "1 MB in all" in english.get_json()["detail"]
+    assert small.status_code == 201  # what still fits is taken
+    stored = db.session.scalars(sa.select(Document.kind).order_by(Document.id)).all()
+    assert [str(kind) for kind in stored] == ["birth_letter", "kk"]
+
+
 @pytest.mark.parametrize(
     ("kind", "content", "code"),
     [
