@@ -12,7 +12,8 @@ from akta_service.akta.models import AktaDocument
 from akta_service.akta.operations import current_akta
 from akta_service.births.models import BirthReport
 from akta_service.core.db import db
-from akta_service.core.limits import limiter
+from akta_service.core.config import current_settings
+from akta_service.core.limits import hashed_key, limiter
 
 bp = Blueprint("akta_public", __name__)
 
@@ -41,8 +42,18 @@ def _document(token: str) -> tuple[AktaDocument, BirthReport, AktaDocument | Non
     return document, report, current
 
 
+def _akta_key() -> str:
+    """Checks count per akta, from whatever address: one akta cannot be hammered."""
+    return hashed_key("akta", str((request.view_args or {}).get("token", "")))
+
+
+def _address_limit() -> str:
+    return current_settings().verify_rate_limit
+
+
 @bp.route("/verifikasi/<token>", methods=["GET", "POST"])
-@limiter.limit("30 per minute")
+@limiter.limit("30 per minute", key_func=_akta_key)
+@limiter.limit(_address_limit)
 def verify(token: str) -> ResponseReturnValue:
     """Confirm an akta exists; optionally compare an uploaded PDF with the issued one."""
     document, report, current = _document(token)

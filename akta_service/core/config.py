@@ -127,6 +127,8 @@ class Settings:
     submit_rate_limit: str = "1000 per hour"
     #: Backstop per address: documents uploaded to web-form drafts.
     address_upload_rate_limit: str = "3000 per hour"
+    #: Backstop per address: checks of akta on the public page behind the QR code.
+    verify_rate_limit: str = "300 per minute"
     #: Bytes all the documents of one draft (or one report) may take together.
     document_quota_bytes: int = 20 * 1024 * 1024
     #: Days an unfinished web-form draft is kept after its last change.
@@ -323,6 +325,7 @@ LIMIT_VARIABLES = {
     "status_rate_limit": ("AKTA_STATUS_RATE_LIMIT", "300 per minute"),
     "submit_rate_limit": ("AKTA_SUBMIT_RATE_LIMIT", "1000 per hour"),
     "address_upload_rate_limit": ("AKTA_ADDRESS_UPLOAD_RATE_LIMIT", "3000 per hour"),
+    "verify_rate_limit": ("AKTA_VERIFY_RATE_LIMIT", "300 per minute"),
 }
 
 

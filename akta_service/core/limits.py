@@ -61,7 +61,7 @@ def retry_after_seconds() -> int:
 
 def retry_advice(wait: int) -> str:
     """When to try again, in words a person reads: in seconds, or after a time of day."""
-    if wait < 60:
+    if wait <= 60:
         return message("retry_in_seconds", seconds=wait)
     at = datetime.now(UTC) + timedelta(seconds=wait)
     when = at.astimezone(local_timezone()).strftime("%H.%M %Z")

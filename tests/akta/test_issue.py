@@ -261,6 +261,9 @@ def test_the_public_page_is_rate_limited(client: FlaskClient) -> None:
     assert refused.mimetype == "text/html"
     assert "Terlalu banyak percobaan" in refused.get_data(as_text=True)
     assert 0 < int(refused.headers["Retry-After"]) <= 60
+    assert "Coba lagi dalam" in refused.get_data(as_text=True)
+    # The limit is per akta: another one is still checked from the same address.
+    assert client.get("/verifikasi/other-token", headers=browser).status_code == 404
 
 
 def test_registration_number_format(officer: Region, actors: dict[str, Actor]) -> None:

@@ -137,12 +137,18 @@ def test_five_wrong_pins_lock_the_report_for_15_minutes(
     assert report.pin_failures == 0
 
 
-def test_guessing_is_rate_limited(client: FlaskClient, session: Any) -> None:
+def test_guessing_at_one_code_is_rate_limited(client: FlaskClient, session: Any) -> None:
     answers = [_open(client, "ABC-DEF-GHJK", "123456").status_code for _ in range(11)]
-    assert answers[:10] == [401] * 10
+    assert answers[:10] == [401] * 10  # ten attempts an hour per report (AKTA_REPORT_RATE_LIMIT)
     assert answers[10] == 429
-    refused = _open(client, "ABC-DEF-GHJK", "123456").get_data(as_text=True)
-    assert "Terlalu banyak percobaan" in refused
+    refused = _open(client, "abc def ghjk", "123456")  # however the code is typed
+    assert refused.status_code == 429
+    assert 0 < int(refused.headers["Retry-After"]) <= 3600
+    page = refused.get_data(as_text=True)
+    assert "Terlalu banyak percobaan" in page
+    assert "Coba lagi setelah pukul" in page
+    # Another code from the same device (the same address) is still checked.
+    assert _open(client, "XYZ-DEF-GHJK", "123456").status_code == 401
 
 
 def test_a_report_that_needs_correction_says_what_to_fix(
