@@ -98,6 +98,18 @@ def _not_an_upload() -> bool:
     )
 
 
+def _opened_report_key() -> str:
+    """Uploads of a correction count per report (the one opened with its code and PIN)."""
+    opened = session.get(STATUS_KEY)
+    report = opened.get("report") if isinstance(opened, dict) else None
+    return hashed_key("report-upload", str(report)) if report else get_remote_address()
+
+
+def _no_file_chosen() -> bool:
+    upload = request.files.get("file") if request.method == "POST" else None
+    return upload is None or not upload.filename
+
+
 # Errors: shown as pages of the form, not as API problems -------------------------------------
 
 

@@ -40,10 +40,14 @@ from akta_service.parents.pages import (
     STATUS_SESSION,
     _by_field,
     _client_messages,
+    _address_upload_limit,
     _error_page,
+    _no_file_chosen,
+    _opened_report_key,
     _report_key,
     _report_limit,
     _status_limit,
+    _upload_limit,
     bp,
 )
 from akta_service.parents.status import timeline
@@ -221,6 +225,8 @@ def _post_correction(report: BirthReport, asked: CorrectionRequest) -> _Correcti
 
 
 @bp.route("/status/perbaiki", methods=["GET", "POST"])
+@limiter.limit(_upload_limit, key_func=_opened_report_key, exempt_when=_no_file_chosen)
+@limiter.limit(_address_upload_limit, exempt_when=_no_file_chosen)
 def correction() -> ResponseReturnValue:
     report = _opened_report()
     if report is None:

@@ -4,6 +4,7 @@ All through plain forms, without JavaScript."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from typing import Any
 
@@ -270,6 +271,53 @@ def test_a_refused_file_is_said_next_to_the_file_input(
     message = "Berkas harus foto (JPEG atau PNG) atau PDF. Berkas ini bukan salah satunya."
     assert errors_of(html) == [f"Dokumen: {message}"]
     assert text_of(html, "err-f-document-file") == f"Kesalahan: {message}"
+
+
+def test_a_correction_s_document_stops_at_the_report_s_quota(
+    app: Flask, client: FlaskClient, corrected_family: tuple[dict[str, Any], str, str]
+) -> None:
+    _family, code, pin = corrected_family
+    open_status(client, code, pin)
+    before = len(find_report(code).documents)
+    scan = PDF + b"%" * (600 * 1024)
+    original = app.config["AKTA_SETTINGS"]
+    app.config["AKTA_SETTINGS"] = dataclasses.replace(original, document_quota_bytes=1024 * 1024)
+    try:
+        kept = _send(client, {"kind": "kk", "file": (io.BytesIO(scan), "kk.pdf")}, "upload")
+        refused = _send(client, {"kind": "kk", "file": (io.BytesIO(scan), "kk.pdf")}, "upload")
+    finally:
+        app.config["AKTA_SETTINGS"] = original
+    # The test client spools a large multipart body to a temporary file it never closes.
+    for answer in (kept, refused):
+        answer.request.environ["wsgi.input"].close()
+
+    assert kept.status_code == 200
+    assert errors_of(kept.get_data(as_text=True)) == []
+    (error,) = errors_of(refused.get_data(as_text=True))
+    assert "paling banyak 1 MB seluruhnya" in error
+    assert len(find_report(code).documents) == before + 1  # the first one is kept
+
+
+def test_uploads_of_a_correction_are_limited_per_report(
+    app: Flask, client: FlaskClient, corrected_family: tuple[dict[str, Any], str, str]
+) -> None:
+    _family, code, pin = corrected_family
+    open_status(client, code, pin)
+    original = app.config["AKTA_SETTINGS"]
+    app.config["AKTA_SETTINGS"] = dataclasses.replace(original, upload_rate_limit="1 per hour")
+    try:
+        first = _send(client, {"kind": "kk", "file": (io.BytesIO(PDF), "kk.pdf")}, "upload")
+        second = _send(client, {"kind": "kk", "file": (io.BytesIO(PDF), "kk.pdf")}, "upload")
+        # Sending the typed correction without a file is not an upload.
+        typed = _send(client, {"mother.name": "Nama Lain"})
+    finally:
+        app.config["AKTA_SETTINGS"] = original
+
+    assert first.status_code == 200
+    assert second.status_code == 429
+    assert "Coba lagi setelah pukul" in second.get_data(as_text=True)
+    assert int(second.headers["Retry-After"]) > 0
+    assert typed.status_code != 429
 
 
 def test_the_report_as_answers_sends_back_unchanged(
