@@ -11,8 +11,8 @@ from flask.typing import ResponseReturnValue
 from akta_service.akta.models import AktaDocument
 from akta_service.akta.operations import current_akta
 from akta_service.births.models import BirthReport
-from akta_service.core.db import db
 from akta_service.core.config import current_settings
+from akta_service.core.db import db
 from akta_service.core.limits import hashed_key, limiter
 
 bp = Blueprint("akta_public", __name__)

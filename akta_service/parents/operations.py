@@ -151,7 +151,8 @@ def current_step_errors(draft: Draft, slug: str) -> list[FieldError]:
 
 def add_upload(draft: Draft, kind: str, data: bytes) -> dict[str, Any]:
     """Store a document for the draft (photos cleaned, PDFs as they are); replaces the kind's
-    previous file. Raises UploadRefused."""
+    previous file. Raises UploadRefused, also when the draft's documents together would go
+    over the quota (AKTA_DOCUMENT_QUOTA_MB); what was stored before stays."""
     prepared = prepare_upload(data)
     documents = dict(draft.documents)
     others = sum(int(upload["size_bytes"]) for k, upload in documents.items() if k != kind)

@@ -38,9 +38,9 @@ from akta_service.parents.correction import (
 from akta_service.parents.pages import (
     STATUS_KEY,
     STATUS_SESSION,
+    _address_upload_limit,
     _by_field,
     _client_messages,
-    _address_upload_limit,
     _error_page,
     _no_file_chosen,
     _opened_report_key,
