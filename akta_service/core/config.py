@@ -119,7 +119,7 @@ class Settings:
     report_rate_limit: str = "10 per hour"
     #: Saves of one web-form draft (steps and document actions).
     draft_rate_limit: str = "300 per hour"
-    #: Documents uploaded to one web-form draft.
+    #: Documents uploaded to one web-form draft, or to one report's correction.
     upload_rate_limit: str = "30 per hour"
     #: Backstop per address: attempts to open a status page with code + PIN.
     status_rate_limit: str = "300 per minute"
@@ -346,8 +346,8 @@ def _limits(values: Mapping[str, Any], production: bool) -> dict[str, Any]:
     if production and not storage.startswith(SHARED_LIMIT_STORES):
         raise ConfigError(
             "AKTA_RATELIMIT_STORAGE_URI must be a Redis store shared by every process when "
-            f"AKTA_ENV=production (got {storage!r}): with memory:// each process counts alone "
-            "and a restart forgets. Set e.g. redis://127.0.0.1:6379/1"
+            f"AKTA_ENV=production, got {storage!r} (memory:// counts in each process alone and "
+            "forgets at every restart); set e.g. redis://127.0.0.1:6379/1"
         )
     if production and not enabled:
         raise ConfigError("AKTA_RATELIMIT_ENABLED cannot be switched off when AKTA_ENV=production")
