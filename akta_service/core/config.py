@@ -106,6 +106,8 @@ class Settings:
     #: Where rate-limit counters live: memory:// (one process) or redis://... (shared by every
     #: process; required in production).
     ratelimit_storage_uri: str = "memory://"
+    #: Prefix of the counters' keys in that store: deployments sharing one Redis keep apart.
+    ratelimit_key_prefix: str = "akta"
     ratelimit_enabled: bool = True
     #: Reverse proxies in front of the service that set X-Forwarded-For, -Proto and -Host;
     #: 0 trusts none of these headers. Limits per address count the address they yield.
@@ -354,6 +356,7 @@ def _limits(values: Mapping[str, Any], production: bool) -> dict[str, Any]:
     quota_mb = _int(values, "AKTA_DOCUMENT_QUOTA_MB", 20, 1)
     return {
         "ratelimit_storage_uri": storage,
+        "ratelimit_key_prefix": str(values.get("AKTA_RATELIMIT_KEY_PREFIX") or "akta"),
         "ratelimit_enabled": enabled,
         "trusted_proxy_hops": _int(values, "AKTA_TRUSTED_PROXY_HOPS", 0, 0),
         "document_quota_bytes": quota_mb * 1024 * 1024,

@@ -95,6 +95,7 @@ def _too_many(error: RateLimitExceeded) -> Response:
 def init_limits(app: Flask) -> None:
     settings = app.config["AKTA_SETTINGS"]
     app.config.setdefault("RATELIMIT_STORAGE_URI", settings.ratelimit_storage_uri)
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", settings.ratelimit_key_prefix)
     app.config.setdefault("RATELIMIT_ENABLED", settings.ratelimit_enabled)
     limiter.init_app(app)
     app.register_error_handler(RateLimitExceeded, _too_many)

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import redis
 import sqlalchemy as sa
@@ -33,7 +34,8 @@ from akta_service.core.limits import limiter
 from akta_service.parents.operations import WEB_INFORMANT
 from akta_service.parents.steps import required_documents
 from akta_service.verification.gateway import dukcapil
-from tests.conftest import IsolatedClient, app_config
+from tests.conftest import IsolatedClient, app_config, make_migrated_app
+from tests.databases import fresh_database
 from tests.parents.conftest import sandbox_report
 from tests.parents.form import (
     PDF,
@@ -45,7 +47,7 @@ from tests.parents.form import (
     text_of,
     upload,
 )
-from tests.services import REDIS_HOST, REDIS_PORT, require_redis
+from tests.services import REDIS_HOST, REDIS_PORT, require_redis, start_gunicorn, stop
 from tests.web import csrf_token
 
 #: The proxy in front of the service, and the public address of a carrier's NAT.
@@ -359,3 +361,68 @@ def test_the_address_backstop_for_uploads_still_holds(app: Flask, client: FlaskC
             at_documents(browser)
             statuses.append(upload(browser, "birth_letter", PDF).status_code)
     assert statuses == [302, 302, 429]
+
+
+# Across processes -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def served(backend: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """gunicorn (2 workers) behind one trusted proxy, counting in Redis, on a fresh database,
+    with one web report whose PIN is known."""
+    require_redis()
+    prefix = f"akta-test-{uuid.uuid4().hex}"
+    with fresh_database(backend, tmp_path) as url:
+        env = app_config(
+            url,
+            tmp_path / "instance",
+            AKTA_TRUSTED_PROXY_HOPS="1",
+            AKTA_RATELIMIT_STORAGE_URI=f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}",
+            AKTA_RATELIMIT_KEY_PREFIX=prefix,
+        )
+        saved = limiter._storage, limiter._limiter
+        app = make_migrated_app(url, tmp_path / "instance")
+        limiter._storage, limiter._limiter = saved  # this process's own tests keep theirs
+        with app.app_context():
+            report = submit_birth_report(
+                load_report_input(sandbox_report("recorded")), Channel.WEB, WEB_INFORMANT
+            )
+            pin = issue_status_pin(report)
+            code = report.tracking_code
+            db.session.commit()
+            db.session.remove()
+        base, process = start_gunicorn(env)
+        try:
+            yield {"url": base, "code": code, "pin": pin}
+        finally:
+            stop(process)
+            store = redis.Redis(REDIS_HOST, REDIS_PORT, db=REDIS_DB)
+            for key in store.scan_iter(f"{prefix}*"):
+                store.delete(key)
+            with app.app_context():
+                db.engine.dispose()
+
+
+def _guess_over_http(base: str, address: str, code: str, pin: str) -> httpx.Response:
+    """A browser at `address` (as the proxy forwards it) types a code and a PIN."""
+    forwarded = {"X-Forwarded-For": address}
+    with httpx.Client(base_url=base, headers=forwarded, timeout=30) as browser:
+        form = browser.get("/status")
+        return browser.post(
+            "/status", data={"csrf_token": csrf_token(form.text), "code": code, "pin": pin}
+        )
+
+
+def test_the_limit_per_report_is_one_count_for_every_process(served: dict[str, Any]) -> None:
+    addresses = [f"182.{n}.30.{n + 2}" for n in range(20)]
+    answers = [
+        _guess_over_http(served["url"], address, served["code"], _wrong(served["pin"], n))
+        for n, address in enumerate(addresses)
+    ]
+
+    # Two workers, each counting alone, would let more than ten through; the shared count
+    # lets ten, then answers every other address 429, whichever worker it reaches.
+    assert [answer.status_code for answer in answers] == [401] * 10 + [429] * 10
+    assert "Coba lagi setelah pukul" in answers[-1].text
+    right = _guess_over_http(served["url"], "182.99.30.1", served["code"], served["pin"])
+    assert right.status_code == 429
