@@ -99,6 +99,7 @@ def test_a_bad_database_url_names_the_variable(tmp_path: Path, url: str) -> None
         ("AKTA_REGNO_LATE_CODE", "LTX"),
         ("AKTA_ON_TIME_DAYS", "sixty"),
         ("AKTA_ON_TIME_DAYS", "0"),
+        ("AKTA_WEBHOOK_ALLOW_PRIVATE", "maybe"),
     ],
 )
 def test_a_bad_value_is_refused_naming_the_variable(tmp_path: Path, name: str, value: str) -> None:
@@ -178,3 +179,12 @@ def test_production_needs_the_public_address_the_qr_code_points_to(tmp_path: Pat
     with pytest.raises(ConfigError, match="AKTA_PUBLIC_BASE_URL must start with http"):
         production(tmp_path, AKTA_PUBLIC_BASE_URL="akta.example.go.id")
     assert production(tmp_path).public_base_url == "https://akta.example.go.id"
+
+
+def test_webhooks_reach_local_receivers_only_outside_production(tmp_path: Path) -> None:
+    assert settings(tmp_path).webhook_allow_private
+    assert settings(tmp_path, AKTA_ENV="test").webhook_allow_private
+    assert not settings(tmp_path, AKTA_WEBHOOK_ALLOW_PRIVATE="false").webhook_allow_private
+    assert not production(tmp_path).webhook_allow_private
+    with pytest.raises(ConfigError, match="AKTA_WEBHOOK_ALLOW_PRIVATE=true is not allowed"):
+        production(tmp_path, AKTA_WEBHOOK_ALLOW_PRIVATE="true")
