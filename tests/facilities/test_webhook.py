@@ -6,13 +6,21 @@ address that was checked, redirects not followed, the receiver's answer never ke
 from __future__ import annotations
 
 import dataclasses
+import ssl
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
+import certifi
 import pytest
 import sqlalchemy as sa
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -45,7 +53,7 @@ class Answer:
 class Receiver:
     """An HTTP endpoint on 127.0.0.1 that records each POST and gives the next answer."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.requests: list[tuple[str, dict[str, str], bytes]] = []
         self.answers: list[Answer] = []
         receiver = self
@@ -66,12 +74,16 @@ class Receiver:
                 return
 
         self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.scheme = "http"
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+            self.scheme = "https"
         self.port = self.server.server_port
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
     def url(self, host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.port}/hooks/akta"
+        return f"{self.scheme}://{host}:{self.port}/hooks/akta"
 
     def close(self) -> None:
         self.server.shutdown()
@@ -335,3 +347,105 @@ def test_a_receiver_nobody_answers_is_unreachable(
     hook = _deliver_one_change(app, actors)
     assert hook.last_result == "unreachable"
     assert hook.last_error == "webhook: unreachable"
+
+
+# TLS ---------------------------------------------------------------------------------------
+
+
+def _certificate(
+    subject: str,
+    key: ec.EllipticCurvePrivateKey,
+    issuer: x509.Certificate | None = None,
+    issuer_key: ec.EllipticCurvePrivateKey | None = None,
+) -> x509.Certificate:
+    now = datetime.now(UTC)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(issuer.subject if issuer else name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+    )
+    if issuer is None:
+        builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=0), True)
+    else:
+        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(subject)]), False)
+    return builder.sign(issuer_key or key, hashes.SHA256())
+
+
+@pytest.fixture
+def facility_tls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A facility's TLS server certificate for HOST from a CA the service is made to trust
+    (in place of the public CAs it trusts in production)."""
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = _certificate("Uji CA Fasilitas", ca_key)
+    (tmp_path / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    monkeypatch.setattr(certifi, "where", lambda: str(tmp_path / "ca.pem"))
+
+    def server_context(name: str, seen: list[str | None]) -> ssl.SSLContext:
+        key = ec.generate_private_key(ec.SECP256R1())
+        leaf = _certificate(name, key, ca, ca_key)
+        pem = tmp_path / f"{name}.pem"
+        pem.write_bytes(
+            leaf.public_bytes(serialization.Encoding.PEM)
+            + key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(pem)
+        context.sni_callback = lambda _sock, server_name, _ctx: seen.append(server_name)
+        return context
+
+    return server_context
+
+
+def test_an_https_webhook_is_pinned_to_the_checked_address_with_the_hosts_tls_name(
+    app: Flask,
+    client: FlaskClient,
+    token: str,
+    dns: dict[str, list[str]],
+    actors: dict[str, Actor],
+    facility_tls: Any,
+) -> None:
+    seen: list[str | None] = []
+    secure = Receiver(tls=facility_tls(HOST, seen))
+    try:
+        dns[HOST] = ["127.0.0.1"]
+        assert _put(client, token, secure.url(HOST)).status_code == 200
+
+        hook = _deliver_one_change(app, actors)
+
+        assert hook.status == DeliveryStatus.SENT
+        assert seen == [HOST]  # SNI: the host's name, though the connection went to the IP
+        ((_path, headers, _body),) = secure.requests
+        assert headers["Host"] == f"{HOST}:{secure.port}"
+    finally:
+        secure.close()
+
+
+def test_an_https_webhook_whose_certificate_names_another_host_is_not_delivered(
+    app: Flask,
+    client: FlaskClient,
+    token: str,
+    dns: dict[str, list[str]],
+    actors: dict[str, Actor],
+    facility_tls: Any,
+) -> None:
+    seen: list[str | None] = []
+    impostor = Receiver(tls=facility_tls("lain.example", seen))
+    try:
+        dns[HOST] = ["127.0.0.1"]
+        assert _put(client, token, impostor.url(HOST)).status_code == 200
+
+        hook = _deliver_one_change(app, actors)
+
+        assert impostor.requests == []
+        assert hook.last_result == "unreachable"
+    finally:
+        impostor.close()
