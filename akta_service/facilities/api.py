@@ -27,6 +27,10 @@ class WebhookIn(Schema):
         required=True,
         allow_none=True,
         validate=[Length(max=500), URL(schemes={"https", "http"}, require_tld=False)],
+        metadata={
+            "description": "https in production; every address the host resolves to must be "
+            "public (no loopback, private, CGNAT, link-local or metadata address), else 422"
+        },
     )
 
 

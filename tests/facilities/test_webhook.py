@@ -9,6 +9,7 @@ import dataclasses
 import ssl
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -24,6 +25,7 @@ from cryptography.x509.oid import NameOID
 from flask import Flask
 from flask.testing import FlaskClient
 
+from akta_service.cli import cli as akta
 from akta_service.core import outbound
 from akta_service.core.actors import Actor
 from akta_service.core.config import Environment
@@ -449,3 +451,37 @@ def test_an_https_webhook_whose_certificate_names_another_host_is_not_delivered(
         assert hook.last_result == "unreachable"
     finally:
         impostor.close()
+
+
+# The command line -------------------------------------------------------------------------
+
+
+def test_the_command_line_refuses_an_internal_address_and_lists_outcomes_by_class(
+    app: Flask, token: str, strict: None, receiver: Receiver, actors: dict[str, Actor]
+) -> None:
+    runner = app.test_cli_runner()
+
+    def cli(*args: str) -> Any:
+        return runner.invoke(akta, list(args))
+
+    refused = cli("facilities", "webhook", "--code", "RSUD-GJ", "--url", receiver.url())
+    assert refused.exit_code != 0
+    assert "url: Alamat webhook menuju jaringan internal" in refused.output
+    assert db.session.get(Facility, "RSUD-GJ").webhook_url is None
+
+    with _allowing_local_receivers(app):
+        registered = cli("facilities", "webhook", "--code", "RSUD-GJ", "--url", receiver.url())
+        assert registered.exit_code == 0, registered.output
+        receiver.answers = [Answer(404, b"<html>Not Found: /hooks/akta on simrs-01</html>")]
+        _deliver_one_change(app, actors)
+
+    listed = cli("facilities", "deliveries", "--code", "RSUD-GJ")
+    assert listed.exit_code == 0, listed.output
+    assert "birth_report.awaiting_signature" in listed.output
+    assert "4xx" in listed.output
+    assert "simrs-01" not in listed.output
+
+
+@contextmanager
+def _allowing_local_receivers(app: Flask) -> Iterator[None]:
+    yield from _settings(app, webhook_allow_private=True)
