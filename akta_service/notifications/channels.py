@@ -60,6 +60,10 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={mac.hexdigest()}"
 
 
+#: Seconds a facility's receiver has to connect and to answer.
+WEBHOOK_TIMEOUT_SECONDS = 10.0
+
+
 class WebhookFailed(DeliveryFailed):
     """A webhook attempt that did not land; `result` is what the delivery log shows."""
 
@@ -104,7 +108,9 @@ def post_webhook(
     # certificate check): nothing is resolved again between the check and the connection.
     extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
     try:
-        with httpx.Client(trust_env=False, follow_redirects=False, timeout=10) as client:
+        with httpx.Client(
+            trust_env=False, follow_redirects=False, timeout=WEBHOOK_TIMEOUT_SECONDS
+        ) as client:
             response = client.post(
                 target.pinned_url, content=body, headers=headers, extensions=extensions
             )

@@ -6,6 +6,7 @@ address that was checked, redirects not followed, the receiver's answer never ke
 from __future__ import annotations
 
 import dataclasses
+import socket
 import ssl
 import threading
 from collections.abc import Iterator
@@ -34,6 +35,7 @@ from akta_service.core.errors import InvalidInput
 from akta_service.facilities.models import Facility
 from akta_service.facilities.operations import create_facility, issue_credential, set_webhook
 from akta_service.jobs.queue import run_pending
+from akta_service.notifications import channels
 from akta_service.notifications.models import Delivery, DeliveryChannel, DeliveryStatus
 from akta_service.workflow.engine import fire
 from tests.factories import BirthReportFactory
@@ -349,6 +351,24 @@ def test_a_receiver_nobody_answers_is_unreachable(
     hook = _deliver_one_change(app, actors)
     assert hook.last_result == "unreachable"
     assert hook.last_error == "webhook: unreachable"
+
+
+def test_a_receiver_that_never_answers_times_out(
+    app: Flask,
+    client: FlaskClient,
+    token: str,
+    actors: dict[str, Actor],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(channels, "WEBHOOK_TIMEOUT_SECONDS", 0.2)
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # takes connections, says nothing
+        port = silent.getsockname()[1]
+        assert _put(client, token, f"http://127.0.0.1:{port}/hooks").status_code == 200
+        hook = _deliver_one_change(app, actors)
+    assert hook.status == DeliveryStatus.PENDING
+    assert hook.last_result == "timeout"
+    (entry,) = _log(client, token).get_json()
+    assert entry["last_result"] == "timeout"
 
 
 # TLS ---------------------------------------------------------------------------------------
