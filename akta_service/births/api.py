@@ -90,7 +90,7 @@ def _checks(report: BirthReport) -> list[dict[str, Any]]:
         {
             "name": row.name,
             "outcome": str(row.outcome),
-            "message": row.message,
+            "message": row.for_reporter,
             "field_names": row.detail.get("fields", []),
             "checked_at": row.checked_at,
         }

@@ -422,12 +422,21 @@ class VerificationCheck(Base):
     report_version: Mapped[int] = mapped_column(sa.Integer)
     name: Mapped[str] = mapped_column(sa.String(60))
     outcome: Mapped[CheckOutcome] = mapped_column(enum_column(CheckOutcome, "check_outcome"))
-    #: In Indonesian, says what to fix.
+    #: In Indonesian, for clerks: the whole answer, and for a failure what to fix.
     message: Mapped[str] = mapped_column(sa.Text)
+    #: What the reporter (web informant, facility) reads when the message tells something
+    #: Dukcapil holds about someone (a death, a move, a KK's children, another report);
+    #: empty when the message itself tells nothing of that kind.
+    reporter_message: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     detail: Mapped[dict[str, Any]] = mapped_column(JsonData, default=dict)
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     report: Mapped[BirthReport] = relationship(back_populates="checks")
+
+    @property
+    def for_reporter(self) -> str:
+        """The message as the reporter reads it."""
+        return self.reporter_message or self.message
 
     def __repr__(self) -> str:
         return f"<VerificationCheck {self.name}={self.outcome} report={self.report_id}>"

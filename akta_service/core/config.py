@@ -138,6 +138,9 @@ class Settings:
     #: smtp://host:port (or smtp+starttls://user:pass@host:port); empty: e-mail goes to the log.
     smtp_url: str | None = None
     mail_from: str = "akta@localhost"
+    #: Webhooks may point at loopback and private addresses (local test receivers); never in
+    #: production. Link-local and metadata addresses are refused regardless.
+    webhook_allow_private: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -381,6 +384,21 @@ def _public_base_url(values: Mapping[str, Any], production: bool) -> str:
     return url
 
 
+def _webhook_allow_private(values: Mapping[str, Any], production: bool) -> bool:
+    raw = str(values.get("AKTA_WEBHOOK_ALLOW_PRIVATE") or "").strip().lower()
+    if raw in ("", "default"):
+        return not production
+    if raw not in ("1", "true", "yes", "0", "false", "no"):
+        raise ConfigError(f"AKTA_WEBHOOK_ALLOW_PRIVATE must be true or false, got {raw!r}")
+    allowed = raw in ("1", "true", "yes")
+    if allowed and production:
+        raise ConfigError(
+            "AKTA_WEBHOOK_ALLOW_PRIVATE=true is not allowed when AKTA_ENV=production: webhooks "
+            "must reach facilities over the internet, never the office's own network"
+        )
+    return allowed
+
+
 def _region_codes(raw: str | None) -> tuple[str, ...]:
     codes = tuple(c.strip() for c in (raw or "3274").split(",") if c.strip())
     bad = [c for c in codes if not re.fullmatch(r"[0-9]{4}", c)]
@@ -431,6 +449,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
         smtp_url=values.get("AKTA_SMTP_URL") or None,
         mail_from=str(values.get("AKTA_MAIL_FROM") or "akta@localhost"),
         **_limits(values, production),
+        webhook_allow_private=_webhook_allow_private(values, production),
         draft_days=_int(values, "AKTA_DRAFT_DAYS", 30, 1),
         extra=extra,
     )

@@ -262,6 +262,12 @@ MESSAGES: dict[str, str] = {
     "credential_outside_region": N_("Kredensial %(key_id)s bukan milik fasilitas di wilayah Anda"),
     "url": N_("Alamat harus diawali https://"),
     "webhook_invalid": N_("Alamat webhook belum benar"),
+    "webhook_https_required": N_("Alamat webhook harus memakai https:// (sambungan terenkripsi)"),
+    "webhook_host_unknown": N_("Nama host webhook tidak ditemukan; periksa alamatnya"),
+    "webhook_host_internal": N_(
+        "Alamat webhook menuju jaringan internal atau alamat khusus (loopback, privat, "
+        "link-local, metadata); pakai alamat sistem fasilitas yang dapat dijangkau dari internet"
+    ),
     "too_long": N_("Paling banyak %(max_length)s karakter"),
     "office_name_required": N_("Nama kantor wajib diisi"),
     "issue_place_required": N_("Tempat terbit wajib diisi"),

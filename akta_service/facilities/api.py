@@ -9,7 +9,7 @@ from flask import g
 from flask.views import MethodView
 from marshmallow import Schema
 from marshmallow import fields as f
-from marshmallow.validate import URL, Length
+from marshmallow.validate import URL, Length, OneOf
 
 from akta_service.core.api import ApiBlueprint
 from akta_service.core.db import db
@@ -17,7 +17,7 @@ from akta_service.core.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from akta_service.core.limits import per_credential
 from akta_service.facilities.auth import require_facility
 from akta_service.facilities.operations import facility_actor, set_webhook
-from akta_service.notifications.models import Delivery
+from akta_service.notifications.models import DELIVERY_RESULTS, Delivery
 
 blp = ApiBlueprint("webhook_api", __name__, url_prefix="/api/v1/webhook", description="Webhook")
 
@@ -27,6 +27,10 @@ class WebhookIn(Schema):
         required=True,
         allow_none=True,
         validate=[Length(max=500), URL(schemes={"https", "http"}, require_tld=False)],
+        metadata={
+            "description": "https in production; every address the host resolves to must be "
+            "public (no loopback, private, CGNAT, link-local or metadata address), else 422"
+        },
     )
 
 
@@ -41,8 +45,15 @@ class DeliveryOut(Schema):
     event = f.String()
     status = f.String()
     attempts = f.Integer()
-    last_status_code = f.Integer(allow_none=True)
-    last_error = f.String(allow_none=True)
+    #: The class of the last attempt's outcome, never the receiver's answer or an error text.
+    last_result = f.String(
+        allow_none=True,
+        validate=OneOf(DELIVERY_RESULTS),
+        metadata={
+            "description": "2xx/3xx/4xx/5xx: the class of the receiver's HTTP status; timeout; "
+            "unreachable (no connection); refused (the address is not a public one)"
+        },
+    )
     created_at = f.DateTime()
     sent_at = f.DateTime(allow_none=True)
     next_attempt_at = f.DateTime(allow_none=True)

@@ -87,7 +87,7 @@ def facilities_deliveries(code: str, limit: int) -> None:
     for row in rows:
         click.echo(
             f"{row.created_at:%Y-%m-%d %H:%M:%S}  {row.event:<32} {row.status:<8} "
-            f"percobaan {row.attempts}  HTTP {row.last_status_code or '-'}  {row.last_error or ''}"
+            f"percobaan {row.attempts}  {row.last_result or '-'}"
         )
 
 

@@ -12,8 +12,10 @@ import sqlalchemy as sa
 
 from akta_service.core.actors import Actor
 from akta_service.core.audit import record
+from akta_service.core.config import current_settings
 from akta_service.core.db import db, utcnow
 from akta_service.core.errors import FieldError, InvalidInput, NotFound, PermissionDenied
+from akta_service.core.outbound import AddressRefused, check_url
 from akta_service.facilities.models import ApiCredential, Facility, FacilityKind
 from akta_service.regions.models import Region
 
@@ -189,12 +191,23 @@ def facility_actor(caller: ApiCaller) -> Actor:
 
 def set_webhook(facility_code: str, url: str | None, actor: Actor) -> str | None:
     """Register (or with None remove) the facility's callback URL; returns the new secret,
-    shown once."""
+    shown once. The URL must be https in production, and its host must resolve to public
+    addresses only (core.outbound)."""
     facility = db.session.get(Facility, facility_code.strip().upper())
     if facility is None:
         raise NotFound("facility_unknown", facility=facility_code)
-    if url is not None and not url.startswith(("https://", "http://")):
-        raise InvalidInput("webhook_invalid", errors=[FieldError("url", "url")])
+    if url is not None:
+        settings = current_settings()
+        try:
+            check_url(
+                url,
+                require_https=settings.is_production,
+                allow_private=settings.webhook_allow_private,
+            )
+        except AddressRefused as refused:
+            raise InvalidInput(
+                "webhook_invalid", errors=[FieldError("url", refused.code)]
+            ) from None
     facility.webhook_url = url
     facility.webhook_secret = secrets.token_urlsafe(32) if url else None
     record("office:facility:webhook", actor, data={"facility": facility.code, "url": url})

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from akta_service.core.outbound import AddressRefused, check_url
+
 log = logging.getLogger("akta_service.notifications")
 
 
@@ -58,24 +60,67 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={mac.hexdigest()}"
 
 
+#: Seconds a facility's receiver has to connect and to answer.
+WEBHOOK_TIMEOUT_SECONDS = 10.0
+
+
+class WebhookFailed(DeliveryFailed):
+    """A webhook attempt that did not land; `result` is what the delivery log shows."""
+
+    def __init__(self, result: str) -> None:
+        super().__init__(f"webhook: {result}")
+        self.result = result
+
+
+def status_class(status_code: int) -> str:
+    """An HTTP status as the delivery log shows it: "2xx", "4xx", ..."""
+    return f"{status_code // 100}xx"
+
+
 def post_webhook(
-    url: str, secret: str, event_id: str, timestamp: str, payload: dict[str, Any]
+    url: str,
+    secret: str,
+    event_id: str,
+    timestamp: str,
+    payload: dict[str, Any],
+    *,
+    require_https: bool,
+    allow_private: bool,
 ) -> int:
-    """POST the event, signed; a non-2xx answer or no answer is a failed attempt."""
+    """POST the event, signed, to the address its host resolves to now, once that address is
+    checked (core.outbound); a non-2xx answer or no answer is a failed attempt. Redirects
+    are not followed, and nothing of the answer but its status is kept."""
+    try:
+        target = check_url(url, require_https=require_https, allow_private=allow_private)
+    except AddressRefused as refused:
+        log.warning("webhook to %s refused: %s", urlsplit(url).hostname, refused.code)
+        raise WebhookFailed("refused") from None
     body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
     headers = {
+        "Host": target.authority,
         "Content-Type": "application/json",
         "User-Agent": "akta-service-webhook",
         "X-Akta-Event-Id": event_id,
         "X-Akta-Timestamp": timestamp,
         "X-Akta-Signature": signature(secret, timestamp, body),
     }
+    # The checked address in the URL, the host's name in Host and in TLS (SNI and the
+    # certificate check): nothing is resolved again between the check and the connection.
+    extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
     try:
-        response = httpx.post(url, content=body, headers=headers, timeout=10)
+        with httpx.Client(
+            trust_env=False, follow_redirects=False, timeout=WEBHOOK_TIMEOUT_SECONDS
+        ) as client:
+            response = client.post(
+                target.pinned_url, content=body, headers=headers, extensions=extensions
+            )
+    except httpx.TimeoutException:
+        raise WebhookFailed("timeout") from None
     except httpx.HTTPError as exc:
-        raise DeliveryFailed(f"webhook: {type(exc).__name__}: {exc}") from exc
+        log.warning("webhook to %s unreachable: %s", target.host, type(exc).__name__)
+        raise WebhookFailed("unreachable") from None
     if not 200 <= response.status_code < 300:
-        raise DeliveryFailed(f"webhook answered HTTP {response.status_code}")
+        raise WebhookFailed(status_class(response.status_code))
     return response.status_code
 
 

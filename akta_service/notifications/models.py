@@ -25,6 +25,10 @@ class DeliveryStatus(enum.StrEnum):
     FAILED = "failed"
 
 
+#: What a webhook attempt can come to, as the delivery log shows it.
+DELIVERY_RESULTS = ("2xx", "3xx", "4xx", "5xx", "timeout", "unreachable", "refused")
+
+
 class Delivery(Base):
     """A message for one recipient about one event, with every attempt's outcome."""
 
@@ -62,6 +66,10 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     #: Response status of the last webhook attempt.
     last_status_code: Mapped[int | None] = mapped_column(sa.Integer)
+    #: What the last webhook attempt came to, as the facility's delivery log shows it:
+    #: "2xx", "3xx", "4xx", "5xx", "timeout", "unreachable" or "refused" (the address is
+    #: not public). Never the receiver's answer or an error's text.
+    last_result: Mapped[str | None] = mapped_column(sa.String(12))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

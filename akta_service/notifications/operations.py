@@ -20,9 +20,11 @@ from akta_service.core.sweep import SweepTimes, sweeper
 from akta_service.facilities.models import Facility
 from akta_service.notifications.channels import (
     DeliveryFailed,
+    WebhookFailed,
     post_webhook,
     send_email,
     send_sms,
+    status_class,
 )
 from akta_service.notifications.models import Delivery, DeliveryChannel, DeliveryStatus
 from akta_service.workflow.signals import status_changed
@@ -283,7 +285,13 @@ def _send(delivery: Delivery) -> int | None:
         raise DeliveryFailed("the facility has no webhook secret any more")
     timestamp = str(int(utcnow().timestamp()))
     return post_webhook(
-        delivery.recipient, facility.webhook_secret, delivery.event_id, timestamp, delivery.payload
+        delivery.recipient,
+        facility.webhook_secret,
+        delivery.event_id,
+        timestamp,
+        delivery.payload,
+        require_https=settings.is_production,
+        allow_private=settings.webhook_allow_private,
     )
 
 
@@ -302,6 +310,8 @@ def deliver(delivery_id: int) -> str:
         delivery.last_status_code = _send(delivery)
     except DeliveryFailed as exc:
         delivery.last_error = str(exc)[:1000]
+        if isinstance(exc, WebhookFailed):
+            delivery.last_result = exc.result
         if delivery.attempts >= MAX_ATTEMPTS:
             delivery.status = DeliveryStatus.FAILED
             delivery.next_attempt_at = None
@@ -313,6 +323,8 @@ def deliver(delivery_id: int) -> str:
     delivery.sent_at = utcnow()
     delivery.next_attempt_at = None
     delivery.last_error = None
+    if delivery.last_status_code is not None:
+        delivery.last_result = status_class(delivery.last_status_code)
     _erase_secret(delivery, ERASED_BODY)
     return "sent"
 

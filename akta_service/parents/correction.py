@@ -106,7 +106,7 @@ def correction_request(report: BirthReport) -> CorrectionRequest:
     for check in latest_checks(report.id):
         if check.outcome == CheckOutcome.FAIL:
             named = (check.detail or {}).get("fields") or []
-            reasons.append(Reason(check.message, form_fields(named)))
+            reasons.append(Reason(check.for_reporter, form_fields(named)))
     return CorrectionRequest(reasons, entered.occurred_at if entered is not None else None)
 
 

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date
+
 from akta_service.accounts.models import User
 from akta_service.births.models import BirthReport, ReportStatus
 from akta_service.core.actors import Actor, Role
-from akta_service.core.audit import record
+from akta_service.core.audit import record, record_read
 from akta_service.core.db import db, utcnow
 from akta_service.core.errors import GuardRefused, PermissionDenied
+from akta_service.verification.masking import mask_nik
 from akta_service.workflow.engine import allowed_triggers, conflict_for, fire
+
+#: The reason a rejected duplicate gives its reporter, unless the clerk writes one.
+DUPLICATE_REASON = (
+    "Kelahiran ini sudah dilaporkan sebelumnya; akta diproses dari laporan yang pertama."
+)
 
 
 def claim(report: BirthReport, user: User, expected_version: int | None = None) -> None:
@@ -69,7 +79,8 @@ def decide_duplicate(
             report,
             "reject",
             actor,
-            reason=reason or f"Kelahiran ini sudah dilaporkan ({code}).",
+            # The informant and the facility read the reason: never the other report's code.
+            reason=reason or DUPLICATE_REASON,
             data={"duplicate_of": code},
         )
         return
@@ -82,4 +93,85 @@ def decide_duplicate(
         report=report,
         reason=reason,
         data={"suspected_original": original.tracking_code if original else None},
+    )
+
+
+@dataclass(frozen=True)
+class SuspectedOriginal:
+    """The earlier report a potential duplicate resembles, as the clerk may see it: whole
+    when it is in one of the clerk's regions, masked (NIK and KK partly, names as initials,
+    no registration number) when it is another region's."""
+
+    tracking_code: str
+    #: In one of the clerk's regions: the clerk may open it and sees it whole.
+    own_region: bool
+    child_name: str
+    child_sex: str
+    child_birth_date: date
+    child_birth_place: str
+    child_birth_order: int
+    mother_name: str
+    mother_nik: str
+    father_name: str | None
+    kk_number: str
+    status: str
+    registration_number: str | None
+
+
+def initials(name: str | None) -> str | None:
+    """ "Siti Aminah" as "S. A."."""
+    if not name:
+        return name
+    return " ".join(f"{word[0].upper()}." for word in name.split())
+
+
+def suspected_original(
+    report: BirthReport, actor: Actor, region_codes: Collection[str]
+) -> SuspectedOriginal | None:
+    """The original a flagged report is compared with, its read journalled; another region's
+    only while the clerk has to decide (a flagged report in review), and masked."""
+    if report.duplicate_of_id is None:
+        return None
+    original = db.session.get(BirthReport, report.duplicate_of_id)
+    if original is None:
+        return None
+    own = original.region_code in region_codes
+    deciding = report.potential_duplicate and report.status == ReportStatus.IN_REVIEW
+    if not own and not deciding:
+        return None
+    record_read(
+        original,
+        actor,
+        f"duplicate comparison with {report.tracking_code}" + ("" if own else " (masked)"),
+    )
+    if own:
+        return SuspectedOriginal(
+            original.tracking_code,
+            True,
+            original.child_name,
+            str(original.child_sex),
+            original.child_birth_date,
+            original.child_birth_place,
+            original.child_birth_order,
+            original.mother_name,
+            original.mother_nik,
+            original.father_name,
+            original.kk_number,
+            str(original.status),
+            original.registration_number,
+        )
+    return SuspectedOriginal(
+        original.tracking_code,
+        False,
+        initials(original.child_name) or "",
+        str(original.child_sex),
+        original.child_birth_date,
+        original.child_birth_place,
+        original.child_birth_order,
+        initials(original.mother_name) or "",
+        mask_nik(original.mother_nik),
+        initials(original.father_name),
+        mask_nik(original.kk_number),
+        str(original.status),
+        "terdaftar" if original.registration_number else None,
     )

@@ -23,7 +23,12 @@ from akta_service.core.db import db, utcnow
 from akta_service.core.errors import DomainError, InvalidInput
 from akta_service.core.sessions import staff_required
 from akta_service.core.storage import storage
-from akta_service.review.operations import claim, decide_duplicate, release
+from akta_service.review.operations import (
+    claim,
+    decide_duplicate,
+    release,
+    suspected_original,
+)
 from akta_service.review.previews import MAX_PREVIEW_PAGES, pdf_page_count, render_pdf_page
 from akta_service.review.queries import (
     TAB_LABELS,
@@ -141,7 +146,9 @@ def _report_page(
     holds = found.assigned_to_id == current_user.id
     actions = {name: spec for name, spec in ACTIONS.items() if name in possible and holds}
     holder = db.session.get(User, found.assigned_to_id) if found.assigned_to_id else None
-    original = db.session.get(BirthReport, found.duplicate_of_id) if found.duplicate_of_id else None
+    original = suspected_original(
+        found, current_user.as_actor(), {r.code for r in current_user.regions}
+    )
     return render_template(
         "office/report.html",
         report=found,

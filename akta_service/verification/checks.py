@@ -42,11 +42,20 @@ class CheckResult:
 
     name: str
     outcome: CheckOutcome
-    #: In Indonesian; for a failure it says what to fix.
+    #: In Indonesian, for clerks: Dukcapil's whole answer; for a failure, what to fix.
     message: str
     detail: dict[str, Any] = field(default_factory=dict)
     #: For failures: the report fields the informant should correct.
     fields: tuple[str, ...] = ()
+    #: What the reporter (the parent on the web, a facility through the API) reads: which
+    #: field does not match and what to check, never what Dukcapil holds about anyone (a
+    #: death, a move, a KK's children, another report). Empty: the message holds none of it.
+    reporter_message: str = ""
+
+    @property
+    def for_reporter(self) -> str:
+        """The message as the reporter reads it."""
+        return self.reporter_message or self.message
 
 
 @dataclass
@@ -141,6 +150,7 @@ def check_person(role: str, answer: PersonAnswer, female: bool) -> CheckResult:
             f"{word.title()} tercatat telah meninggal dunia di Dukcapil. Petugas akan memeriksa "
             "akta kematian.",
             detail | {"deceased": True},
+            reporter_message=_officer_checks_parent(word),
         )
     if answer.resident == Match.NO_MATCH:
         return CheckResult(
@@ -148,6 +158,7 @@ def check_person(role: str, answer: PersonAnswer, female: bool) -> CheckResult:
             WARNING,
             f"{word.title()} tercatat sudah pindah domisili. Petugas akan memeriksa KK terbaru.",
             detail | {"moved_out": True},
+            reporter_message=_officer_checks_parent(word),
         )
     return CheckResult(name, PASS, f"Data {word} sesuai dengan Dukcapil.", detail)
 
@@ -320,6 +331,10 @@ def check_plausibility(report: BirthReport, today: date, children_on_kk: int | N
                 f"anak (seharusnya anak ke-{expected}). Petugas akan memeriksa.",
                 {"mother_age": age, "children_on_kk": children_on_kk},
                 ("child.birth_order",),
+                reporter_message=(
+                    f"Anak ke-{report.child_birth_order} tidak sesuai dengan KK. Periksa isian "
+                    "anak ke- (urutan kelahiran dari ibu ini); petugas akan memeriksa."
+                ),
             )
     return CheckResult(
         "plausibility", PASS, "Tanggal dan urutan kelahiran wajar.", {"mother_age": age}
@@ -367,8 +382,20 @@ def check_duplicates(report: BirthReport) -> tuple[CheckResult, int | None]:
             f"Mirip kelahiran yang sudah dilaporkan ({original.tracking_code}, {number}): nama "
             "anak, ibu dan tanggal lahir hampir sama. Petugas akan memutuskan.",
             {"duplicate_of": original.tracking_code, "duplicate_of_id": original.id},
+            # Another report's code or number would open its status to whoever reads this.
+            reporter_message=(
+                "Nama anak, ibu dan tanggal lahir mirip kelahiran yang sudah dilaporkan. Petugas "
+                "akan memeriksa apakah laporan ini ganda; Anda tidak perlu mengubah apa pun."
+            ),
         ),
         original.id,
+    )
+
+
+def _officer_checks_parent(word: str) -> str:
+    return (
+        f"Data {word} perlu diperiksa petugas dengan catatan Dukcapil. Anda tidak perlu mengubah "
+        "apa pun; petugas menghubungi Anda bila perlu."
     )
 
 

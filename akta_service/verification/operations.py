@@ -155,6 +155,7 @@ def _save_checks(report: BirthReport, verdict: c.Verdict) -> None:
                 name=check.name,
                 outcome=check.outcome,
                 message=check.message,
+                reporter_message=check.reporter_message,
                 detail={**check.detail, "fields": list(check.fields)},
                 checked_at=now,
             )
@@ -203,7 +204,8 @@ def _conclude(report: BirthReport, verdict: c.Verdict) -> str:
         fire(report, "refuse", SYSTEM, reason=verdict.refusal, data=summary)
         return "refuse"
     if verdict.failures:
-        reason = " ".join(ch.message for ch in verdict.failures)
+        # The reason goes to the informant and the facility: the words meant for them.
+        reason = " ".join(ch.for_reporter for ch in verdict.failures)
         fire(report, "fail_verification", SYSTEM, reason=reason, data=summary)
         return "fail_verification"
     fire(report, "pass_verification", SYSTEM, data=summary)

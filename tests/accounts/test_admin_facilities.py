@@ -202,9 +202,14 @@ def test_another_regions_facility_is_neither_listed_nor_reachable(
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiCredential)) == 0
 
 
-def test_the_webhook_address_is_shown_but_not_its_secret(client: FlaskClient, admin: User) -> None:
+def test_the_webhook_address_is_shown_but_not_its_secret(
+    client: FlaskClient, admin: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from akta_service.core import outbound
     from akta_service.facilities.operations import set_webhook
 
+    # No DNS here: the facility's host resolves to a public address, as it would.
+    monkeypatch.setattr(outbound, "resolve_host", lambda host, port: ["93.184.215.14"])
     secret = set_webhook("RSUD-GJ", "https://simrs.example/akta-hook", SYSTEM)
     db.session.commit()
     sign_in(client, "admin1")

@@ -385,4 +385,4 @@ def test_a_facility_registers_its_webhook_and_reads_the_delivery_log(
     assert log, "the delivery log is empty"
     assert {entry["event"] for entry in log} >= {"birth_report.submitted"}
     assert all(entry["status"] == "pending" and entry["attempts"] == 1 for entry in log)
-    assert all(entry["last_error"].startswith("webhook:") for entry in log)
+    assert all(entry["last_result"] == "unreachable" for entry in log)

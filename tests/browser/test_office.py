@@ -115,8 +115,9 @@ def test_a_suspected_duplicate_is_compared_with_its_original_and_decided(
     page.get_by_role("button", name="Ganda — tolak laporan ini").click()
     expect(page.get_by_role("status")).to_have_text("Keputusan laporan ganda disimpan.")
     expect(page.locator("#status")).to_contain_text("Ditolak")
+    # The reason is what the reporter reads: never the original's code.
     expect(page.locator("#journal")).to_contain_text(
-        f"Kelahiran ini sudah dilaporkan ({original})."
+        "Kelahiran ini sudah dilaporkan sebelumnya; akta diproses dari laporan yang pertama."
     )
     expect(page.get_by_role("link", name=original, exact=True)).to_be_visible()
 

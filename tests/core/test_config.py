@@ -106,6 +106,7 @@ def test_a_bad_database_url_names_the_variable(tmp_path: Path, url: str) -> None
         ("AKTA_REPORT_RATE_LIMIT", "ten an hour"),
         ("AKTA_UPLOAD_RATE_LIMIT", "30 per fortnight"),
         ("AKTA_DOCUMENT_QUOTA_MB", "0"),
+        ("AKTA_WEBHOOK_ALLOW_PRIVATE", "maybe"),
     ],
 )
 def test_a_bad_value_is_refused_naming_the_variable(tmp_path: Path, name: str, value: str) -> None:
@@ -230,3 +231,12 @@ def test_limits_are_settings_with_generous_backstops_per_address(tmp_path: Path)
     assert defaults.ratelimit_storage_uri == "memory://"  # one process outside production
     assert defaults.document_quota_bytes == 20 * 1024 * 1024
     assert defaults.submit_rate_limit == "1000 per hour"
+
+
+def test_webhooks_reach_local_receivers_only_outside_production(tmp_path: Path) -> None:
+    assert settings(tmp_path).webhook_allow_private
+    assert settings(tmp_path, AKTA_ENV="test").webhook_allow_private
+    assert not settings(tmp_path, AKTA_WEBHOOK_ALLOW_PRIVATE="false").webhook_allow_private
+    assert not production(tmp_path).webhook_allow_private
+    with pytest.raises(ConfigError, match="AKTA_WEBHOOK_ALLOW_PRIVATE=true is not allowed"):
+        production(tmp_path, AKTA_WEBHOOK_ALLOW_PRIVATE="true")
