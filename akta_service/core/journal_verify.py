@@ -118,7 +118,12 @@ def verify_seals(session: Session, settings: Settings, result: Verification) -> 
     """Each seal's signature, and the chains' heads at its moment against what it signed."""
     public_key = load_seal_key(settings).public_key()
     ours = key_id(public_key)
-    for seal in session.scalars(sa.select(JournalSeal).order_by(JournalSeal.sealed_through)):
+    stored = (
+        sa.select(JournalSeal)
+        .order_by(JournalSeal.sealed_through)
+        .execution_options(populate_existing=True)  # as stored, not as this session saw it
+    )
+    for seal in session.scalars(stored):
         result.seals += 1
         if seal.key_id != ours or not signature_holds(seal, public_key):
             result.breaks.append(Break(Problem.SIGNATURE, "seal", seal.id, ours, seal.key_id))
