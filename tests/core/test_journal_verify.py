@@ -4,6 +4,8 @@ and the signed daily seal catches a chain rewritten with the database's own righ
 from __future__ import annotations
 
 import dataclasses
+import threading
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,7 @@ from akta_service.births.operations import load_report_input, submit_birth_repor
 from akta_service.core.actors import Actor
 from akta_service.core.audit import JournalEntry, entry_digest, record, record_read
 from akta_service.core.config import ConfigError, Environment
-from akta_service.core.db import utcnow
+from akta_service.core.db import db, utcnow
 from akta_service.core.journal_seal import (
     SEAL_MARGIN,
     JournalSeal,
@@ -29,7 +31,9 @@ from akta_service.core.journal_seal import (
 from akta_service.core.journal_verify import Problem, Verification, verify_journal
 from akta_service.core.sweep import SweepTimes
 from akta_service.workflow.engine import fire
-from tests.factories import report_payload
+from tests.conftest import make_migrated_app
+from tests.databases import fresh_database
+from tests.factories import BirthReportFactory, report_payload
 
 ENTRIES = JournalEntry.__table__
 SEALS = JournalSeal.__table__
@@ -344,3 +348,55 @@ def _rsa_pem() -> bytes:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
+
+
+@pytest.fixture
+def committed_app(backend: str, tmp_path: Path) -> Iterator[Flask]:
+    """An app whose transactions really commit, on a fresh database dropped afterwards."""
+    with fresh_database(backend, tmp_path) as url:
+        app = make_migrated_app(url, tmp_path / "instance")
+        yield app
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_writers_appending_to_one_chain_at_once_do_not_fork_it(committed_app: Flask) -> None:
+    app = committed_app
+    with app.app_context():
+        report = BirthReportFactory()
+        db.session.commit()
+        report_id = report.id
+        db.session.remove()
+    writers = 6
+    barrier = threading.Barrier(writers)
+    failures: list[BaseException] = []
+
+    def clerk(index: int) -> None:
+        actor = Actor.system(f"clerk {index}")
+        with app.app_context():
+            try:
+                barrier.wait(timeout=10)
+                for _ in range(3):
+                    found = db.session.get(BirthReport, report_id)
+                    record_read(found, actor)  # reads lock no report row
+                    record("office:user:login", actor)
+                    db.session.commit()
+            except BaseException as exc:
+                failures.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=clerk, args=(i,)) for i in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == []
+    with app.app_context():
+        result = verify_journal(db.session(), app.config["AKTA_SETTINGS"])
+        db.session.remove()
+    assert result.intact, result.breaks
+    assert result.entries == 2 * writers * 3
+    assert result.chains == 2
