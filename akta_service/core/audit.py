@@ -165,10 +165,9 @@ _LAST_OF_REALM = (
 _LOCK_CHAIN = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 
 
-def _chain_head(session: Session, report_id: int | None, chain: str | None) -> str | None:
+def _chain_head(session: Session, key: str, report_id: int | None, chain: str | None) -> str | None:
     """The entry_hash of the newest entry of the chain, read under the chain's lock."""
-    key = chain_key(report_id, chain)
-    heads: dict[str, str | None] = session.info.setdefault(_HEADS, {})
+    heads: dict[str, str | None] = session.info[_HEADS]
     if key in heads:
         return heads[key]
     if session.get_bind().dialect.name == "postgresql":
@@ -195,8 +194,8 @@ def record(
     what is pending in the session (a new report, a changed version).
 
     :param read: the row records a read, not a change, of the report.
-    :param starts_chain: the row is the first of a report created in this transaction, so
-        there is no chain head to look up.
+    :param starts_chain: the row is for a report created in this transaction, so its chain
+        has no head in the database to look up (only what this transaction wrote).
     """
     report_id = report.id if report is not None else None
     chain = chain_of(report_id, action)
@@ -217,10 +216,13 @@ def record(
     }
     session = db.session()
     session.flush()
-    values["prev_hash"] = None if starts_chain else _chain_head(session, report_id, chain)
-    values["entry_hash"] = entry_hash = entry_digest(values)
+    key = chain_key(report_id, chain)
+    heads: dict[str, str | None] = session.info.setdefault(_HEADS, {})
+    values["prev_hash"] = (
+        heads.get(key) if starts_chain else _chain_head(session, key, report_id, chain)
+    )
+    values["entry_hash"] = heads[key] = entry_digest(values)
     entry = JournalEntry(id=session.scalar(_INSERT_ENTRY, values), **values)
-    session.info.setdefault(_HEADS, {})[chain_key(report_id, chain)] = entry_hash
     # Into the session as the row it is (persistent, unchanged): no SQL, and the ORM's
     # refusal to update or delete an entry holds for it as for one loaded from the database.
     make_transient_to_detached(entry)

@@ -400,3 +400,31 @@ def test_writers_appending_to_one_chain_at_once_do_not_fork_it(committed_app: Fl
     assert result.intact, result.breaks
     assert result.entries == 2 * writers * 3
     assert result.chains == 2
+
+
+def test_a_missing_seal_key_in_production_is_logged_once_and_the_sweep_goes_on(
+    app: Flask,
+    session: Any,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = app.config["AKTA_SETTINGS"]
+    monkeypatch.setitem(
+        app.config,
+        "AKTA_SETTINGS",
+        dataclasses.replace(
+            settings, env=Environment.PRODUCTION, journal_seal_key_path=tmp_path / "none.pem"
+        ),
+    )
+    app.extensions.pop("akta_journal_sealed_through", None)
+    moment = last_midnight() + SEAL_MARGIN
+
+    for _ in range(2):
+        assert seal_the_day(SweepTimes(now=moment, lost_before=moment)) == 0
+
+    assert session.scalar(sa.select(sa.func.count()).select_from(SEALS)) == 0
+    logged = [r for r in caplog.records if "journal was not sealed" in r.getMessage()]
+    assert len(logged) == 1
+    assert "AKTA_JOURNAL_SEAL_KEY" in logged[0].getMessage()
+    app.extensions.pop("akta_journal_sealed_through", None)
