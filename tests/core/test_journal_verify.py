@@ -89,12 +89,13 @@ def _rechain(session: Any, entries: list[dict[str, Any]], start: int) -> None:
 
 
 def test_a_journal_as_the_office_leaves_it_verifies(
-    app: Flask, session: Any, actors: dict[str, Actor]
+    app: Flask, session: Any, actors: dict[str, Actor], caplog: pytest.LogCaptureFixture
 ) -> None:
     report = _history(actors)
     record("office:user:login", actors["operator"])
     record("office:user:login", actors["pejabat"])
-    seal_journal(utcnow())
+    with caplog.at_level("INFO", logger="akta_service.core.journal_seal"):
+        seal = seal_journal(utcnow())
 
     result = _verify(app, session)
 
@@ -105,6 +106,8 @@ def test_a_journal_as_the_office_leaves_it_verifies(
     assert [e["prev_hash"] for e in entries[1:]] == [e["entry_hash"] for e in entries[:-1]]
     assert result.chains >= 2  # the report's and the office's logins
     assert result.seals == 1
+    # A copy of what was sealed leaves the database, in the log.
+    assert any(seal.digest in r.getMessage() for r in caplog.records)
 
 
 def test_an_edited_reason_is_found_at_the_entry_edited(
