@@ -33,6 +33,7 @@ def _import_models() -> None:
     from akta_service.births import models as _births  # noqa: F401
     from akta_service.core import audit as _audit  # noqa: F401
     from akta_service.core import idempotency as _idempotency  # noqa: F401
+    from akta_service.core import journal_seal as _journal_seal  # noqa: F401
     from akta_service.facilities import models as _facilities  # noqa: F401
     from akta_service.notifications import models as _notifications  # noqa: F401
     from akta_service.parents import models as _parents  # noqa: F401
@@ -45,6 +46,7 @@ def connect_features() -> None:
     the workflow's signals (`workflow.signals`) and their workflow effects
     (`workflow.rules.effect`)."""
     from akta_service.akta import operations as _akta  # noqa: F401 - issue job, sweeper
+    from akta_service.core import journal_seal as _seal  # noqa: F401 - the daily seal
     from akta_service.core import sweep as _sweep  # noqa: F401 - the sweep job
     from akta_service.notifications import operations as _notifications  # noqa: F401
     from akta_service.parents import operations as _parents  # noqa: F401 - sweeper

@@ -98,6 +98,53 @@ def sweep_command() -> None:
     click.echo(f"{run_job(app, 'jobs.sweep', ())} laporan dijadwalkan ulang")
 
 
+@cli.group("journal")
+def journal_group() -> None:
+    """The journal: its hash chains and the office's daily seals."""
+
+
+@journal_group.command("verify")
+@with_appcontext
+def journal_verify_command() -> None:
+    """Recompute every chain and check every seal; exit 1 at the first broken link."""
+    from akta_service.core.db import db
+    from akta_service.core.journal_verify import verify_journal
+
+    result = verify_journal(db.session(), current_app.config["AKTA_SETTINGS"])
+    click.echo(
+        f"{result.entries} entri dalam {result.chains} rantai ({result.legacy} entri lama "
+        f"tanpa rantai), {result.seals} segel"
+    )
+    for found in result.breaks:
+        click.echo(
+            f"RUSAK ({found.problem}): {found.chain}, "
+            f"{'segel' if found.chain == 'seal' else 'entri'} {found.entry_id}: "
+            f"seharusnya {found.expected or '—'}, tercatat {found.found or '—'}",
+            err=True,
+        )
+    if not result.intact:
+        click.get_current_context().exit(1)
+    click.echo("Jurnal utuh.")
+
+
+@journal_group.command("seal")
+@with_appcontext
+def journal_seal_command() -> None:
+    """Make the daily seal of every chain's head as of last midnight (once a day)."""
+    from akta_service.core.journal_seal import last_midnight, seal_journal
+    from akta_service.core.transaction import unit_of_work
+
+    try:
+        with unit_of_work():
+            seal = seal_journal(last_midnight())
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"Segel {seal.id} sampai {seal.sealed_through.isoformat()}: {seal.chains} rantai, "
+        f"kunci {seal.key_id}, ringkasan {seal.digest}"
+    )
+
+
 @cli.group("workflow")
 def workflow_group() -> None:
     """The birth-registration workflow."""
@@ -152,6 +199,35 @@ def users_create(
     click.echo(f"Pengguna {user.username} ({user.role}) dibuat.")
 
 
+@click.command("grant-app-role")
+@click.option("--role", default="akta_app", show_default=True, help="The service's own role.")
+@click.option(
+    "--password",
+    envvar="AKTA_APP_DB_PASSWORD",
+    default=None,
+    help="Its password (or AKTA_APP_DB_PASSWORD); none: left as it is.",
+)
+@with_appcontext
+def grant_app_role_command(role: str, password: str | None) -> None:
+    """Create the service's PostgreSQL role and grant it what it needs, as the schema's
+    owner (AKTA_MIGRATION_DATABASE_URL): it may not change the journal."""
+    import sqlalchemy as sa
+    from sqlalchemy.pool import NullPool
+
+    from akta_service.core.db_roles import RoleRefused, grant_app_role
+
+    settings = current_app.config["AKTA_SETTINGS"]
+    engine = sa.create_engine(
+        settings.migration_database_url, poolclass=NullPool, hide_parameters=True
+    )
+    try:
+        with engine.begin() as connection:
+            grant_app_role(connection, role, password)
+    except RoleRefused as exc:
+        raise click.ClickException(f"peran {role} ditolak: {exc}") from exc
+    click.echo(f"Peran {role} siap: tidak dapat mengubah atau menghapus jurnal.")
+
+
 def _attach_feature_commands() -> None:
     from akta_service.akta.cli import akta_group
     from akta_service.facilities.cli import credentials_group, facilities_group
@@ -159,6 +235,10 @@ def _attach_feature_commands() -> None:
 
     for group in (facilities_group, credentials_group, sandbox_group, akta_group):
         cli.add_command(group)
+    # Beside Flask-Migrate's upgrade and downgrade: `akta db grant-app-role`.
+    from flask_migrate.cli import db as db_group
+
+    db_group.add_command(grant_app_role_command)
 
 
 _attach_feature_commands()

@@ -5,8 +5,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from logging.config import fileConfig
 
+import sqlalchemy as sa
 from alembic import context
 from flask import current_app
+from sqlalchemy.pool import NullPool
+
+from akta_service.core.db import configure_engine_events
 
 config = context.config
 if config.config_file_name is not None and not logging.getLogger().handlers:
@@ -16,9 +20,22 @@ logger = logging.getLogger("alembic.env")
 target_db = current_app.extensions["migrate"].db
 
 
+def _migration_engine() -> sa.Engine:
+    """The schema's owner migrates it (AKTA_MIGRATION_DATABASE_URL); the service's own role
+    may not alter the journal. Without that setting, the service's engine does it."""
+    settings = current_app.config["AKTA_SETTINGS"]
+    if settings.migration_database_url == settings.database_url:
+        return target_db.engine
+    engine = sa.create_engine(
+        settings.migration_database_url, poolclass=NullPool, hide_parameters=True
+    )
+    configure_engine_events(engine, settings.db_idle_check_seconds)
+    return engine
+
+
 def run_migrations_offline() -> None:
     context.configure(
-        url=target_db.engine.url.render_as_string(hide_password=False),
+        url=current_app.config["AKTA_SETTINGS"].migration_database_url,
         target_metadata=target_db.metadata,
         literal_binds=True,
         render_as_batch=True,
@@ -66,7 +83,7 @@ def run_migrations_online() -> None:
     conf_args.setdefault("process_revision_directives", skip_empty)
     conf_args.setdefault("compare_type", True)
     conf_args.setdefault("render_as_batch", True)
-    with target_db.engine.connect() as connection, _references_kept_on_sqlite(connection):
+    with _migration_engine().connect() as connection, _references_kept_on_sqlite(connection):
         context.configure(
             connection=connection,
             target_metadata=target_db.metadata,

@@ -167,3 +167,58 @@ def test_serve_refuses_production_with_limits_each_process_counts_alone(tmp_path
 
     assert refused.returncode != 0
     assert "AKTA_RATELIMIT_STORAGE_URI must be a Redis store" in refused.stderr
+
+
+def test_journal_verify_names_the_entry_edited_behind_the_service_s_back(migrated: Path) -> None:
+    ok(akta(migrated, "seed"))
+    clean = ok(akta(migrated, "journal", "verify"))
+    sealed = ok(akta(migrated, "journal", "seal"))
+    connection = sqlite3.connect(database_file(migrated))
+    try:
+        entry_id, report_id = connection.execute(
+            "SELECT id, report_id FROM journal_entries WHERE report_id IS NOT NULL"
+            " ORDER BY id LIMIT 1"
+        ).fetchone()
+        # What someone with the database file can do: drop the guard and edit.
+        connection.execute("DROP TRIGGER journal_entries_no_update")
+        connection.execute("UPDATE journal_entries SET reason = 'diubah' WHERE id = ?", (entry_id,))
+        connection.commit()
+    finally:
+        connection.close()
+
+    broken = akta(migrated, "journal", "verify")
+
+    assert "Jurnal utuh." in clean
+    assert "0 entri lama" in clean
+    assert sealed.startswith("Segel 1 sampai ")
+    assert ok(akta(migrated, "journal", "seal")).split(":")[0] == sealed.split(":")[0]
+    assert broken.returncode == 1
+    assert f"RUSAK (changed): report:{report_id}, entri {entry_id}:" in broken.stderr
+
+
+def test_journal_seal_refuses_a_key_that_is_not_ed25519(migrated: Path) -> None:
+    env = {**akta_env(migrated), "AKTA_JOURNAL_SEAL_KEY": str(migrated / "wrong.pem")}
+    (migrated / "wrong.pem").write_bytes(_rsa_key())
+
+    done = subprocess.run(  # noqa: S603
+        [str(AKTA), "journal", "seal"],
+        cwd=migrated,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+    assert done.returncode == 1
+    assert "AKTA_JOURNAL_SEAL_KEY" in done.stderr
+    assert "not an Ed25519 private key" in done.stderr
+
+
+def _rsa_key() -> bytes:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )

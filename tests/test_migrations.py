@@ -94,3 +94,36 @@ def test_upgrading_a_database_in_use_keeps_every_row_that_refers_to_a_rebuilt_ta
                     assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             db.session.remove()
             db.engine.dispose()
+
+
+def test_entries_from_before_the_hash_chains_stay_and_the_chains_start_after_them(
+    backend: str, tmp_path: Path
+) -> None:
+    from akta_service.core.actors import Actor
+    from akta_service.core.audit import record
+    from akta_service.core.journal_verify import verify_journal
+
+    with fresh_database(backend, tmp_path) as url:
+        app = create_app(app_config(url, tmp_path / "instance"))
+        with app.app_context():
+            flask_migrate.upgrade(revision="f928fbe89881")  # before the chains
+            with db.engine.begin() as connection:
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO journal_entries (action, data, actor_id, actor_name,"
+                        " actor_role, occurred_at) VALUES ('office:user:login', '{}',"
+                        " 'user:1', 'Siti', 'operator', :now)"
+                    ),
+                    {"now": datetime.now(UTC)},
+                )
+            flask_migrate.upgrade()
+            entry = record("office:user:login", Actor.system("test"))
+            db.session.commit()
+
+            result = verify_journal(db.session(), app.config["AKTA_SETTINGS"])
+
+            assert entry.prev_hash is None
+            assert (result.entries, result.legacy, result.chains) == (2, 1, 1)
+            assert result.intact
+            db.session.remove()
+            db.engine.dispose()

@@ -137,6 +137,7 @@ def submit_birth_report(
         report=report,
         to_state=str(report.status),
         data={"channel": str(channel), "late": report.is_late},
+        starts_chain=True,
     )
     return report
 

@@ -1,7 +1,18 @@
-"""The append-only journal: one row per action or staff read, written with the change."""
+"""The append-only journal: one row per action or staff read, written with the change.
+
+The journal is tamper-evident: every entry carries the hash of the entry before it in its
+chain (`prev_hash`) and its own hash over its fields and that one (`entry_hash`). A
+report's entries form one chain; an entry without a report chains with the others of its
+realm, the first two parts of its action tag ("office:user", "staff:dashboard"), named in
+`chain`. Entries written before the chains existed carry no hash; a chain starts at its
+first hashed entry. `core.journal_verify` walks the chains, `core.journal_seal` signs
+their heads once a day.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime
 from typing import Any, Protocol, cast
 
@@ -27,7 +38,16 @@ class JournalEntry(Base):
     """One thing that happened to a report (or in the office), never changed afterwards."""
 
     __tablename__ = "journal_entries"
-    __table_args__ = (sa.Index("ix_journal_entries_report_time", "report_id", "id"),)
+    __table_args__ = (
+        sa.Index("ix_journal_entries_report_time", "report_id", "id"),
+        sa.Index(
+            "ix_journal_entries_chain",
+            "chain",
+            "id",
+            postgresql_where=sa.text("chain IS NOT NULL"),
+            sqlite_where=sa.text("chain IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
     report_id: Mapped[int | None] = mapped_column(
@@ -46,6 +66,12 @@ class JournalEntry(Base):
     #: The report's version after this action (None for reads and office events).
     report_version: Mapped[int | None] = mapped_column(sa.Integer)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The realm whose chain an entry without a report belongs to; None for a report's.
+    chain: Mapped[str | None] = mapped_column(sa.String(80))
+    #: The entry_hash of the entry before this one in its chain; None for a chain's first.
+    prev_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    #: SHA-256 over the entry's fields and prev_hash (None: written before the chains).
+    entry_hash: Mapped[str | None] = mapped_column(sa.String(64))
 
     def __repr__(self) -> str:
         return (
@@ -69,6 +95,47 @@ def _refuse_change(_mapper: Any, _connection: Any, target: JournalEntry) -> None
     raise PermissionError(f"journal entries are append-only: {target!r}")
 
 
+#: The fields an entry's hash covers, in the order they are serialised.
+HASHED_FIELDS = (
+    "chain",
+    "report_id",
+    "action",
+    "trigger",
+    "from_state",
+    "to_state",
+    "reason",
+    "data",
+    "actor_id",
+    "actor_name",
+    "actor_role",
+    "report_version",
+    "occurred_at",
+    "prev_hash",
+)
+
+
+def entry_digest(values: dict[str, Any]) -> str:
+    """The SHA-256 (hex) of an entry: a compact JSON array of its fields in HASHED_FIELDS
+    order (keys of `data` sorted, ASCII only, the time in ISO 8601 UTC), tagged "v1"."""
+    canonical = json.dumps(
+        ["v1", *[values[name] for name in HASHED_FIELDS]],
+        sort_keys=True,
+        separators=(",", ":"),
+        default=datetime.isoformat,  # occurred_at, the one field JSON has no type for
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def chain_of(report_id: int | None, action: str) -> str | None:
+    """The realm chain of an entry without a report; None for a report's entries."""
+    return None if report_id is not None else action.rsplit(":", 1)[0]
+
+
+def chain_key(report_id: int | None, chain: str | None) -> str:
+    """The name of a chain: "report:<id>" or the realm."""
+    return f"report:{report_id}" if report_id is not None else str(chain)
+
+
 #: The journal is written with a Core INSERT on its table, not through the ORM's unit of
 #: work: an entry never changes, so the session has nothing to track, and the ORM's flush
 #: cost several times the insert itself. Entries written in the current transaction are
@@ -76,6 +143,38 @@ def _refuse_change(_mapper: Any, _connection: Any, target: JournalEntry) -> None
 _JOURNAL = cast(sa.Table, JournalEntry.__table__)
 _INSERT_ENTRY = sa.insert(_JOURNAL).returning(_JOURNAL.c.id)
 _WRITTEN = "akta_journal_written"
+#: The head (entry_hash) of each chain this transaction appended to: the next entry of the
+#: chain needs no query. Forgotten at every commit and rollback, a savepoint's included.
+_HEADS = "akta_journal_heads"
+_LAST_OF_REPORT = (
+    sa.select(_JOURNAL.c.entry_hash)
+    .where(_JOURNAL.c.report_id == sa.bindparam("report_id"))
+    .order_by(_JOURNAL.c.id.desc())
+    .limit(1)
+)
+_LAST_OF_REALM = (
+    sa.select(_JOURNAL.c.entry_hash)
+    .where(_JOURNAL.c.chain == sa.bindparam("chain"))
+    .order_by(_JOURNAL.c.id.desc())
+    .limit(1)
+)
+#: Two transactions appending to one chain at once would both chain to the same head (a
+#: fork): on PostgreSQL the appender holds a lock on the chain's name until it commits.
+#: (A report's changes also lock its row through the version check, but staff reads of
+#: it do not.) SQLite lets one writer in at a time (BEGIN IMMEDIATE), so needs nothing.
+_LOCK_CHAIN = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+
+
+def _chain_head(session: Session, key: str, report_id: int | None, chain: str | None) -> str | None:
+    """The entry_hash of the newest entry of the chain, read under the chain's lock."""
+    heads: dict[str, str | None] = session.info[_HEADS]
+    if key in heads:
+        return heads[key]
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_LOCK_CHAIN, {"key": key})
+    if report_id is not None:
+        return session.scalar(_LAST_OF_REPORT, {"report_id": report_id})
+    return session.scalar(_LAST_OF_REALM, {"chain": chain})
 
 
 def record(
@@ -89,14 +188,20 @@ def record(
     reason: str | None = None,
     data: dict[str, Any] | None = None,
     read: bool = False,
+    starts_chain: bool = False,
 ) -> JournalEntry:
     """Append one journal row in the current transaction (written, not committed), after
     what is pending in the session (a new report, a changed version).
 
     :param read: the row records a read, not a change, of the report.
+    :param starts_chain: the row is for a report created in this transaction, so its chain
+        has no head in the database to look up (only what this transaction wrote).
     """
+    report_id = report.id if report is not None else None
+    chain = chain_of(report_id, action)
     values = {
-        "report_id": report.id if report is not None else None,
+        "chain": chain,
+        "report_id": report_id,
         "action": action,
         "trigger": trigger,
         "from_state": from_state,
@@ -109,13 +214,20 @@ def record(
         "report_version": report.version if report is not None and not read else None,
         "occurred_at": utcnow(),
     }
-    db.session.flush()
-    entry = JournalEntry(id=db.session.scalar(_INSERT_ENTRY, values), **values)
+    session = db.session()
+    session.flush()
+    key = chain_key(report_id, chain)
+    heads: dict[str, str | None] = session.info.setdefault(_HEADS, {})
+    values["prev_hash"] = (
+        heads.get(key) if starts_chain else _chain_head(session, key, report_id, chain)
+    )
+    values["entry_hash"] = heads[key] = entry_digest(values)
+    entry = JournalEntry(id=session.scalar(_INSERT_ENTRY, values), **values)
     # Into the session as the row it is (persistent, unchanged): no SQL, and the ORM's
     # refusal to update or delete an entry holds for it as for one loaded from the database.
     make_transient_to_detached(entry)
-    db.session.add(entry)
-    db.session.info.setdefault(_WRITTEN, []).append(entry)
+    session.add(entry)
+    session.info.setdefault(_WRITTEN, []).append(entry)
     return entry
 
 
@@ -123,6 +235,13 @@ def record(
 @sa.event.listens_for(Session, "after_rollback")
 def _forget_written(session: Session) -> None:
     session.info.pop(_WRITTEN, None)
+    session.info.pop(_HEADS, None)
+
+
+@sa.event.listens_for(Session, "after_soft_rollback")
+def _forget_heads(session: Session, _previous: Any) -> None:
+    # A savepoint rolled back may have taken entries with it: read the heads again.
+    session.info.pop(_HEADS, None)
 
 
 def record_read(report: Journaled, actor: Actor, what: str = "report") -> JournalEntry:

@@ -66,6 +66,11 @@ class Settings:
     #: kab/kota codes this deployment registers births for; the first is the default.
     region_codes: tuple[str, ...]
     timezone: str
+    #: Where migrations connect: as the schema's owner, while the service connects as a
+    #: role that may not change the journal (AKTA_MIGRATION_DATABASE_URL; default: the same).
+    migration_database_url: str = field(default="", repr=False)
+    #: The office's Ed25519 key (PEM) that signs the journal's daily seal.
+    journal_seal_key_path: Path = Path("instance/journal-seal-key.pem")
     #: Days after the birth within which a report is on time (UU 24/2013: 60).
     on_time_days: int = 60
     regno_on_time_code: str = "LU"
@@ -177,27 +182,36 @@ def _environment(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
     return values
 
 
-def _database_url(raw: str | None, instance_path: Path, production: bool) -> str:
+def _database_url(
+    raw: str | None, instance_path: Path, production: bool, name: str = "AKTA_DATABASE_URL"
+) -> str:
     if not raw:
         if production:
             raise ConfigError(
-                "AKTA_DATABASE_URL is required when AKTA_ENV=production, "
+                f"{name} is required when AKTA_ENV=production, "
                 "e.g. postgresql://akta@db.example/akta"
             )
         return f"sqlite:///{instance_path / 'akta.sqlite3'}"
     try:
         url = make_url(raw)
     except ArgumentError as exc:
-        raise ConfigError(f"AKTA_DATABASE_URL is not a database URL: {exc}") from exc
+        raise ConfigError(f"{name} is not a database URL: {exc}") from exc
     if url.drivername.split("+")[0] in ("postgresql", "postgres"):
         url = url.set(drivername="postgresql+psycopg")
     if not url.drivername.startswith(("postgresql", "sqlite")):
-        raise ConfigError(
-            f"AKTA_DATABASE_URL uses {url.drivername!r}; use postgresql://... or sqlite:///..."
-        )
+        raise ConfigError(f"{name} uses {url.drivername!r}; use postgresql://... or sqlite:///...")
     if production and url.drivername.startswith("sqlite"):
-        raise ConfigError("AKTA_DATABASE_URL must point at PostgreSQL when AKTA_ENV=production")
+        raise ConfigError(f"{name} must point at PostgreSQL when AKTA_ENV=production")
     return url.render_as_string(hide_password=False)
+
+
+def _migration_database_url(
+    values: Mapping[str, Any], database_url: str, instance_path: Path, production: bool
+) -> str:
+    raw = values.get("AKTA_MIGRATION_DATABASE_URL")
+    if not raw:
+        return database_url
+    return _database_url(raw, instance_path, production, "AKTA_MIGRATION_DATABASE_URL")
 
 
 def _secret_key(raw: str | None, instance_path: Path, production: bool) -> str:
@@ -428,10 +442,17 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ConfigError(f"AKTA_TIMEZONE is not a known time zone: {timezone!r}") from exc
     extra = {k: v for k, v in (overrides or {}).items() if not k.startswith("AKTA_")}
+    database_url = _database_url(values.get("AKTA_DATABASE_URL"), instance_path, production)
     return Settings(
         env=env,
         instance_path=instance_path,
-        database_url=_database_url(values.get("AKTA_DATABASE_URL"), instance_path, production),
+        database_url=database_url,
+        migration_database_url=_migration_database_url(
+            values, database_url, instance_path, production
+        ),
+        journal_seal_key_path=Path(
+            values.get("AKTA_JOURNAL_SEAL_KEY") or instance_path / "journal-seal-key.pem"
+        ).resolve(),
         secret_key=_secret_key(values.get("AKTA_SECRET_KEY"), instance_path, production),
         region_codes=_region_codes(values.get("AKTA_REGIONS")),
         timezone=timezone,

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+#: The tables whose rows are never changed or removed (the service's role may only read
+#: and add to them: `core.db_roles`).
+APPEND_ONLY_TABLES = ("journal_entries", "journal_seals")
+
 
 def _run(bind: sa.Connection, statement: str) -> None:
     # text() escapes the "%" of RAISE for drivers that use pyformat placeholders.

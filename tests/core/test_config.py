@@ -86,6 +86,34 @@ def test_a_bad_database_url_names_the_variable(tmp_path: Path, url: str) -> None
         settings(tmp_path, AKTA_DATABASE_URL=url)
 
 
+def test_migrations_connect_as_the_owner_when_told_and_as_the_service_otherwise(
+    tmp_path: Path,
+) -> None:
+    owner = "postgresql://akta_owner@db.example/akta"
+
+    apart = production(tmp_path, AKTA_MIGRATION_DATABASE_URL=owner)
+    same = production(tmp_path)
+
+    assert apart.database_url == "postgresql+psycopg://akta@db.example/akta"
+    assert apart.migration_database_url == "postgresql+psycopg://akta_owner@db.example/akta"
+    assert same.migration_database_url == same.database_url
+    assert "akta_owner" not in repr(apart)
+
+
+@pytest.mark.parametrize("url", ["not a url", "mysql://x/y", "sqlite:///akta.sqlite3"])
+def test_a_bad_migration_database_url_names_its_variable(tmp_path: Path, url: str) -> None:
+    with pytest.raises(ConfigError, match="AKTA_MIGRATION_DATABASE_URL"):
+        production(tmp_path, AKTA_MIGRATION_DATABASE_URL=url)
+
+
+def test_the_journal_seal_key_lives_in_the_instance_folder_unless_told(tmp_path: Path) -> None:
+    assert settings(tmp_path).journal_seal_key_path == (
+        tmp_path / "instance" / "journal-seal-key.pem"
+    )
+    told = settings(tmp_path, AKTA_JOURNAL_SEAL_KEY=str(tmp_path / "keys" / "seal.pem"))
+    assert told.journal_seal_key_path == tmp_path / "keys" / "seal.pem"
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [
