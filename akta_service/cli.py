@@ -152,6 +152,28 @@ def users_create(
     click.echo(f"Pengguna {user.username} ({user.role}) dibuat.")
 
 
+@users_group.command("totp-code")
+@click.argument("username")
+@with_appcontext
+def users_totp_code(username: str) -> None:
+    """The current TOTP code of a demo account (outside production only)."""
+    import sqlalchemy as sa
+
+    from akta_service.accounts.models import User
+    from akta_service.accounts.second_factor import SecondFactorRefused, current_code
+    from akta_service.core.db import db
+
+    if current_app.config["AKTA_SETTINGS"].is_production:
+        raise click.ClickException("totp-code is for demo and development instances only")
+    user = db.session.scalar(sa.select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"no user {username}")
+    try:
+        click.echo(current_code(user))
+    except SecondFactorRefused as exc:
+        raise click.ClickException(f"{username} has no TOTP second factor") from exc
+
+
 def _attach_feature_commands() -> None:
     from akta_service.akta.cli import akta_group
     from akta_service.facilities.cli import credentials_group, facilities_group
