@@ -80,12 +80,13 @@ def test_a_pejabat_is_sent_to_enrol_and_enrols_with_the_qr_code(
     # Neither the secret nor a recovery code is stored as it is.
     db.session.expire_all()
     pejabat = db.session.get(User, staff["pejabat"].id)
-    assert pejabat is not None and pejabat.totp_secret is not None
+    assert pejabat is not None
+    assert pejabat.totp_secret is not None
     assert secret not in pejabat.totp_secret
     hashes = db.session.scalars(sa.select(RecoveryCode.code_hash)).all()
     assert len(hashes) == 10
     assert all(h.startswith("$argon2id$") for h in hashes)
-    assert not {c for c in codes} & set(hashes)
+    assert not set(codes) & set(hashes)
 
 
 def test_signing_in_asks_the_code_after_the_password(
