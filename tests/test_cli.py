@@ -150,3 +150,19 @@ def test_users_create_refuses_a_short_password_and_accepts_a_good_one(migrated: 
 
     assert "Pengguna x (operator) dibuat." in created
     assert count_rows(migrated, "users") == users_before + 1
+
+
+def test_the_demo_pejabat_and_admin_read_their_totp_code_from_the_command_line(
+    migrated: Path,
+) -> None:
+    seeded = ok(akta(migrated, "seed"))
+    assert "pengguna baru" in seeded
+    for username in ("pejabat", "admin"):
+        code = ok(akta(migrated, "users", "totp-code", username)).strip()
+        assert code.isdigit(), code
+        assert len(code) == 6
+    refused = akta(migrated, "users", "totp-code", "operator")
+    assert refused.returncode != 0
+    assert "operator has no TOTP second factor" in refused.stderr
+    unknown = akta(migrated, "users", "totp-code", "nobody")
+    assert "no user nobody" in unknown.stderr

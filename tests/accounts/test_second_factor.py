@@ -195,3 +195,18 @@ def test_the_signing_flow_checks_a_fresh_totp_code(
         require_totp(user, totp.at(utcnow() - timedelta(minutes=5)))  # an old code
     db.session.refresh(user)
     assert user.totp_failures == 3
+
+
+def test_a_directly_enrolled_demo_account_signs_in_with_its_current_code(
+    client: FlaskClient, staff: dict[str, User]
+) -> None:
+    from akta_service.accounts.second_factor import current_code, enrol_directly
+
+    user = staff["pejabat"]
+    with pytest.raises(SecondFactorRefused):
+        current_code(user)
+    enrol_directly(user, Actor.system("seed"))
+    db.session.commit()
+    assert _password_step(client, "pejabat").headers["Location"].endswith("/kantor/masuk/kode")
+    assert _code_step(client, current_code(user)).status_code == 302
+    assert client.get("/kantor/").status_code == 200
