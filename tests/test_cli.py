@@ -166,3 +166,11 @@ def test_the_demo_pejabat_and_admin_read_their_totp_code_from_the_command_line(
     assert "operator has no TOTP second factor" in refused.stderr
     unknown = akta(migrated, "users", "totp-code", "nobody")
     assert "no user nobody" in unknown.stderr
+
+
+def test_reset_2fa_makes_the_account_enrol_again(migrated: Path) -> None:
+    ok(akta(migrated, "seed"))
+    assert "diatur ulang" in ok(akta(migrated, "users", "reset-2fa", "admin"))
+    refused = akta(migrated, "users", "totp-code", "admin")
+    assert "admin has no TOTP second factor" in refused.stderr
+    assert "no user nobody" in akta(migrated, "users", "reset-2fa", "nobody").stderr

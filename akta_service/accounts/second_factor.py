@@ -9,6 +9,7 @@ wrong passwords, apart from them (core.lockout), so a known password buys no mor
 from __future__ import annotations
 
 import base64
+import logging
 import hmac
 import secrets
 from datetime import datetime, timedelta
@@ -18,7 +19,7 @@ import segno
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from markupsafe import Markup
@@ -31,6 +32,8 @@ from akta_service.core.config import current_settings
 from akta_service.core.db import db, utcnow
 from akta_service.core.errors import DomainError
 from akta_service.core.lockout import Counter
+
+log = logging.getLogger(__name__)
 
 #: The name authenticator apps show above the code.
 ISSUER = "Disdukcapil Akta"
@@ -64,9 +67,15 @@ def _fernet() -> Fernet:
 
 
 def _secret_of(user: User) -> str | None:
+    """The account's TOTP secret; None without one, or when it was encrypted under another
+    secret key (then the account must enrol again: `akta users reset-2fa`)."""
     if user.totp_secret is None:
         return None
-    return _fernet().decrypt(user.totp_secret.encode()).decode()
+    try:
+        return _fernet().decrypt(user.totp_secret.encode()).decode()
+    except InvalidToken:
+        log.warning("the TOTP secret of user %s does not decrypt with this secret key", user.id)
+        return None
 
 
 def pending_secret(user: User) -> str:

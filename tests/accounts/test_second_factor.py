@@ -210,3 +210,18 @@ def test_a_directly_enrolled_demo_account_signs_in_with_its_current_code(
     assert _password_step(client, "pejabat").headers["Location"].endswith("/kantor/masuk/kode")
     assert _code_step(client, current_code(user)).status_code == 302
     assert client.get("/kantor/").status_code == 200
+
+
+def test_a_secret_under_another_secret_key_asks_for_a_new_enrolment(
+    client: FlaskClient, staff: dict[str, User]
+) -> None:
+    sign_in(client, "siti")
+    enrol(client, "siti")
+    _sign_out(client)
+    user = staff["siti"]
+    db.session.refresh(user)
+    user.totp_secret = "gAAAAABn-encrypted-under-another-key"
+    db.session.commit()
+    _password_step(client, "siti")
+    refused = _code_step(client, next_code(client.application, "siti"))
+    assert refused.status_code == 401  # refused, not a server error
