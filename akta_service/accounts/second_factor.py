@@ -9,8 +9,8 @@ wrong passwords, apart from them (core.lockout), so a known password buys no mor
 from __future__ import annotations
 
 import base64
-import logging
 import hmac
+import logging
 import secrets
 from datetime import datetime, timedelta
 
