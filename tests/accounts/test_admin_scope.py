@@ -157,3 +157,18 @@ def test_an_admin_resets_a_second_factor_within_the_region(
     )
     assert entry is not None
     assert entry.data == {"user_id": user_id}
+
+
+def test_an_unknown_account_is_not_found_and_only_admins_manage(
+    client: FlaskClient, accounts: dict[str, User]
+) -> None:
+    from akta_service.accounts.operations import AccountNotManaged, reset_password
+
+    sign_in(client, "admin3274")
+    token = csrf_token(_listing(client))
+    missing = client.post("/kantor/admin/pengguna/999999/sandi", data={"csrf_token": token})
+    assert missing.status_code == 404
+    # An operator of the same region is no admin: the operation refuses too.
+    with pytest.raises(AccountNotManaged) as refused:
+        reset_password(accounts["siti3274"], accounts["budi_both"].as_actor())
+    assert refused.value.message == "Akun ini tidak ditemukan di wilayah yang Anda layani"

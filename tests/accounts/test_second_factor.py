@@ -225,3 +225,10 @@ def test_a_secret_under_another_secret_key_asks_for_a_new_enrolment(
     _password_step(client, "siti")
     refused = _code_step(client, next_code(client.application, "siti"))
     assert refused.status_code == 401  # refused, not a server error
+
+
+def test_the_code_page_without_a_password_first_goes_back_to_sign_in(
+    client: FlaskClient, staff: dict[str, User]
+) -> None:
+    response = client.get("/kantor/masuk/kode")
+    assert response.headers["Location"].endswith("/kantor/masuk")
