@@ -228,6 +228,49 @@ def grant_app_role_command(role: str, password: str | None) -> None:
     click.echo(f"Peran {role} siap: tidak dapat mengubah atau menghapus jurnal.")
 
 
+@users_group.command("totp-code")
+@click.argument("username")
+@with_appcontext
+def users_totp_code(username: str) -> None:
+    """The current TOTP code of a demo account (outside production only)."""
+    import sqlalchemy as sa
+
+    from akta_service.accounts.models import User
+    from akta_service.accounts.second_factor import SecondFactorRefused, current_code
+    from akta_service.core.db import db
+
+    if current_app.config["AKTA_SETTINGS"].is_production:
+        raise click.ClickException("totp-code is for demo and development instances only")
+    user = db.session.scalar(sa.select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"no user {username}")
+    try:
+        click.echo(current_code(user))
+    except SecondFactorRefused as exc:
+        raise click.ClickException(f"{username} has no TOTP second factor") from exc
+
+
+@users_group.command("reset-2fa")
+@click.argument("username")
+@with_appcontext
+def users_reset_2fa(username: str) -> None:
+    """Remove an account's TOTP and recovery codes: it enrols again at the next sign-in."""
+    import sqlalchemy as sa
+
+    from akta_service.accounts.models import User
+    from akta_service.accounts.second_factor import reset_second_factor
+    from akta_service.core.actors import Actor
+    from akta_service.core.db import db
+    from akta_service.core.transaction import unit_of_work
+
+    with unit_of_work():
+        user = db.session.scalar(sa.select(User).where(User.username == username))
+        if user is None:
+            raise click.ClickException(f"no user {username}")
+        reset_second_factor(user, Actor.system("akta users reset-2fa"))
+    click.echo(f"Verifikasi dua langkah {username} diatur ulang.")
+
+
 def _attach_feature_commands() -> None:
     from akta_service.akta.cli import akta_group
     from akta_service.facilities.cli import credentials_group, facilities_group

@@ -222,3 +222,27 @@ def _rsa_key() -> bytes:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
+
+
+def test_the_demo_pejabat_and_admin_read_their_totp_code_from_the_command_line(
+    migrated: Path,
+) -> None:
+    seeded = ok(akta(migrated, "seed"))
+    assert "pengguna baru" in seeded
+    for username in ("pejabat", "admin"):
+        code = ok(akta(migrated, "users", "totp-code", username)).strip()
+        assert code.isdigit(), code
+        assert len(code) == 6
+    refused = akta(migrated, "users", "totp-code", "operator")
+    assert refused.returncode != 0
+    assert "operator has no TOTP second factor" in refused.stderr
+    unknown = akta(migrated, "users", "totp-code", "nobody")
+    assert "no user nobody" in unknown.stderr
+
+
+def test_reset_2fa_makes_the_account_enrol_again(migrated: Path) -> None:
+    ok(akta(migrated, "seed"))
+    assert "diatur ulang" in ok(akta(migrated, "users", "reset-2fa", "admin"))
+    refused = akta(migrated, "users", "totp-code", "admin")
+    assert "admin has no TOTP second factor" in refused.stderr
+    assert "no user nobody" in akta(migrated, "users", "reset-2fa", "nobody").stderr

@@ -1,4 +1,7 @@
-"""Admin pages: staff accounts (create, deactivate, reset password).
+"""Admin pages: staff accounts (create, deactivate, reset password or second factor).
+
+An admin sees and manages only the accounts all of whose regions the admin serves; there is
+no deployment-wide administrator on the web (the CLI creates the first admins).
 
 Facilities and their API credentials (facilities/admin.py) and the regions' offices and
 signing officers (regions/admin.py) have admin pages of their own, under the same prefix.
@@ -16,8 +19,17 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from akta_service.accounts.models import User
-from akta_service.accounts.operations import create_user, reset_password, set_active
+from akta_service.accounts.operations import (
+    AccountNotManaged,
+    create_user,
+    managed_user,
+    managed_users,
+    reset_password,
+    set_active,
+)
+from akta_service.accounts.second_factor import reset_second_factor
 from akta_service.core.actors import Role
+from akta_service.core.audit import record
 from akta_service.core.db import db
 from akta_service.core.errors import DomainError, InvalidInput
 from akta_service.core.messages import lazy_message
@@ -55,16 +67,19 @@ class UserForm(FlaskForm):
         "Wilayah", validators=[DataRequired(lazy_message("form_regions_required"))]
     )
     password = PasswordField(
-        "Kata sandi awal (min. 10 karakter)",
+        "Kata sandi awal (min. 10 karakter; diganti pengguna saat pertama masuk)",
         validators=[DataRequired(lazy_message("required"))],
     )
 
 
 def _form() -> UserForm:
     form = UserForm()
+    served = sorted(current_user.as_actor().region_codes)
     form.regions.choices = [
         SelectChoice(r.code, r.name)
-        for r in db.session.scalars(sa.select(Region).order_by(Region.code))
+        for r in db.session.scalars(
+            sa.select(Region).where(Region.code.in_(served)).order_by(Region.code)
+        )
     ]
     return form
 
@@ -84,21 +99,24 @@ def users() -> ResponseReturnValue:
                     form.password.data or "",
                     list(form.regions.data or []),
                     current_user.as_actor(),
+                    must_change_password=True,
                 )
         except InvalidInput as refused:
             errors = refused.detail["errors"]
         else:
             flash(f"Pengguna {form.username.data} dibuat.", "info")
             return redirect(url_for("accounts_admin.users"))
-    listed = db.session.scalars(sa.select(User).order_by(User.username)).all()
+    listed = managed_users(current_user.as_actor())
+    record("office:user:list", current_user.as_actor(), data={"count": len(listed)}, read=True)
     return render_template("office/users.html", form=form, users=listed, errors=errors)
 
 
 def _user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
+    """An account this admin manages; any other is not found, as if it did not exist."""
+    try:
+        return managed_user(current_user.as_actor(), user_id)
+    except AccountNotManaged:
         abort(404)
-    return user
 
 
 @bp.post("/pengguna/<int:user_id>/aktif")
@@ -119,6 +137,16 @@ def new_password(user_id: int) -> ResponseReturnValue:
     user = _user(user_id)
     password = reset_password(user, current_user.as_actor())
     # Shown in this answer only: a flash message would carry it in the session cookie,
-    # which is signed, not encrypted.
+    # which is signed, not encrypted. The user must replace it at the first sign-in.
     page = render_template("office/admin_password_issued.html", user=user, password=password)
     return page, 200, {"Cache-Control": "no-store"}
+
+
+@bp.post("/pengguna/<int:user_id>/2fa")
+@staff_required(Role.ADMIN)
+def reset_2fa(user_id: int) -> ResponseReturnValue:
+    """A lost phone: the account's TOTP and recovery codes go; it enrols again."""
+    user = _user(user_id)
+    reset_second_factor(user, current_user.as_actor())
+    flash(f"Verifikasi dua langkah {user.username} diatur ulang.", "info")
+    return redirect(url_for("accounts_admin.users"))

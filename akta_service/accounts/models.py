@@ -18,6 +18,9 @@ user_regions = sa.Table(
     sa.Column("region_code", sa.ForeignKey("regions.code"), primary_key=True),
 )
 
+#: Roles that cannot work without a second factor.
+SECOND_FACTOR_ROLES = frozenset({Role.PEJABAT, Role.ADMIN})
+
 _STAFF_ROLE_LIST = ", ".join(f"'{r}'" for r in sorted(STAFF_ROLES))
 
 
@@ -42,8 +45,27 @@ class User(Base):
     #: Wrong passwords in a row; reaching the limit locks the account for a while.
     failed_logins: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Set when an admin chose or reset the password: the user must pick their own first.
+    must_change_password: Mapped[bool] = mapped_column(
+        sa.Boolean, default=False, server_default=sa.false()
+    )
+    #: Part of every session's id: raising it ends all of the account's sessions at once.
+    session_version: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+
+    #: The TOTP secret, encrypted with a key derived from the app's secret key (Fernet).
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(300))
+    #: When the TOTP enrolment was confirmed with a code; a secret without it is pending.
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The time step of the last TOTP code accepted: a code is good once.
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    #: Wrong second-factor codes in a row, and the lock they set (apart from passwords').
+    totp_failures: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    totp_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     regions: Mapped[list[Region]] = relationship(secondary=user_regions)
+    recovery_codes: Mapped[list[RecoveryCode]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.username} {self.role}>"
@@ -62,8 +84,45 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """The session's id of this user: the account and its session version, so that
+        raising the version makes every session cookie issued before it worthless."""
+        return f"{self.id}.{self.session_version}"
+
+    @property
+    def needs_second_factor(self) -> bool:
+        """Pejabat and admins must sign in with a TOTP code too."""
+        return self.role in SECOND_FACTOR_ROLES
+
+    @property
+    def has_second_factor(self) -> bool:
+        return self.totp_enabled_at is not None
+
+    def held_at(self) -> str | None:
+        """The page a signed-in user is kept on until they have done what it asks, if any."""
+        if self.must_change_password:
+            return "office.change_password_page"
+        if self.needs_second_factor and not self.has_second_factor:
+            return "office.totp_enrol"
+        return None
 
     def as_actor(self) -> Actor:
         """This user as the journal records them."""
         return Actor.staff(self.id, self.full_name, self.role, (r.code for r in self.regions))
+
+
+class RecoveryCode(Base):
+    """A one-time code that stands in for a TOTP code when the phone is lost."""
+
+    __tablename__ = "user_recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: argon2id hash; the code itself is shown once, at enrolment.
+    code_hash: Mapped[str] = mapped_column(sa.String(200))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="recovery_codes")
+
+    def __repr__(self) -> str:
+        return f"<RecoveryCode {self.id} user={self.user_id} used={self.used_at is not None}>"

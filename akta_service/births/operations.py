@@ -23,6 +23,7 @@ from akta_service.core.config import current_settings
 from akta_service.core.db import db, utcnow
 from akta_service.core.errors import DomainError, InvalidInput, NotFound, TryAgain, field_errors
 from akta_service.core.jobs import enqueue
+from akta_service.core.lockout import Counter
 from akta_service.verification.operations import VERIFY_JOB
 from akta_service.workflow.engine import fire
 from akta_service.workflow.signals import status_changed
@@ -208,9 +209,10 @@ def _write_pin_state(report: BirthReport, **values: Any) -> None:
 
 
 def issue_status_pin(report: BirthReport) -> str:
-    """A new 6-digit PIN for the informant's status page; only its hash is kept."""
+    """A new 6-digit PIN for the informant's status page; only its hash is kept. The count of
+    wrong PINs and a lock stay as they are: asking for a new PIN never buys more guesses."""
     pin = f"{secrets.randbelow(1_000_000):06d}"
-    _write_pin_state(report, pin_hash=_pin_hasher.hash(pin), pin_failures=0, pin_locked_until=None)
+    _write_pin_state(report, pin_hash=_pin_hasher.hash(pin))
     return pin
 
 
@@ -221,10 +223,22 @@ def _pin_matches(pin_hash: str | None, pin: str) -> bool:
         return False
 
 
+#: Wrong PINs are counted in the report's row, one UPDATE per guess (core.lockout); a guess
+#: never makes a new version of the report.
+PIN_GUESSES = Counter(
+    BirthReport,
+    BirthReport.pin_failures,
+    BirthReport.pin_locked_until,
+    limit=MAX_PIN_FAILURES,
+    lockout=PIN_LOCKOUT,
+    keep=(BirthReport.updated_at, BirthReport.version),
+)
+
+
 def open_with_pin(tracking_code: str, pin: str) -> BirthReport:
     """The report whose code and PIN these are. Unknown code, wrong PIN and a locked report all
-    raise the same StatusRefused, so codes cannot be probed; MAX_PIN_FAILURES wrong PINs in a
-    row lock the report's status page for PIN_LOCKOUT."""
+    raise the same StatusRefused, so codes cannot be probed; MAX_PIN_FAILURES wrong PINs lock
+    the report's status page for PIN_LOCKOUT, however many guesses arrive at once."""
     refused = StatusRefused("wrong_code_or_pin")
     report = find_report(tracking_code)
     now = utcnow()
@@ -232,23 +246,19 @@ def open_with_pin(tracking_code: str, pin: str) -> BirthReport:
     if report is None or report.pin_hash is None:
         _pin_matches(None, pin)
         raise refused
-    if report.pin_locked_until is not None and report.pin_locked_until > now:
+    guess = PIN_GUESSES.take_guess(report, now)
+    if guess is None:  # locked: the PIN is not even checked
         _pin_matches(None, pin)
         raise refused
     if not _pin_matches(report.pin_hash, pin):
-        failures = report.pin_failures + 1
-        if failures >= MAX_PIN_FAILURES:
-            _write_pin_state(report, pin_failures=0, pin_locked_until=now + PIN_LOCKOUT)
+        informant = Actor.system("halaman status")
+        record("public:birth_report:wrong_pin", informant, report=report, read=True)
+        if guess >= MAX_PIN_FAILURES:
+            until = now + PIN_LOCKOUT
+            data = {"until": until.isoformat()}
             record(
-                "public:birth_report:status_locked",
-                Actor.system("halaman status"),
-                report=report,
-                data={"until": (now + PIN_LOCKOUT).isoformat()},
-                read=True,
+                "public:birth_report:status_locked", informant, report=report, data=data, read=True
             )
-        else:
-            _write_pin_state(report, pin_failures=failures)
         raise refused
-    if report.pin_failures or report.pin_locked_until is not None:
-        _write_pin_state(report, pin_failures=0, pin_locked_until=None)
+    PIN_GUESSES.clear(report)
     return report

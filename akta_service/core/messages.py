@@ -246,6 +246,23 @@ MESSAGES: dict[str, str] = {
         "Akun dikunci sementara karena terlalu banyak percobaan salah. Coba lagi dalam "
         "%(minutes)s menit atau hubungi admin."
     ),
+    "account_not_managed": N_("Akun ini tidak ditemukan di wilayah yang Anda layani"),
+    "regions_not_served": N_(
+        "Anda hanya dapat memberi wilayah yang Anda layani; bukan wilayah Anda: %(regions)s"
+    ),
+    "current_password_wrong": N_("Kata sandi sekarang salah"),
+    "passwords_differ": N_("Kedua kata sandi baru tidak sama"),
+    "password_unchanged": N_("Kata sandi baru harus berbeda dari yang sekarang"),
+    "password_change_refused": N_("Kata sandi belum diganti"),
+    "second_factor_refused": N_("Kode verifikasi tidak diterima"),
+    "wrong_second_factor": N_(
+        "Kode salah atau sudah dipakai. Tunggu kode berikutnya di aplikasi lalu coba lagi."
+    ),
+    "second_factor_locked": N_(
+        "Terlalu banyak kode salah. Coba lagi dalam %(minutes)s menit atau hubungi admin."
+    ),
+    "second_factor_missing": N_("Aktifkan verifikasi dua langkah terlebih dahulu"),
+    "totp_already_enrolled": N_("Verifikasi dua langkah akun ini sudah aktif"),
     "self": N_("Akun sendiri"),
     "deactivate_self": N_("Anda tidak dapat menonaktifkan akun Anda sendiri"),
     "facility_code_taken": N_("Kode fasilitas sudah dipakai"),

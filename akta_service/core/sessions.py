@@ -7,7 +7,7 @@ from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Flask, abort
+from flask import Flask, abort, redirect, url_for
 from flask_login import LoginManager, current_user, login_required
 from flask_wtf.csrf import CSRFProtect
 
@@ -43,12 +43,20 @@ def init_sessions(app: Flask, load_user: Callable[[str], object | None]) -> None
 
 
 def staff_required(*roles: Role) -> Callable[[F], F]:
-    """Signed-in staff with one of `roles` (any staff role when none is given)."""
+    """Signed-in staff with one of `roles` (any staff role when none is given).
+
+    A user the account holds somewhere first (a password an admin set is to be changed, a
+    pejabat or admin without a second factor is to enrol one: the user's ``held_at()``) is
+    sent there from every such page until done.
+    """
 
     def decorate(view: F) -> F:
         @wraps(view)
         @login_required
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            held_at = current_user.held_at()
+            if held_at is not None:
+                return redirect(url_for(held_at))
             if roles and current_user.role not in roles:
                 abort(403)
             return view(*args, **kwargs)

@@ -10,6 +10,7 @@ from flask import current_app
 
 from akta_service.accounts.models import User
 from akta_service.accounts.operations import create_user
+from akta_service.accounts.second_factor import enrol_directly
 from akta_service.akta.operations import signing_identity
 from akta_service.births.models import BirthReport, Channel
 from akta_service.births.operations import load_report_input, submit_birth_report
@@ -61,6 +62,9 @@ def _seed_users(settings: Settings, result: SeedResult) -> dict[str, User]:
                 Actor.system("seed"),
             )
             result.users_created.append(username)
+        if user.needs_second_factor and user.totp_secret is None:
+            # Enrolled at once: the demo reads its codes from `akta users totp-code`.
+            enrol_directly(user, Actor.system("seed"))
         users[username] = user
     return users
 
@@ -124,6 +128,10 @@ def demo_logins_text() -> str:
         return ""
     lines = ["Akun demo (nama pengguna / kata sandi / peran):"]
     lines += [f"  {u:<10} {p:<22} {r}" for u, _, r, p in DEMO_USERS if u in present]
+    lines += [
+        "pejabat dan admin memakai verifikasi dua langkah: kode saat ini dengan",
+        "  .venv/bin/akta users totp-code pejabat   (atau: admin)",
+    ]
     return "\n".join(lines)
 
 

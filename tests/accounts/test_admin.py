@@ -45,6 +45,22 @@ def test_an_admin_creates_a_user_who_can_then_sign_in(client: FlaskClient, admin
     assert 'id="user-rina"' in page
     client.post("/kantor/keluar", data={"csrf_token": csrf_token(page)})
     assert sign_in(client, "rina", "sandi-awal-rina-123") == 302
+    # The admin chose that password: Rina is held on the change page until she picks her own.
+    held = client.get("/kantor/")
+    assert held.headers["Location"].endswith("/kantor/sandi")
+    assert client.get("/kantor/antrian").headers["Location"].endswith("/kantor/sandi")
+    page = client.get("/kantor/sandi").get_data(as_text=True)
+    assert "Kata sandi Anda dibuat oleh admin" in page
+    changed = client.post(
+        "/kantor/sandi",
+        data={
+            "csrf_token": csrf_token(page),
+            "current_password": "sandi-awal-rina-123",
+            "new_password": "pilihan-rina-sendiri",
+            "repeat_password": "pilihan-rina-sendiri",
+        },
+    )
+    assert changed.status_code == 302
     assert client.get("/kantor/").status_code == 200
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from collections.abc import Callable, Iterable
 
+import pyotp
 import sqlalchemy as sa
 from playwright.sync_api import BrowserContext, Page, expect
 
@@ -19,7 +21,7 @@ from akta_service.births.operations import (
     submit_birth_report,
 )
 from akta_service.core.actors import Actor, Role
-from akta_service.core.db import db
+from akta_service.core.db import db, utcnow
 from tests.browser.conftest import REGION, LiveServer
 from tests.web import STAFF_PASSWORD
 
@@ -46,13 +48,53 @@ def change_role(live: LiveServer, username: str, role: str) -> None:
     live.run(change)
 
 
+#: Each account's TOTP secret as its person's authenticator app holds it, and the last time
+#: step whose code was typed (a code is good once: the next sign-in types a later one).
+PHONES: dict[str, str] = {}
+_LAST_STEP: dict[str, int] = {}
+
+
+def totp_code(username: str) -> str:
+    """The code the person's app shows that the service has not seen yet (a later step's,
+    within the drift the service accepts, or the next one's once the clock gets there)."""
+    totp = pyotp.TOTP(PHONES[username])
+    while True:
+        current = totp.timecode(utcnow())
+        step = max(current - 1, _LAST_STEP.get(username, 0) + 1)
+        if step <= current + 1:
+            _LAST_STEP[username] = step
+            return totp.generate_otp(step)
+        time.sleep(1)
+
+
+def enrol_totp(page: Page, username: str) -> list[str]:
+    """On the enrolment page: "scan" the QR code (type the secret shown beside it into the
+    app), type the app's first code; answers the recovery codes shown once."""
+    expect(page).to_have_url(re.compile(r"/kantor/2fa$"))
+    expect(page.locator("#totp-qr svg")).to_be_visible()
+    PHONES[username] = page.locator("#totp-secret").inner_text().strip()
+    page.get_by_label("Kode dari aplikasi").fill(totp_code(username))
+    page.get_by_role("button", name="Aktifkan").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Verifikasi dua langkah aktif")
+    codes = page.locator("#recovery-codes li").all_inner_texts()
+    page.get_by_role("link", name="Saya sudah menyimpannya, lanjutkan").click()
+    return codes
+
+
 def sign_in(new_context: Callable[..., BrowserContext], username: str) -> Page:
-    """A person at their own browser, signed in, on the office home page."""
+    """A person at their own browser, signed in, on the office home page: with the code of
+    their authenticator app when the account has one; a pejabat or admin without one enrols."""
     page = new_context().new_page()
     page.goto("/kantor/masuk")
     page.get_by_label("Nama pengguna").fill(username)
     page.get_by_label("Kata sandi").fill(STAFF_PASSWORD)
     page.get_by_role("button", name="Masuk").click()
+    page.wait_for_load_state()
+    if page.url.endswith("/kantor/masuk/kode"):
+        page.get_by_label("Kode verifikasi atau kode pemulihan").fill(totp_code(username))
+        page.get_by_role("button", name="Lanjut").click()
+    elif page.url.endswith("/kantor/2fa"):
+        enrol_totp(page, username)
     expect(page).to_have_url(re.compile(r"/kantor/$"))
     return page
 
