@@ -17,6 +17,7 @@ from akta_service.core.db import configure_engine_events, db
 from akta_service.core.errors import register_error_handlers
 from akta_service.core.limits import init_limits
 from akta_service.core.resources import resource_dir
+from akta_service.core.security_headers import init_security_headers
 from akta_service.core.sessions import csrf, init_sessions
 from akta_service.core.transaction import TransactionalFlask, init_transactions
 from akta_service.jobs.queue import make_runner
@@ -82,6 +83,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     _exempt_and_register_api(app)
     register_error_handlers(app)
+    init_security_headers(app)
     init_transactions(app)  # last: its hook runs before the other after-request hooks
     _init_templates(app)
     logging.getLogger("akta_service").setLevel(logging.INFO)

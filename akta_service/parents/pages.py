@@ -16,7 +16,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
-from werkzeug.wrappers import Response
 
 from akta_service.core.config import current_settings
 from akta_service.core.errors import FieldError
@@ -37,15 +36,6 @@ STATUS_SESSION = timedelta(minutes=30)
 @bp.context_processor
 def _language() -> dict[str, Any]:
     return {"lang": current_language()}
-
-
-@bp.after_request
-def _private(response: Response) -> Response:
-    """Pages with a family's data are neither cached nor leak their address onwards."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 def _status_limit() -> str:
