@@ -17,6 +17,8 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from akta_service.core.log_redaction import DATABASE_KINDS
+
 #: Test tooling, not the service: what they log never reaches a production log.
 TOOLING_LOGGERS = ("factory", "faker", "mail.log", "asyncio")
 
@@ -61,6 +63,11 @@ class LogCheck(logging.Handler):
             text = self.format(record)
         except Exception as exc:  # a record that cannot be formatted is reported as such
             text = f"{record.name} {record.levelname} (unformattable: {exc!r}) {record.msg!r}"
+        # What the redaction caught was still written by the code (bar a database's own
+        # explanation of a refused row): it is reported as the leak it is.
+        caught = [k for k in getattr(record, "redacted", ()) if k not in DATABASE_KINDS]
+        if caught:
+            text = f"[redacted, but logged: {', '.join(caught)}] {text}"
         with self._guard:
             self.records.append((self.current_test, text))
 
@@ -68,6 +75,9 @@ class LogCheck(logging.Handler):
         known = sorted({v for v in values if v and len(v) >= 6}, key=len, reverse=True)
         found: list[Leak] = []
         for test, text in self.records:
+            if text.startswith("[redacted, but logged: "):
+                found.append(Leak(test, "what the redaction had to remove", text))
+                continue
             for what, pattern in PATTERNS:
                 if pattern.search(text):
                     found.append(Leak(test, what, text))

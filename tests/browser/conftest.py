@@ -328,9 +328,7 @@ def new_context(
     if page_errors:
         pytest.fail("JavaScript errors on the page:\n" + "\n".join(page_errors), pytrace=False)
     if violations:
-        pytest.fail(
-            "the Content-Security-Policy refused:\n" + "\n".join(violations), pytrace=False
-        )
+        pytest.fail("the Content-Security-Policy refused:\n" + "\n".join(violations), pytrace=False)
 
 
 @pytest.fixture
