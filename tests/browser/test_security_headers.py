@@ -32,7 +32,8 @@ NewContext = Callable[..., BrowserContext]
 
 def _goto(page: Page, url: str, policy: str = POLICY) -> None:
     response = page.goto(url)
-    assert response is not None and response.ok, url
+    assert response is not None, url
+    assert response.ok, url
     assert response.headers["content-security-policy"] == policy, url
     page.wait_for_load_state("load")
 
@@ -52,7 +53,9 @@ def test_the_watch_sees_what_a_policy_refuses(
         route.fulfill(
             status=200,
             headers={"Content-Type": "text/html", "Content-Security-Policy": POLICY},
-            body='<!doctype html><p style="color: red">x</p><script>document.title = "ran"</script>',
+            body=(
+                '<!doctype html><p style="color: red">x</p><script>document.title = "ran"</script>'
+            ),
         )
 
     context.route("**/csp-probe", probe)
