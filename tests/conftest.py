@@ -23,7 +23,7 @@ from akta_service.core.db import db
 from akta_service.core.limits import limiter
 from akta_service.regions.operations import ensure_regions
 from tests.databases import fresh_database
-from tests.factories import PERSONAL_VALUES
+from tests.factories import PERSONAL_VALUES, remember_personal_data
 from tests.logcheck import LogCheck, describe
 from tests.mail import Inbox, local_smtp
 
@@ -47,6 +47,22 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     # Statement echo is a developer's tool, off in any deployment; at DEBUG it would log
     # every statement of the suite.
     logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
+    _remember_sandbox_families()
+
+
+def _remember_sandbox_families() -> None:
+    """The sandbox families tests report are test data too: their people are checked for."""
+    from akta_service.verification.sandbox import SandboxPopulation
+
+    sample = SandboxPopulation.sample_families
+
+    def remembered(self: SandboxPopulation, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        families = sample(self, *args, **kwargs)
+        for family in families:
+            remember_personal_data(family.get("example_report", {}))
+        return families
+
+    SandboxPopulation.sample_families = remembered  # type: ignore[method-assign]
 
 
 def pytest_runtest_logstart(nodeid: str) -> None:

@@ -43,16 +43,17 @@ _PERSONAL_FIELDS = (
 )
 
 
-def _remember(value: Any) -> None:
+def remember_personal_data(value: Any) -> None:
+    """Add the names, NIKs, phones and addresses in a report's data to PERSONAL_VALUES."""
     if isinstance(value, dict):
         for key, item in value.items():
             if key in ("nik", "name", "phone", "email", "kk_number"):
                 _remember_value(item)
             else:
-                _remember(item)
+                remember_personal_data(item)
     elif isinstance(value, list):
         for item in value:
-            _remember(item)
+            remember_personal_data(item)
 
 
 def _remember_value(value: Any) -> None:
@@ -69,7 +70,7 @@ def made_up_nik(district: str, born: date, female: bool, serial: int) -> str:
 def made_up_payload(index: int, today: date) -> dict[str, Any]:
     """A complete, valid report of a made-up family (not in the sandbox registry)."""
     payload = _made_up_payload(index, today)
-    _remember(payload)
+    remember_personal_data(payload)
     return payload
 
 
@@ -210,5 +211,5 @@ def report_payload(**overrides: Any) -> dict[str, Any]:
             target[int(leaf)] = value
         else:
             target[leaf] = value
-    _remember(payload)
+    remember_personal_data(payload)
     return payload
