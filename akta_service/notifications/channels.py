@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from akta_service.core.log_redaction import redact
+
 log = logging.getLogger("akta_service.notifications")
 
 
@@ -45,7 +47,8 @@ def send_email(
                 smtp.login(url.username, url.password or "")
             smtp.send_message(message)
     except (OSError, smtplib.SMTPException) as exc:
-        raise DeliveryFailed(f"SMTP: {exc}") from exc
+        # A refused recipient's error quotes the address: the outbox keeps the kind of failure.
+        raise DeliveryFailed(f"SMTP: {redact(f'{type(exc).__name__}: {exc}')}") from exc
 
 
 def send_sms(phone: str, text: str, reference: str = "") -> None:
