@@ -93,7 +93,7 @@ class LogCheck(logging.Handler):
 
 def describe(leaks: list[Leak], limit: int = 40) -> str:
     """The leaking records, one paragraph each, for the end-of-run summary."""
-    parts = []
+    parts = [f"{len(leaks)} log record(s) carry personal data or a secret; the run fails."]
     for leak in leaks[:limit]:
         line = leak.line if len(leak.line) <= 2000 else leak.line[:2000] + " […]"
         parts.append(f"{leak.test}: {leak.what} in the log record:\n    {line}")
