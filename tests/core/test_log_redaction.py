@@ -112,3 +112,14 @@ def test_the_filter_scrubs_a_record_made_without_the_factory() -> None:
     assert Redactor().filter(record) is True
     assert record.getMessage() == "SMS to [phone]"
     assert record.redacted == ("a phone number",)
+
+
+def test_a_record_that_cannot_be_formatted_is_still_scrubbed_where_it_can_be() -> None:
+    record = logging.LogRecord(
+        "x", logging.INFO, __file__, 1, "count %d", ("many",), None, sinfo="at 081234567890"
+    )
+    assert Redactor().filter(record) is True
+    assert record.stack_info == "at [phone]"
+    assert record.redacted == ("a phone number",)
+    with pytest.raises(TypeError):
+        record.getMessage()  # the handler reports the broken format, as without scrubbing
