@@ -17,6 +17,7 @@ from akta_service.births.documents import attach_document
 from akta_service.core.actors import Actor
 from akta_service.core.config import Environment
 from akta_service.core.db import db
+from akta_service.core.resources import resource_dir
 from akta_service.core.security_headers import DOCS_POLICY, POLICY
 from akta_service.facilities.models import Facility, FacilityKind
 from tests.factories import BirthReportFactory
@@ -95,6 +96,15 @@ def test_every_page_carries_the_policy_and_has_nothing_inline(
         assert response.headers["X-Content-Type-Options"] == "nosniff", endpoint
         html = response.get_data(as_text=True)
         assert not _INLINE.search(html), f"{endpoint}: {_INLINE.search(html)}"
+
+
+def test_no_template_has_inline_script_or_style() -> None:
+    """Also the templates of pages the walk above does not reach (e-mails are text)."""
+    templates = sorted(resource_dir("templates").rglob("*.html"))
+    assert len(templates) > 20
+    for template in templates:
+        text = template.read_text(encoding="utf-8")
+        assert not _INLINE.search(text), f"{template.name}: {_INLINE.search(text)}"
 
 
 def test_the_policy_forbids_inline_script_and_style_and_framing() -> None:
