@@ -40,6 +40,7 @@ def _goto(page: Page, url: str, policy: str = POLICY) -> None:
 
 def _styled(page: Page) -> None:
     """The page's stylesheet from its file applies (base.css: the page's background)."""
+    page.wait_for_load_state("load")  # stylesheets included
     background = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
     assert background == "rgb(250, 250, 250)", f"{page.url}: base.css not applied"
 
@@ -85,6 +86,7 @@ def test_the_parents_pages_work_under_their_policy(
     fill_fields(page, answers["bayi"])
     page.get_by_role("button", name="Simpan dan lanjutkan").click()
     expect(page).to_have_url(re.compile(r"/lapor/ibu$"))
+    page.wait_for_load_state("load")  # the form's script listens once the page has loaded
     nik = page.get_by_label("NIK", exact=True)
     nik.fill(answers["ibu"]["mother.nik"][:15])
     nik.blur()
@@ -105,6 +107,7 @@ def test_the_office_pages_and_the_api_docs_work_under_their_policy(
     open_from_queue(operator, code, "Perlu diperiksa")
     claim(operator)
     # The report page's own stylesheet (office/report.css) lays its data out as a grid.
+    operator.wait_for_load_state("load")
     display = operator.evaluate("() => getComputedStyle(document.querySelector('dl.data')).display")
     assert display == "grid"
     picture = operator.locator("figure.document img").first
