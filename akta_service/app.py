@@ -17,7 +17,9 @@ from akta_service.core.config import current_settings, load_settings
 from akta_service.core.db import configure_engine_events, db
 from akta_service.core.errors import register_error_handlers
 from akta_service.core.limits import init_limits
+from akta_service.core.log_redaction import install as install_log_redaction
 from akta_service.core.resources import resource_dir
+from akta_service.core.security_headers import init_security_headers
 from akta_service.core.sessions import csrf, init_sessions
 from akta_service.core.transaction import TransactionalFlask, init_transactions
 from akta_service.jobs.queue import make_runner
@@ -55,6 +57,7 @@ def connect_features() -> None:
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the service. `config` overrides environment settings (AKTA_* names) and Flask keys."""
+    install_log_redaction()  # before anything logs: no record carries personal data
     settings = load_settings(config)
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     app = TransactionalFlask(
@@ -86,6 +89,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     _exempt_and_register_api(app)
     register_error_handlers(app)
+    init_security_headers(app)
     init_transactions(app)  # last: its hook runs before the other after-request hooks
     _init_templates(app)
     logging.getLogger("akta_service").setLevel(logging.INFO)

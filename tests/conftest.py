@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import smtplib
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +23,8 @@ from akta_service.core.db import db
 from akta_service.core.limits import limiter
 from akta_service.regions.operations import ensure_regions
 from tests.databases import fresh_database
+from tests.factories import PERSONAL_VALUES, remember_personal_data
+from tests.logcheck import LogCheck, describe
 from tests.mail import Inbox, local_smtp
 
 BACKENDS = ("sqlite", "postgresql")
@@ -30,6 +33,55 @@ BACKENDS = ("sqlite", "postgresql")
 # is there for every test, as the app factory makes it for the service, whichever test
 # module loads the workflow first.
 connect_features()
+
+
+#: Every log record of the run; personal data or a secret in one fails the run at its end.
+_log_check = LogCheck()
+_LEAKS = pytest.StashKey[str]()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    root = logging.getLogger()
+    root.addHandler(_log_check)
+    root.setLevel(logging.DEBUG)
+    # Statement echo is a developer's tool, off in any deployment; at DEBUG it would log
+    # every statement of the suite.
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
+    _remember_sandbox_families()
+
+
+def _remember_sandbox_families() -> None:
+    """The sandbox families tests report are test data too: their people are checked for."""
+    from akta_service.verification.sandbox import SandboxPopulation
+
+    sample = SandboxPopulation.sample_families
+
+    def remembered(self: SandboxPopulation, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        families = sample(self, *args, **kwargs)
+        for family in families:
+            remember_personal_data(family.get("example_report", {}))
+        return families
+
+    SandboxPopulation.sample_families = remembered  # type: ignore[method-assign]
+
+
+def pytest_runtest_logstart(nodeid: str) -> None:
+    _log_check.current_test = nodeid
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    logging.getLogger().removeHandler(_log_check)
+    leaks = _log_check.leaks(PERSONAL_VALUES)
+    if leaks:
+        session.config.stash[_LEAKS] = describe(leaks)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    text = config.stash.get(_LEAKS, "")
+    if text:
+        terminalreporter.write_sep("=", "personal data or secrets in the log", red=True)
+        terminalreporter.write_line(text)
 
 
 def app_config(database_url: str, instance: Path, **extra: Any) -> dict[str, Any]:

@@ -21,6 +21,45 @@ from akta_service.births.models import (
 )
 from akta_service.core.db import db
 
+#: Every name, NIK, KK number and phone number the factories made: no log line may carry one
+#: (tests/logcheck.py checks the whole run's log against them).
+PERSONAL_VALUES: set[str] = set()
+
+_PERSONAL_FIELDS = (
+    "child_name",
+    "mother_nik",
+    "mother_name",
+    "father_nik",
+    "father_name",
+    "kk_number",
+    "informant_nik",
+    "informant_name",
+    "informant_phone",
+    "informant_email",
+    "witness1_nik",
+    "witness1_name",
+    "witness2_nik",
+    "witness2_name",
+)
+
+
+def remember_personal_data(value: Any) -> None:
+    """Add the names, NIKs, phones and addresses in a report's data to PERSONAL_VALUES."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in ("nik", "name", "phone", "email", "kk_number"):
+                _remember_value(item)
+            else:
+                remember_personal_data(item)
+    elif isinstance(value, list):
+        for item in value:
+            remember_personal_data(item)
+
+
+def _remember_value(value: Any) -> None:
+    if isinstance(value, str) and value:
+        PERSONAL_VALUES.add(value)
+
 
 def made_up_nik(district: str, born: date, female: bool, serial: int) -> str:
     """A structurally valid NIK of nobody in the sandbox (women: day + 40)."""
@@ -30,6 +69,12 @@ def made_up_nik(district: str, born: date, female: bool, serial: int) -> str:
 
 def made_up_payload(index: int, today: date) -> dict[str, Any]:
     """A complete, valid report of a made-up family (not in the sandbox registry)."""
+    payload = _made_up_payload(index, today)
+    remember_personal_data(payload)
+    return payload
+
+
+def _made_up_payload(index: int, today: date) -> dict[str, Any]:
     mother_born = date(1994, 3, 10 + index)
     father_born = date(1990, 7, 2 + index)
     child_born = today - timedelta(days=3 + 9 * index)
@@ -98,6 +143,12 @@ class BirthReportFactory(BaseFactory):
     class Meta:
         model = BirthReport
 
+    @classmethod
+    def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Any:
+        for name in _PERSONAL_FIELDS:
+            _remember_value(kwargs.get(name))
+        return super()._create(model_class, *args, **kwargs)
+
     class Params:
         born_days_ago = 5
 
@@ -160,4 +211,5 @@ def report_payload(**overrides: Any) -> dict[str, Any]:
             target[int(leaf)] = value
         else:
             target[leaf] = value
+    remember_personal_data(payload)
     return payload

@@ -15,8 +15,17 @@ from tests.services import free_port
 
 
 class Inbox:
-    def __init__(self) -> None:
+    def __init__(self, refuse_recipients: bool = False) -> None:
         self.messages: list[Any] = []
+        self.refuse_recipients = refuse_recipients
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if self.refuse_recipients:
+            return f"550 5.1.1 <{address}>: no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(message_from_bytes(envelope.content))
@@ -24,9 +33,10 @@ class Inbox:
 
 
 @contextmanager
-def local_smtp(app: Flask) -> Iterator[Inbox]:
-    """The app sends its e-mail through a new local SMTP server while this lasts."""
-    inbox = Inbox()
+def local_smtp(app: Flask, refuse_recipients: bool = False) -> Iterator[Inbox]:
+    """The app sends its e-mail through a new local SMTP server while this lasts (one that
+    refuses every recipient, with `refuse_recipients`)."""
+    inbox = Inbox(refuse_recipients)
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     original = app.config["AKTA_SETTINGS"]

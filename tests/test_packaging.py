@@ -25,6 +25,10 @@ SHIPPED_FILES = (
     "akta_service/migrations/alembic.ini",
     "akta_service/templates/public/verify.html",
     "akta_service/static/vendor/swagger-ui/swagger-ui-bundle.js",
+    # Pages take their styles and scripts from files (Content-Security-Policy).
+    "akta_service/static/base.css",
+    "akta_service/static/api/docs.js",
+    "akta_service/templates/swagger_ui.html",
 )
 
 #: Run by the new environment's python, from a folder outside the checkout.

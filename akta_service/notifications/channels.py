@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from akta_service.core.log_redaction import redact
 from akta_service.core.outbound import AddressRefused, check_url
 
 log = logging.getLogger("akta_service.notifications")
@@ -23,10 +24,14 @@ class DeliveryFailed(Exception):
     """This attempt failed; the outbox retries later."""
 
 
-def send_email(smtp_url: str | None, sender: str, to: str, subject: str, body: str) -> None:
-    """Send through the SMTP server in AKTA_SMTP_URL; without one, write it to the log."""
+def send_email(
+    smtp_url: str | None, sender: str, to: str, subject: str, body: str, reference: str = ""
+) -> None:
+    """Send through the SMTP server in AKTA_SMTP_URL; without one, only say in the log that
+    it was not sent (`reference` names the delivery; the log never holds an address, a
+    subject or a text: they name the family)."""
     if not smtp_url:
-        log.info("e-mail (no SMTP server configured) to %s: %s", _mask_address(to), subject)
+        log.info("e-mail %s not sent: no SMTP server configured (AKTA_SMTP_URL)", reference)
         return
     url = urlsplit(smtp_url)
     message = EmailMessage()
@@ -43,15 +48,16 @@ def send_email(smtp_url: str | None, sender: str, to: str, subject: str, body: s
                 smtp.login(url.username, url.password or "")
             smtp.send_message(message)
     except (OSError, smtplib.SMTPException) as exc:
-        raise DeliveryFailed(f"SMTP: {exc}") from exc
+        # A refused recipient's error quotes the address: the outbox keeps the kind of failure.
+        raise DeliveryFailed(f"SMTP: {redact(f'{type(exc).__name__}: {exc}')}") from exc
 
 
-def send_sms(phone: str, text: str, *, secret: bool = False) -> None:
-    """The SMS gateway: until a provider is contracted, messages go to the log. A message
-    holding a secret (the status PIN) is logged without its text: logs are kept and read by
-    more people than the informant."""
-    shown = f"[berisi PIN, {len(text)} karakter, isi tidak dicatat]" if secret else text
-    log.info("SMS to %s: %s", _mask_address(phone), shown)
+def send_sms(phone: str, text: str, reference: str = "") -> None:
+    """The SMS gateway: until a provider is contracted, a message is only noted in the log,
+    by `reference` (the delivery) and length; its text stays in the outbox (deliveries), for
+    a text names the child and may hold the status PIN, and logs are kept and read by more
+    people than the informant. Neither the number nor the text is logged."""
+    log.info("SMS %s (%d characters) handed to the log gateway", reference, len(text))
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -122,10 +128,3 @@ def post_webhook(
     if not 200 <= response.status_code < 300:
         raise WebhookFailed(status_class(response.status_code))
     return response.status_code
-
-
-def _mask_address(value: str) -> str:
-    if "@" in value:
-        name, domain = value.split("@", 1)
-        return f"{name[:2]}***@{domain}"
-    return f"{value[:4]}****{value[-2:]}" if len(value) > 6 else "****"

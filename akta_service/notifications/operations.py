@@ -275,10 +275,11 @@ def _send(delivery: Delivery) -> int | None:
             delivery.recipient,
             delivery.subject,
             delivery.body,
+            reference=f"delivery {delivery.id}",
         )
         return None
     if delivery.channel == DeliveryChannel.SMS:
-        send_sms(delivery.recipient, delivery.body, secret=delivery.body_is_secret)
+        send_sms(delivery.recipient, delivery.body, reference=f"delivery {delivery.id}")
         return None
     facility = db.session.get(Facility, delivery.facility_code)
     if facility is None or not facility.webhook_secret:

@@ -17,7 +17,6 @@ from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
-from werkzeug.wrappers import Response
 
 from akta_service.births.codes import normalise_tracking_code
 from akta_service.core.config import current_settings
@@ -40,15 +39,6 @@ STATUS_SESSION = timedelta(minutes=30)
 @bp.context_processor
 def _language() -> dict[str, Any]:
     return {"lang": current_language()}
-
-
-@bp.after_request
-def _private(response: Response) -> Response:
-    """Pages with a family's data are neither cached nor leak their address onwards."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 # Limits: per report and per draft, with generous backstops per address (core.limits) ------

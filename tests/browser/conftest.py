@@ -22,7 +22,9 @@ Fixtures, for the office pages and any other pages (the parents' form too):
     A page in a fresh default context, for tests with one person.
 
 When a test fails, each open page's screenshot and HTML go to ``test-artifacts/browser/``.
-A JavaScript error on any page fails the test.
+A JavaScript error on any page fails the test, and so does anything the page's
+Content-Security-Policy refused (a ``securitypolicyviolation`` event or Chromium's console
+error about it): ``page.csp_violations`` (see :func:`csp_violations`) lists them as they come.
 """
 
 from __future__ import annotations
@@ -259,6 +261,34 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 _FAILED = pytest.StashKey[bool]()
 
 
+#: In every page before its own scripts: each refusal of the page's policy reaches the
+#: console, where the test sees it (an init script is not itself subject to the policy).
+_REPORT_VIOLATIONS = """document.addEventListener("securitypolicyviolation", (event) => {
+  console.error("securitypolicyviolation: " + event.violatedDirective + " blocked "
+    + (event.blockedURI || "inline") + " at " + event.sourceFile + ":" + event.lineNumber);
+});"""
+_VIOLATIONS = pytest.StashKey[list[str]]()
+
+
+def _is_csp_violation(text: str) -> bool:
+    return text.startswith("securitypolicyviolation: ") or "Content Security Policy" in text
+
+
+def _watch(page: Page, page_errors: list[str], violations: list[str]) -> None:
+    page.on("pageerror", lambda error: page_errors.append(str(error)))
+
+    def console(message: Any) -> None:
+        if message.type == "error" and _is_csp_violation(message.text):
+            violations.append(f"{page.url}: {message.text}")
+
+    page.on("console", console)
+
+
+def csp_violations(request: pytest.FixtureRequest) -> list[str]:
+    """What the pages of the running test were refused by their Content-Security-Policy."""
+    return request.node.stash.setdefault(_VIOLATIONS, [])
+
+
 def _save_artifacts(node: pytest.Item, contexts: list[BrowserContext]) -> None:
     folder = node.config.rootpath / ARTIFACTS / re.sub(r"[^\w.-]+", "_", node.nodeid)[-150:]
     folder.mkdir(parents=True, exist_ok=True)
@@ -278,25 +308,27 @@ def new_context(
 ) -> Iterator[Callable[..., BrowserContext]]:
     contexts: list[BrowserContext] = []
     page_errors: list[str] = []
+    violations = csp_violations(request)
     server_errors_before = len(live_server.errors)
 
     def make(**options: Any) -> BrowserContext:
         context = browser.new_context(**{"base_url": live_server.url, "locale": "id-ID", **options})
         context.set_default_timeout(ACTION_TIMEOUT_MS)
-        context.on(
-            "page", lambda page: page.on("pageerror", lambda error: page_errors.append(str(error)))
-        )
+        context.add_init_script(_REPORT_VIOLATIONS)
+        context.on("page", lambda page: _watch(page, page_errors, violations))
         contexts.append(context)
         return context
 
     yield make
     failed = request.node.stash.get(_FAILED, False)
-    if failed or page_errors or len(live_server.errors) > server_errors_before:
+    if failed or page_errors or violations or len(live_server.errors) > server_errors_before:
         _save_artifacts(request.node, contexts)
     for context in contexts:
         context.close()
     if page_errors:
         pytest.fail("JavaScript errors on the page:\n" + "\n".join(page_errors), pytrace=False)
+    if violations:
+        pytest.fail("the Content-Security-Policy refused:\n" + "\n".join(violations), pytrace=False)
 
 
 @pytest.fixture

@@ -36,8 +36,13 @@ GUESSES = 20
 def committed_app(tmp_path: Path) -> Iterator[Flask]:
     """The service on a PostgreSQL database of its own whose requests really commit."""
     with fresh_database("postgresql", tmp_path) as url:
+        # The rate limits per address and per report stand aside, so that what is seen here
+        # is the lockout's own count (tests/parents/test_limits.py has the two together).
         app = make_migrated_app(
-            url, tmp_path / "instance", AKTA_STATUS_RATE_LIMIT="1000 per minute"
+            url,
+            tmp_path / "instance",
+            AKTA_STATUS_RATE_LIMIT="1000 per minute",
+            AKTA_REPORT_RATE_LIMIT="1000 per hour",
         )
         yield app
         with app.app_context():

@@ -25,7 +25,7 @@ from akta_service.notifications.models import Delivery, DeliveryChannel, Deliver
 from akta_service.notifications.operations import MAX_ATTEMPTS, deliver
 from akta_service.workflow.engine import fire
 from tests.factories import BirthReportFactory, report_payload
-from tests.mail import Inbox
+from tests.mail import Inbox, local_smtp
 from tests.services import free_port
 
 ADMIN = Actor.system("test")
@@ -144,6 +144,19 @@ def test_smtp_down_is_retried_later(app: Flask, session: Any) -> None:
     assert "SMTP" in (email.last_error or "")
     assert email.next_attempt_at is not None
     assert email.next_attempt_at > utcnow()
+
+
+def test_a_refused_recipient_is_recorded_without_the_address(app: Flask, session: Any) -> None:
+    with local_smtp(app, refuse_recipients=True) as inbox:
+        _submit_with_email()
+        db.session.commit()
+        run_pending(app)
+    assert inbox.messages == []
+    email, _correction = _deliveries(DeliveryChannel.EMAIL)
+    assert email.status == DeliveryStatus.PENDING  # tried again later
+    assert "SMTPRecipientsRefused" in (email.last_error or "")
+    assert "ibu.dewi@example.id" not in (email.last_error or "")
+    assert "[e-mail]" in (email.last_error or "")
 
 
 def test_a_facility_webhook_is_signed_and_retried_until_it_lands(
