@@ -145,7 +145,7 @@ def current_step_errors(draft: Draft, slug: str) -> list[FieldError]:
 
 
 def add_upload(draft: Draft, kind: str, data: bytes) -> dict[str, Any]:
-    """Store a document for the draft (photos cleaned, PDFs as they are); replaces the kind's
+    """Store a document for the draft (photos cleaned, PDFs checked and kept); replaces the kind's
     previous file. Raises UploadRefused."""
     prepared = prepare_upload(data)
     key = f"drafts/{secrets.token_hex(16)}.{prepared.extension}"
@@ -328,7 +328,9 @@ def add_correction_document(report: BirthReport, kind: str, data: bytes) -> Docu
     if kind not in DOCUMENT_SPECS:
         raise UploadRefused("upload_kind")
     prepared = prepare_upload(data)
-    return attach_document(report, kind, prepared.data, informant_of(report))
+    return attach_document(
+        report, kind, prepared.data, informant_of(report), inspection=prepared.inspection
+    )
 
 
 def correct_report(
