@@ -3,6 +3,7 @@ and hostile ones: a decompression bomb, a polyglot, a truncated image, PDF bombs
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 import zlib
@@ -36,6 +37,7 @@ def pdf_bytes(pages: int = 1) -> bytes:
     return out.getvalue()
 
 
+@functools.cache
 def png_bomb(width: int = 7680, height: int = 7680) -> bytes:
     """A single-colour RGB PNG of width × height (59 megapixels by default) that is small on
     disk (172 KB): written row by row through zlib, so the test never holds its pixels."""

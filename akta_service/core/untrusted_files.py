@@ -53,7 +53,7 @@ TIME_LIMIT_SECONDS = 30.0
 
 #: The environment the child gets: nothing of the service's (keys, database URLs), only what
 #: the interpreter and coverage measurement need.
-_PASSED_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "TMPDIR")
+_PASSED_ENVIRONMENT = ("PATH", "PYTHONPATH", "LANG", "LC_ALL", "TMPDIR")
 
 PDF = "application/pdf"
 JPEG = "image/jpeg"
