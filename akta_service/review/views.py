@@ -152,7 +152,7 @@ def _report_page(
         original=original,
         documents=[(document, document_pictures(document)) for document in found.documents],
         document_labels=DOCUMENT_LABELS,
-        picture_refusal=lambda document: message(document.picture_refusal or "pdf_unreadable"),
+        picture_refusal=_picture_refusal,
         workflow=birth_registration(),
         refusal=refusal.message if refusal else None,
         attempted=attempted,
@@ -165,6 +165,13 @@ def _report_page(
         akta_versions=akta_versions(found),
         can_correct_akta=correction_refusal(found, current_user.as_actor()) is None,
     ), (refusal.status if refusal else 200)
+
+
+def _picture_refusal(document: Document) -> str:
+    """Why the review page shows no picture of a document."""
+    if document.picture_refusal is None:
+        return "berkasnya tidak ditemukan di penyimpanan."
+    return message(document.picture_refusal)
 
 
 def _own_document(code: str, document_id: int) -> tuple[BirthReport, Document]:

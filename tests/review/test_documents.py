@@ -268,6 +268,17 @@ def test_an_older_damaged_pdf_says_why_it_has_no_preview(
     assert document.picture_refusal == "pdf_unreadable"  # not tried again on every view
 
 
+def test_an_older_document_whose_file_is_gone_says_so(
+    client: FlaskClient, staff: dict[str, User]
+) -> None:
+    report, document = _stored_before_pictures("kk", pdf_bytes())
+    storage().delete(document.storage_key)
+    sign_in(client, "siti")
+    page = client.get(f"/kantor/laporan/{report.tracking_code}").get_data(as_text=True)
+    assert "Pratinjau tidak tersedia: berkasnya tidak ditemukan di penyimpanan." in page
+    assert client.get(_url(report, document, "/halaman/1")).status_code == 404
+
+
 def test_staff_of_another_region_get_nothing_and_nothing_is_journalled(
     client: FlaskClient, staff: dict[str, User]
 ) -> None:
