@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import math
 import os
 import re
@@ -45,6 +46,8 @@ MAX_PDF_PAGE_SIDE_PT = 3371.0
 PAGE_SCALE = 1.5
 #: The longest side of a page picture, whatever page size the file claims.
 MAX_PAGE_SIDE_PX = 2200
+
+logger = logging.getLogger(__name__)
 
 #: What the child may allocate beyond what it holds once started (Python, Pillow, PDFium).
 MEMORY_LIMIT_BYTES = 160 * 1024 * 1024
@@ -138,10 +141,12 @@ def inspect_file(
             check=False,
         )
     except subprocess.TimeoutExpired as exc:
+        logger.warning("an uploaded file was still being opened after %ss: refused", time_limit)
         raise FileRefused("file_too_complex") from exc
     header, _, blobs = done.stdout.partition(b"\n")
     if done.returncode != 0 or not header:
         # Killed at its limits (SIGXCPU, the kernel) or crashed inside a decoder.
+        logger.warning("opening an uploaded file ended with exit status %s", done.returncode)
         raise FileRefused("file_too_complex")
     answer = json.loads(header)
     if "refused" in answer:
