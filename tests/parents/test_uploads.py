@@ -140,9 +140,12 @@ def test_a_replaced_document_frees_the_old_file(at_documents: FlaskClient, app: 
 
     upload(at_documents, "kk", PDF)
     first = _draft().documents["kk"]["storage_key"]
+    (first_page,) = _draft().documents["kk"]["pictures"]
+    assert storage().exists(first_page["storage_key"])  # drawn once, on upload
     upload(at_documents, "kk", PDF.replace(b"%PDF-1.3", b"%PDF-1.7"))
     run_pending(app)
     assert not storage().exists(first)
+    assert not storage().exists(first_page["storage_key"])
     assert storage().get(_draft().documents["kk"]["storage_key"]).startswith(b"%PDF-1.7")
 
 
