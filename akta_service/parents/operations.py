@@ -255,8 +255,8 @@ def submit_draft(draft: Draft) -> Receipt:
     report = submit_birth_report(data, Channel.WEB, WEB_INFORMANT)
     informant = Actor.informant(report.tracking_code, report.informant_name)
     for kind, upload in draft.documents.items():
-        data = storage().get(upload["storage_key"])
-        attach_document(report, kind, data, informant, inspection=_kept_inspection(upload))
+        stored = storage().get(upload["storage_key"])
+        attach_document(report, kind, stored, informant, inspection=_kept_inspection(upload))
     pin = issue_status_pin(report)
     include_status_pin(report, pin)  # the receipt by e-mail and SMS carries it
     discard_draft(draft)
