@@ -143,6 +143,7 @@ class DocumentOut(Schema):
     content_type = f.String()
     size_bytes = f.Integer()
     sha256 = f.String()
+    pages = f.Integer()
     uploaded_at = f.DateTime()
 
 
@@ -273,7 +274,14 @@ class BirthReportDocuments(MethodView):
     )
     @blp.response(201, DocumentOut)
     def post(self, tracking_code: str) -> tuple[Document, int]:
-        """Attach the birth letter or another document: PDF, JPEG or PNG, 10 MB at most."""
+        """Attach the birth letter or another document: PDF, JPEG or PNG, 10 MB at most.
+
+        The file is opened before it is stored; one that cannot be opened safely is refused
+        (422) with the code in `errors`: `image_too_large` (more pixels than its size makes
+        plausible), `unreadable_file`, `pdf_unreadable`, `pdf_encrypted`,
+        `pdf_too_many_pages`, `pdf_page_too_large` or `file_too_complex`. `pages` counts
+        the pages of a PDF (1 for an image).
+        """
         report = _own_report(tracking_code)
         data = read_upload(request.files.get("file"))
         kind = request.form.get("kind", "")

@@ -1,4 +1,10 @@
-"""Attaching scans and photos of documents to a report, judged by content, not by name."""
+"""Attaching scans and photos of documents to a report, judged by content, not by name.
+
+Every file is opened in a limited child process first (core.untrusted_files): one that cannot
+be opened safely is refused with a message naming why, and nothing is stored. The upload is
+kept byte for byte as evidence (its SHA-256 is what the sender is told); clerks are shown only
+the pictures made of it, stored with it once and never made again.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from akta_service.births.models import (
     BirthReport,
     Document,
     DocumentKind,
+    DocumentPicture,
 )
 from akta_service.core.actors import Actor
 from akta_service.core.audit import record
@@ -21,6 +28,13 @@ from akta_service.core.config import current_settings
 from akta_service.core.db import db
 from akta_service.core.errors import DomainError, FieldError, IllegalTransition, InvalidInput
 from akta_service.core.storage import storage
+from akta_service.core.untrusted_files import (
+    FileRefused,
+    Inspection,
+    Picture,
+    inspect_file,
+    sniff_content_type,
+)
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 MEGABYTE = 1024 * 1024
@@ -76,28 +90,37 @@ DOCUMENT_LABELS = {
     "other": "Dokumen lain",
 }
 
-#: Leading bytes of each accepted type: what the file is, whatever it is called.
-SIGNATURES = (
-    (b"%PDF-", "application/pdf", "pdf"),
-    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
-)
-
-
-def sniff_content_type(data: bytes) -> tuple[str, str] | None:
-    """(content type, extension) from the bytes, or None for anything else."""
-    for magic, content_type, extension in SIGNATURES:
-        if data.startswith(magic):
-            return content_type, extension
-    return None
-
 
 def _invalid(reason: str, field: str, code: str, **params: Any) -> InvalidInput:
     return InvalidInput(reason, errors=[FieldError(field, code)], **params)
 
 
-def attach_document(report: BirthReport, kind: str, data: bytes, actor: Actor) -> Document:
-    """Store the file and record it on the report (flushed, journalled)."""
+__all__ = ["sniff_content_type"]
+
+#: File name extensions of the pictures' types.
+PICTURE_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png"}
+
+
+def inspected(data: bytes, field: str = "file") -> Inspection:
+    """The file opened in a limited process, or InvalidInput naming why it cannot be taken."""
+    try:
+        return inspect_file(data)
+    except FileRefused as refused:
+        raise _invalid(refused.code, field, refused.code, **refused.params) from refused
+
+
+def attach_document(
+    report: BirthReport,
+    kind: str,
+    data: bytes,
+    actor: Actor,
+    inspection: Inspection | None = None,
+) -> Document:
+    """Store the file and the pictures clerks see of it, and record it on the report (flushed,
+    journalled). Raises InvalidInput, storing nothing, for a file that cannot be taken.
+
+    :param inspection: the file as already opened by the caller (`inspected`), if it was.
+    """
     if report.status not in CANCELLABLE_STATUSES:
         raise IllegalTransition("documents_closed", state=str(report.status))
     if kind not in {k.value for k in DocumentKind}:
@@ -116,10 +139,11 @@ def attach_document(report: BirthReport, kind: str, data: bytes, actor: Actor) -
             errors=[FieldError("file", "document_quota", {"quota_mb": quota_mb})],
         )
     content_type, extension = sniffed
+    if inspection is None:
+        inspection = inspected(data)
     digest = hashlib.sha256(data).hexdigest()
-    key = (
-        f"documents/{report.region_code}/{report.tracking_code}/{secrets.token_hex(8)}.{extension}"
-    )
+    stem = f"documents/{report.region_code}/{report.tracking_code}/{secrets.token_hex(8)}"
+    key = f"{stem}.{extension}"
     storage().put(key, data)
     document = Document(
         report_id=report.id,
@@ -129,9 +153,11 @@ def attach_document(report: BirthReport, kind: str, data: bytes, actor: Actor) -
         sha256=digest,
         storage_key=key,
         uploaded_by=actor.id,
+        pages=inspection.pages,
     )
     db.session.add(document)
     db.session.flush()
+    _store_pictures(document, stem, inspection.pictures)
     record(
         "births:document:attach",
         actor,
@@ -140,3 +166,55 @@ def attach_document(report: BirthReport, kind: str, data: bytes, actor: Actor) -
         read=True,
     )
     return document
+
+
+def _store_pictures(document: Document, stem: str, pictures: tuple[Picture, ...]) -> None:
+    for page, picture in enumerate(pictures, start=1):
+        key = f"{stem}-{page}.{PICTURE_EXTENSIONS[picture.content_type]}"
+        storage().put(key, picture.data)
+        db.session.add(
+            DocumentPicture(
+                document_id=document.id,
+                page=page,
+                content_type=picture.content_type,
+                width=picture.width,
+                height=picture.height,
+                size_bytes=len(picture.data),
+                storage_key=key,
+            )
+        )
+    db.session.flush()
+
+
+def document_pictures(document: Document) -> list[DocumentPicture]:
+    """The pictures clerks are shown of the document, in page order. A document stored before
+    pictures were made on upload gets them now, once (opened in a limited process like an
+    upload); one that cannot be opened gets none and keeps the reason (`picture_refusal`)."""
+    if document.pages is None and document.picture_refusal is None:
+        _make_pictures(document)
+    return list(document.pictures)
+
+
+def _make_pictures(document: Document) -> None:
+    # Two clerks opening the same older document: the second waits, then finds the pictures.
+    db.session.execute(
+        sa.select(Document.id)
+        .where(Document.id == document.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    db.session.refresh(document)
+    if document.pages is not None or document.picture_refusal is not None:
+        return
+    try:
+        inspection = inspect_file(storage().get(document.storage_key))
+    except FileNotFoundError:
+        return
+    except FileRefused as refused:
+        document.picture_refusal = refused.code
+        db.session.flush()
+        return
+    document.pages = inspection.pages
+    stem = document.storage_key.rsplit(".", 1)[0]
+    _store_pictures(document, stem, inspection.pictures)
+    db.session.expire(document, ["pictures"])

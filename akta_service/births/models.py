@@ -401,11 +401,47 @@ class Document(Base):
     storage_key: Mapped[str] = mapped_column(sa.String(300), unique=True)
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     uploaded_by: Mapped[str] = mapped_column(sa.String(80))
+    #: A PDF's pages, 1 for an image; NULL until its pictures were made (older documents).
+    pages: Mapped[int | None] = mapped_column(sa.Integer)
+    #: Why no picture can be made of a stored file (a message code), e.g. a damaged PDF kept
+    #: from before files were checked on upload.
+    picture_refusal: Mapped[str | None] = mapped_column(sa.String(40))
 
     report: Mapped[BirthReport] = relationship(back_populates="documents")
+    pictures: Mapped[list[DocumentPicture]] = relationship(
+        back_populates="document", order_by="DocumentPicture.page"
+    )
 
     def __repr__(self) -> str:
         return f"<Document {self.id} {self.kind} {self.content_type} {self.size_bytes}B>"
+
+
+class DocumentPicture(Base):
+    """What clerks are shown of a document: the image written again from its pixels, or one
+    page of a PDF as a picture, made once from the upload in a limited process. The upload
+    itself is kept as evidence and never sent to a browser."""
+
+    __tablename__ = "document_pictures"
+    __table_args__ = (
+        sa.UniqueConstraint("document_id", "page", name="uq_document_picture_page"),
+        sa.CheckConstraint("page > 0", "page_positive"),
+        sa.CheckConstraint("content_type IN ('image/jpeg', 'image/png')", "content_type_picture"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
+    document_id: Mapped[int] = mapped_column(sa.ForeignKey("documents.id"), index=True)
+    #: The page it shows, from 1 (an image has page 1 only).
+    page: Mapped[int] = mapped_column(sa.Integer)
+    content_type: Mapped[str] = mapped_column(sa.String(40))
+    width: Mapped[int] = mapped_column(sa.Integer)
+    height: Mapped[int] = mapped_column(sa.Integer)
+    size_bytes: Mapped[int] = mapped_column(sa.Integer)
+    storage_key: Mapped[str] = mapped_column(sa.String(300), unique=True)
+
+    document: Mapped[Document] = relationship(back_populates="pictures")
+
+    def __repr__(self) -> str:
+        return f"<DocumentPicture {self.document_id} p{self.page} {self.width}x{self.height}>"
 
 
 class VerificationCheck(Base):

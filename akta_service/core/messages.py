@@ -124,8 +124,33 @@ MESSAGES: dict[str, str] = {
     "upload_unsupported_type": N_(
         "Berkas harus foto (JPEG atau PNG) atau PDF. Berkas ini bukan salah satunya."
     ),
-    "unreadable": N_("Foto tidak dapat dibaca. Ambil foto lagi atau pilih berkas lain."),
-    "too_many_pixels": N_("Foto terlalu besar ukurannya. Kecilkan resolusi kamera dan coba lagi."),
+    # Fields: a file that cannot be opened safely, on the form and through the API alike
+    # (core.untrusted_files).
+    "image_too_large": N_(
+        "Berkas terlalu besar untuk dibuka: gambarnya memuat terlalu banyak piksel. "
+        "Kecilkan resolusinya lalu coba lagi."
+    ),
+    "unreadable_file": N_(
+        "Gambar tidak dapat dibaca: berkasnya rusak atau terpotong. "
+        "Ambil foto lagi atau pilih berkas lain."
+    ),
+    "pdf_unreadable": N_(
+        "PDF tidak dapat dibaca: berkasnya rusak atau terpotong. "
+        "Simpan ulang atau pindai lagi dokumennya."
+    ),
+    "pdf_encrypted": N_(
+        "PDF ini dilindungi kata sandi sehingga tidak dapat dibuka petugas. "
+        "Kirim PDF tanpa kata sandi."
+    ),
+    "pdf_too_many_pages": N_("PDF terlalu banyak halamannya: paling banyak %(max)d halaman."),
+    "pdf_page_too_large": N_(
+        "Halaman PDF ini lebih besar dari kertas A0. "
+        "Pindai atau simpan ulang dokumennya dengan ukuran kertas biasa."
+    ),
+    "file_too_complex": N_(
+        "Berkas terlalu rumit untuk dibuka dengan aman. "
+        "Simpan ulang dengan ukuran lebih kecil atau pilih berkas lain."
+    ),
     "document_quota": N_(
         "Dokumen satu laporan paling banyak %(quota_mb)s MB seluruhnya. Dengan berkas ini batas "
         "itu terlampaui, jadi berkas ini tidak disimpan; dokumen yang sudah diunggah tetap ada. "

@@ -23,7 +23,8 @@ class Draft(Base):
     answers: Mapped[dict[str, str]] = mapped_column(JsonData, default=dict)
     #: Steps whose answers passed validation, by slug.
     completed_steps: Mapped[list[str]] = mapped_column(JsonData, default=list)
-    #: Document kind -> stored upload (storage_key, content_type, size_bytes, sha256, ...).
+    #: Document kind -> stored upload (storage_key, content_type, size_bytes, sha256, the
+    #: pictures made of it, ...).
     documents: Mapped[dict[str, dict[str, Any]]] = mapped_column(JsonData, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from akta_service.akta.models import AktaDocument
 from akta_service.akta.operations import akta_pdf, current_akta
 from akta_service.births.documents import (
+    PICTURE_EXTENSIONS,
     attach_document,
     document_quota_mb,
     over_quota,
@@ -43,6 +44,7 @@ from akta_service.core.errors import FieldError, InvalidInput, NotFound
 from akta_service.core.jobs import enqueue, job
 from akta_service.core.storage import storage
 from akta_service.core.sweep import SweepTimes, sweeper
+from akta_service.core.untrusted_files import PDF, Inspection, Picture
 from akta_service.notifications.operations import include_status_pin
 from akta_service.parents.correction import CorrectionRequest, report_answers
 from akta_service.parents.models import Draft
@@ -58,7 +60,7 @@ from akta_service.parents.steps import (
     required_documents,
     step_errors,
 )
-from akta_service.parents.uploads import UploadRefused, prepare_upload
+from akta_service.parents.uploads import PreparedUpload, UploadRefused, prepare_upload
 from akta_service.workflow.engine import allowed_triggers, conflict_for, fire
 
 DELETE_FILES_JOB = "parents.delete_files"
@@ -150,7 +152,7 @@ def current_step_errors(draft: Draft, slug: str) -> list[FieldError]:
 
 
 def add_upload(draft: Draft, kind: str, data: bytes) -> dict[str, Any]:
-    """Store a document for the draft (photos cleaned, PDFs as they are); replaces the kind's
+    """Store a document for the draft (photos cleaned, PDFs checked and kept); replaces the kind's
     previous file. Raises UploadRefused, also when the draft's documents together would go
     over the quota (AKTA_DOCUMENT_QUOTA_MB); what was stored before stays."""
     prepared = prepare_upload(data)
@@ -158,7 +160,8 @@ def add_upload(draft: Draft, kind: str, data: bytes) -> dict[str, Any]:
     others = sum(int(upload["size_bytes"]) for k, upload in documents.items() if k != kind)
     if over_quota(others, len(prepared.data)):
         raise UploadRefused("document_quota", quota_mb=document_quota_mb())
-    key = f"drafts/{secrets.token_hex(16)}.{prepared.extension}"
+    stem = f"drafts/{secrets.token_hex(16)}"
+    key = f"{stem}.{prepared.extension}"
     storage().put(key, prepared.data)
     previous = documents.get(kind)
     documents[kind] = {
@@ -168,12 +171,53 @@ def add_upload(draft: Draft, kind: str, data: bytes) -> dict[str, Any]:
         "original_size_bytes": len(data),
         "sha256": hashlib.sha256(prepared.data).hexdigest(),
         "uploaded_at": utcnow().isoformat(),
+        "pictures": _keep_pictures(stem, key, prepared),
     }
     draft.documents = documents
     _touch(draft)
     if previous:
-        enqueue(DELETE_FILES_JOB, [previous["storage_key"]])
+        enqueue(DELETE_FILES_JOB, _upload_keys(previous))
     return documents[kind]
+
+
+def _keep_pictures(stem: str, key: str, prepared: PreparedUpload) -> list[dict[str, Any]]:
+    """Store the pictures made of the upload with the draft, so that submitting does not open
+    the file again: a photo is its own picture, a PDF's pages are stored beside it."""
+    kept = []
+    for page, picture in enumerate(prepared.inspection.pictures, start=1):
+        picture_key = key
+        if prepared.content_type == PDF:
+            picture_key = f"{stem}-{page}.{PICTURE_EXTENSIONS[picture.content_type]}"
+            storage().put(picture_key, picture.data)
+        kept.append(
+            {
+                "storage_key": picture_key,
+                "content_type": picture.content_type,
+                "width": picture.width,
+                "height": picture.height,
+            }
+        )
+    return kept
+
+
+def _upload_keys(upload: Mapping[str, Any]) -> list[str]:
+    """Every stored file of a draft's upload: the file and its pictures."""
+    keys = [upload["storage_key"]]
+    keys.extend(
+        p["storage_key"] for p in upload.get("pictures", ()) if p["storage_key"] not in keys
+    )
+    return keys
+
+
+def _kept_inspection(upload: Mapping[str, Any]) -> Inspection | None:
+    """The pictures stored with a draft's upload; None for a draft from before they were."""
+    if "pictures" not in upload:
+        return None
+    pictures = tuple(
+        Picture(storage().get(p["storage_key"]), p["content_type"], p["width"], p["height"])
+        for p in upload["pictures"]
+    )
+    return Inspection(upload["content_type"], len(pictures), pictures)
 
 
 def remove_upload(draft: Draft, kind: str) -> None:
@@ -181,7 +225,7 @@ def remove_upload(draft: Draft, kind: str) -> None:
     removed = documents.pop(kind, None)
     draft.documents = documents
     if removed:
-        enqueue(DELETE_FILES_JOB, [removed["storage_key"]])
+        enqueue(DELETE_FILES_JOB, _upload_keys(removed))
 
 
 def documents_done(draft: Draft) -> list[FieldError]:
@@ -221,7 +265,8 @@ def submit_draft(draft: Draft) -> Receipt:
     report = submit_birth_report(data, Channel.WEB, WEB_INFORMANT)
     informant = Actor.informant(report.tracking_code, report.informant_name)
     for kind, upload in draft.documents.items():
-        attach_document(report, kind, storage().get(upload["storage_key"]), informant)
+        stored = storage().get(upload["storage_key"])
+        attach_document(report, kind, stored, informant, inspection=_kept_inspection(upload))
     pin = issue_status_pin(report)
     include_status_pin(report, pin)  # the receipt by e-mail and SMS carries it
     discard_draft(draft)
@@ -230,7 +275,7 @@ def submit_draft(draft: Draft) -> Receipt:
 
 def discard_draft(draft: Draft) -> None:
     """Delete the draft now and its uploads once that is committed."""
-    keys = [upload["storage_key"] for upload in draft.documents.values()]
+    keys = [key for upload in draft.documents.values() for key in _upload_keys(upload)]
     db.session.delete(draft)
     db.session.flush()
     if keys:
@@ -339,7 +384,9 @@ def add_correction_document(report: BirthReport, kind: str, data: bytes) -> Docu
     prepared = prepare_upload(data)
     if over_quota(stored_document_bytes(report), len(prepared.data)):
         raise UploadRefused("document_quota", quota_mb=document_quota_mb())
-    return attach_document(report, kind, prepared.data, informant_of(report))
+    return attach_document(
+        report, kind, prepared.data, informant_of(report), inspection=prepared.inspection
+    )
 
 
 def correct_report(

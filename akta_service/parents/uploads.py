@@ -1,27 +1,29 @@
-"""Photos and scans from a phone: judged by content, large photos made smaller, metadata gone.
+"""Photos and scans from a phone: judged by content, opened where they can do no harm, large
+photos made smaller, metadata gone.
 
 A phone photo carries EXIF, often with the GPS position of the family's home; it is never
-stored. Photos are decoded and written again from their pixels only (turned upright first,
-since the EXIF orientation goes too). PDFs are kept byte for byte.
+stored. Every file is opened in a limited child process (core.untrusted_files); a photo is
+stored as the picture made there from its pixels only (upright, at most MAX_PHOTO_SIDE), a PDF
+byte for byte once it opened and every page could be drawn.
 """
 
 from __future__ import annotations
 
-import io
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from PIL import Image, ImageOps, UnidentifiedImageError
-
 from akta_service.births.documents import MAX_DOCUMENT_BYTES, sniff_content_type
 from akta_service.core.errors import FieldError
+from akta_service.core.untrusted_files import (
+    MAX_PICTURE_SIDE,
+    PDF,
+    FileRefused,
+    Inspection,
+    inspect_file,
+)
 
 #: The longest side of a stored photo: a page stays readable, the file stays small.
-MAX_PHOTO_SIDE = 2400
-#: Larger pictures are refused before they are decoded (no decompression bombs).
-MAX_PHOTO_PIXELS = 60_000_000
-JPEG_QUALITY = 85
+MAX_PHOTO_SIDE = MAX_PICTURE_SIDE
 
 
 class UploadRefused(ValueError):
@@ -42,6 +44,8 @@ class PreparedUpload:
     data: bytes
     content_type: str
     extension: str
+    #: The stored bytes as opened: the pictures clerks will see.
+    inspection: Inspection
 
 
 def prepare_upload(data: bytes) -> PreparedUpload:
@@ -54,41 +58,11 @@ def prepare_upload(data: bytes) -> PreparedUpload:
     if sniffed is None:
         raise UploadRefused("upload_unsupported_type")
     content_type, extension = sniffed
-    if content_type == "application/pdf":
-        return PreparedUpload(data, content_type, extension)
-    return _clean_photo(data, content_type, extension)
-
-
-def _unreadable() -> UploadRefused:
-    return UploadRefused("unreadable")
-
-
-def _clean_photo(data: bytes, content_type: str, extension: str) -> PreparedUpload:
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as opened:
-                width, height = opened.size
-                if width * height > MAX_PHOTO_PIXELS:
-                    raise UploadRefused("too_many_pixels")
-                opened.load()
-                upright = ImageOps.exif_transpose(opened)
-                upright.thumbnail((MAX_PHOTO_SIDE, MAX_PHOTO_SIDE), Image.Resampling.LANCZOS)
-                mode = "RGB" if content_type == "image/jpeg" else _png_mode(upright.mode)
-                pixels = upright.convert(mode)
-    except UploadRefused:
-        raise
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise _unreadable() from exc
-    # A new image from the pixels alone: no EXIF, GPS, comments or XMP come along.
-    clean = Image.frombytes(mode, pixels.size, pixels.tobytes())
-    out = io.BytesIO()
-    if content_type == "image/jpeg":
-        clean.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
-    else:
-        clean.save(out, "PNG", optimize=True)
-    return PreparedUpload(out.getvalue(), content_type, extension)
-
-
-def _png_mode(mode: str) -> str:
-    return mode if mode in ("L", "LA", "RGB", "RGBA") else "RGBA"
+        inspection = inspect_file(data)
+    except FileRefused as refused:
+        raise UploadRefused(refused.code, **refused.params) from refused
+    if content_type == PDF:
+        return PreparedUpload(data, content_type, extension, inspection)
+    (photo,) = inspection.pictures
+    return PreparedUpload(photo.data, content_type, extension, inspection)

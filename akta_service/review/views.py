@@ -12,15 +12,16 @@ from flask_login import current_user
 
 from akta_service.accounts.models import User
 from akta_service.akta.operations import akta_versions, correction_refusal
-from akta_service.births.documents import DOCUMENT_LABELS
+from akta_service.births.documents import DOCUMENT_LABELS, PICTURE_EXTENSIONS, document_pictures
 from akta_service.births.fields import FIELD_LABELS
-from akta_service.births.models import BirthReport, Document
+from akta_service.births.models import BirthReport, Document, DocumentPicture
 from akta_service.births.queries import latest_checks
 from akta_service.core.actors import Role
 from akta_service.core.audit import changes, record, record_read
 from akta_service.core.config import current_settings
 from akta_service.core.db import db, utcnow
 from akta_service.core.errors import DomainError, InvalidInput
+from akta_service.core.messages import message
 from akta_service.core.sessions import staff_required
 from akta_service.core.storage import storage
 from akta_service.review.operations import (
@@ -29,7 +30,6 @@ from akta_service.review.operations import (
     release,
     suspected_original,
 )
-from akta_service.review.previews import MAX_PREVIEW_PAGES, pdf_page_count, render_pdf_page
 from akta_service.review.queries import (
     TAB_LABELS,
     queue_counts,
@@ -57,8 +57,8 @@ REASON_LABELS = {
     "reject": "Alasan penolakan (dibaca pelapor)",
 }
 
-EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
-#: Stored documents are uploads from the public: the browser shows them and runs nothing.
+#: Pictures made of uploads from the public: the browser shows them and runs nothing. The
+#: uploads themselves are kept as evidence and never sent to a browser.
 FILE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": "default-src 'none'",
@@ -157,9 +157,9 @@ def _report_page(
         actions=actions,
         reason_labels=REASON_LABELS,
         original=original,
-        documents=[(document, _pages(document)) for document in found.documents],
+        documents=[(document, document_pictures(document)) for document in found.documents],
         document_labels=DOCUMENT_LABELS,
-        max_preview_pages=MAX_PREVIEW_PAGES,
+        picture_refusal=_picture_refusal,
         workflow=birth_registration(),
         refusal=refusal.message if refusal else None,
         attempted=attempted,
@@ -174,15 +174,11 @@ def _report_page(
     ), (refusal.status if refusal else 200)
 
 
-def _pages(document: Document) -> int | None:
-    """A PDF's page count (None when unreadable); 0 for an image."""
-    if document.content_type != "application/pdf":
-        return 0
-    try:
-        data = storage().get(document.storage_key)
-    except FileNotFoundError:
-        return None
-    return pdf_page_count(data)
+def _picture_refusal(document: Document) -> str:
+    """Why the review page shows no picture of a document."""
+    if document.picture_refusal is None:
+        return "berkasnya tidak ditemukan di penyimpanan."
+    return message(document.picture_refusal)
 
 
 def _own_document(code: str, document_id: int) -> tuple[BirthReport, Document]:
@@ -200,37 +196,49 @@ def _file(data: bytes, content_type: str, filename: str, *, download: bool = Fal
     return response
 
 
+def _picture_file(
+    found: BirthReport, document: Document, picture: DocumentPicture | None, what: str
+) -> ResponseReturnValue:
+    if picture is None:
+        abort(404)
+    data = storage().get(picture.storage_key)
+    record_read(found, current_user.as_actor(), what)
+    name = f"{found.tracking_code}-{document.kind}-{document.id}"
+    if document.content_type == "application/pdf":
+        name += f"-halaman-{picture.page}"
+    return _file(
+        data,
+        picture.content_type,
+        f"{name}.{PICTURE_EXTENSIONS[picture.content_type]}",
+        download=request.args.get("unduh") == "1",
+    )
+
+
+def _picture(document: Document, number: int) -> DocumentPicture | None:
+    return next((p for p in document_pictures(document) if p.page == number), None)
+
+
 @bp.get("/laporan/<code>/dokumen/<int:document_id>")
 @staff_required(*READERS)
 def document_file(code: str, document_id: int) -> ResponseReturnValue:
-    """The uploaded file as it was sniffed at upload; `?unduh=1` saves it instead."""
+    """A photo or scan as the picture made of it on upload; `?unduh=1` saves it instead."""
     found, document = _own_document(code, document_id)
-    data = storage().get(document.storage_key)
-    record_read(found, current_user.as_actor(), f"document {document.id} ({document.kind})")
-    name = f"{found.tracking_code}-{document.kind}-{document.id}"
-    return _file(
-        data,
-        document.content_type,
-        f"{name}.{EXTENSIONS[document.content_type]}",
-        download=request.args.get("unduh") == "1",
+    if document.content_type == "application/pdf":
+        abort(404)
+    return _picture_file(
+        found, document, _picture(document, 1), f"document {document.id} ({document.kind})"
     )
 
 
 @bp.get("/laporan/<code>/dokumen/<int:document_id>/halaman/<int:number>")
 @staff_required(*READERS)
 def document_page(code: str, document_id: int, number: int) -> ResponseReturnValue:
-    """One page of a PDF document as a PNG picture."""
+    """One page of a PDF document as the picture made of it on upload."""
     found, document = _own_document(code, document_id)
     if document.content_type != "application/pdf":
         abort(404)
-    picture = render_pdf_page(storage().get(document.storage_key), number)
-    if picture is None:
-        abort(404)
-    record_read(
-        found, current_user.as_actor(), f"document {document.id} ({document.kind}) page {number}"
-    )
-    name = f"{found.tracking_code}-{document.kind}-{document.id}-halaman-{number}.png"
-    return _file(picture, "image/png", name)
+    what = f"document {document.id} ({document.kind}) page {number}"
+    return _picture_file(found, document, _picture(document, number), what)
 
 
 def _seen_version() -> int | None:

@@ -7,25 +7,40 @@ import copy
 import dataclasses
 import hashlib
 import io
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from PIL import Image
 
 from akta_service.births.models import BirthReport, Document
 from akta_service.core.actors import Actor
 from akta_service.core.db import db
+from akta_service.core.storage import storage
+from akta_service.core.untrusted_files import MAX_PDF_PAGES
 from akta_service.facilities.operations import create_facility, issue_credential
 from akta_service.jobs.queue import run_pending
 from akta_service.verification.gateway import dukcapil
 from akta_service.workflow.engine import fire
+from tests.files import (
+    encrypted_pdf,
+    gps_jpeg,
+    jpeg_bytes,
+    pdf_bytes,
+    pdf_with_page_size,
+    png_bomb,
+    png_bytes,
+    truncated_png,
+)
 
 ADMIN = Actor.system("test admin")
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+#: Real files: every upload is opened before it is stored.
+PDF = pdf_bytes()
+JPEG = jpeg_bytes()
+PNG = png_bytes()
 
 
 @pytest.fixture
@@ -386,3 +401,55 @@ def test_a_facility_registers_its_webhook_and_reads_the_delivery_log(
     assert {entry["event"] for entry in log} >= {"birth_report.submitted"}
     assert all(entry["status"] == "pending" and entry["attempts"] == 1 for entry in log)
     assert all(entry["last_result"] == "unreachable" for entry in log)
+
+
+@pytest.mark.parametrize(
+    ("make", "code"),
+    [
+        (png_bomb, "image_too_large"),
+        (truncated_png, "unreadable_file"),
+        (encrypted_pdf, "pdf_encrypted"),
+        (lambda: pdf_with_page_size(595, 842, pages=MAX_PDF_PAGES + 1), "pdf_too_many_pages"),
+        (lambda: pdf_with_page_size(14400, 14400), "pdf_page_too_large"),
+    ],
+)
+def test_a_hostile_file_is_refused_with_its_code_and_nothing_is_stored(
+    app: Flask, client: FlaskClient, token: str, make: Any, code: str
+) -> None:
+    (payload,) = _families(1)
+    tracking_code = client.post("/api/v1/births", json=payload, headers=_auth(token)).get_json()[
+        "tracking_code"
+    ]
+    response = _upload(client, token, tracking_code, "birth_letter", make(), "surat.png")
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert [(e["field"], e["code"]) for e in body["errors"]] == [("file", code)]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Document)) == 0
+    report = db.session.scalar(sa.select(BirthReport).filter_by(tracking_code=tracking_code))
+    assert report is not None
+    folder = Path(app.config["AKTA_SETTINGS"].storage_path) / "documents" / report.region_code
+    assert not (folder / tracking_code).exists()
+    # The service still answers, and the report is as it was.
+    shown = client.get(f"/api/v1/births/{tracking_code}", headers=_auth(token))
+    assert shown.status_code == 200
+
+
+def test_an_api_photo_is_kept_as_sent_and_shown_without_its_gps(
+    client: FlaskClient, token: str
+) -> None:
+    (payload,) = _families(1)
+    tracking_code = client.post("/api/v1/births", json=payload, headers=_auth(token)).get_json()[
+        "tracking_code"
+    ]
+    photo = gps_jpeg()
+    response = _upload(client, token, tracking_code, "kk", photo, "kk.jpg")
+    assert response.status_code == 201
+    assert response.get_json()["sha256"] == hashlib.sha256(photo).hexdigest()
+    document = db.session.get(Document, response.get_json()["id"])
+    assert document is not None
+    assert storage().get(document.storage_key) == photo
+    (picture,) = document.pictures
+    shown = storage().get(picture.storage_key)
+    assert b"PhoneMaker" not in shown
+    assert dict(Image.open(io.BytesIO(shown)).getexif()) == {}

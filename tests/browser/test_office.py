@@ -221,7 +221,10 @@ def test_the_documents_are_shown_inline(live_server: LiveServer, new_context: Ne
     box = page_one.bounding_box()
     assert box is not None
     assert box["height"] > box["width"] > 300  # an upright page, wide enough to read
+    # What is saved is the picture of the page, never the uploaded file.
     with page.expect_download() as saving:
-        documents.get_by_role("link", name="Unduh").last.click()
-    assert re.fullmatch(rf"{code}-birth_letter-\d+\.pdf", saving.value.suggested_filename)
-    assert Path(saving.value.path()).read_bytes() == letter
+        documents.get_by_role("link", name="Unduh halaman 2").click()
+    assert re.fullmatch(rf"{code}-birth_letter-\d+-halaman-2\.png", saving.value.suggested_filename)
+    saved = Path(saving.value.path()).read_bytes()
+    assert saved.startswith(b"\x89PNG\r\n\x1a\n")
+    assert saved != letter

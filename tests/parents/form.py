@@ -10,9 +10,11 @@ from typing import Any
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from tests.files import pdf_bytes
 from tests.web import csrf_token
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+#: A real one-page PDF: every upload is opened before it is stored.
+PDF = pdf_bytes()
 STEP_SLUGS = ("bayi", "ibu", "ayah", "keluarga", "saksi")
 
 

@@ -23,6 +23,7 @@ from akta_service.parents.correction import report_answers
 from akta_service.parents.steps import FIELDS
 from akta_service.review.operations import claim
 from akta_service.workflow.engine import fire
+from tests.files import png_bomb
 from tests.parents.conftest import sandbox_report
 from tests.parents.form import PDF, errors_of, text_of
 from tests.parents.reporting import (
@@ -398,3 +399,21 @@ def test_the_fields_a_clerk_picks_are_the_ones_the_parent_is_asked_to_fix(
     assert input_value(form, FIELDS["mother.name"].id) is not None
     assert input_value(form, FIELDS["child.name"].id) is None
     assert input_value(form, FIELDS["kk_number"].id) is None
+
+
+def test_a_decompression_bomb_on_the_correction_form_is_refused_and_nothing_is_stored(
+    app: Flask, client: FlaskClient, corrected_family: tuple[dict[str, Any], str, str]
+) -> None:
+    _family, code, pin = corrected_family
+    open_status(client, code, pin)
+    report = find_report(code)
+    documents_before = len(report.documents)
+    refused = _send(
+        client, {"kind": "kk", "file": (io.BytesIO(png_bomb()), "kk.png")}, action="upload"
+    )
+    assert refused.status_code == 200
+    html = refused.get_data(as_text=True)
+    assert "Berkas terlalu besar untuk dibuka" in text_of(html, "err-f-document-file")
+    db.session.expire_all()
+    assert len(find_report(code).documents) == documents_before
+    assert find_report(code).status == S.NEEDS_CORRECTION

@@ -60,7 +60,9 @@ def test_a_sandbox_family_reports_through_every_step_and_is_verified(
     for document_kind in SITUATION_DOCUMENTS[kind]:
         assert upload(client, document_kind, PDF).status_code == 302
     draft = db.session.scalar(sa.select(Draft))
-    draft_keys = [d["storage_key"] for d in draft.documents.values()]
+    draft_keys = [d["storage_key"] for d in draft.documents.values()] + [
+        p["storage_key"] for d in draft.documents.values() for p in d["pictures"]
+    ]
     assert finish_documents(client).headers["Location"].endswith("/lapor/periksa")
 
     review = client.get("/lapor/periksa").get_data(as_text=True)
@@ -87,7 +89,7 @@ def test_a_sandbox_family_reports_through_every_step_and_is_verified(
     assert report.informant_email == "keluarga@example.id"
     assert report.pin_hash is not None
     assert pin not in report.pin_hash
-    documents = db.session.scalars(sa.select(Document).where(Document.report_id == report.id))
+    documents = db.session.scalars(sa.select(Document).where(Document.report_id == report.id)).all()
     assert sorted(d.kind.value for d in documents) == sorted(SITUATION_DOCUMENTS[kind])
     assert db.session.scalar(sa.select(Draft)) is None
 
@@ -96,6 +98,8 @@ def test_a_sandbox_family_reports_through_every_step_and_is_verified(
     assert report.status == ReportStatus.IN_REVIEW
     assert not any(storage().exists(key) for key in draft_keys)
     assert all(storage().exists(d.storage_key) for d in report.documents)
+    # Each page drawn when it was uploaded is what the office is shown.
+    assert all(d.pages == 1 and storage().exists(d.pictures[0].storage_key) for d in documents)
     receipts = [m for m in smtp.messages if m["To"] == "keluarga@example.id"]
     assert receipts
     assert "diterima" in receipts[0]["Subject"]

@@ -13,8 +13,10 @@ from PIL import ExifTags, Image
 
 from akta_service.core.db import db
 from akta_service.core.storage import storage
+from akta_service.core.untrusted_files import MAX_PDF_PAGES
 from akta_service.parents.models import Draft
 from akta_service.parents.uploads import MAX_PHOTO_SIDE
+from tests.files import encrypted_pdf, pdf_with_page_size, png_bomb, truncated_png
 from tests.parents.conftest import sandbox_report
 from tests.parents.form import PDF, fill_steps, form_answers, start, summary_links, text_of, upload
 
@@ -98,11 +100,21 @@ def test_a_png_screenshot_stays_a_png(at_documents: FlaskClient) -> None:
     [
         (b"PK\x03\x04" + b"\x00" * 200, "kk.jpg", "Berkas harus foto (JPEG atau PNG) atau PDF"),
         (b"<html><script>alert(1)</script></html>", "kk.pdf", "Berkas harus foto"),
-        (b"\xff\xd8\xff\xe0" + b"rusak" * 50, "kk.jpg", "Foto tidak dapat dibaca"),
+        (b"\xff\xd8\xff\xe0" + b"rusak" * 50, "kk.jpg", "Gambar tidak dapat dibaca"),
+        (truncated_png(), "kk.png", "Gambar tidak dapat dibaca: berkasnya rusak atau terpotong"),
+        (png_bomb(), "kk.png", "Berkas terlalu besar untuk dibuka"),
+        (encrypted_pdf(), "kk.pdf", "PDF ini dilindungi kata sandi"),
+        (b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", "kk.pdf", "PDF tidak dapat dibaca"),
+        (
+            pdf_with_page_size(595, 842, pages=MAX_PDF_PAGES + 1),
+            "kk.pdf",
+            f"PDF terlalu banyak halamannya: paling banyak {MAX_PDF_PAGES} halaman.",
+        ),
+        (pdf_with_page_size(14400, 14400), "kk.pdf", "Halaman PDF ini lebih besar dari kertas A0"),
         (b"", "kk.pdf", "Pilih berkas foto atau PDF dokumen"),
     ],
 )
-def test_a_file_that_is_not_a_photo_or_pdf_is_refused_in_indonesian(
+def test_a_file_that_is_not_a_photo_or_pdf_or_cannot_be_opened_is_refused_in_indonesian(
     at_documents: FlaskClient, content: bytes, name: str, message: str
 ) -> None:
     response = upload(at_documents, "kk", content, name)
@@ -128,7 +140,23 @@ def test_a_replaced_document_frees_the_old_file(at_documents: FlaskClient, app: 
 
     upload(at_documents, "kk", PDF)
     first = _draft().documents["kk"]["storage_key"]
-    upload(at_documents, "kk", PDF.replace(b"1.4", b"1.7"))
+    (first_page,) = _draft().documents["kk"]["pictures"]
+    assert storage().exists(first_page["storage_key"])  # drawn once, on upload
+    upload(at_documents, "kk", PDF.replace(b"%PDF-1.3", b"%PDF-1.7"))
     run_pending(app)
     assert not storage().exists(first)
+    assert not storage().exists(first_page["storage_key"])
     assert storage().get(_draft().documents["kk"]["storage_key"]).startswith(b"%PDF-1.7")
+
+
+def test_after_a_decompression_bomb_the_form_still_answers_and_takes_a_photo(
+    at_documents: FlaskClient,
+) -> None:
+    refused = upload(at_documents, "kk", png_bomb(), "kk.png")
+    assert "Berkas terlalu besar untuk dibuka" in text_of(refused.get_data(True), "err-file-kk")
+    assert _draft().documents == {}
+    out = io.BytesIO()
+    Image.new("RGB", (800, 600), (10, 90, 200)).save(out, "PNG")
+    assert upload(at_documents, "kk", out.getvalue(), "kk.png").status_code == 302
+    stored = storage().get(_draft().documents["kk"]["storage_key"])
+    assert Image.open(io.BytesIO(stored)).size == (800, 600)
