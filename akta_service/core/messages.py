@@ -56,6 +56,7 @@ MESSAGES: dict[str, str] = {
     ),
     "date": N_("Tanggal harus berbentuk TTTT-BB-HH, misalnya 2026-11-22"),
     "time": N_("Jam harus berbentuk JJ:MM, misalnya 08:30"),
+    "date_time": N_("Waktu harus lengkap dengan zonanya, misalnya 2026-11-22T08:30:00+07:00"),
     "integer": N_("Harus berupa bilangan bulat"),
     "boolean": N_("Harus ya atau tidak (true/false)"),
     "choice": N_("Pilihan tidak dikenal"),
@@ -190,7 +191,8 @@ MESSAGES: dict[str, str] = {
         "yang masih berlaku."
     ),
     "idempotency_key_length": N_(
-        "Idempotency-Key harus 1-%(max_length)s karakter, misalnya sebuah UUID."
+        "Idempotency-Key harus 1-%(max_length)s huruf, angka atau tanda baca ASCII tanpa spasi, "
+        "misalnya sebuah UUID."
     ),
     "idempotency_key_other_request": N_(
         "Idempotency-Key ini sudah dipakai untuk permintaan dengan isi lain. "

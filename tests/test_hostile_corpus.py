@@ -1,0 +1,270 @@
+"""The hostile corpus (tests/hostile_corpus.py) against every public page and the API, on
+both databases: no answer is a 5xx; the pages answer a page in Indonesian, the API
+problem+json naming the field."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import quote_from_bytes
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from akta_service.births.models import ReportStatus
+from akta_service.core.actors import Actor
+from akta_service.facilities.operations import create_facility, issue_credential
+from akta_service.jobs.queue import run_pending
+from tests import hostile_corpus as corpus
+from tests.parents.conftest import sandbox_report
+from tests.parents.form import (
+    PDF,
+    STEP_SLUGS,
+    fill_steps,
+    finish_documents,
+    form_answers,
+    required_kinds,
+    start,
+    submit,
+    text_of,
+    upload,
+)
+from tests.parents.reporting import find_report, open_status, with_wrong_mother_name
+from tests.web import csrf_token
+
+ADMIN = Actor.system("test")
+
+#: The endpoints anyone may call, without an office login, and what covers them here.
+PUBLIC_ENDPOINTS = {
+    "home",
+    "static",
+    "health.healthz",
+    "health.readyz",
+    "office.login",
+    "akta_public.verify",
+    "parents.start",
+    "parents.begin",
+    "parents.step",
+    "parents.submit",
+    "parents.resume",
+    "parents.status_form",
+    "parents.status_open",
+    "parents.status_page",
+    "parents.status_new_pin",
+    "parents.correction",
+    "parents.cancel",
+    "parents.akta_download",
+    "parents.status_close",
+    "api-docs.openapi_json",
+    "api-docs.openapi_swagger_ui",
+}
+
+_FIELD_NAME = re.compile(r'<(?:input|select|textarea)\b[^>]*\bname="([^"]+)"')
+
+
+def test_every_public_endpoint_is_covered_by_the_corpus(app: Flask) -> None:
+    """A new public page or API operation must be added here (and to the runs below)."""
+    public = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if not rule.rule.startswith("/kantor/") or rule.endpoint == "office.login"
+    }
+    api = {e for e in public if e.startswith(("births_api.", "webhook_api."))}
+    assert public - api == PUBLIC_ENDPOINTS
+    assert api == set(API_OPERATIONS_COVERED)
+
+
+def _names(html: str) -> list[str]:
+    return [n for n in dict.fromkeys(_FIELD_NAME.findall(html)) if n != "csrf_token"]
+
+
+def _is_a_page(response: TestResponse) -> None:
+    """No 5xx; a page in Indonesian (or a redirect), never JSON."""
+    assert response.status_code < 500, (response.request.path, response.status_code)
+    if response.status_code in (301, 302, 303):
+        return
+    if response.mimetype == "application/pdf":
+        return
+    assert response.mimetype == "text/html", (response.request.path, response.mimetype)
+    assert '<html lang="id">' in response.get_data(as_text=True)
+
+
+def _post_raw(client: FlaskClient, path: str, fields: dict[str, Any]) -> TestResponse:
+    response = client.post(
+        path,
+        data=corpus.urlencoded(fields),
+        content_type="application/x-www-form-urlencoded",
+        headers={"Accept": "text/html"},
+    )
+    _is_a_page(response)
+    return response
+
+
+def _hostile_posts(client: FlaskClient, path: str, value: bytes, page: str | None = None) -> None:
+    """Every field of the page's form set to `value`: urlencoded, multipart, with a field
+    name 10,000 characters long, and (the page's own field names) as raw query strings."""
+    html = client.get(page or path).get_data(as_text=True)
+    token = csrf_token(html)
+    names = _names(html)
+    _post_raw(client, path, {"csrf_token": token, **dict.fromkeys(names, value)})
+    _post_raw(client, path, {"csrf_token": token, corpus.LONG_FIELD_NAME: value, value: value})
+    body, content_type = corpus.multipart(
+        {"csrf_token": token, **dict.fromkeys(names, value)},
+        files={"file": (value, PDF), "pdf": (value, PDF)},
+    )
+    multi = client.post(path, data=body, content_type=content_type, headers={"Accept": "text/html"})
+    _is_a_page(multi)
+    query = corpus.query_string(dict.fromkeys([*names, "next", "lang", "q"], value))
+    _is_a_page(client.get(f"{page or path}?{query}", headers={"Accept": "text/html"}))
+
+
+@pytest.fixture(params=sorted(corpus.FORM_VALUES))
+def hostile(request: pytest.FixtureRequest) -> bytes:
+    return corpus.FORM_VALUES[request.param]
+
+
+def test_no_public_page_answers_a_5xx_to_hostile_input(
+    app: Flask, client: FlaskClient, hostile: bytes
+) -> None:
+    family = with_wrong_mother_name(sandbox_report("recorded"))
+    answers = form_answers(family)
+    # Anonymous pages, before anything exists.
+    for path in ("/", "/lapor", "/status", "/kantor/masuk", "/healthz"):
+        query = corpus.query_string({"q": hostile, "next": hostile, "lang": hostile})
+        _is_a_page(client.get(f"{path}?{query}", headers={"Accept": "text/html"}))
+    segment = quote_from_bytes(hostile, safe="")
+    for path in (f"/verifikasi/{segment}", f"/lapor/lanjut/{segment}", f"/lapor/{segment}"):
+        _is_a_page(client.get(path or "/", headers={"Accept": "text/html"}))
+    _hostile_posts(client, "/kantor/masuk", hostile)
+    _hostile_posts(client, "/status", hostile)
+    _hostile_posts(client, "/status/pin", hostile)
+
+    # The form: each step, from the last (a step refused keeps those before it open).
+    start(client)
+    fill_steps(client, answers)
+    for slug in reversed(STEP_SLUGS):
+        _hostile_posts(client, f"/lapor/{slug}", hostile)
+    fill_steps(client, answers)
+    for kind in required_kinds(client):
+        assert upload(client, kind, PDF).status_code == 302
+    _hostile_posts(client, "/lapor/dokumen", hostile)
+    assert finish_documents(client).status_code == 302
+    _hostile_posts(client, "/lapor/kirim", hostile, page="/lapor/periksa")
+    receipt = submit(client)
+    assert receipt.status_code == 200, receipt.status_code
+    html = receipt.get_data(as_text=True)
+    code, pin = text_of(html, "tracking-code"), text_of(html, "pin")
+    run_pending(app)
+    assert find_report(code).status == ReportStatus.NEEDS_CORRECTION
+
+    # The status pages of the report: correct it, then cancel it.
+    open_status(client, code, pin)
+    for path in ("/status/laporan", "/status/akta.pdf"):
+        query = corpus.query_string({"q": hostile, "lang": hostile})
+        _is_a_page(client.get(f"{path}?{query}", headers={"Accept": "text/html"}))
+    _hostile_posts(client, "/status/perbaiki", hostile)
+    _hostile_posts(client, "/status/batal", hostile)
+    _post_raw(client, "/status/keluar", {"x": hostile})
+
+
+# --- the API ---------------------------------------------------------------------------
+
+API_OPERATIONS_COVERED = (
+    "births_api.BirthReportCollection",
+    "births_api.BirthReportItem",
+    "births_api.BirthReportCancel",
+    "births_api.BirthReportDocuments",
+    "births_api.BirthReportAkta",
+    "webhook_api.WebhookItem",
+    "webhook_api.WebhookDeliveries",
+)
+
+
+@pytest.fixture
+def token(session: Any) -> str:
+    create_facility("RS-HOST", "RS Uji", "hospital", "3274", ADMIN)
+    return issue_credential("RS-HOST", ADMIN).token
+
+
+def _api(
+    client: FlaskClient, method: str, path: str, token: str, **kwargs: Any
+) -> TestResponse:
+    headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
+    response = client.open(path, method=method, headers=headers, **kwargs)
+    assert response.status_code < 500, (method, path, response.status_code)
+    assert response.status_code < 300 or response.mimetype == "application/problem+json"
+    return response
+
+
+def _fields_named(response: TestResponse) -> list[str]:
+    return [e["field"] for e in (response.get_json(silent=True) or {}).get("errors", [])]
+
+
+def test_every_field_of_a_report_refuses_every_hostile_value_naming_the_field(
+    client: FlaskClient, token: str
+) -> None:
+    report = sandbox_report("recorded")
+    values = {**corpus.TEXT, **corpus.JSON_VALUES}
+    for path in corpus.leaf_paths(report):
+        dotted = ".".join(str(p) for p in path if not isinstance(p, int))
+        for name, value in values.items():
+            body = corpus.json_with(report, path, value)
+            response = _api(client, "POST", "/api/v1/births", token, json=body)
+            if response.status_code == 422:
+                named = _fields_named(response)
+                assert any(f == dotted or f.startswith(dotted) for f in named) or any(
+                    dotted.startswith(f) for f in named
+                ), (dotted, name, named)
+
+
+def test_raw_bodies_and_query_strings_get_a_4xx_from_every_operation(
+    client: FlaskClient, token: str
+) -> None:
+    created = _api(client, "POST", "/api/v1/births", token, json=sandbox_report("recorded"))
+    assert created.status_code == 201
+    code = created.get_json()["tracking_code"]
+    writes = [
+        ("POST", "/api/v1/births"),
+        ("PUT", f"/api/v1/births/{code}"),
+        ("PUT", "/api/v1/webhook"),
+        ("POST", f"/api/v1/births/{code}/cancel"),  # an empty body cancels: last
+    ]
+    for method, path in writes:
+        for name, body in corpus.JSON_BODIES.items():
+            response = _api(
+                client, method, path, token, data=body, content_type="application/json"
+            )
+            refused = response.status_code in (400, 409, 422)
+            assert refused or (path.endswith("/cancel") and name == "empty"), (path, name)
+    reads = ["/api/v1/births", f"/api/v1/births/{code}", "/api/v1/webhook/deliveries"]
+    for path in reads:
+        for value in corpus.FORM_VALUES.values():
+            query = corpus.query_string(
+                {"status": value, "updated_since": value, "cursor": value, "limit": value}
+            )
+            _api(client, "GET", f"{path}?{query}", token)
+    for value in corpus.FORM_VALUES.values():
+        segment = quote_from_bytes(value, safe="") or "x"
+        for suffix in ("", "/akta.pdf"):
+            _api(client, "GET", f"/api/v1/births/{segment}{suffix}", token)
+        body, content_type = corpus.multipart(
+            {"kind": value, corpus.LONG_FIELD_NAME: value}, files={"file": (value, PDF)}
+        )
+        documents = f"/api/v1/births/{code}/documents"
+        _api(client, "POST", documents, token, data=body, content_type=content_type)
+        _api(
+            client,
+            "PUT",
+            "/api/v1/webhook",
+            token,
+            data=b'{"url": "https://' + value + b'.example/"}',
+            content_type="application/json",
+        )
+        if b"\n" in value:
+            continue  # no header can carry a line break
+        # A header's bytes reach the app as latin-1 text (WSGI).
+        key = {"Idempotency-Key": value.decode("latin-1")}
+        assert client.post("/api/v1/births", json={}, headers=key).status_code == 401
+        _api(client, "POST", "/api/v1/births", token, json={}, headers=key)
