@@ -42,9 +42,10 @@ def text_problem(text: str, *, multiline: bool = False) -> str | None:
     return None
 
 
-def without_unsafe_characters(text: str) -> str:
-    """The text with its control characters and lone surrogates taken out."""
-    return _CONTROL.sub("", _SURROGATE.sub("", text))
+def without_unsafe_characters(text: str, *, multiline: bool = False) -> str:
+    """The text with its control characters (but line breaks and tabs, when `multiline`) and
+    lone surrogates taken out."""
+    return (_CONTROL_BUT_LINES if multiline else _CONTROL).sub("", _SURROGATE.sub("", text))
 
 
 class Text(fields.String):

@@ -14,7 +14,15 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, Response, has_request_context, jsonify, render_template, request
+from flask import (
+    Flask,
+    Response,
+    abort,
+    has_request_context,
+    jsonify,
+    render_template,
+    request,
+)
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
@@ -204,8 +212,16 @@ def error_page(error: HTTPException) -> Response:
     return _page(status, message(f"page_{status}_title"), message(f"page_{status}_advice"))
 
 
+def _no_nul_in_the_address() -> None:
+    """No address of the service has a NUL in it, and PostgreSQL cannot even compare text
+    holding one: such a path is not found before a view looks anything up with it."""
+    if "\x00" in request.path:
+        abort(404)
+
+
 def register_error_handlers(app: Flask) -> None:
     """Answer domain and HTTP errors as problem+json."""
+    app.before_request(_no_nul_in_the_address)
 
     @app.errorhandler(DomainError)
     def _domain(error: DomainError) -> Response:
