@@ -277,3 +277,33 @@ def test_raw_bodies_and_query_strings_get_a_4xx_from_every_operation(
         key = {"Idempotency-Key": value.decode("latin-1")}
         assert client.post("/api/v1/births", json={}, headers=key).status_code == 401
         _api(client, "POST", "/api/v1/births", token, json={}, headers=key)
+
+
+def _oversized(token: str) -> dict[str, tuple[bytes, str]]:
+    """Bodies beyond Werkzeug's limits: the whole body, one field, the number of parts."""
+    return {
+        "body": corpus.multipart({"csrf_token": token}, files={"file": ("a.pdf", PDF * 300_000)}),
+        "field": corpus.multipart({"csrf_token": token, "kind": b"x" * 600_000}),
+        "parts": corpus.multipart({"csrf_token": token, **{f"f{i}": "x" for i in range(1_100)}}),
+    }
+
+
+def test_an_oversized_body_is_a_413_that_says_the_limits_in_indonesian(
+    client: FlaskClient, token: str
+) -> None:
+    created = _api(client, "POST", "/api/v1/births", token, json=sandbox_report("recorded"))
+    documents = f"/api/v1/births/{created.get_json()['tracking_code']}/documents"
+    start(client)
+    page_token = csrf_token(client.get("/lapor/bayi").get_data(as_text=True))
+    for name, (body, content_type) in _oversized(page_token).items():
+        for path in ("/lapor/bayi", "/kantor/masuk", "/status"):
+            page = client.post(
+                path, data=body, content_type=content_type, headers={"Accept": "text/html"}
+            )
+            assert page.status_code == 413, (name, path)
+            _is_a_page(page)
+            assert "terlalu besar" in page.get_data(as_text=True), (name, path)
+        problem = _api(client, "POST", documents, token, data=body, content_type=content_type)
+        assert problem.status_code == 413, name
+        assert problem.get_json()["code"] == "payload_too_large"
+        assert "10 MB" in problem.get_json()["detail"]

@@ -192,7 +192,7 @@ def problem_response(body: dict[str, Any]) -> Response:
 
 #: What a person is told, in Indonesian, for the HTTP errors a page can run into.
 #: HTTP statuses whose page has its own title and advice (`page_<status>_title`, `_advice`).
-PAGE_STATUSES = (400, 403, 404, 405, 429)
+PAGE_STATUSES = (400, 403, 404, 405, 413, 429)
 
 
 def wants_a_page() -> bool:
@@ -256,6 +256,19 @@ def register_error_handlers(app: Flask) -> None:
             )
         if wants_a_page():
             response = error_page(error)
+        elif error.code == 413:
+            # Werkzeug's limits (MAX_CONTENT_LENGTH, a field's or the parts' count): what
+            # they are, in the client's language.
+            language = requested_language()
+            response = problem_response(
+                {
+                    "type": "about:blank",
+                    "title": message_in(language, "page_413_title"),
+                    "status": 413,
+                    "detail": message_in(language, "page_413_advice"),
+                    "code": "payload_too_large",
+                }
+            )
         else:
             response = problem_response(
                 {

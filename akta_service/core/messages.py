@@ -36,6 +36,11 @@ MESSAGES: dict[str, str] = {
     "page_405_advice": N_("Kembali lalu gunakan tombol di halaman."),
     "page_429_title": N_("Terlalu banyak percobaan"),
     "page_429_advice": N_("Tunggu sebentar, lalu coba lagi."),
+    "page_413_title": N_("Kiriman terlalu besar"),
+    "page_413_advice": N_(
+        "Berkas paling besar 10 MB, isian lain paling besar 500 KB. Perkecil berkasnya, "
+        "lalu kirim lagi."
+    ),
     "page_other_advice": N_("Silakan coba lagi nanti."),
     # Office forms (WTForms validators); `%(max)d` is the validator's.
     "form_username_required": N_("Isi nama pengguna"),
