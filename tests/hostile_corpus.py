@@ -114,7 +114,7 @@ def multipart(
     parts = []
     for name, value in fields.items():
         parts.append(
-            b"--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n%s\r\n"
+            b'--%s\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s\r\n'
             % (boundary.encode(), _bytes(name), _bytes(value))
         )
     for name, (filename, content) in (files or {}).items():

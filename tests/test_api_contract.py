@@ -53,8 +53,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         # The server's output goes to a file: a pipe nobody reads would fill and stall it.
         with (folder / "gunicorn.log").open("w") as log:
             process = subprocess.Popen(  # noqa: S603 - our own server
-                [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2"]
-                + ["--threads", "4", "akta_service.wsgi:app"],
+                [
+                    str(BIN / "gunicorn"),
+                    *("--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4"),
+                    "akta_service.wsgi:app",
+                ],
                 env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -120,11 +123,15 @@ def test_schemathesis_finds_no_failure(server: dict[str, Any], tmp_path: Path) -
         command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
     )
     output = run.stdout + run.stderr
-    assert run.returncode == 0, output[-20_000:] + "\n--- server ---\n" + server["log"].read_text()[-5_000:]
+    assert run.returncode == 0, (
+        output[-20_000:] + "\n--- server ---\n" + server["log"].read_text()[-5_000:]
+    )
     events = [json.loads(line) for line in report.read_text().splitlines() if line.strip()]
     assert _stateful_scenarios(events) > 0, output[-5_000:]
 
 
 def _stateful_scenarios(events: list[dict[str, Any]]) -> int:
     """How many stateful scenarios ran (links followed from one answer to the next)."""
-    return sum(1 for e in events if "ScenarioFinished" in e and "stateful" in json.dumps(e)[:2000].lower())
+    return sum(
+        1 for e in events if "ScenarioFinished" in e and "stateful" in json.dumps(e)[:2000].lower()
+    )

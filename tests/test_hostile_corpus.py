@@ -197,9 +197,7 @@ def token(session: Any) -> str:
     return issue_credential("RS-HOST", ADMIN).token
 
 
-def _api(
-    client: FlaskClient, method: str, path: str, token: str, **kwargs: Any
-) -> TestResponse:
+def _api(client: FlaskClient, method: str, path: str, token: str, **kwargs: Any) -> TestResponse:
     headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
     response = client.open(path, method=method, headers=headers, **kwargs)
     assert response.status_code < 500, (method, path, response.status_code)
@@ -242,9 +240,7 @@ def test_raw_bodies_and_query_strings_get_a_4xx_from_every_operation(
     ]
     for method, path in writes:
         for name, body in corpus.JSON_BODIES.items():
-            response = _api(
-                client, method, path, token, data=body, content_type="application/json"
-            )
+            response = _api(client, method, path, token, data=body, content_type="application/json")
             refused = response.status_code in (400, 409, 422)
             assert refused or (path.endswith("/cancel") and name == "empty"), (path, name)
     reads = ["/api/v1/births", f"/api/v1/births/{code}", "/api/v1/webhook/deliveries"]

@@ -86,7 +86,9 @@ def log_in(username: str, password: str) -> User:
     """
     name = username.strip()
     # No username holds a NUL, and PostgreSQL cannot compare text that does.
-    user = None if "\x00" in name else db.session.scalar(sa.select(User).where(User.username == name))
+    user = (
+        None if "\x00" in name else db.session.scalar(sa.select(User).where(User.username == name))
+    )
     now = utcnow()
     wrong = LoginRefused("wrong_login")
     if user is None:

@@ -153,7 +153,7 @@ DATE_TIME_PATTERN = (
 _DATE_TIME = re.compile(DATE_TIME_PATTERN)
 
 
-class Moment(f.Field):  # type: ignore[type-arg]
+class Moment(f.Field):
     """A moment with its offset, in UTC; the earliest and latest moments a zone can write
     (0001-01-01T00:00:00+01:00 is before any UTC datetime) are kept at the edge."""
 
@@ -346,7 +346,7 @@ class BirthReportDocuments(MethodView):
                     # Judged by its content (unsupported_type otherwise), 10 MB at most.
                     "encoding": {"file": {"contentType": "application/pdf, image/jpeg, image/png"}},
                 }
-            }
+            },
         },
     )
     @blp.response(201, DocumentOut)
