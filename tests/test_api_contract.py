@@ -124,7 +124,13 @@ def test_schemathesis_finds_no_failure(server: dict[str, Any], tmp_path: Path) -
     }
     run = subprocess.run(  # noqa: S603 - schemathesis, as an integrator runs it
         # In the test's folder: schemathesis keeps a cache where it runs.
-        command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False
+        command,
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     output = run.stdout + run.stderr
     assert run.returncode == 0, (
