@@ -13,8 +13,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from akta_service.akta.models import AktaDocument
 from akta_service.births.models import ReportStatus
 from akta_service.core.actors import Actor
+from akta_service.core.db import db
 from akta_service.core.limits import limiter
 from akta_service.facilities.operations import create_facility, issue_credential
 from akta_service.jobs.queue import run_pending
@@ -176,6 +178,23 @@ def test_no_public_page_answers_a_5xx_to_hostile_input(app: Flask, client: Flask
         _post_raw(client, "/status/keluar", {"x": value})
     _hostile_posts(client, "/status")
     _hostile_posts(client, "/status/pin")
+
+    # The public check of an akta: a row as issuing leaves it (the page compares hashes).
+    db.session.add(
+        AktaDocument(
+            report_id=find_report(code).id,
+            version=1,
+            registration_number="3274-LU-01122026-0001",
+            sha256="0" * 64,
+            size_bytes=1,
+            storage_key="korpus/akta.pdf",
+            verification_token="korpus-uji",
+            signer_name="Pejabat Uji",
+        )
+    )
+    db.session.commit()
+    limiter.reset()
+    _hostile_posts(client, "/verifikasi/korpus-uji")
 
 
 # --- the API ---------------------------------------------------------------------------
