@@ -153,11 +153,16 @@ def log_in(username: str, password: str) -> User:
     Every attempt is journalled; the message never says which of name or password was wrong.
     A second factor, when the account has one, is asked next (accounts.second_factor).
     """
-    user = db.session.scalar(sa.select(User).where(User.username == username.strip()))
+    name = username.strip()
+    # No username holds a NUL, and PostgreSQL cannot compare text that does.
+    user = (
+        None if "\x00" in name else db.session.scalar(sa.select(User).where(User.username == name))
+    )
     wrong = LoginRefused("wrong_login")
     if user is None:
         _hasher.hash(password)  # the same work as a real check: no timing hint
-        record("office:user:login_failed", Actor.system("login"), data={"username": username[:60]})
+        typed = name.replace("\x00", "")[:60]
+        record("office:user:login_failed", Actor.system("login"), data={"username": typed})
         raise wrong
     actor = user.as_actor()
     guess = PASSWORD_GUESSES.take_guess(user, utcnow())

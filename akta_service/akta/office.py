@@ -25,7 +25,7 @@ from akta_service.core.audit import record_read
 from akta_service.core.clock import local_time
 from akta_service.core.db import db
 from akta_service.core.errors import DomainError, GuardRefused, InvalidInput
-from akta_service.core.forms import has_errors, show_refusal
+from akta_service.core.forms import has_errors, show_refusal, whole_number
 from akta_service.core.messages import lazy_message, message
 from akta_service.core.sessions import staff_required
 from akta_service.review.queries import regional_report
@@ -117,7 +117,7 @@ def _supporting_document_id(form: CorrectionForm) -> int | None:
     if chosen == NO_DOCUMENT:
         return None
     # Anything but a document's id names no document of this report: the operation says so.
-    return int(chosen) if chosen.isdigit() else 0
+    return whole_number(chosen) or 0
 
 
 def _correctable(code: str) -> BirthReport:

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import base64
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Response, g, request, url_for
 from flask.views import MethodView
-from marshmallow import Schema
+from marshmallow import Schema, ValidationError
 from marshmallow import fields as f
-from marshmallow.validate import Length, OneOf, Range
+from marshmallow.validate import Length, OneOf, Range, Regexp
 
 from akta_service.akta.operations import akta_pdf, current_akta
-from akta_service.births.documents import attach_document, read_upload
+from akta_service.births.documents import MAX_DOCUMENT_BYTES, attach_document, read_upload
 from akta_service.births.models import (
     BirthReport,
     Channel,
@@ -33,7 +33,7 @@ from akta_service.births.schemas import BirthReportInput, Text
 from akta_service.core.api import ApiBlueprint
 from akta_service.core.audit import changes, changes_of_new_report
 from akta_service.core.db import UTCDateTime, db
-from akta_service.core.errors import FieldError, IllegalTransition, InvalidInput, NotFound
+from akta_service.core.errors import IllegalTransition, NotFound
 from akta_service.core.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from akta_service.core.limits import per_credential
 from akta_service.facilities.auth import require_facility
@@ -75,6 +75,29 @@ class BirthReportOut(Schema):
     checks = f.List(f.Nested(CheckOut))
     journal = f.List(f.Nested(JournalOut))
     links = f.Dict(keys=f.String(), values=f.String())
+
+
+def _item_link(path: str, method: str) -> dict[str, Any]:
+    """An OpenAPI link from a report's answer to an operation on that report."""
+    pointer = "/api/v1/births/{tracking_code}" + path
+    return {
+        "operationRef": "#/paths/" + pointer.replace("~", "~0").replace("/", "~1") + f"/{method}",
+        "parameters": {"tracking_code": "$response.body#/tracking_code"},
+    }
+
+
+#: What a client can do next with the report an answer describes (OpenAPI links).
+REPORT_LINKS = {
+    "follow": _item_link("", "get"),
+    "correct": _item_link("", "put"),
+    "cancel": _item_link("/cancel", "post"),
+    "attach_document": _item_link("/documents", "post"),
+    "akta": _item_link("/akta.pdf", "get"),
+}
+
+
+def _links(status: int) -> dict[str, Any]:
+    return {"responses": {str(status): {"links": REPORT_LINKS}}}
 
 
 def _own_report(tracking_code: str) -> BirthReport:
@@ -121,10 +144,51 @@ def report_body(report: BirthReport, *, just_submitted: bool = False) -> dict[st
     }
 
 
+#: RFC 3339 with its offset, as the OpenAPI description says it (format date-time with this
+#: pattern): Python would also take a time without a zone, or a week date.
+DATE_TIME_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,9})?"
+    r"(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+_DATE_TIME = re.compile(DATE_TIME_PATTERN)
+
+
+class Moment(f.Field):
+    """A moment with its offset, in UTC; the earliest and latest moments a zone can write
+    (0001-01-01T00:00:00+01:00 is before any UTC datetime) are kept at the edge."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"type": "string", "format": "date-time", "pattern": DATE_TIME_PATTERN}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        if not isinstance(value, str) or not _DATE_TIME.match(value):
+            raise ValidationError("date_time")
+        # Python reads at most six digits of a fraction.
+        text = re.sub(r"(\.[0-9]{6})[0-9]+", r"\1", value)
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError as exc:
+            raise ValidationError("date_time") from exc
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            edge = datetime.min if moment.year == 1 else datetime.max
+            return edge.replace(tzinfo=UTC)
+
+
+#: A position in the list: the last item's change as microseconds since 1970 and its id.
+CURSOR_PATTERN = r"^[0-9]{1,16}_[0-9]{1,18}$"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 class ListQuery(Schema):
     status = f.String(validate=OneOf([str(st) for st in ReportStatus]))
-    updated_since = f.AwareDateTime(default_timezone=UTC)
-    cursor = f.String()
+    updated_since = Moment()
+    cursor = f.String(
+        validate=Regexp(CURSOR_PATTERN, error="cursor_unknown"),
+        metadata={"description": "next_cursor of the page before"},
+    )
     limit = f.Integer(load_default=50, validate=Range(min=1, max=200))
 
 
@@ -148,17 +212,16 @@ class DocumentOut(Schema):
 
 
 def _cursor(report: BirthReport) -> str:
-    raw = f"{report.updated_at.isoformat()}|{report.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    moment = report.updated_at - _EPOCH
+    micros = (moment.days * 86_400 + moment.seconds) * 1_000_000 + moment.microseconds
+    return f"{micros}_{report.id}"
 
 
 def _after_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        moment, report_id = raw.rsplit("|", 1)
-        return datetime.fromisoformat(moment), int(report_id)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput("cursor_unknown", errors=[FieldError("cursor", "invalid")]) from exc
+    """The position a cursor names (its pattern is checked): any position, even one no
+    report has, is a place in the list."""
+    micros, report_id = cursor.split("_")
+    return _EPOCH + timedelta(microseconds=int(micros)), int(report_id)
 
 
 @blp.route("")
@@ -198,8 +261,12 @@ class BirthReportCollection(MethodView):
         }
 
     @blp.doc(
-        requestBody={"content": {"application/json": {"schema": BirthReportInput}}},
+        requestBody={
+            "required": True,
+            "content": {"application/json": {"schema": BirthReportInput}},
+        },
         parameters=[IDEMPOTENCY_PARAMETER],
+        **_links(201),
     )
     @blp.response(201, BirthReportOut)
     def post(self) -> tuple[dict[str, Any], int, dict[str, str]]:
@@ -225,7 +292,10 @@ class BirthReportItem(MethodView):
         return report_body(_own_report(tracking_code))
 
     @blp.doc(
-        requestBody={"content": {"application/json": {"schema": BirthReportInput}}},
+        requestBody={
+            "required": True,
+            "content": {"application/json": {"schema": BirthReportInput}},
+        },
         parameters=[IDEMPOTENCY_PARAMETER],
     )
     @blp.response(200, BirthReportOut)
@@ -258,6 +328,7 @@ class BirthReportDocuments(MethodView):
     @blp.doc(
         parameters=[IDEMPOTENCY_PARAMETER],
         requestBody={
+            "required": True,
             "content": {
                 "multipart/form-data": {
                     "schema": {
@@ -265,11 +336,18 @@ class BirthReportDocuments(MethodView):
                         "required": ["kind", "file"],
                         "properties": {
                             "kind": {"type": "string", "enum": [k.value for k in DocumentKind]},
-                            "file": {"type": "string", "format": "binary"},
+                            "file": {
+                                "type": "string",
+                                "format": "binary",
+                                "minLength": 1,
+                                "maxLength": MAX_DOCUMENT_BYTES,
+                            },
                         },
-                    }
+                    },
+                    # Judged by its content (unsupported_type otherwise), 10 MB at most.
+                    "encoding": {"file": {"contentType": "application/pdf, image/jpeg, image/png"}},
                 }
-            }
+            },
         },
     )
     @blp.response(201, DocumentOut)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from akta_service.births.models import (
     Attendant,
@@ -28,6 +28,9 @@ def _errors(**overrides: str) -> dict[str, Any]:
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+#: The same, as the OpenAPI description says it (JSON has no lone surrogate but an escape).
+TEXT_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f]*$"
+MULTILINE_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
 
 
 def text_problem(text: str, *, multiline: bool = False) -> str | None:
@@ -39,9 +42,10 @@ def text_problem(text: str, *, multiline: bool = False) -> str | None:
     return None
 
 
-def without_unsafe_characters(text: str) -> str:
-    """The text with its control characters and lone surrogates taken out."""
-    return _CONTROL.sub("", _SURROGATE.sub("", text))
+def without_unsafe_characters(text: str, *, multiline: bool = False) -> str:
+    """The text with its control characters (but line breaks and tabs, when `multiline`) and
+    lone surrogates taken out."""
+    return (_CONTROL_BUT_LINES if multiline else _CONTROL).sub("", _SURROGATE.sub("", text))
 
 
 class Text(fields.String):
@@ -52,6 +56,8 @@ class Text(fields.String):
     """
 
     def __init__(self, *args: Any, multiline: bool = False, **kwargs: Any) -> None:
+        pattern = MULTILINE_PATTERN if multiline else TEXT_PATTERN
+        kwargs["metadata"] = {"pattern": pattern, **kwargs.get("metadata", {})}
         super().__init__(*args, **kwargs)
         self.multiline = multiline
 
@@ -63,8 +69,57 @@ class Text(fields.String):
         return text
 
 
+def _digits(*classes: str) -> str:
+    """Digits of these character classes, each followed by any separators."""
+    return "".join(f"{c}[ .-]*" for c in classes)
+
+
+def _two_digits(*numbers: str) -> str:
+    """Two-digit numbers written as pairs of classes ("0[1-9]"), separators allowed."""
+    pairs = [re.fullmatch(r"(\[[^]]+\]|\d)(\[[^]]+\]|\d)", n) for n in numbers]
+    return "(?:" + "|".join(_digits(p.group(1), p.group(2)) for p in pairs if p) + ")"
+
+
+def nik_pattern() -> str:
+    """The NIKs parse_nik takes, as one regular expression for the OpenAPI description: 16
+    digits (spaces, dots and dashes anywhere around them), a day of birth that exists in its
+    month (plus 40 for a woman; python-stdnum takes the day modulo 40) and a serial that is
+    not 0000."""
+    any_day = _two_digits(
+        "0[1-9]", "1[0-9]", "2[0-8]", "4[1-9]", "5[0-9]", "6[0-8]", "8[1-9]", "9[0-9]"
+    )
+    month, not_february = _two_digits("0[1-9]", "1[0-2]"), _two_digits("0[13-9]", "1[0-2]")
+    long_month = _two_digits("0[13578]", "1[02]")
+    year = _digits("[0-9]", "[0-9]")
+    leap_year = _two_digits("[02468][048]", "[13579][26]")
+    date = "|".join(
+        (
+            any_day + month + year,
+            _two_digits("29", "69") + not_february + year,
+            _two_digits("29", "69") + _digits("0", "2") + leap_year,
+            _two_digits("30", "70") + not_february + year,
+            _two_digits("31", "71") + long_month + year,
+        )
+    )
+    serial = "|".join(
+        (
+            _digits("[1-9]", "[0-9]", "[0-9]", "[0-9]"),
+            _digits("0", "[1-9]", "[0-9]", "[0-9]"),
+            _digits("0", "0", "[1-9]", "[0-9]"),
+            _digits("0", "0", "0", "[1-9]"),
+        )
+    )
+    return f"^[ .-]*{_digits(*['[0-9]'] * 6)}(?:{date})(?:{serial})$"
+
+
+NIK_PATTERN = nik_pattern()
+
+
 class NikField(fields.String):
     """A NIK as people type it (spaces, dots, dashes), loaded as its 16 digits."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, metadata={"pattern": NIK_PATTERN}, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
@@ -72,6 +127,33 @@ class NikField(fields.String):
             return parse_nik(text).number
         except InvalidNik as exc:
             raise ValidationError(exc.code) from exc
+
+
+class _Patterned(fields.Field):
+    """A date or time whose text must match `PATTERN` before it is parsed: Python's
+    fromisoformat takes more than the OpenAPI description says ("20260101", week dates)."""
+
+    PATTERN: str
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["metadata"] = {"pattern": self.PATTERN, **kwargs.get("metadata", {})}
+        super().__init__(*args, **kwargs)
+        self._pattern = re.compile(self.PATTERN)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, str) or not self._pattern.match(value):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class IsoDate(_Patterned, fields.Date):
+    PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+class ClockTime(_Patterned, fields.Time):
+    """A time of day as a clock shows it: 08:30 or 08:30:15, no zone."""
+
+    PATTERN = r"^(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9])?$"
 
 
 def _name(**kwargs: Any) -> Text:
@@ -83,7 +165,7 @@ def _name(**kwargs: Any) -> Text:
 
 
 def _date(**kwargs: Any) -> fields.Date:
-    return fields.Date(error_messages=_errors(invalid="date"), **kwargs)
+    return IsoDate(error_messages=_errors(invalid="date"), **kwargs)
 
 
 def _enum(enum_cls: Any, **kwargs: Any) -> fields.Enum:
@@ -114,7 +196,7 @@ class ChildSchema(_Strict):
     name = _name(required=True)
     sex = _enum(Sex, required=True)
     birth_date = _date(required=True)
-    birth_time = fields.Time(
+    birth_time = ClockTime(
         load_default=None, allow_none=True, error_messages=_errors(invalid="time")
     )
     birth_place = _name(required=True)
@@ -138,7 +220,33 @@ class ParentSchema(_Strict):
 
 
 class MarriageSchema(_Strict):
-    recorded = fields.Boolean(required=True, error_messages=_errors(invalid="boolean"))
+    #: A recorded marriage names its certificate; an unrecorded one has no number nor date.
+    OPENAPI: ClassVar[dict[str, Any]] = {
+        "oneOf": [
+            {
+                "properties": {
+                    "recorded": {"enum": [True]},
+                    "certificate_number": {"type": "string", "pattern": r"\S"},
+                },
+                "required": ["certificate_number"],
+            },
+            {
+                "properties": {
+                    "recorded": {"enum": [False]},
+                    "certificate_number": {"type": "string", "maxLength": 0, "nullable": True},
+                    "date": {"type": "string", "nullable": True, "enum": [None]},
+                },
+            },
+        ]
+    }
+
+    #: true or false, not marshmallow's "yes", 1 or "on".
+    recorded = fields.Boolean(
+        required=True,
+        truthy={True},
+        falsy={False},
+        error_messages=_errors(invalid="boolean"),
+    )
     certificate_number = Text(load_default=None, allow_none=True, validate=validate.Length(max=60))
     date = _date(load_default=None, allow_none=True)
 
@@ -150,6 +258,14 @@ class MarriageSchema(_Strict):
             raise ValidationError("certificate_unexpected", field_name="certificate_number")
         if data.get("date") and data["date"] > local_today():
             raise ValidationError("marriage_in_future", field_name="date")
+
+    @post_load
+    def _no_empty_number(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        """An empty certificate number is none (the database keeps marriage facts only for
+        a recorded marriage)."""
+        if not data.get("certificate_number"):
+            data["certificate_number"] = None
+        return data
 
 
 class InformantSchema(_Strict):
@@ -175,6 +291,19 @@ class WitnessSchema(_Strict):
 
 class BirthReportInput(_Strict):
     """A new birth report, as the web form and the facility API send it."""
+
+    #: The rules across fields, in words (marriage's own are a oneOf of Marriage).
+    OPENAPI: ClassVar[dict[str, Any]] = {
+        "description": (
+            "Beyond what each field says, a report is refused (422) when the mother is not "
+            "older than the child (mother_younger), a recorded marriage names no father "
+            "(father_required), both witnesses have the same NIK (same_witness), or the "
+            "birth or the marriage lies in the future (future_birth, marriage_in_future)."
+        ),
+        "properties": {
+            "father": {"nullable": True, "allOf": [{"$ref": "#/components/schemas/Parent"}]}
+        },
+    }
 
     child = fields.Nested(ChildSchema, required=True, error_messages=_errors())
     mother = fields.Nested(ParentSchema, required=True, error_messages=_errors())

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import copy
 import http
 import json
 from typing import Any
 
+from apispec import BasePlugin
 from flask import Flask, Request
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api, Blueprint
 from marshmallow import INCLUDE, Schema
 from marshmallow import fields as f
-from webargs.flaskparser import FlaskParser
+from webargs.core import missing
+from webargs.flaskparser import FlaskParser, is_json_request
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -36,25 +39,43 @@ class Problem(Schema):
     errors = f.List(f.Nested(FieldProblem))
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def loads_strictly(text: str | bytes, **kwargs: Any) -> Any:
+    """JSON as RFC 8259 has it: UTF-8 (Python's json would take UTF-16 and UTF-8 encoded
+    surrogates too), no NaN or Infinity, and a document nested deeper than Python's stack is
+    malformed like any other (a RecursionError is no ValueError). Every problem is a
+    ValueError, as an integer of more digits than Python converts is."""
+    if isinstance(text, bytes | bytearray):
+        text = text.decode("utf-8")  # strict: a UnicodeDecodeError is a ValueError
+    try:
+        return json.loads(text, parse_constant=_no_constant, **kwargs)
+    except RecursionError as exc:
+        raise ValueError("JSON nested too deeply") from exc
+
+
 class ShallowJSONProvider(DefaultJSONProvider):
-    """Flask's JSON, with a body nested deeper than Python's stack is a bad request (400)
-    like any other malformed body, not a crash (a RecursionError is no ValueError)."""
+    """Flask's JSON, read strictly (:func:`loads_strictly`): a bad body is a 400."""
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        try:
-            return super().loads(s, **kwargs)
-        except RecursionError as exc:
-            raise ValueError("JSON nested too deeply") from exc
+        return loads_strictly(s, **kwargs)
 
 
 class _ShallowParser(FlaskParser):
-    """webargs' parser, answering a body nested too deeply as it answers malformed JSON."""
+    """webargs' parser, reading strictly and answering every malformed body as it answers
+    malformed JSON (a 400)."""
 
     def _raw_load_json(self, req: Request) -> Any:
+        if not is_json_request(req):
+            return missing
         try:
-            return super()._raw_load_json(req)
-        except RecursionError as exc:
-            raise json.JSONDecodeError("JSON nested too deeply", doc="(nested)", pos=0) from exc
+            return loads_strictly(req.get_data(cache=True))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise
+        except ValueError as exc:
+            raise json.JSONDecodeError(str(exc), doc="(malformed)", pos=0) from exc
 
 
 class ApiBlueprint(Blueprint):
@@ -66,6 +87,23 @@ class ApiBlueprint(Blueprint):
 def init_json(app: Flask) -> None:
     """Every JSON body the app reads goes through :class:`ShallowJSONProvider`."""
     app.json = ShallowJSONProvider(app)
+
+
+class SchemaRules(BasePlugin):
+    """A marshmallow schema's `OPENAPI` class attribute is merged into the JSON schema apispec
+    writes for it: rules across its fields (a oneOf), a description, and `properties` that
+    replace apispec's own (a nullable nested schema is "any object or null" in apispec's
+    OpenAPI 3.0, not "this schema or null")."""
+
+    def schema_helper(self, name: str, definition: dict[str, Any], **kwargs: Any) -> Any:
+        schema = kwargs.get("schema")
+        cls = schema if isinstance(schema, type) else type(schema)
+        extra = copy.deepcopy(getattr(cls, "OPENAPI", None))
+        if not extra:
+            return None
+        if "properties" in extra:
+            extra["properties"] = {**definition.get("properties", {}), **extra["properties"]}
+        return extra
 
 
 class AktaApi(Api):
@@ -93,7 +131,7 @@ class AktaApi(Api):
         )
 
 
-api = AktaApi()
+api = AktaApi(spec_kwargs={"extra_plugins": [SchemaRules()]})
 
 API_CONFIG = {
     "API_TITLE": "Brojol Aja Klalen: API pelaporan kelahiran",

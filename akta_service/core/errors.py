@@ -14,7 +14,15 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, Response, has_request_context, jsonify, render_template, request
+from flask import (
+    Flask,
+    Response,
+    abort,
+    has_request_context,
+    jsonify,
+    render_template,
+    request,
+)
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
@@ -184,7 +192,7 @@ def problem_response(body: dict[str, Any]) -> Response:
 
 #: What a person is told, in Indonesian, for the HTTP errors a page can run into.
 #: HTTP statuses whose page has its own title and advice (`page_<status>_title`, `_advice`).
-PAGE_STATUSES = (400, 403, 404, 405, 429)
+PAGE_STATUSES = (400, 403, 404, 405, 413, 429)
 
 
 def wants_a_page() -> bool:
@@ -206,8 +214,16 @@ def error_page(error: HTTPException, advice: str | None = None) -> Response:
     return _page(status, title, advice or message(f"page_{status}_advice"))
 
 
+def _no_nul_in_the_address() -> None:
+    """No address of the service has a NUL in it, and PostgreSQL cannot even compare text
+    holding one: such a path is not found before a view looks anything up with it."""
+    if "\x00" in request.path:
+        abort(404)
+
+
 def register_error_handlers(app: Flask) -> None:
     """Answer domain and HTTP errors as problem+json."""
+    app.before_request(_no_nul_in_the_address)
 
     @app.errorhandler(DomainError)
     def _domain(error: DomainError) -> Response:
@@ -242,6 +258,19 @@ def register_error_handlers(app: Flask) -> None:
             )
         if wants_a_page():
             response = error_page(error)
+        elif error.code == 413:
+            # Werkzeug's limits (MAX_CONTENT_LENGTH, a field's or the parts' count): what
+            # they are, in the client's language.
+            language = requested_language()
+            response = problem_response(
+                {
+                    "type": "about:blank",
+                    "title": message_in(language, "page_413_title"),
+                    "status": 413,
+                    "detail": message_in(language, "page_413_advice"),
+                    "code": "payload_too_large",
+                }
+            )
         else:
             response = problem_response(
                 {

@@ -18,5 +18,13 @@ def show_refusal(form: FlaskForm, refused: InvalidInput) -> None:
             flash(error.message, "error")
 
 
+def whole_number(text: str) -> int | None:
+    """Typed text as a whole number: ASCII digits only (Python's int() also reads "٣" and
+    fails on "²"), at most 18 of them, so that any integer column can hold it."""
+    if text.isascii() and text.isdigit() and len(text) <= 18:
+        return int(text)
+    return None
+
+
 def has_errors(form: FlaskForm) -> bool:
     return any(field.errors for field in form)

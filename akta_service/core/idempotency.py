@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any, TypeVar, cast
@@ -25,12 +26,17 @@ from akta_service.core.sweep import SweepTimes, sweeper
 
 F = TypeVar("F")
 
+#: Visible ASCII, as a UUID is: what a header carries unchanged (HTTP trims its spaces).
+MAX_KEY_LENGTH = 200
+KEY_PATTERN = rf"^[!-~]{{1,{MAX_KEY_LENGTH}}}$"
+_KEY = re.compile(KEY_PATTERN)
+
 #: OpenAPI description of the header, for every POST and PUT.
 IDEMPOTENCY_PARAMETER = {
     "in": "header",
     "name": "Idempotency-Key",
     "required": False,
-    "schema": {"type": "string", "maxLength": 200},
+    "schema": {"type": "string", "pattern": KEY_PATTERN},
     "description": (
         "Any unique string (a UUID) per report: a retry with the same key and body returns "
         "the first answer again; the same key with another body is refused (422)."
@@ -39,7 +45,6 @@ IDEMPOTENCY_PARAMETER = {
 
 #: Keys are honoured at least this long.
 RETENTION = timedelta(hours=24)
-MAX_KEY_LENGTH = 200
 
 
 class IdempotencyKey(Base):
@@ -97,8 +102,7 @@ def idempotent(view: F) -> F:
         key = request.headers.get("Idempotency-Key")
         if key is None or request.method not in ("POST", "PUT", "PATCH"):
             return cast(Any, view)(*args, **kwargs)
-        key = key.strip()
-        if not key or len(key) > MAX_KEY_LENGTH:
+        if not _KEY.match(key):
             raise InvalidIdempotencyKey("idempotency_key_length", max_length=MAX_KEY_LENGTH)
         owner = f"facility:{g.credential.facility_code}"
         fingerprint = _request_hash()

@@ -36,6 +36,11 @@ MESSAGES: dict[str, str] = {
     "page_405_advice": N_("Kembali lalu gunakan tombol di halaman."),
     "page_429_title": N_("Terlalu banyak percobaan"),
     "page_429_advice": N_("Tunggu sebentar, lalu coba lagi."),
+    "page_413_title": N_("Kiriman terlalu besar"),
+    "page_413_advice": N_(
+        "Berkas paling besar 10 MB, isian lain paling besar 500 KB. Perkecil berkasnya, "
+        "lalu kirim lagi."
+    ),
     "page_other_advice": N_("Silakan coba lagi nanti."),
     # Pages: a limit was reached (core.limits); the time is the office's, e.g. "14.05 WIB".
     "retry_in_seconds": N_(
@@ -64,6 +69,7 @@ MESSAGES: dict[str, str] = {
     ),
     "date": N_("Tanggal harus berbentuk TTTT-BB-HH, misalnya 2026-11-22"),
     "time": N_("Jam harus berbentuk JJ:MM, misalnya 08:30"),
+    "date_time": N_("Waktu harus lengkap dengan zonanya, misalnya 2026-11-22T08:30:00+07:00"),
     "integer": N_("Harus berupa bilangan bulat"),
     "boolean": N_("Harus ya atau tidak (true/false)"),
     "choice": N_("Pilihan tidak dikenal"),
@@ -229,7 +235,8 @@ MESSAGES: dict[str, str] = {
         "yang masih berlaku."
     ),
     "idempotency_key_length": N_(
-        "Idempotency-Key harus 1-%(max_length)s karakter, misalnya sebuah UUID."
+        "Idempotency-Key harus 1-%(max_length)s huruf, angka atau tanda baca ASCII tanpa spasi, "
+        "misalnya sebuah UUID."
     ),
     "idempotency_key_other_request": N_(
         "Idempotency-Key ini sudah dipakai untuk permintaan dengan isi lain. "

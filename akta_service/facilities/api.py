@@ -9,7 +9,7 @@ from flask import g
 from flask.views import MethodView
 from marshmallow import Schema
 from marshmallow import fields as f
-from marshmallow.validate import URL, Length, OneOf
+from marshmallow.validate import Length, OneOf, Regexp
 
 from akta_service.core.api import ApiBlueprint
 from akta_service.core.db import db
@@ -22,14 +22,26 @@ from akta_service.notifications.models import DELIVERY_RESULTS, Delivery
 blp = ApiBlueprint("webhook_api", __name__, url_prefix="/api/v1/webhook", description="Webhook")
 
 
+_LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_PCHAR = "(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})"
+#: An absolute http(s) URL of ASCII characters, as RFC 3986 has it: a host name or IPv4
+#: address, a port, then path segments, a query and a fragment of unreserved, sub-delimiter
+#: and percent-encoded characters. The OpenAPI description carries the same pattern.
+WEBHOOK_URL_PATTERN = (
+    rf"^https?://{_LABEL}(?:\.{_LABEL})*(?::[0-9]{{1,5}})?(?:/{_PCHAR}*)*"
+    rf"(?:\?(?:{_PCHAR}|[/?])*)?(?:#(?:{_PCHAR}|[/?])*)?$"
+)
+
+
 class WebhookIn(Schema):
     url = f.String(
         required=True,
         allow_none=True,
-        validate=[Length(max=500), URL(schemes={"https", "http"}, require_tld=False)],
+        validate=[Length(min=1, max=500), Regexp(WEBHOOK_URL_PATTERN, error="url")],
         metadata={
+            "format": "uri",
             "description": "https in production; every address the host resolves to must be "
-            "public (no loopback, private, CGNAT, link-local or metadata address), else 422"
+            "public (no loopback, private, CGNAT, link-local or metadata address), else 422",
         },
     )
 

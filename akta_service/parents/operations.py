@@ -443,7 +443,8 @@ def can_cancel(report: BirthReport) -> bool:
 def cancel_report(report: BirthReport, reason: str | None) -> None:
     """The informant withdraws the report; journalled, and the informant is told. Raises
     IllegalTransition once the report is approved (or over)."""
-    fire(report, "cancel", informant_of(report), reason=(reason or "").strip()[:500] or None)
+    kept = without_unsafe_characters(reason or "", multiline=True).strip()[:500]
+    fire(report, "cancel", informant_of(report), reason=kept or None)
 
 
 def akta_for_informant(report: BirthReport) -> tuple[AktaDocument, bytes]:

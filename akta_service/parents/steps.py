@@ -22,6 +22,7 @@ from marshmallow import ValidationError
 from akta_service.births.models import PARENT_INFORMANTS, InformantRelation
 from akta_service.births.schemas import BirthReportInput
 from akta_service.core.errors import FieldError, field_errors
+from akta_service.core.forms import whole_number
 from akta_service.core.nik import InvalidNik, parse_nik
 
 
@@ -405,7 +406,8 @@ def _value(spec: Field, raw: str | None) -> Any:
     if not text:
         return _MISSING
     if spec.kind == "number":
-        return int(text) if text.isdigit() else text
+        number = whole_number(text)
+        return text if number is None else number
     if spec.kind == "date":
         return _iso_date(text)
     if spec.kind in ("digits", "tel"):

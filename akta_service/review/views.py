@@ -21,6 +21,7 @@ from akta_service.core.audit import changes, record, record_read
 from akta_service.core.config import current_settings
 from akta_service.core.db import db, utcnow
 from akta_service.core.errors import DomainError, InvalidInput
+from akta_service.core.forms import whole_number
 from akta_service.core.messages import message
 from akta_service.core.sessions import staff_required
 from akta_service.core.storage import storage
@@ -243,8 +244,7 @@ def document_page(code: str, document_id: int, number: int) -> ResponseReturnVal
 
 def _seen_version() -> int | None:
     """The report version the clerk's page showed, sent back with the form."""
-    version = request.form.get("version", "")
-    return int(version) if version.isdigit() else None
+    return whole_number(request.form.get("version", ""))
 
 
 def _run(code: str, operation: Any, done: str) -> ResponseReturnValue:

@@ -119,7 +119,8 @@ def test_parameters_fill_the_text_in_either_language(app: Flask) -> None:
 
 def _check_parameters() -> None:
     assert message("idempotency_key_length", max_length=200) == (
-        "Idempotency-Key harus 1-200 karakter, misalnya sebuah UUID."
+        "Idempotency-Key harus 1-200 huruf, angka atau tanda baca ASCII tanpa spasi, "
+        "misalnya sebuah UUID."
     )
     assert message_in("en", "role_may_not", role="facility", trigger="approve", roles=["a", "b"])
     english = message_in("en", "documents_closed", state="issued")
