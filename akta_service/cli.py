@@ -155,9 +155,10 @@ def users_create(
 def _attach_feature_commands() -> None:
     from akta_service.akta.cli import akta_group
     from akta_service.facilities.cli import credentials_group, facilities_group
+    from akta_service.signing.cli import signing_group
     from akta_service.verification.cli import sandbox_group
 
-    for group in (facilities_group, credentials_group, sandbox_group, akta_group):
+    for group in (facilities_group, credentials_group, sandbox_group, akta_group, signing_group):
         cli.add_command(group)
 
 

@@ -23,6 +23,7 @@ from akta_service.core.limits import limiter
 from akta_service.regions.operations import ensure_regions
 from tests.databases import fresh_database
 from tests.mail import Inbox, local_smtp
+from tests.services import SigningOfficer, SigningServer, start_signing_service, stop
 
 BACKENDS = ("sqlite", "postgresql")
 
@@ -55,13 +56,48 @@ def make_migrated_app(database_url: str, instance: Path, **extra: Any) -> Flask:
     return app
 
 
+#: The pejabat accounts of the `actors` fixture and the keys they sign with, enrolled once
+#: per session in the sandbox signing service (SoftHSM2 where installed).
+SIGNING_OFFICERS = {
+    "pj1": SigningOfficer("3274010101700001", "197001011990031001", "Pejabat pj1", "ttd-pj1-2026"),
+    "pj2": SigningOfficer("3274014202800002", "198002022005012002", "Pejabat pj2", "ttd-pj2-2026"),
+}
+
+
+@pytest.fixture(scope="session")
+def signing_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SigningServer]:
+    """`akta signing serve` as a subprocess for the whole session; every app (and every
+    process the tests start) signs through it."""
+    server = start_signing_service(
+        tmp_path_factory.mktemp("signing-service") / "state", tuple(SIGNING_OFFICERS.values())
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AKTA_SIGNING_SERVICE", "http")
+        patch.setenv("AKTA_SIGNING_SERVICE_URL", server.url)
+        yield server
+    stop(server.process)
+
+
+def sign_as(report: Any, username: str = "pj1") -> None:
+    """The pejabat types their passphrase and signs (as the review page's sign form does)."""
+    from akta_service.akta.operations import authorise_issue
+    from akta_service.workflow.engine import fire
+
+    user = db.session.scalar(sa.select(User).where(User.username == username))
+    assert user is not None
+    authorise_issue(report, user, SIGNING_OFFICERS[username].passphrase)
+    fire(report, "sign", user.as_actor())
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
 @pytest.fixture(scope="session")
-def app(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+def app(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, signing_server: SigningServer
+) -> Iterator[Flask]:
     """The service on a migrated database of the session's backend."""
     folder = tmp_path_factory.mktemp(f"app-{backend}")
     with fresh_database(backend, folder) as url:
@@ -140,12 +176,15 @@ def client(app: Flask, session: Any) -> FlaskClient:
 def _staff(username: str, role: str, regions: list[str]) -> User:
     from akta_service.regions.models import Region
 
+    officer = SIGNING_OFFICERS.get(username)
     user = User(
         username=username,
-        full_name=f"{role.title()} {username}",
+        full_name=officer.name if officer else f"{role.title()} {username}",
         role=role,
         password_hash="not-a-real-hash",
         regions=[db.session.get(Region, code) for code in regions],
+        nik=officer.nik if officer else None,
+        nip=officer.nip if officer else None,
     )
     db.session.add(user)
     db.session.flush()
@@ -207,4 +246,4 @@ def informant_for(report: Any) -> Actor:
     return Actor.informant(report.tracking_code, report.informant_name)
 
 
-__all__ = ["Role", "count_journal", "informant_for"]
+__all__ = ["Role", "count_journal", "informant_for", "sign_as"]

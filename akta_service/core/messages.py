@@ -135,6 +135,7 @@ MESSAGES: dict[str, str] = {
     "status_refused": N_("Kode atau PIN salah"),
     "login_refused": N_("Gagal masuk"),
     "signing_not_configured": N_("Sertifikat tanda tangan belum dipasang"),
+    "signing_refused": N_("Tanda tangan elektronik ditolak"),
     "idempotency_key_reused": N_("Idempotency-Key sudah dipakai untuk permintaan lain"),
     "invalid_idempotency_key": N_("Idempotency-Key tidak sah"),
     # Refusals: the workflow (workflow.engine, workflow.rules).
@@ -263,6 +264,25 @@ MESSAGES: dict[str, str] = {
         "Pasang sertifikat tanda tangan %(region)s di AKTA_SIGNING_PATH: %(missing)s belum ada."
     ),
     "signing_officer_missing": N_("Nama dan NIP Pejabat Pencatatan Sipil %(region)s belum diisi."),
+    # Refusals: the officer's electronic signature through the signing service (akta, signing).
+    "signing_passphrase_required": N_("Ketik passphrase tanda tangan elektronik Anda."),
+    "signing_passphrase_wrong": N_(
+        "Passphrase tanda tangan elektronik salah. Sisa percobaan: %(attempts_left)s."
+    ),
+    "signing_locked": N_(
+        "Tanda tangan elektronik Anda dikunci setelah 5 kali passphrase salah. "
+        "Minta admin membuka kuncinya."
+    ),
+    "signing_identity_missing": N_(
+        "Akun Anda belum terhubung dengan identitas tanda tangan elektronik (NIK dan NIP). "
+        "Minta admin melengkapinya."
+    ),
+    "signing_identity_unknown": N_(
+        "Anda belum terdaftar di layanan tanda tangan elektronik. Minta admin mendaftarkan Anda."
+    ),
+    "signing_service_unavailable": N_(
+        "Layanan tanda tangan elektronik tidak dapat dihubungi. Coba lagi sebentar lagi."
+    ),
     "akta_not_issued_yet": N_("Hanya akta yang sudah terbit yang dapat diperbaiki."),
     "correction_by_pejabat": N_("Perbaikan akta hanya oleh Pejabat Pencatatan Sipil wilayah ini."),
     "not_correctable": N_("Kolom ini tidak dapat diperbaiki"),

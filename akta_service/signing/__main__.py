@@ -1,0 +1,5 @@
+"""`python -m akta_service.signing …`: the `akta signing` commands, for the embedded service."""
+
+from akta_service.signing.cli import signing_group
+
+signing_group(prog_name="akta signing")
