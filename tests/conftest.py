@@ -78,14 +78,23 @@ def signing_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Signing
     stop(server.process)
 
 
-def sign_as(report: Any, username: str = "pj1") -> None:
+def with_signing_identity(user: User, officer: str = "pj1") -> User:
+    """The account signs with that enrolled officer's key (their NIK and NIP)."""
+    user.nik, user.nip = SIGNING_OFFICERS[officer].nik, SIGNING_OFFICERS[officer].nip
+    db.session.flush()
+    return user
+
+
+def sign_as(report: Any, signer: User | str = "pj1", officer: str | None = None) -> None:
     """The pejabat types their passphrase and signs (as the review page's sign form does)."""
     from akta_service.akta.operations import authorise_issue
     from akta_service.workflow.engine import fire
 
-    user = db.session.scalar(sa.select(User).where(User.username == username))
-    assert user is not None
-    authorise_issue(report, user, SIGNING_OFFICERS[username].passphrase)
+    user = signer
+    if isinstance(signer, str):
+        user = db.session.scalar(sa.select(User).where(User.username == signer))
+    assert isinstance(user, User)
+    authorise_issue(report, user, SIGNING_OFFICERS[officer or user.username].passphrase)
     fire(report, "sign", user.as_actor())
 
 
@@ -246,4 +255,4 @@ def informant_for(report: Any) -> Actor:
     return Actor.informant(report.tracking_code, report.informant_name)
 
 
-__all__ = ["Role", "count_journal", "informant_for", "sign_as"]
+__all__ = ["Role", "count_journal", "informant_for", "sign_as", "with_signing_identity"]

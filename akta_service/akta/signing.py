@@ -162,7 +162,9 @@ def validate_pdf(pdf: bytes, trust_root_pem: Path, at: datetime | None = None) -
     except Exception:  # a damaged file fails anywhere in the parser, with any error type
         logger.info("could not read the signature of a PDF", exc_info=True)
         return _unsigned(pdf)
-    return _verdict(status, embedded_data)
+    # Bytes after the last revision's end are no revision at all: nothing may hide there.
+    trailing = pdf[pdf.rfind(b"%%EOF") + len(b"%%EOF") :].strip()
+    return _verdict(status, embedded_data, ends_at_last_revision=not trailing)
 
 
 def _as_of_timestamp(
@@ -252,13 +254,16 @@ def _unsigned(pdf: bytes) -> AktaValidation:
     return _result(signed=False, summary=SUMMARY_UNREADABLE, readable=False)
 
 
-def _verdict(status: PdfSignatureStatus, embedded_data: bool) -> AktaValidation:
+def _verdict(
+    status: PdfSignatureStatus, embedded_data: bool, *, ends_at_last_revision: bool
+) -> AktaValidation:
     intact = bool(status.intact and status.valid)
     # After a B-LT signature comes one more revision: the validation data (DSS) it adds.
     covers_whole_document = status.coverage == SignatureCoverageLevel.ENTIRE_FILE or (
         status.coverage == SignatureCoverageLevel.ENTIRE_REVISION
         and status.modification_level is not None
         and status.modification_level <= ModificationLevel.LTA_UPDATES
+        and ends_at_last_revision
     )
     if not intact or not covers_whole_document:
         summary = SUMMARY_CHANGED
