@@ -85,6 +85,16 @@ def with_signing_identity(user: User, officer: str = "pj1") -> User:
     return user
 
 
+def clear_wrong_passphrases(server: SigningServer, officer: str = "pj1") -> None:
+    """The officer types the right passphrase once: their count of wrong ones starts again
+    (the session's signing service is shared by every test)."""
+    from akta_service.signing.client import SigningServiceClient
+
+    with SigningServiceClient(server.url) as client:
+        key = SIGNING_OFFICERS[officer]
+        client.authorise(key.nik, key.passphrase)
+
+
 def sign_as(report: Any, signer: User | str = "pj1", officer: str | None = None) -> None:
     """The pejabat types their passphrase and signs (as the review page's sign form does)."""
     from akta_service.akta.operations import authorise_issue

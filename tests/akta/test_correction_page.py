@@ -26,10 +26,16 @@ from akta_service.core.db import db
 from akta_service.jobs.queue import run_pending
 from akta_service.regions.models import Region
 from akta_service.workflow.engine import fire
-from tests.conftest import SIGNING_OFFICERS, sign_as, with_signing_identity
+from tests.conftest import (
+    SIGNING_OFFICERS,
+    clear_wrong_passphrases,
+    sign_as,
+    with_signing_identity,
+)
 from tests.factories import BirthReportFactory
 from tests.parents.conftest import sandbox_report
 from tests.parents.reporting import find_report, input_value, open_status, report_through_the_form
+from tests.services import SigningServer
 from tests.web import STAFF_PASSWORD, csrf_token, sign_in
 
 NEW_NAME = "Kirana Larasati Wibisono"
@@ -257,7 +263,7 @@ def test_sending_the_form_unchanged_issues_nothing(
 
 
 def test_a_wrong_passphrase_issues_nothing_and_says_so_keeping_what_was_typed(
-    app: Flask, family: str, staff: dict[str, User]
+    app: Flask, family: str, staff: dict[str, User], signing_server: SigningServer
 ) -> None:
     office = _office(app, "ahmad")
     html = office.get(_url(family)).get_data(as_text=True)
@@ -277,3 +283,4 @@ def test_a_wrong_passphrase_issues_nothing_and_says_so_keeping_what_was_typed(
     report = find_report(family)
     assert report.child_name != NEW_NAME
     assert len(akta_versions(report)) == 1
+    clear_wrong_passphrases(signing_server)
