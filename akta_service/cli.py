@@ -8,7 +8,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from akta_service.app import create_app
 from akta_service.core.actors import STAFF_ROLES, Role
-from akta_service.core.config import ConfigError, JobsMode
+from akta_service.core.config import ConfigError, JobsMode, SigningServiceMode
 
 
 def _create_app() -> object:
@@ -58,6 +58,11 @@ def serve_command(host: str, port: int, threads: int) -> None:
     # Release the start-up session: an open SQLite transaction would block every request.
     db.session.remove()
     settings = app.config["AKTA_SETTINGS"]
+    if settings.signing_service == SigningServiceMode.EMBEDDED:
+        from akta_service.signing.gateway import signing_service
+
+        # The sandbox signing service, its own process: it says where the keys live.
+        signing_service(app)
     if settings.jobs == JobsMode.INPROCESS:
         from akta_service.core.jobs import run_job
         from akta_service.jobs.background import start_sweeper

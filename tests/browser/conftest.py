@@ -53,7 +53,7 @@ from akta_service.regions.operations import OfficeDetails, update_office
 from akta_service.verification.gateway import close_dukcapil, dukcapil
 from tests.conftest import make_migrated_app
 from tests.databases import in_ci
-from tests.services import wait_until
+from tests.services import SigningServer, wait_until
 
 T = TypeVar("T")
 
@@ -200,7 +200,9 @@ def serve(folder: Path, **config: Any) -> Iterator[LiveServer]:
 
 
 @pytest.fixture(scope="package")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def live_server(
+    tmp_path_factory: pytest.TempPathFactory, signing_server: SigningServer
+) -> Iterator[LiveServer]:
     # Stopped (its jobs finished) before the other test packages run: they swap the shared
     # db.session for their rolled-back one, which a late job of this server must not use.
     with serve(tmp_path_factory.mktemp("live-server")) as live:
