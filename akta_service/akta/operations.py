@@ -244,7 +244,7 @@ def _produce(
         signed_at=now.astimezone(local_timezone()),  # the stamp shows office time (WIB)
     )
     # The certificate, not the account, says who signed: the two must agree.
-    certificate_nip = remote_signer.signing_cert.subject.native.get("serial_number")
+    certificate_nip = remote_signer.credential.certificate.subject.native.get("serial_number")
     if certificate_nip != signer.nip:
         raise SigningRefused("signing_identity_unknown")
     digest = hashlib.sha256(signed).hexdigest()

@@ -196,19 +196,30 @@ def _context(
 
     :param revocation: judge on the embedded OCSP answers; without, on the chain alone.
     """
-    settings = {"trust_roots": [root], "moment": at, "allow_fetching": False}
     if "/DSS" not in reader.root:
         # An akta signed before timestamps carries no revocation answers: it is judged
         # on its chain alone.
-        return ValidationContext(**settings, revocation_mode="soft-fail")
+        return ValidationContext(
+            trust_roots=[root], moment=at, allow_fetching=False, revocation_mode="soft-fail"
+        )
     dss = DocumentSecurityStore.read_dss(reader)
     if not revocation:
         return ValidationContext(
-            **settings, other_certs=list(dss.load_certs()), revocation_mode="soft-fail"
+            trust_roots=[root],
+            moment=at,
+            allow_fetching=False,
+            other_certs=list(dss.load_certs()),
+            revocation_mode="soft-fail",
         )
     return dss.as_validation_context(
-        # The OCSP answer is fetched a moment after the time the timestamp records.
-        {**settings, "revocation_mode": "hard-fail", "retroactive_revinfo": True}
+        {
+            "trust_roots": [root],
+            "moment": at,
+            "allow_fetching": False,
+            "revocation_mode": "hard-fail",
+            # The OCSP answer is fetched a moment after the time the timestamp records.
+            "retroactive_revinfo": True,
+        }
     )
 
 

@@ -157,6 +157,7 @@ class RemoteSigner(signers.Signer):
         self._client = client
         self._nik = nik
         self._authorisation = authorisation
+        self.credential = credential
 
     async def async_sign_raw(
         self, data: bytes, digest_algorithm: str, dry_run: bool = False

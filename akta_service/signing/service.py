@@ -41,6 +41,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import serialization
 from flask import Flask, Response, jsonify, request
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+from pyhanko_certvalidator.registry import SimpleCertificateStore
 from werkzeug.exceptions import HTTPException
 
 from akta_service.signing.pki import DemoCA, Officer, create_once
@@ -154,7 +155,9 @@ class SigningService:
                     serialization.NoEncryption(),
                 )
             ),
-            certs_to_embed=[asn1_x509.Certificate.load(_der(self.ca.certificate))],
+            certs_to_embed=SimpleCertificateStore.from_certs(
+                [asn1_x509.Certificate.load(_der(self.ca.certificate))]
+            ),
         )
 
     def check_tokens(self) -> None:

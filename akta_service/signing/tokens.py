@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import threading
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, utils
@@ -142,7 +143,7 @@ class SoftHsmKeyStore(KeyStore):
             raise TokenMissing(f"no token labelled {_label(nip)}") from None
         try:
             with token.open(user_pin=passphrase) as session:
-                key = session.get_key(object_class=ObjectClass.PRIVATE_KEY, label=KEY_LABEL)
+                key: Any = session.get_key(object_class=ObjectClass.PRIVATE_KEY, label=KEY_LABEL)
                 raw = key.sign(digest, mechanism=Mechanism.ECDSA)
         except (PinIncorrect, PinLenRange):
             raise WrongPassphrase from None
