@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import logging
 import os
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -26,8 +28,9 @@ from akta_service.signing.client import SigningServiceClient, SigningServiceErro
 
 log = logging.getLogger("akta_service.signing")
 
-_EXTENSION = "akta_signing_service"
+EXTENSION = "akta_signing_service"
 _start_lock = threading.Lock()
+_started: list[subprocess.Popen[bytes]] = []
 #: `akta signing` run by this Python, wherever the `akta` script is.
 _SIGNING_COMMAND = (sys.executable, "-m", "akta_service.signing")
 
@@ -35,18 +38,18 @@ _SIGNING_COMMAND = (sys.executable, "-m", "akta_service.signing")
 def signing_service(app: Flask | None = None) -> SigningServiceClient:
     """This app's client of the signing service (the embedded one started if need be)."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
-    client: SigningServiceClient | None = app.extensions.get(_EXTENSION)
+    client: SigningServiceClient | None = app.extensions.get(EXTENSION)
     if client is None:
         settings: Settings = app.config["AKTA_SETTINGS"]
         with _start_lock:
-            client = app.extensions.get(_EXTENSION)
+            client = app.extensions.get(EXTENSION)
             if client is None:
                 if settings.signing_service == SigningServiceMode.EMBEDDED:
                     ensure_embedded_service(settings)
                 client = SigningServiceClient(
                     settings.signing_service_url, settings.signing_service_api_key
                 )
-                app.extensions[_EXTENSION] = client
+                app.extensions[EXTENSION] = client
     return client
 
 
@@ -107,6 +110,7 @@ def ensure_embedded_service(settings: Settings) -> None:
         [*_SIGNING_COMMAND, "serve"],
         env=embedded_env(settings),
     )
+    _started.append(process)
     atexit.register(_stop, process)
     deadline = time.monotonic() + 60
     while not _answers(health):
@@ -128,3 +132,8 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.terminate()
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=10)
+
+
+def atexit_stoppers() -> list[Callable[[], None]]:
+    """Stop each embedded service this process started (what runs at exit anyway)."""
+    return [functools.partial(_stop, process) for process in _started]

@@ -15,6 +15,7 @@ from akta_service.core.config import ConfigError, Settings, load_settings
 GOOD_SECRET = "production-secret-key-that-is-long-enough-0123456789"
 GOOD_POSTGRES = "postgresql://akta@db.example/akta"
 GOOD_DUKCAPIL = "https://dukcapil.example/api"
+GOOD_SIGNING = "https://tte.example.go.id"
 
 
 @pytest.fixture(autouse=True)
@@ -38,6 +39,7 @@ def production(tmp_path: Path, **values: Any) -> Settings:
             "AKTA_SECRET_KEY": GOOD_SECRET,
             "AKTA_DATABASE_URL": GOOD_POSTGRES,
             "AKTA_DUKCAPIL_URL": GOOD_DUKCAPIL,
+            "AKTA_SIGNING_SERVICE_URL": GOOD_SIGNING,
             "AKTA_PUBLIC_BASE_URL": "https://akta.example.go.id",
             **values,
         },
@@ -178,3 +180,25 @@ def test_production_needs_the_public_address_the_qr_code_points_to(tmp_path: Pat
     with pytest.raises(ConfigError, match="AKTA_PUBLIC_BASE_URL must start with http"):
         production(tmp_path, AKTA_PUBLIC_BASE_URL="akta.example.go.id")
     assert production(tmp_path).public_base_url == "https://akta.example.go.id"
+
+
+def test_production_signs_through_a_signing_service_it_names(tmp_path: Path) -> None:
+    loaded = production(tmp_path)
+    assert loaded.signing_service == "http"
+    assert loaded.signing_service_url == GOOD_SIGNING
+
+    with pytest.raises(ConfigError, match="AKTA_SIGNING_SERVICE_URL is required"):
+        production(tmp_path, AKTA_SIGNING_SERVICE_URL="")
+    with pytest.raises(ConfigError, match="AKTA_SIGNING_SERVICE=embedded is not allowed"):
+        production(tmp_path, AKTA_SIGNING_SERVICE="embedded")
+    with pytest.raises(ConfigError, match="must start with http"):
+        production(tmp_path, AKTA_SIGNING_SERVICE_URL="tte.example.go.id")
+
+
+def test_development_starts_the_sandbox_signing_service_beside_it(tmp_path: Path) -> None:
+    loaded = settings(tmp_path)
+
+    assert loaded.signing_service == "embedded"
+    assert loaded.signing_service_url == "http://127.0.0.1:5002"
+    assert loaded.signing_path == (tmp_path / "instance" / "pki").resolve()
+    assert "rahasia" not in repr(settings(tmp_path, AKTA_SIGNING_SERVICE_API_KEY="rahasia"))
