@@ -157,6 +157,34 @@ def users_create(
     click.echo(f"Pengguna {user.username} ({user.role}) dibuat.")
 
 
+@users_group.command("signing-identity")
+@click.option("--username", required=True)
+@click.option("--nik", required=True, help="The officer's NIK at the signing service.")
+@click.option("--nip", required=True, help="The NIP their certificate names (18 digits).")
+@with_appcontext
+def users_signing_identity(username: str, nik: str, nip: str) -> None:
+    """Link a pejabat's account to the officer enrolled at the signing service."""
+    import sqlalchemy as sa
+
+    from akta_service.accounts.models import User
+    from akta_service.accounts.operations import set_signing_identity
+    from akta_service.core.actors import Actor
+    from akta_service.core.db import db
+    from akta_service.core.errors import InvalidInput
+    from akta_service.core.transaction import unit_of_work
+
+    try:
+        with unit_of_work():
+            user = db.session.scalar(sa.select(User).where(User.username == username))
+            if user is None:
+                raise click.ClickException(f"Tidak ada pengguna {username}")
+            set_signing_identity(user, nik, nip, Actor.system("akta users signing-identity"))
+    except InvalidInput as exc:
+        problems = "; ".join(f"{e.field}: {e.message}" for e in exc.detail["errors"])
+        raise click.ClickException(problems) from exc
+    click.echo(f"{username} menandatangani sebagai NIP {nip}.")
+
+
 def _attach_feature_commands() -> None:
     from akta_service.akta.cli import akta_group
     from akta_service.facilities.cli import credentials_group, facilities_group

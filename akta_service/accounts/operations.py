@@ -15,6 +15,7 @@ from akta_service.core.audit import record
 from akta_service.core.db import db, utcnow
 from akta_service.core.errors import DomainError, FieldError, InvalidInput
 from akta_service.regions.models import Region
+from akta_service.regions.operations import nip_problem
 
 _hasher = PasswordHasher()
 
@@ -138,3 +139,20 @@ def signed_in_user(user_id: str) -> User | None:
     """The active account a staff session belongs to (Flask-Login's user loader)."""
     user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
     return user if user is not None and user.active else None
+
+
+def set_signing_identity(user: User, nik: str, nip: str, actor: Actor) -> None:
+    """Link a pejabat's account to their identity at the signing service (NIK) and the NIP
+    their certificate names: the akta they sign names them."""
+    errors = []
+    if len(nik) != 16 or not nik.isascii() or not nik.isdigit():
+        errors.append(FieldError("nik", "nik_length"))
+    problem = nip_problem(nip)
+    if problem:
+        errors.append(FieldError("nip", problem))
+    if errors:
+        raise InvalidInput("signing_identity_invalid", errors=errors)
+    user.nik, user.nip = nik, nip
+    db.session.flush()
+    # The NIK is personal data: the journal says that it changed, not what it is.
+    record("office:user:signing_identity", actor, data={"user_id": user.id, "nip": nip})

@@ -111,7 +111,12 @@ def _refusal(error: SigningServiceError) -> SigningRefused:
     return refusal
 
 
-def authorise_signature(signer: User, passphrase: str) -> Authorisation:
+#: Signatures one sign authorises: the issue step may sign, fail after (storage, database)
+#: and run again; the authorisation is the report's alone and deleted once it is issued.
+ISSUE_SIGNATURES = 3
+
+
+def authorise_signature(signer: User, passphrase: str, signatures: int = 1) -> Authorisation:
     """The signing service checks the pejabat's passphrase against their own key's token.
 
     The passphrase goes to the signing service once, here, and is kept nowhere.
@@ -122,7 +127,7 @@ def authorise_signature(signer: User, passphrase: str) -> Authorisation:
     if not (signer.nik and signer.nip):
         raise SigningRefused("signing_identity_missing")
     try:
-        return signing_service().authorise(signer.nik, passphrase)
+        return signing_service().authorise(signer.nik, passphrase, signatures)
     except SigningServiceError as error:
         raise _refusal(error) from None
 
@@ -130,7 +135,7 @@ def authorise_signature(signer: User, passphrase: str) -> Authorisation:
 def authorise_issue(report: BirthReport, signer: User, passphrase: str) -> None:
     """Before `sign`: the pejabat's passphrase buys one signature, which the issue step
     (a job, after the 3-in-1) makes; the authorisation waits sealed in the database."""
-    authorisation = authorise_signature(signer, passphrase)
+    authorisation = authorise_signature(signer, passphrase, ISSUE_SIGNATURES)
     existing = db.session.get(SigningAuthorisation, report.id)
     if existing is not None:
         db.session.delete(existing)

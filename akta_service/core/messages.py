@@ -136,6 +136,7 @@ MESSAGES: dict[str, str] = {
     "login_refused": N_("Gagal masuk"),
     "signing_not_configured": N_("Sertifikat tanda tangan belum dipasang"),
     "signing_refused": N_("Tanda tangan elektronik ditolak"),
+    "signing_identity_invalid": N_("Identitas tanda tangan elektronik tidak sah"),
     "idempotency_key_reused": N_("Idempotency-Key sudah dipakai untuk permintaan lain"),
     "invalid_idempotency_key": N_("Idempotency-Key tidak sah"),
     # Refusals: the workflow (workflow.engine, workflow.rules).

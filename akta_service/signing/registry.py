@@ -33,7 +33,9 @@ CREATE TABLE IF NOT EXISTS officers (
     enrolled_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS certificates (serial TEXT PRIMARY KEY, der BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS used_authorisations (id TEXT PRIMARY KEY, used_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS used_authorisations (
+    id TEXT PRIMARY KEY, signatures INTEGER NOT NULL, used_at TEXT NOT NULL
+);
 """
 
 
@@ -144,17 +146,17 @@ class Registry:
             )
         return cursor.rowcount == 1
 
-    def use_authorisation(self, authorisation_id: str) -> bool:
-        """Mark an authorisation used; False when it was used before (one use only)."""
+    def use_authorisation(self, authorisation_id: str, signatures: int, limit: int) -> bool:
+        """Count `signatures` more against an authorisation good for `limit`; False (and
+        nothing counted) when that would exceed it. Atomic across requests."""
         with self._connect() as connection:
-            try:
-                connection.execute(
-                    "INSERT INTO used_authorisations (id, used_at) VALUES (?, ?)",
-                    (authorisation_id, _now()),
-                )
-            except sqlite3.IntegrityError:
-                return False
-        return True
+            row = connection.execute(
+                "INSERT INTO used_authorisations (id, signatures, used_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET signatures = signatures + excluded.signatures "
+                "WHERE signatures + excluded.signatures <= ? RETURNING signatures",
+                (authorisation_id, signatures, _now(), limit),
+            ).fetchone()
+        return row is not None and int(row[0]) <= limit
 
     def issued_certificates(self) -> dict[int, x509.Certificate]:
         with self._connect() as connection:

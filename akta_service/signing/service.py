@@ -9,8 +9,7 @@ Wire (JSON unless said; errors ``{"error": code, "error_description": Indonesian
   chain (``cert.certificates``, base64 DER, the officer's first) and key algorithm.
 - ``POST /csc/v1/credentials/authorize`` ``{"credentialID": NIK, "PIN": passphrase,
   "numSignatures": n}``: checks the passphrase against the officer's token and answers
-  ``{"SAD": ..., "expiresIn": seconds}``, an authorisation for one signing call of up to n
-  hashes. Wrong passphrase: 401 ``passphrase_wrong`` with ``attempts_left``; the fifth in a
+  ``{"SAD": ..., "expiresIn": seconds}``, an authorisation for n signatures in all. Wrong passphrase: 401 ``passphrase_wrong`` with ``attempts_left``; the fifth in a
   row, and every try after it: 423 ``signer_locked`` until ``akta signing unlock``.
 - ``POST /csc/v1/signatures/signHash`` ``{"credentialID", "SAD", "hash": [base64 SHA-256],
   "hashAlgo", "signAlgo"}``: ``{"signatures": [base64 DER ECDSA]}``, made in the token.
@@ -228,7 +227,7 @@ class SigningService:
             raise Refusal(401, "authorisation_invalid")
         if officer.locked:
             raise Refusal(423, "signer_locked")
-        if not self.registry.use_authorisation(sealed["id"]):
+        if not self.registry.use_authorisation(sealed["id"], len(hashes), sealed["signatures"]):
             raise Refusal(401, "authorisation_used")
         try:
             return [self.keys.sign_digest(officer.nip, sealed["passphrase"], h) for h in hashes]

@@ -21,6 +21,7 @@ from akta_service.akta.signing import sign_pdf, validate_pdf
 from akta_service.signing.client import SigningServiceClient, SigningServiceError
 from tests.services import (
     BIN,
+    SOFTHSM2_MODULE,
     SigningOfficer,
     SigningServer,
     enrol,
@@ -273,6 +274,9 @@ def test_without_softhsm_the_software_token_signs_and_says_so(tmp_path: Path) ->
     assert result.signer == RINA.name
     assert "SoftHSM2 tidak terpasang" in output
     assert list((folder / "software-tokens").iterdir())
+    assert RINA.passphrase not in output  # never logged
+    for path in folder.rglob("*"):  # nor stored: the key file is encrypted with it
+        assert not path.is_file() or RINA.passphrase.encode() not in path.read_bytes(), path
 
 
 def _serve_until_exit(env: dict[str, str]) -> str:
@@ -294,3 +298,23 @@ def _pdfsig(path: Path) -> str:
         check=False,
     )
     return result.stdout + result.stderr
+
+
+def test_the_key_cannot_leave_the_officers_token(server: SigningServer) -> None:
+    import os
+
+    import pkcs11
+    from pkcs11 import Attribute, ObjectClass
+
+    os.environ["SOFTHSM2_CONF"] = str(server.folder / "softhsm2.conf")
+    library = pkcs11.lib(os.environ.get("AKTA_SOFTHSM2_MODULE", SOFTHSM2_MODULE))
+    library.reinitialize()
+    token = library.get_token(token_label=f"akta-{BAMBANG.nip}")
+    with token.open(user_pin=BAMBANG.passphrase) as session:
+        key = session.get_key(object_class=ObjectClass.PRIVATE_KEY)
+        assert key[Attribute.SENSITIVE] is True
+        assert key[Attribute.EXTRACTABLE] is False
+    with pytest.raises(pkcs11.exceptions.PinIncorrect):
+        token.open(user_pin="bukan-passphrase")
+    for path in server.folder.rglob("*"):
+        assert not path.is_file() or BAMBANG.passphrase.encode() not in path.read_bytes(), path
