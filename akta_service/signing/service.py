@@ -9,8 +9,9 @@ Wire (JSON unless said; errors ``{"error": code, "error_description": Indonesian
   chain (``cert.certificates``, base64 DER, the officer's first) and key algorithm.
 - ``POST /csc/v1/credentials/authorize`` ``{"credentialID": NIK, "PIN": passphrase,
   "numSignatures": n}``: checks the passphrase against the officer's token and answers
-  ``{"SAD": ..., "expiresIn": seconds}``, an authorisation for n signatures in all. Wrong passphrase: 401 ``passphrase_wrong`` with ``attempts_left``; the fifth in a
-  row, and every try after it: 423 ``signer_locked`` until ``akta signing unlock``.
+  ``{"SAD": ..., "expiresIn": seconds}``, an authorisation for n signatures in all.
+  Wrong passphrase: 401 ``passphrase_wrong`` with ``attempts_left``; the fifth in a row,
+  and every try after it: 423 ``signer_locked`` until ``akta signing unlock``.
 - ``POST /csc/v1/signatures/signHash`` ``{"credentialID", "SAD", "hash": [base64 SHA-256],
   "hashAlgo", "signAlgo"}``: ``{"signatures": [base64 DER ECDSA]}``, made in the token.
 - ``POST /ocsp`` (RFC 6960) and ``POST /tsa`` (RFC 3161); ``GET /ca.pem``; ``GET /_health``.
