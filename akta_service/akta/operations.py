@@ -57,11 +57,6 @@ CORRECTABLE_FIELDS = {
 }
 
 
-class SigningNotConfigured(DomainError):
-    status = 503
-    code = "signing_not_configured"
-
-
 class SigningRefused(DomainError):
     """The signing service did not take the officer's passphrase (or could not be reached)."""
 

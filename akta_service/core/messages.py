@@ -134,7 +134,6 @@ MESSAGES: dict[str, str] = {
     "unauthorised": N_("Kredensial tidak sah"),
     "status_refused": N_("Kode atau PIN salah"),
     "login_refused": N_("Gagal masuk"),
-    "signing_not_configured": N_("Sertifikat tanda tangan belum dipasang"),
     "signing_refused": N_("Tanda tangan elektronik ditolak"),
     "signing_identity_invalid": N_("Identitas tanda tangan elektronik tidak sah"),
     "idempotency_key_reused": N_("Idempotency-Key sudah dipakai untuk permintaan lain"),
@@ -261,10 +260,6 @@ MESSAGES: dict[str, str] = {
     "officer_name_required": N_("Isi nama pejabat pemilik NIP ini"),
     "region_not_yours": N_("%(region)s bukan wilayah Anda"),
     "office_invalid": N_("Data kantor belum benar"),
-    "signing_files_missing": N_(
-        "Pasang sertifikat tanda tangan %(region)s di AKTA_SIGNING_PATH: %(missing)s belum ada."
-    ),
-    "signing_officer_missing": N_("Nama dan NIP Pejabat Pencatatan Sipil %(region)s belum diisi."),
     # Refusals: the officer's electronic signature through the signing service (akta, signing).
     "signing_passphrase_required": N_("Ketik passphrase tanda tangan elektronik Anda."),
     "signing_passphrase_wrong": N_(

@@ -2,4 +2,5 @@
 
 from akta_service.signing.cli import signing_group
 
-signing_group(prog_name="akta signing")
+if __name__ == "__main__":
+    signing_group(prog_name="akta signing")
