@@ -6,6 +6,9 @@ service, and needs neither the service's app nor its database.
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -94,6 +97,11 @@ def signing_group() -> None:
 @click.option("--port", default=None, type=int, help="Default: the port of --url.")
 @click.option("--api-key", default=None, envvar="AKTA_SIGNING_SERVICE_API_KEY")
 @click.option("--authorisation-minutes", default=480, show_default=True, type=int)
+@click.option(
+    "--exit-with-parent",
+    is_flag=True,
+    help="Stop when the process that started this one ends (the embedded service).",
+)
 def serve_command(
     folder: Path,
     url: str,
@@ -103,9 +111,13 @@ def serve_command(
     port: int | None,
     api_key: str | None,
     authorisation_minutes: int,
+    exit_with_parent: bool,
 ) -> None:
     """Serve the signing service with waitress until stopped."""
     import waitress
+
+    if exit_with_parent:
+        _exit_with(os.getppid())
 
     service = _open(
         folder,
@@ -133,6 +145,17 @@ def serve_command(
         threads=4,
         ident="akta-signing",
     )
+
+
+def _exit_with(parent: int) -> None:
+    """End this process once `parent` has ended (it is re-parented then), however it ended."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 @signing_group.command("enrol")

@@ -107,7 +107,7 @@ def ensure_embedded_service(settings: Settings) -> None:
     if _answers(health):
         return
     process = subprocess.Popen(  # noqa: S603 - our own program
-        [*_SIGNING_COMMAND, "serve"],
+        [*_SIGNING_COMMAND, "serve", "--exit-with-parent"],
         env=embedded_env(settings),
     )
     _started.append(process)
