@@ -69,12 +69,14 @@ def serve_command(host: str, port: int, threads: int) -> None:
 
         run_job(app, "jobs.sweep", ())  # pick up work left from the last run at once
         start_sweeper(app)
+    from akta_service.signing.gateway import close_signing_service
     from akta_service.verification.gateway import close_dukcapil
 
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="akta")
     finally:
         close_dukcapil(app)  # the Dukcapil adapter's open connections, on Ctrl-C or SIGTERM
+        close_signing_service(app)
 
 
 @cli.command("worker")

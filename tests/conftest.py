@@ -21,6 +21,7 @@ from akta_service.core.actors import Actor, Role
 from akta_service.core.db import db
 from akta_service.core.limits import limiter
 from akta_service.regions.operations import ensure_regions
+from akta_service.signing.gateway import close_signing_service
 from tests.databases import fresh_database
 from tests.mail import Inbox, local_smtp
 from tests.services import SigningOfficer, SigningServer, start_signing_service, stop
@@ -122,6 +123,7 @@ def app(
     with fresh_database(backend, folder) as url:
         application = make_migrated_app(url, folder / "instance")
         yield application
+        close_signing_service(application)
         with application.app_context():
             db.engine.dispose()
 

@@ -30,6 +30,7 @@ from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
 from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +129,9 @@ def sign_pdf(
             trust_roots=[load_cert_from_pemder(str(trust_root_pem))],
             allow_fetching=True,
             revocation_mode="hard-fail",
+            # One plain request per OCSP answer: nothing stays open after signing (the
+            # default aiohttp session would outlive the event loop each signature runs in).
+            fetcher_backend=RequestsFetcherBackend(per_request_timeout=10),
         ),
     )
     pdf_signer = _PdfSignerAt(

@@ -53,6 +53,13 @@ def signing_service(app: Flask | None = None) -> SigningServiceClient:
     return client
 
 
+def close_signing_service(app: Flask) -> None:
+    """Close this app's connections to the signing service."""
+    client: SigningServiceClient | None = app.extensions.pop(EXTENSION, None)
+    if client is not None:
+        client.close()
+
+
 def trust_root(settings: Settings | None = None) -> Path:
     """The CA certificate the signing service's signatures chain to (`signing_path/ca.pem`);
     fetched from the service once outside production, configured in production."""

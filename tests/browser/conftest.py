@@ -50,6 +50,7 @@ from akta_service.core.db import db
 from akta_service.core.transaction import unit_of_work
 from akta_service.regions.models import Region
 from akta_service.regions.operations import OfficeDetails, update_office
+from akta_service.signing.gateway import close_signing_service
 from akta_service.verification.gateway import close_dukcapil, dukcapil
 from tests.conftest import make_migrated_app
 from tests.databases import in_ci
@@ -195,6 +196,7 @@ def serve(folder: Path, **config: Any) -> Iterator[LiveServer]:
         service_log.removeHandler(handler)
         got_request_exception.disconnect(failed_request, app)
         close_dukcapil(app)
+        close_signing_service(app)
         with app.app_context():
             db.engine.dispose()
 
