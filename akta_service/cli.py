@@ -8,7 +8,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from akta_service.app import create_app
 from akta_service.core.actors import STAFF_ROLES, Role
-from akta_service.core.config import ConfigError, JobsMode
+from akta_service.core.config import ConfigError, JobsMode, SigningServiceMode
 
 
 def _create_app() -> object:
@@ -58,18 +58,25 @@ def serve_command(host: str, port: int, threads: int) -> None:
     # Release the start-up session: an open SQLite transaction would block every request.
     db.session.remove()
     settings = app.config["AKTA_SETTINGS"]
+    if settings.signing_service == SigningServiceMode.EMBEDDED:
+        from akta_service.signing.gateway import signing_service
+
+        # The sandbox signing service, its own process: it says where the keys live.
+        signing_service(app)
     if settings.jobs == JobsMode.INPROCESS:
         from akta_service.core.jobs import run_job
         from akta_service.jobs.background import start_sweeper
 
         run_job(app, "jobs.sweep", ())  # pick up work left from the last run at once
         start_sweeper(app)
+    from akta_service.signing.gateway import close_signing_service
     from akta_service.verification.gateway import close_dukcapil
 
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="akta")
     finally:
         close_dukcapil(app)  # the Dukcapil adapter's open connections, on Ctrl-C or SIGTERM
+        close_signing_service(app)
 
 
 @cli.command("worker")
@@ -271,12 +278,41 @@ def users_reset_2fa(username: str) -> None:
     click.echo(f"Verifikasi dua langkah {username} diatur ulang.")
 
 
+@users_group.command("signing-identity")
+@click.option("--username", required=True)
+@click.option("--nik", required=True, help="The officer's NIK at the signing service.")
+@click.option("--nip", required=True, help="The NIP their certificate names (18 digits).")
+@with_appcontext
+def users_signing_identity(username: str, nik: str, nip: str) -> None:
+    """Link a pejabat's account to the officer enrolled at the signing service."""
+    import sqlalchemy as sa
+
+    from akta_service.accounts.models import User
+    from akta_service.accounts.operations import set_signing_identity
+    from akta_service.core.actors import Actor
+    from akta_service.core.db import db
+    from akta_service.core.errors import InvalidInput
+    from akta_service.core.transaction import unit_of_work
+
+    try:
+        with unit_of_work():
+            user = db.session.scalar(sa.select(User).where(User.username == username))
+            if user is None:
+                raise click.ClickException(f"Tidak ada pengguna {username}")
+            set_signing_identity(user, nik, nip, Actor.system("akta users signing-identity"))
+    except InvalidInput as exc:
+        problems = "; ".join(f"{e.field}: {e.message}" for e in exc.detail["errors"])
+        raise click.ClickException(problems) from exc
+    click.echo(f"{username} menandatangani sebagai NIP {nip}.")
+
+
 def _attach_feature_commands() -> None:
     from akta_service.akta.cli import akta_group
     from akta_service.facilities.cli import credentials_group, facilities_group
+    from akta_service.signing.cli import signing_group
     from akta_service.verification.cli import sandbox_group
 
-    for group in (facilities_group, credentials_group, sandbox_group, akta_group):
+    for group in (facilities_group, credentials_group, sandbox_group, akta_group, signing_group):
         cli.add_command(group)
     # Beside Flask-Migrate's upgrade and downgrade: `akta db grant-app-role`.
     from flask_migrate.cli import db as db_group

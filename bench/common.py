@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import statistics
 import tempfile
 import uuid
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import flask_migrate
 import psycopg
+import sqlalchemy as sa
 from flask import Flask
 
 from akta_service import create_app
@@ -48,6 +50,9 @@ def bench_app(backend: str, settings: dict[str, str] | None = None) -> Iterator[
         "AKTA_DATABASE_URL": url,
         "AKTA_INSTANCE_PATH": str(folder / "instance"),
         "AKTA_SECRET_KEY": "bench-secret-key-bench-secret-key-0123",
+        # Each bench its own sandbox signing service, started on first use.
+        "AKTA_SIGNING_SERVICE": "embedded",
+        "AKTA_SIGNING_SERVICE_URL": free_local_url(),
     }
     # Jobs wait unless a bench chooses a runner: each bench drives exactly what it measures.
     app = create_app({**env, "AKTA_JOBS": "manual", **(settings or {})})
@@ -73,6 +78,29 @@ def postgres_available() -> bool:
     except psycopg.OperationalError:
         return False
     return True
+
+
+#: The bench pejabat's signing identity in the embedded sandbox signing service.
+BENCH_SIGNER = ("3274011503700002", "197003151995031002", "ttd-bench-2026")
+
+
+def bench_signer(app: Flask) -> User:
+    """A committed pejabat enrolled in the app's embedded signing service (its own process)."""
+    from akta_service.signing.gateway import enrol_embedded
+
+    nik, nip, passphrase = BENCH_SIGNER
+    enrol_embedded(app.config["AKTA_SETTINGS"], nik, nip, "Bench Pejabat", passphrase)
+    bench_staff("pejabat")
+    user = db.session.scalars(sa.select(User).where(User.username == "bench-pejabat")).one()
+    user.nik, user.nip = nik, nip
+    db.session.commit()
+    return user
+
+
+def free_local_url() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 def bench_staff(role: str) -> Actor:

@@ -22,10 +22,12 @@ from akta_service.core.actors import Actor, Role
 from akta_service.core.db import db
 from akta_service.core.limits import limiter
 from akta_service.regions.operations import ensure_regions
+from akta_service.signing.gateway import close_signing_service
 from tests.databases import fresh_database
 from tests.factories import PERSONAL_VALUES, remember_personal_data
 from tests.logcheck import LogCheck, describe
 from tests.mail import Inbox, local_smtp
+from tests.services import SigningOfficer, SigningServer, start_signing_service, stop
 
 BACKENDS = ("sqlite", "postgresql")
 
@@ -107,18 +109,73 @@ def make_migrated_app(database_url: str, instance: Path, **extra: Any) -> Flask:
     return app
 
 
+#: The pejabat accounts of the `actors` fixture and the keys they sign with, enrolled once
+#: per session in the sandbox signing service (SoftHSM2 where installed).
+SIGNING_OFFICERS = {
+    "pj1": SigningOfficer("3274010101700001", "197001011990031001", "Pejabat pj1", "ttd-pj1-2026"),
+    "pj2": SigningOfficer("3274014202800002", "198002022005012002", "Pejabat pj2", "ttd-pj2-2026"),
+}
+
+
+@pytest.fixture(scope="session")
+def signing_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SigningServer]:
+    """`akta signing serve` as a subprocess for the whole session; every app (and every
+    process the tests start) signs through it."""
+    server = start_signing_service(
+        tmp_path_factory.mktemp("signing-service") / "state", tuple(SIGNING_OFFICERS.values())
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AKTA_SIGNING_SERVICE", "http")
+        patch.setenv("AKTA_SIGNING_SERVICE_URL", server.url)
+        yield server
+    stop(server.process)
+
+
+def with_signing_identity(user: User, officer: str = "pj1") -> User:
+    """The account signs with that enrolled officer's key (their NIK and NIP)."""
+    user.nik, user.nip = SIGNING_OFFICERS[officer].nik, SIGNING_OFFICERS[officer].nip
+    db.session.flush()
+    return user
+
+
+def clear_wrong_passphrases(server: SigningServer, officer: str = "pj1") -> None:
+    """The officer types the right passphrase once: their count of wrong ones starts again
+    (the session's signing service is shared by every test)."""
+    from akta_service.signing.client import SigningServiceClient
+
+    with SigningServiceClient(server.url) as client:
+        key = SIGNING_OFFICERS[officer]
+        client.authorise(key.nik, key.passphrase)
+
+
+def sign_as(report: Any, signer: User | str = "pj1", officer: str | None = None) -> None:
+    """The pejabat types their passphrase and signs (as the review page's sign form does)."""
+    from akta_service.akta.operations import authorise_issue
+    from akta_service.workflow.engine import fire
+
+    user = signer
+    if isinstance(signer, str):
+        user = db.session.scalar(sa.select(User).where(User.username == signer))
+    assert isinstance(user, User)
+    authorise_issue(report, user, SIGNING_OFFICERS[officer or user.username].passphrase)
+    fire(report, "sign", user.as_actor())
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
 @pytest.fixture(scope="session")
-def app(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+def app(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, signing_server: SigningServer
+) -> Iterator[Flask]:
     """The service on a migrated database of the session's backend."""
     folder = tmp_path_factory.mktemp(f"app-{backend}")
     with fresh_database(backend, folder) as url:
         application = make_migrated_app(url, folder / "instance")
         yield application
+        close_signing_service(application)
         with application.app_context():
             db.engine.dispose()
 
@@ -192,12 +249,15 @@ def client(app: Flask, session: Any) -> FlaskClient:
 def _staff(username: str, role: str, regions: list[str]) -> User:
     from akta_service.regions.models import Region
 
+    officer = SIGNING_OFFICERS.get(username)
     user = User(
         username=username,
-        full_name=f"{role.title()} {username}",
+        full_name=officer.name if officer else f"{role.title()} {username}",
         role=role,
         password_hash="not-a-real-hash",
         regions=[db.session.get(Region, code) for code in regions],
+        nik=officer.nik if officer else None,
+        nip=officer.nip if officer else None,
     )
     db.session.add(user)
     db.session.flush()
@@ -259,4 +319,4 @@ def informant_for(report: Any) -> Actor:
     return Actor.informant(report.tracking_code, report.informant_name)
 
 
-__all__ = ["Role", "count_journal", "informant_for"]
+__all__ = ["Role", "count_journal", "informant_for", "sign_as", "with_signing_identity"]

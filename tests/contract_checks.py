@@ -4,8 +4,9 @@ through SCHEMATHESIS_HOOKS.
 A request valid by the OpenAPI description is accepted, with one documented exception
 JSON Schema cannot say: rules across fields and across requests (the mother older than the
 child, two different witnesses, nothing in the future, an Idempotency-Key reused for
-another request, a file's bytes, the addresses a webhook's host resolves to). The contract run lets positive data get a 422 and this check fails it
-unless every reason given is one of those; a 400 stays a failure of positive data.
+another request, a file's bytes, the addresses a webhook's host resolves to). The
+contract run lets positive data get a 422 and this check fails it unless every reason
+given is one of those; a 400 stays a failure of positive data.
 """
 
 from __future__ import annotations

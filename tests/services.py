@@ -162,3 +162,103 @@ def start_gunicorn(env: dict[str, str], workers: int = 2) -> tuple[str, subproce
     url = f"http://127.0.0.1:{port}"
     wait_http(f"{url}/healthz", process)
     return url, process
+
+
+SOFTHSM2_MODULE = os.environ.get("AKTA_SOFTHSM2_MODULE", "/usr/lib/softhsm/libsofthsm2.so")
+
+
+def softhsm_token() -> str:
+    """ "softhsm" where SoftHSM2 is installed (always under CI=true), else "software"."""
+    if Path(SOFTHSM2_MODULE).is_file():
+        return "softhsm"
+    if in_ci():
+        pytest.fail(f"CI=true requires SoftHSM2 (apt-get install softhsm2): {SOFTHSM2_MODULE}")
+    return "software"
+
+
+def require_softhsm() -> None:
+    """Skip (on a laptop) or fail (under CI=true) when SoftHSM2 is not installed."""
+    if softhsm_token() != "softhsm":
+        pytest.skip(f"SoftHSM2 not installed: {SOFTHSM2_MODULE}")
+
+
+@dataclass(frozen=True)
+class SigningOfficer:
+    """An officer enrolled in a test signing service, with the passphrase they type."""
+
+    nik: str
+    nip: str
+    name: str
+    passphrase: str
+
+
+@dataclass
+class SigningServer:
+    """`akta signing serve` running in a subprocess, with its state folder."""
+
+    url: str
+    process: subprocess.Popen[str]
+    folder: Path
+    env: dict[str, str]
+
+    def command(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        """An `akta signing …` command against this service's folder."""
+        return subprocess.run(  # noqa: S603 - our own program
+            [str(BIN / "akta"), "signing", *args],
+            env={**os.environ, **self.env, **env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    def trust_root(self) -> Path:
+        """The service's CA certificate, saved where the tests can hand it to a validator."""
+        path = self.folder / "trust-root.pem"
+        if not path.exists():
+            path.write_bytes(httpx.get(f"{self.url}/ca.pem", timeout=5).content)
+        return path
+
+
+def signing_env(folder: Path, url: str, token: str) -> dict[str, str]:
+    return {
+        "AKTA_SIGNING_SERVICE_PATH": str(folder),
+        "AKTA_SIGNING_SERVICE_URL": url,
+        "AKTA_SIGNING_TOKEN": token,
+        "AKTA_SOFTHSM2_MODULE": SOFTHSM2_MODULE,
+    }
+
+
+def enrol(env: dict[str, str], officer: SigningOfficer) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own program
+        [
+            str(BIN / "akta"),
+            "signing",
+            "enrol",
+            "--nip",
+            officer.nip,
+            "--name",
+            officer.name,
+            "--nik",
+            officer.nik,
+        ],
+        env={**os.environ, **env, "AKTA_SIGNING_PASSPHRASE": officer.passphrase},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def start_signing_service(
+    folder: Path, officers: tuple[SigningOfficer, ...], token: str | None = None, **extra: str
+) -> SigningServer:
+    """Enrol the officers, then `akta signing serve` as an operator runs it, on a free port."""
+    url = f"http://127.0.0.1:{free_port()}"
+    env = {**signing_env(folder, url, token or softhsm_token()), **extra}
+    for officer in officers:
+        enrolled = enrol(env, officer)
+        assert enrolled.returncode == 0, enrolled.stdout + enrolled.stderr
+    process = spawn([str(BIN / "akta"), "signing", "serve"], env)
+    wait_http(f"{url}/_health", process)
+    return SigningServer(url, process, folder, env)

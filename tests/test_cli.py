@@ -17,10 +17,18 @@ import pytest
 AKTA = Path(sys.executable).parent / "akta"
 
 
+_signing_urls: dict[Path, str] = {}
+
+
 def akta_env(tmp_path: Path) -> dict[str, str]:
     """The caller's environment without AKTA_* settings: a development instance in tmp."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AKTA_", "FLASK_"))}
     env["AKTA_INSTANCE_PATH"] = str(tmp_path / "instance")
+    # The embedded signing service of this instance, on a port of its own (its
+    # certificates name that address, so it stays the same for the instance).
+    env["AKTA_SIGNING_SERVICE_URL"] = _signing_urls.setdefault(
+        tmp_path, f"http://127.0.0.1:{free_port()}"
+    )
     # A terminal shows output line by line; a pipe would hold it until the process exits.
     env["PYTHONUNBUFFERED"] = "1"
     return env
@@ -126,6 +134,8 @@ def test_serve_answers_and_prints_the_demo_logins(migrated: Path) -> None:
     assert "Akun demo" in stdout
     assert "operator" in stdout
     assert "operator-demo-2026" in stdout
+    assert "Passphrase tanda tangan elektronik pejabat: ttd-pejabat-2026" in stdout
+    assert "Layanan tanda tangan berjalan di" in stdout  # the keys' own process, and where
 
 
 def test_workflow_diagram_prints_mermaid(tmp_path: Path) -> None:
@@ -160,6 +170,7 @@ def test_serve_refuses_production_with_limits_each_process_counts_alone(tmp_path
         "AKTA_DATABASE_URL=postgresql://akta@127.0.0.1:1/akta\n"
         "AKTA_DUKCAPIL_URL=https://dukcapil.example/api\n"
         "AKTA_PUBLIC_BASE_URL=https://akta.example.go.id\n"
+        "AKTA_SIGNING_SERVICE_URL=https://tte.example.go.id\n"
         "AKTA_RATELIMIT_STORAGE_URI=memory://\n"
     )
 
@@ -246,3 +257,15 @@ def test_reset_2fa_makes_the_account_enrol_again(migrated: Path) -> None:
     refused = akta(migrated, "users", "totp-code", "admin")
     assert "admin has no TOTP second factor" in refused.stderr
     assert "no user nobody" in akta(migrated, "users", "reset-2fa", "nobody").stderr
+
+
+def test_users_signing_identity_links_a_pejabat_to_their_key(migrated: Path) -> None:
+    ok(akta(migrated, "seed"))
+    command = ("users", "signing-identity", "--username", "pejabat", "--nip", "197003151995031002")
+
+    refused = akta(migrated, *command, "--nik", "12345")
+    assert refused.returncode != 0
+    assert "nik: NIK harus 16 angka" in refused.stderr
+
+    linked = ok(akta(migrated, *command, "--nik", "3274015503700002"))
+    assert "pejabat menandatangani sebagai NIP 197003151995031002." in linked

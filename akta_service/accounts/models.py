@@ -40,6 +40,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     #: Nomor Induk Pegawai, for officers whose name appears on an akta.
     nip: Mapped[str | None] = mapped_column(sa.String(18))
+    #: The officer's NIK: their identity at the signing service (a pejabat who signs has one).
+    nik: Mapped[str | None] = mapped_column(sa.String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Wrong passwords in a row; reaching the limit locks the account for a while.

@@ -16,6 +16,7 @@ from akta_service.core.db import db, utcnow
 from akta_service.core.errors import DomainError, FieldError, InvalidInput
 from akta_service.core.lockout import Counter
 from akta_service.regions.models import Region
+from akta_service.regions.operations import nip_problem
 
 _hasher = PasswordHasher()
 
@@ -261,3 +262,20 @@ def signed_in_user(session_id: str) -> User | None:
     if user is None or not user.active or user.session_version != int(version):
         return None
     return user
+
+
+def set_signing_identity(user: User, nik: str, nip: str, actor: Actor) -> None:
+    """Link a pejabat's account to their identity at the signing service (NIK) and the NIP
+    their certificate names: the akta they sign names them."""
+    errors = []
+    if len(nik) != 16 or not nik.isascii() or not nik.isdigit():
+        errors.append(FieldError("nik", "nik_length"))
+    problem = nip_problem(nip)
+    if problem:
+        errors.append(FieldError("nip", problem))
+    if errors:
+        raise InvalidInput("signing_identity_invalid", errors=errors)
+    user.nik, user.nip = nik, nip
+    db.session.flush()
+    # The NIK is personal data: the journal says that it changed, not what it is.
+    record("office:user:signing_identity", actor, data={"user_id": user.id, "nip": nip})

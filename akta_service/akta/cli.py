@@ -45,7 +45,10 @@ def verify_command(pdf_file: Path, region: str | None) -> None:
     result = validate_pdf(pdf, root)
     click.echo(f"Tanda tangan: {'SAH' if result.valid else 'TIDAK SAH'}")
     click.echo(f"Penanda tangan: {result.signer or '—'}")
+    click.echo(f"NIP penanda tangan: {result.signer_nip or '—'}")
     click.echo(f"Waktu tanda tangan: {local_time(result.signed_at)}")
+    stamp = local_time(result.timestamped_at) if result.timestamped_at else "tidak ada"
+    click.echo(f"Cap waktu (RFC 3161): {stamp}")
     click.echo(f"Ringkasan: {result.summary}")
     if not result.readable:
         context.exit(UNREADABLE)

@@ -49,3 +49,28 @@ class AktaDocument(Base):
             f"<AktaDocument {self.registration_number} v{self.version} "
             f"superseded={self.superseded_at is not None}>"
         )
+
+
+class SigningAuthorisation(Base):
+    """What a pejabat's passphrase bought at the signing service when they signed: an
+    authorisation for one signature, kept sealed until the issue step uses it, then deleted.
+
+    Neither the passphrase nor any key is ever here: the signing service checked the one
+    and holds the other.
+    """
+
+    __tablename__ = "signing_authorisations"
+
+    report_id: Mapped[int] = mapped_column(
+        BigIntKey, sa.ForeignKey("birth_reports.id"), primary_key=True, autoincrement=False
+    )
+    #: The pejabat whose key signs: the akta names them.
+    signer_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    #: The service's signature activation data, encrypted with a key derived from the
+    #: service's secret key (Fernet).
+    sealed: Mapped[str] = mapped_column(sa.Text)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<SigningAuthorisation report={self.report_id} signer={self.signer_id}>"

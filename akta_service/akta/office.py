@@ -8,12 +8,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, RadioField, StringField, TextAreaField
+from wtforms import IntegerField, PasswordField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from akta_service.akta.operations import (
     CORRECTABLE_FIELDS,
+    SigningRefused,
     akta_versions,
     correct_akta,
     correction_refusal,
@@ -81,6 +82,11 @@ class CorrectionForm(FlaskForm):
     )
     supporting_document_id = RadioField(
         "Dokumen pendukung perbaikan", validate_choice=False, default=NO_DOCUMENT
+    )
+    #: Sent to the signing service to sign the new version; never stored nor shown again.
+    passphrase = PasswordField(
+        "Passphrase tanda tangan elektronik Anda (tidak disimpan)",
+        render_kw={"autocomplete": "off"},
     )
 
 
@@ -162,12 +168,13 @@ def correct(code: str) -> ResponseReturnValue:
                 _changes(form, report),
                 form.reason.data or "",
                 _supporting_document_id(form),
-                current_user.as_actor(),
+                current_user._get_current_object(),
+                form.passphrase.data or "",
             )
     except InvalidInput as refused:
         show_refusal(form, refused)
         return _page(report, form, refused)
-    except GuardRefused as refused:
+    except (GuardRefused, SigningRefused) as refused:
         return _page(report, form, refused)
     flash(f"Akta diperbaiki: versi {document.version} terbit", "info")
     return redirect(url_for("review.report", code=report.tracking_code))

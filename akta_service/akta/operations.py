@@ -7,6 +7,7 @@ writes to the database commits together with the move to `issued`).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import logging
 import secrets
@@ -15,10 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from cryptography.fernet import Fernet, InvalidToken
 
+from akta_service.accounts.models import User
 from akta_service.akta.document import SIGNATURE_BOX, AktaContent, render_akta_pdf
-from akta_service.akta.models import AktaDocument
-from akta_service.akta.signing import SigningIdentity, ensure_demo_pki, sign_pdf
+from akta_service.akta.models import AktaDocument, SigningAuthorisation
+from akta_service.akta.signing import sign_pdf
 from akta_service.births.locking import lock_for_job
 from akta_service.births.models import BirthReport, Document, ReportStatus, WordingModel
 from akta_service.core.actors import Actor, Role
@@ -31,6 +34,9 @@ from akta_service.core.jobs import enqueue, job
 from akta_service.core.storage import storage
 from akta_service.core.sweep import SweepTimes, sweeper
 from akta_service.regions.models import Region
+from akta_service.signing.client import Authorisation, SigningServiceError
+from akta_service.signing.gateway import signing_service
+from akta_service.signing.gateway import trust_root as signing_trust_root
 from akta_service.verification.dukcapil import BirthRegistration, Dukcapil
 from akta_service.verification.gateway import dukcapil
 from akta_service.workflow.engine import fire
@@ -51,9 +57,19 @@ CORRECTABLE_FIELDS = {
 }
 
 
-class SigningNotConfigured(DomainError):
-    status = 503
-    code = "signing_not_configured"
+class SigningRefused(DomainError):
+    """The signing service did not take the officer's passphrase (or could not be reached)."""
+
+    status = 403
+    code = "signing_refused"
+
+
+#: The signing service's refusal codes -> (our message code, HTTP status).
+_SERVICE_REFUSALS = {
+    "passphrase_wrong": ("signing_passphrase_wrong", 403),
+    "signer_locked": ("signing_locked", 423),
+    "credential_unknown": ("signing_identity_unknown", 403),
+}
 
 
 @effect("schedule_issue")
@@ -76,22 +92,72 @@ def requeue_unfinished_issuing(times: SweepTimes) -> int:
     return len(issue)
 
 
-def signing_identity(region: Region, settings: Settings) -> SigningIdentity:
-    """The region's signing certificate; outside production a demo CA is made once."""
-    folder = settings.signing_path
-    if not settings.is_production:
-        return ensure_demo_pki(
-            folder, region.code, region.name, region.signing_officer_name or "Pejabat"
+def _sealer() -> Fernet:
+    """Seals authorisations with a key derived from the service's secret key."""
+    secret = current_settings().secret_key.encode()
+    digest = hashlib.sha256(b"akta signing authorisation\0" + secret).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def _refusal(error: SigningServiceError) -> SigningRefused:
+    code, status = _SERVICE_REFUSALS.get(error.code, ("signing_service_unavailable", 503))
+    refusal = SigningRefused(code, attempts_left=error.attempts_left)
+    refusal.status = status
+    return refusal
+
+
+#: Signatures one sign authorises: the issue step may sign, fail after (storage, database)
+#: and run again; the authorisation is the report's alone and deleted once it is issued.
+ISSUE_SIGNATURES = 3
+
+
+def authorise_signature(signer: User, passphrase: str, signatures: int = 1) -> Authorisation:
+    """The signing service checks the pejabat's passphrase against their own key's token.
+
+    The passphrase goes to the signing service once, here, and is kept nowhere.
+    :raises SigningRefused: no passphrase, no signing identity, wrong passphrase, locked.
+    """
+    if not passphrase:
+        raise SigningRefused("signing_passphrase_required")
+    if not (signer.nik and signer.nip):
+        raise SigningRefused("signing_identity_missing")
+    try:
+        return signing_service().authorise(signer.nik, passphrase, signatures)
+    except SigningServiceError as error:
+        raise _refusal(error) from None
+
+
+def authorise_issue(report: BirthReport, signer: User, passphrase: str) -> None:
+    """Before `sign`: the pejabat's passphrase buys one signature, which the issue step
+    (a job, after the 3-in-1) makes; the authorisation waits sealed in the database."""
+    authorisation = authorise_signature(signer, passphrase, ISSUE_SIGNATURES)
+    existing = db.session.get(SigningAuthorisation, report.id)
+    if existing is not None:
+        db.session.delete(existing)
+        db.session.flush()
+    db.session.add(
+        SigningAuthorisation(
+            report_id=report.id,
+            signer_id=signer.id,
+            sealed=_sealer().encrypt(authorisation.sad.encode()).decode(),
+            expires_at=authorisation.expires_at,
         )
-    p12, passphrase, root = (
-        folder / f"signing-{region.code}.p12",
-        folder / f"signing-{region.code}.pass",
-        folder / "ca.pem",
     )
-    missing = [p.name for p in (p12, passphrase, root) if not p.is_file()]
-    if missing:
-        raise SigningNotConfigured("signing_files_missing", region=region.name, missing=missing)
-    return SigningIdentity(p12, passphrase.read_bytes().strip(), root)
+    db.session.flush()
+
+
+def _waiting_authorisation(report: BirthReport) -> tuple[User, Authorisation] | None:
+    """The signer and their authorisation for this report, while still usable."""
+    waiting = db.session.get(SigningAuthorisation, report.id)
+    if waiting is None or waiting.expires_at <= utcnow():
+        return None
+    signer = db.session.get(User, waiting.signer_id)
+    try:
+        sad = _sealer().decrypt(waiting.sealed.encode()).decode()
+    except InvalidToken:  # the secret key changed since: the pejabat signs again
+        return None
+    assert signer is not None  # noqa: S101 - a foreign key guarantees it
+    return signer, Authorisation(sad, waiting.expires_at)
 
 
 def wording_of(report: BirthReport) -> WordingModel:
@@ -106,12 +172,15 @@ def wording_of(report: BirthReport) -> WordingModel:
 
 
 def akta_content(
-    report: BirthReport, region: Region, token: str, version: int, issued_on: datetime
+    report: BirthReport,
+    region: Region,
+    token: str,
+    version: int,
+    issued_on: datetime,
+    signer: User,
 ) -> AktaContent:
-    """What the certificate says, from the report and the region's officer."""
+    """What the certificate says, from the report and the pejabat who signs it."""
     settings = current_settings()
-    if not (region.signing_officer_name and region.signing_officer_nip):
-        raise SigningNotConfigured("signing_officer_missing", region=region.name)
     return AktaContent(
         registration_number=report.registration_number or "",
         child_nik=report.child_nik,
@@ -126,31 +195,58 @@ def akta_content(
         region_name=region.name,
         issue_place=region.issue_place,
         issue_date=issued_on.astimezone(local_timezone()).date(),
-        officer_title=region.signing_officer_title or "Pejabat Pencatatan Sipil",
-        officer_name=region.signing_officer_name,
-        officer_nip=region.signing_officer_nip,
+        officer_title=_officer_title(region, signer),
+        officer_name=signer.full_name,
+        officer_nip=signer.nip or "",
         verification_url=f"{settings.public_base_url}/verifikasi/{token}",
         version=version,
     )
 
 
-def _produce(report: BirthReport, version: int, **correction: Any) -> AktaDocument:
-    """Render, sign and store one version; returns its (flushed) record."""
+def _officer_title(region: Region, signer: User) -> str:
+    """The region's officer title belongs to the officer the region names; anyone else
+    signs as Pejabat Pencatatan Sipil."""
+    if region.signing_officer_title and region.signing_officer_nip in (None, signer.nip):
+        return region.signing_officer_title
+    return "Pejabat Pencatatan Sipil"
+
+
+def _produce(
+    report: BirthReport,
+    version: int,
+    signer: User,
+    authorisation: Authorisation,
+    **correction: Any,
+) -> AktaDocument:
+    """Render, sign (through the signing service) and store one version; returns its
+    (flushed) record."""
     region = db.session.get(Region, report.region_code)
     assert region is not None  # noqa: S101 - a foreign key guarantees it
+    if not (signer.nik and signer.nip):
+        raise SigningRefused("signing_identity_missing")
     now = utcnow()
     token = secrets.token_urlsafe(24)
-    content = akta_content(report, region, token, version, now)
-    identity = signing_identity(region, current_settings())
+    content = akta_content(report, region, token, version, now, signer)
+    service = signing_service()
+    try:
+        remote_signer = service.signer(signer.nik, authorisation)
+    except SigningServiceError as error:
+        raise _refusal(error) from None
     signed = sign_pdf(
         render_akta_pdf(content),
-        identity,
+        remote_signer,
+        timestamper=service.timestamper(),
+        trust_root_pem=signing_trust_root(),
         field_box=SIGNATURE_BOX,
         reason=f"Kutipan Akta Kelahiran {content.registration_number}",
         location=region.issue_place,
         signer_name=content.officer_name,
         signed_at=now.astimezone(local_timezone()),  # the stamp shows office time (WIB)
     )
+    # The certificate, not the account, says who signed: the two must agree.
+    certificate_nip = remote_signer.credential.certificate.subject.native.get("serial_number")
+    if certificate_nip != signer.nip:
+        raise SigningRefused("signing_identity_unknown")
     digest = hashlib.sha256(signed).hexdigest()
     key = f"akta/{region.code}/{now:%Y/%m}/{content.registration_number}-v{version}-{token[:8]}.pdf"
     storage().put(key, signed)
@@ -194,7 +290,14 @@ def issue_akta(report_id: int, registry: Dukcapil | None = None) -> str:
                 father_nik=report.father_nik,
             )
         )
-    document = _produce(report, version=1)
+    waiting = _waiting_authorisation(report)
+    if waiting is None:
+        log.warning(
+            "report %s: no usable signing authorisation; the pejabat signs again", report.id
+        )
+        return "authorisation_missing"
+    document = _produce(report, 1, *waiting)
+    db.session.delete(db.session.get(SigningAuthorisation, report.id))
     fire(
         report,
         "issue",
@@ -240,10 +343,13 @@ def correct_akta(
     changes: dict[str, Any],
     reason: str,
     supporting_document_id: int | None,
-    actor: Actor,
+    signer: User,
+    passphrase: str,
 ) -> AktaDocument:
-    """A pejabat corrects an issued akta: a new signed version with the same registration
-    number; the old version is marked superseded. Both are in the journal."""
+    """A pejabat corrects an issued akta: a new version with the same registration number,
+    signed at once with their own key (their passphrase authorises it); the old version is
+    marked superseded. Both are in the journal."""
+    actor = signer.as_actor()
     refusal = correction_refusal(report, actor)
     if refusal:
         raise GuardRefused(refusal)
@@ -263,6 +369,7 @@ def correct_akta(
     previous = current_akta(report)
     if previous is None:
         raise NotFound("akta_in_force_missing")
+    authorisation = authorise_signature(signer, passphrase)
     before = {name: getattr(report, name) for name in changes}
     for name, value in changes.items():
         setattr(report, name, value)
@@ -271,7 +378,9 @@ def correct_akta(
     db.session.flush()
     document = _produce(
         report,
-        version=previous.version + 1,
+        previous.version + 1,
+        signer,
+        authorisation,
         correction_reason=reason.strip(),
         correction_changes={"before": before, "after": changes},
         correction_document_id=supporting_document_id,
@@ -302,4 +411,4 @@ def trust_root(region_code: str, settings: Settings) -> Path:
     region = db.session.get(Region, region_code)
     if region is None:
         raise NotFound("region_unknown", region=region_code)
-    return signing_identity(region, settings).trust_root_pem
+    return signing_trust_root(settings)

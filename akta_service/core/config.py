@@ -51,6 +51,14 @@ class JobsMode(enum.StrEnum):
     MANUAL = "manual"
 
 
+class SigningServiceMode(enum.StrEnum):
+    """AKTA_SIGNING_SERVICE: the sandbox signing service started beside the service, or a
+    signing service (BSrE, or a sandbox run on its own) reached over HTTP."""
+
+    EMBEDDED = "embedded"
+    HTTP = "http"
+
+
 class ConfigError(RuntimeError):
     """A setting is missing or wrong; the message names the variable and what to do."""
 
@@ -103,9 +111,12 @@ class Settings:
     db_idle_check_seconds: float = 10.0
     #: Folder of stored files (documents, issued akta).
     storage_path: Path = Path("instance/files")
-    #: Folder with each region's signing certificate (signing-<code>.p12 + .pass) and the
-    #: trust root (ca.pem); outside production a demo CA is created there once.
+    #: Folder with the trust root (ca.pem) the akta's signatures are checked against; no key.
     signing_path: Path = Path("instance/pki")
+    signing_service: SigningServiceMode = SigningServiceMode.EMBEDDED
+    #: The signing service's base URL (CSC API under /csc/v1, TSA at /tsa).
+    signing_service_url: str = "http://127.0.0.1:5002"
+    signing_service_api_key: str | None = field(default=None, repr=False)
     #: How the public reaches this service: the QR code on the akta points here.
     public_base_url: str = "http://127.0.0.1:5000"
     #: Where rate-limit counters live: memory:// (one process) or redis://... (shared by every
@@ -384,6 +395,30 @@ def _limits(values: Mapping[str, Any], production: bool) -> dict[str, Any]:
     }
 
 
+def _signing(values: Mapping[str, Any], production: bool, instance_path: Path) -> dict[str, Any]:
+    mode = _choice(
+        values,
+        "AKTA_SIGNING_SERVICE",
+        SigningServiceMode,
+        SigningServiceMode.HTTP if production else SigningServiceMode.EMBEDDED,
+    )
+    if mode == SigningServiceMode.EMBEDDED and production:
+        raise ConfigError("AKTA_SIGNING_SERVICE=embedded is not allowed when AKTA_ENV=production")
+    url = str(values.get("AKTA_SIGNING_SERVICE_URL") or "").rstrip("/")
+    if mode == SigningServiceMode.HTTP and not url:
+        raise ConfigError("AKTA_SIGNING_SERVICE_URL is required when AKTA_SIGNING_SERVICE=http")
+    if url and not url.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"AKTA_SIGNING_SERVICE_URL must start with http:// or https://, got {url!r}"
+        )
+    return {
+        "signing_path": Path(values.get("AKTA_SIGNING_PATH") or instance_path / "pki").resolve(),
+        "signing_service": mode,
+        "signing_service_url": url or "http://127.0.0.1:5002",
+        "signing_service_api_key": values.get("AKTA_SIGNING_SERVICE_API_KEY") or None,
+    }
+
+
 def _public_base_url(values: Mapping[str, Any], production: bool) -> str:
     url = str(values.get("AKTA_PUBLIC_BASE_URL") or "").rstrip("/")
     if not url:
@@ -465,7 +500,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
         **_dukcapil(values, production),
         **_jobs(values),
         storage_path=Path(values.get("AKTA_STORAGE_PATH") or instance_path / "files").resolve(),
-        signing_path=Path(values.get("AKTA_SIGNING_PATH") or instance_path / "pki").resolve(),
+        **_signing(values, production, instance_path),
         public_base_url=_public_base_url(values, production),
         smtp_url=values.get("AKTA_SMTP_URL") or None,
         mail_from=str(values.get("AKTA_MAIL_FROM") or "akta@localhost"),

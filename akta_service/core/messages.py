@@ -178,7 +178,8 @@ MESSAGES: dict[str, str] = {
     "unauthorised": N_("Kredensial tidak sah"),
     "status_refused": N_("Kode atau PIN salah"),
     "login_refused": N_("Gagal masuk"),
-    "signing_not_configured": N_("Sertifikat tanda tangan belum dipasang"),
+    "signing_refused": N_("Tanda tangan elektronik ditolak"),
+    "signing_identity_invalid": N_("Identitas tanda tangan elektronik tidak sah"),
     "idempotency_key_reused": N_("Idempotency-Key sudah dipakai untuk permintaan lain"),
     "invalid_idempotency_key": N_("Idempotency-Key tidak sah"),
     "document_quota_exceeded": N_("Batas ukuran dokumen laporan tercapai"),
@@ -328,10 +329,25 @@ MESSAGES: dict[str, str] = {
     "officer_name_required": N_("Isi nama pejabat pemilik NIP ini"),
     "region_not_yours": N_("%(region)s bukan wilayah Anda"),
     "office_invalid": N_("Data kantor belum benar"),
-    "signing_files_missing": N_(
-        "Pasang sertifikat tanda tangan %(region)s di AKTA_SIGNING_PATH: %(missing)s belum ada."
+    # Refusals: the officer's electronic signature through the signing service (akta, signing).
+    "signing_passphrase_required": N_("Ketik passphrase tanda tangan elektronik Anda."),
+    "signing_passphrase_wrong": N_(
+        "Passphrase tanda tangan elektronik salah. Sisa percobaan: %(attempts_left)s."
     ),
-    "signing_officer_missing": N_("Nama dan NIP Pejabat Pencatatan Sipil %(region)s belum diisi."),
+    "signing_locked": N_(
+        "Tanda tangan elektronik Anda dikunci setelah 5 kali passphrase salah. "
+        "Minta admin membuka kuncinya."
+    ),
+    "signing_identity_missing": N_(
+        "Akun Anda belum terhubung dengan identitas tanda tangan elektronik (NIK dan NIP). "
+        "Minta admin melengkapinya."
+    ),
+    "signing_identity_unknown": N_(
+        "Anda belum terdaftar di layanan tanda tangan elektronik. Minta admin mendaftarkan Anda."
+    ),
+    "signing_service_unavailable": N_(
+        "Layanan tanda tangan elektronik tidak dapat dihubungi. Coba lagi sebentar lagi."
+    ),
     "akta_not_issued_yet": N_("Hanya akta yang sudah terbit yang dapat diperbaiki."),
     "correction_by_pejabat": N_("Perbaikan akta hanya oleh Pejabat Pencatatan Sipil wilayah ini."),
     "not_correctable": N_("Kolom ini tidak dapat diperbaiki"),

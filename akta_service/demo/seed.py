@@ -11,14 +11,15 @@ from flask import current_app
 from akta_service.accounts.models import User
 from akta_service.accounts.operations import create_user
 from akta_service.accounts.second_factor import enrol_directly
-from akta_service.akta.operations import signing_identity
+from akta_service.akta.operations import authorise_issue
 from akta_service.births.models import BirthReport, Channel
 from akta_service.births.operations import load_report_input, submit_birth_report
 from akta_service.core.actors import Actor, Role
-from akta_service.core.config import Settings
+from akta_service.core.config import Settings, SigningServiceMode
 from akta_service.core.db import db
 from akta_service.core.transaction import unit_of_work
 from akta_service.regions.operations import ensure_regions
+from akta_service.signing.gateway import enrol_embedded
 from akta_service.verification.gateway import dukcapil
 from akta_service.verification.operations import verify_report
 from akta_service.verification.sandbox import SandboxDukcapil
@@ -32,6 +33,11 @@ DEMO_USERS = (
     ("pejabat", "Drs. Ahmad Pejabat", "pejabat", "pejabat-demo-2026"),
     ("viewer", "Kepala Dinas (dasbor)", "viewer", "viewer-demo-2026"),
 )
+
+#: The demo pejabat's signing identity and the passphrase of their key, printed too.
+DEMO_PEJABAT_NIK = "3274015503700002"
+DEMO_PEJABAT_NIP = "197003151995031002"
+DEMO_SIGNING_PASSPHRASE = "ttd-pejabat-2026"  # noqa: S105 - demo data, printed
 
 DEMO_SIGNING_OFFICER = {
     "signing_officer_name": "Drs. Ahmad Pejabat, M.Si.",
@@ -65,6 +71,8 @@ def _seed_users(settings: Settings, result: SeedResult) -> dict[str, User]:
         if user.needs_second_factor and user.totp_secret is None:
             # Enrolled at once: the demo reads its codes from `akta users totp-code`.
             enrol_directly(user, Actor.system("seed"))
+        if role == "pejabat" and user.nik is None:
+            user.nik, user.nip = DEMO_PEJABAT_NIK, DEMO_PEJABAT_NIP
         users[username] = user
     return users
 
@@ -93,7 +101,8 @@ def _seed_reports(settings: Settings, users: dict[str, User], result: SeedResult
             continue
         if stage >= 2:
             fire(report, "approve", operator)
-        if stage >= 3:
+        if stage >= 3 and settings.signing_service == SigningServiceMode.EMBEDDED:
+            authorise_issue(report, users["pejabat"], DEMO_SIGNING_PASSPHRASE)
             fire(report, "sign", pejabat)
 
 
@@ -109,10 +118,16 @@ def seed(settings: Settings) -> SeedResult:
                     for key, value in DEMO_SIGNING_OFFICER.items():
                         setattr(region, key, value)
             users = _seed_users(settings, result)
-            for region in regions:
-                if region.code in settings.region_codes:
-                    # The demo CA and the officer's signing certificate, made once.
-                    signing_identity(region, settings)
+            if settings.signing_service == SigningServiceMode.EMBEDDED:
+                # The demo pejabat's key in the sandbox signing service, made once.
+                pejabat = users["pejabat"]
+                enrol_embedded(
+                    settings,
+                    pejabat.nik or "",
+                    pejabat.nip or "",
+                    pejabat.full_name,
+                    DEMO_SIGNING_PASSPHRASE,
+                )
             _seed_reports(settings, users, result)
     return result
 
@@ -132,6 +147,8 @@ def demo_logins_text() -> str:
         "pejabat dan admin memakai verifikasi dua langkah: kode saat ini dengan",
         "  .venv/bin/akta users totp-code pejabat   (atau: admin)",
     ]
+    if "pejabat" in present:
+        lines.append(f"Passphrase tanda tangan elektronik pejabat: {DEMO_SIGNING_PASSPHRASE}")
     return "\n".join(lines)
 
 

@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from akta_service.accounts.models import User
-from akta_service.akta.operations import akta_versions, correction_refusal
+from akta_service.akta.operations import akta_versions, authorise_issue, correction_refusal
 from akta_service.births.documents import DOCUMENT_LABELS, PICTURE_EXTENSIONS, document_pictures
 from akta_service.births.fields import FIELD_LABELS
 from akta_service.births.models import BirthReport, Document, DocumentPicture
@@ -304,6 +304,13 @@ def act(code: str, action: str) -> ResponseReturnValue:
         if action == "request_correction" and not picked:
             raise InvalidInput("correction_fields_required")
         with db.session.begin_nested():  # a refusal undoes the move, not the page's read
+            if action == "sign":
+                # The passphrase goes to the signing service and nowhere else.
+                authorise_issue(
+                    found,
+                    current_user._get_current_object(),
+                    request.form.get("passphrase", ""),
+                )
             fire(
                 found,
                 action,

@@ -26,6 +26,7 @@ from akta_service.regions.models import Region
 from akta_service.verification.gateway import dukcapil
 from akta_service.verification.operations import verify_report
 from akta_service.workflow.engine import fire
+from tests.conftest import sign_as
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ def issued_pdf(session: Any, actors: dict[str, Actor]) -> bytes:
     )
     assert verify_report(report.id) == "pass_verification"
     fire(report, "approve", actors["operator"])
-    fire(report, "sign", actors["pejabat"])
+    sign_as(report)
     assert issue_akta(report.id) == "issued"
     document = current_akta(report)
     assert document is not None
@@ -60,7 +61,10 @@ def test_an_issued_akta_is_valid(app: Flask, issued_pdf: bytes, tmp_path: Path) 
     result = _verify(app, str(path), "--region", "3274")
     assert result.exit_code == 0, result.output
     assert "Tanda tangan: SAH\n" in result.output
-    assert "Penanda tangan: Drs. Bambang Sutrisno, M.Si.\n" in result.output
+    assert "Penanda tangan: Pejabat pj1\n" in result.output  # the pejabat who signed
+    assert "NIP penanda tangan: 197001011990031001\n" in result.output
+    assert "Cap waktu (RFC 3161): " in result.output
+    assert "Cap waktu (RFC 3161): tidak ada" not in result.output
     assert "Waktu tanda tangan: " in result.output
     assert " WIB\n" in result.output  # the signing time in office time
     assert f"Ringkasan: {SUMMARY_VALID}\n" in result.output

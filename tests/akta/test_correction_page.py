@@ -26,9 +26,16 @@ from akta_service.core.db import db
 from akta_service.jobs.queue import run_pending
 from akta_service.regions.models import Region
 from akta_service.workflow.engine import fire
+from tests.conftest import (
+    SIGNING_OFFICERS,
+    clear_wrong_passphrases,
+    sign_as,
+    with_signing_identity,
+)
 from tests.factories import BirthReportFactory
 from tests.parents.conftest import sandbox_report
 from tests.parents.reporting import find_report, input_value, open_status, report_through_the_form
+from tests.services import SigningServer
 from tests.web import STAFF_PASSWORD, csrf_token, sign_in
 
 NEW_NAME = "Kirana Larasati Wibisono"
@@ -44,6 +51,7 @@ def staff(session: Any) -> dict[str, User]:
             ("joko", "Joko Pejabat Cilegon", "pejabat", "3672"),
         )
     }
+    with_signing_identity(people["ahmad"], "pj1")
     db.session.commit()
     return people
 
@@ -56,7 +64,7 @@ def family(app: Flask, client: FlaskClient, officer: Region, staff: dict[str, Us
     run_pending(app)
     report = find_report(code)
     fire(report, "approve", staff["siti"].as_actor())
-    fire(report, "sign", staff["ahmad"].as_actor())
+    sign_as(report, staff["ahmad"], "pj1")
     db.session.commit()
     run_pending(app)
     report = find_report(code)
@@ -139,6 +147,7 @@ def test_the_pejabat_corrects_the_childs_name_and_the_family_downloads_the_new_a
         "child_name": NEW_NAME,
         "reason": "Nama anak salah ketik; sesuai surat keterangan lahir",
         "supporting_document_id": str(supporting.id),
+        "passphrase": SIGNING_OFFICERS["pj1"].passphrase,
     }
     sent = office.post(_url(family), data=data)
     assert sent.status_code == 302
@@ -251,3 +260,27 @@ def test_sending_the_form_unchanged_issues_nothing(
     assert "Tidak ada data yang diubah" in page
     assert _textarea(page, "reason") == "periksa ulang"
     assert len(akta_versions(find_report(family))) == 1
+
+
+def test_a_wrong_passphrase_issues_nothing_and_says_so_keeping_what_was_typed(
+    app: Flask, family: str, staff: dict[str, User], signing_server: SigningServer
+) -> None:
+    office = _office(app, "ahmad")
+    html = office.get(_url(family)).get_data(as_text=True)
+    data = _shown(html) | {
+        "child_name": NEW_NAME,
+        "reason": "Nama anak salah ketik",
+        "passphrase": "bukan-passphrase-ahmad",
+    }
+
+    refused = office.post(_url(family), data=data)
+
+    assert refused.status_code == 403
+    page = refused.get_data(as_text=True)
+    assert "Passphrase tanda tangan elektronik salah. Sisa percobaan: 4." in page
+    assert input_value(page, "child_name") == NEW_NAME
+    assert "bukan-passphrase-ahmad" not in page  # never shown back
+    report = find_report(family)
+    assert report.child_name != NEW_NAME
+    assert len(akta_versions(report)) == 1
+    clear_wrong_passphrases(signing_server)

@@ -15,10 +15,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from pypdf import PdfReader
 
-from akta_service.akta.models import AktaDocument
+from akta_service.accounts.models import User
+from akta_service.akta.models import AktaDocument, SigningAuthorisation
 from akta_service.akta.operations import (
     ISSUE_JOB,
+    SigningRefused,
     akta_pdf,
+    authorise_issue,
     correct_akta,
     current_akta,
     issue_akta,
@@ -39,6 +42,7 @@ from akta_service.verification.dukcapil import DukcapilUnavailable
 from akta_service.verification.gateway import dukcapil
 from akta_service.verification.operations import verify_report
 from akta_service.workflow.engine import fire
+from tests.conftest import SIGNING_OFFICERS, sign_as
 
 S = ReportStatus
 INFORMANT = Actor(id="informant:web", name="Pelapor", role=Role.INFORMANT)
@@ -54,7 +58,7 @@ def _signed(actors: dict[str, Actor], kind: str = "recorded", index: int = 0) ->
     report = submit_birth_report(load_report_input(payload), Channel.WEB, INFORMANT)
     assert verify_report(report.id) == "pass_verification"
     fire(report, "approve", actors["operator"])
-    fire(report, "sign", actors["pejabat"])
+    sign_as(report)
     return report
 
 
@@ -110,7 +114,7 @@ def test_signing_issues_a_signed_akta_in_the_right_wording(
     assert validation.intact
     assert validation.trusted
     assert validation.covers_whole_document
-    assert "Bambang" in (validation.signer or "")
+    assert validation.signer == "Pejabat pj1"  # the pejabat who signed, from the certificate
 
     tampered = bytearray(pdf)
     position = pdf.index(b"/Type /Page") if b"/Type /Page" in pdf else len(pdf) // 3
@@ -157,14 +161,105 @@ def test_dukcapil_down_at_issue_leaves_nothing_half_issued(
     assert report.registration_number == number
 
 
-def test_without_an_officer_the_akta_is_not_issued(actors: dict[str, Actor]) -> None:
-    region = db.session.get(Region, "3274")
-    assert region is not None
-    region.signing_officer_name = None
-    region.signing_officer_nip = None
+def _user(actor: Actor) -> User:
+    user = db.session.get(User, actor.user_id)
+    assert user is not None
+    return user
+
+
+def _approved(actors: dict[str, Actor]) -> BirthReport:
+    payload = _family()["example_report"]
+    report = submit_birth_report(load_report_input(payload), Channel.WEB, INFORMANT)
+    assert verify_report(report.id) == "pass_verification"
+    fire(report, "approve", actors["operator"])
+    return report
+
+
+def test_the_akta_names_and_is_signed_by_the_pejabat_who_signed(
+    app: Flask, officer: Region, actors: dict[str, Actor]
+) -> None:
+    report = _approved(actors)
+    sign_as(report, "pj2")
+    assert issue_akta(report.id) == "issued"
+
+    document = current_akta(report)
+    assert document is not None
+    assert (document.signer_name, document.signer_nip) == (
+        SIGNING_OFFICERS["pj2"].name,
+        SIGNING_OFFICERS["pj2"].nip,
+    )
+    pdf = akta_pdf(document)
+    text = _text(pdf)
+    assert SIGNING_OFFICERS["pj2"].name.upper() in text  # under the signature, and its NIP
+    assert "NIP. 198002022005012002" in text
+    validation = validate_pdf(pdf, trust_root("3274", app.config["AKTA_SETTINGS"]))
+    assert validation.valid
+    assert (validation.signer, validation.signer_nip) == (
+        SIGNING_OFFICERS["pj2"].name,
+        SIGNING_OFFICERS["pj2"].nip,
+    )
+    assert validation.timestamped_at is not None
+    assert validation.validation_data_embedded
+    # The authorisation is spent: nothing of it is kept.
+    assert db.session.get(SigningAuthorisation, report.id) is None
+
+
+@pytest.mark.parametrize(
+    ("passphrase", "message"),
+    [
+        ("", "Ketik passphrase tanda tangan elektronik Anda."),
+        ("bukan-passphrase", "Passphrase tanda tangan elektronik salah. Sisa percobaan: 4."),
+    ],
+)
+def test_signing_needs_the_pejabats_own_passphrase(
+    officer: Region, actors: dict[str, Actor], passphrase: str, message: str
+) -> None:
+    report = _approved(actors)
+
+    with pytest.raises(SigningRefused) as refused:
+        authorise_issue(report, _user(actors["pejabat_b"]), passphrase)
+
+    assert refused.value.status == 403
+    assert refused.value.message == message
+    assert db.session.get(SigningAuthorisation, report.id) is None
+    # pj2's count starts again with their right passphrase (the service is shared).
+    authorise_issue(report, _user(actors["pejabat_b"]), SIGNING_OFFICERS["pj2"].passphrase)
+
+
+def test_a_pejabat_without_a_signing_identity_cannot_sign(actors: dict[str, Actor]) -> None:
+    report = _approved(actors)
+    user = _user(actors["pejabat"])
+    user.nik = None
+
+    with pytest.raises(SigningRefused) as refused:
+        authorise_issue(report, user, SIGNING_OFFICERS["pj1"].passphrase)
+
+    assert "belum terhubung dengan identitas tanda tangan elektronik" in refused.value.message
+
+
+def test_without_the_pejabats_authorisation_the_issue_waits(
+    officer: Region, actors: dict[str, Actor]
+) -> None:
+    report = _approved(actors)
+    fire(report, "sign", actors["pejabat"])  # as if the authorisation had been lost
+
+    assert issue_akta(report.id) == "authorisation_missing"
+    assert report.status == S.REGISTERED
+    assert current_akta(report) is None
+
+
+def test_the_service_process_holds_no_signing_key(
+    app: Flask, officer: Region, actors: dict[str, Actor]
+) -> None:
     report = _signed(actors)
-    with pytest.raises(Exception, match="Pejabat Pencatatan Sipil"):
-        issue_akta(report.id)
+    assert issue_akta(report.id) == "issued"
+
+    settings = app.config["AKTA_SETTINGS"]
+    files = [p for p in settings.instance_path.rglob("*") if p.is_file()]
+    assert settings.signing_path / "ca.pem" in files  # only the trust root, public
+    for path in files:
+        assert b"PRIVATE KEY" not in path.read_bytes(), path
+        assert path.suffix not in (".p12", ".p8", ".key"), path
 
 
 def test_a_correction_makes_a_new_version_with_the_same_number(
@@ -175,15 +270,23 @@ def test_a_correction_makes_a_new_version_with_the_same_number(
     first = current_akta(report)
     assert first is not None
 
+    passphrase = SIGNING_OFFICERS["pj1"].passphrase
     with pytest.raises(GuardRefused):
-        correct_akta(report, {"child_name": "X"}, "salah ketik", None, actors["operator"])
+        correct_akta(report, {"child_name": "X"}, "salah", None, _user(actors["operator"]), "x")
     with pytest.raises(InvalidInput) as refused:
-        correct_akta(report, {"registration_number": "X"}, "", None, actors["pejabat"])
+        correct_akta(
+            report, {"registration_number": "X"}, "", None, _user(actors["pejabat"]), passphrase
+        )
     assert {e.field for e in refused.value.detail["errors"]} == {"registration_number", "reason"}
 
     new_name = report.child_name + " Ramadhani"
     second = correct_akta(
-        report, {"child_name": new_name}, "Salah ketik nama pada laporan", None, actors["pejabat"]
+        report,
+        {"child_name": new_name},
+        "Salah ketik nama pada laporan",
+        None,
+        _user(actors["pejabat"]),
+        passphrase,
     )
     assert second.version == 2
     assert second.registration_number == first.registration_number

@@ -52,10 +52,11 @@ from akta_service.core.db import db
 from akta_service.core.transaction import unit_of_work
 from akta_service.regions.models import Region
 from akta_service.regions.operations import OfficeDetails, update_office
+from akta_service.signing.gateway import close_signing_service
 from akta_service.verification.gateway import close_dukcapil, dukcapil
 from tests.conftest import make_migrated_app
 from tests.databases import in_ci
-from tests.services import wait_until
+from tests.services import SigningServer, wait_until
 
 T = TypeVar("T")
 
@@ -197,12 +198,15 @@ def serve(folder: Path, **config: Any) -> Iterator[LiveServer]:
         service_log.removeHandler(handler)
         got_request_exception.disconnect(failed_request, app)
         close_dukcapil(app)
+        close_signing_service(app)
         with app.app_context():
             db.engine.dispose()
 
 
 @pytest.fixture(scope="package")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def live_server(
+    tmp_path_factory: pytest.TempPathFactory, signing_server: SigningServer
+) -> Iterator[LiveServer]:
     # Stopped (its jobs finished) before the other test packages run: they swap the shared
     # db.session for their rolled-back one, which a late job of this server must not use.
     with serve(tmp_path_factory.mktemp("live-server")) as live:

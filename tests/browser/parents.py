@@ -16,13 +16,14 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import BrowserContext, Page, expect
 
 from akta_service.accounts.models import User
-from akta_service.akta.operations import current_akta
+from akta_service.akta.operations import authorise_issue, current_akta
 from akta_service.births.operations import get_report_by_tracking_code, issue_status_pin
 from akta_service.core.db import db
 from akta_service.review.operations import claim
 from akta_service.workflow.engine import fire
 from tests.browser.conftest import ARTIFACTS, LiveServer
 from tests.browser.office import add_staff, submit_report
+from tests.conftest import SIGNING_OFFICERS, with_signing_identity
 from tests.parents.form import PDF, STEP_SLUGS, form_answers
 
 NewContext = Callable[..., BrowserContext]
@@ -251,6 +252,10 @@ def _act(code: str, username: str, trigger: str) -> None:
     user = db.session.scalar(sa.select(User).where(User.username == username))
     assert user is not None
     claim(report, user)
+    if trigger == "sign":
+        # The pejabat signs with an enrolled officer's key, typing its passphrase.
+        with_signing_identity(user, "pj1")
+        authorise_issue(report, user, SIGNING_OFFICERS["pj1"].passphrase)
     fire(report, trigger, user.as_actor())
 
 

@@ -16,6 +16,7 @@ GOOD_SECRET = "production-secret-key-that-is-long-enough-0123456789"
 GOOD_POSTGRES = "postgresql://akta@db.example/akta"
 GOOD_DUKCAPIL = "https://dukcapil.example/api"
 GOOD_LIMITS = "redis://redis.example:6379/1"
+GOOD_SIGNING = "https://tte.example.go.id"
 
 
 @pytest.fixture(autouse=True)
@@ -39,6 +40,7 @@ def production(tmp_path: Path, **values: Any) -> Settings:
             "AKTA_SECRET_KEY": GOOD_SECRET,
             "AKTA_DATABASE_URL": GOOD_POSTGRES,
             "AKTA_DUKCAPIL_URL": GOOD_DUKCAPIL,
+            "AKTA_SIGNING_SERVICE_URL": GOOD_SIGNING,
             "AKTA_PUBLIC_BASE_URL": "https://akta.example.go.id",
             "AKTA_RATELIMIT_STORAGE_URI": GOOD_LIMITS,
             **values,
@@ -231,6 +233,7 @@ def test_production_refuses_limits_that_each_process_counts_alone(
                 "AKTA_DUKCAPIL_URL": GOOD_DUKCAPIL,
                 "AKTA_PUBLIC_BASE_URL": "https://akta.example.go.id",
                 "AKTA_RATELIMIT_STORAGE_URI": store,
+                "AKTA_SIGNING_SERVICE_URL": GOOD_SIGNING,
                 "AKTA_INSTANCE_PATH": str(tmp_path / "instance"),
             }
         )
@@ -268,3 +271,25 @@ def test_webhooks_reach_local_receivers_only_outside_production(tmp_path: Path) 
     assert not production(tmp_path).webhook_allow_private
     with pytest.raises(ConfigError, match="AKTA_WEBHOOK_ALLOW_PRIVATE=true is not allowed"):
         production(tmp_path, AKTA_WEBHOOK_ALLOW_PRIVATE="true")
+
+
+def test_production_signs_through_a_signing_service_it_names(tmp_path: Path) -> None:
+    loaded = production(tmp_path)
+    assert loaded.signing_service == "http"
+    assert loaded.signing_service_url == GOOD_SIGNING
+
+    with pytest.raises(ConfigError, match="AKTA_SIGNING_SERVICE_URL is required"):
+        production(tmp_path, AKTA_SIGNING_SERVICE_URL="")
+    with pytest.raises(ConfigError, match="AKTA_SIGNING_SERVICE=embedded is not allowed"):
+        production(tmp_path, AKTA_SIGNING_SERVICE="embedded")
+    with pytest.raises(ConfigError, match="must start with http"):
+        production(tmp_path, AKTA_SIGNING_SERVICE_URL="tte.example.go.id")
+
+
+def test_development_starts_the_sandbox_signing_service_beside_it(tmp_path: Path) -> None:
+    loaded = settings(tmp_path)
+
+    assert loaded.signing_service == "embedded"
+    assert loaded.signing_service_url == "http://127.0.0.1:5002"
+    assert loaded.signing_path == (tmp_path / "instance" / "pki").resolve()
+    assert "rahasia" not in repr(settings(tmp_path, AKTA_SIGNING_SERVICE_API_KEY="rahasia"))

@@ -18,6 +18,7 @@ from akta_service.core.nik import parse_nik
 from akta_service.jobs.queue import run_pending
 from akta_service.regions.models import Region
 from akta_service.workflow.engine import fire
+from tests.conftest import sign_as
 from tests.mail import Inbox
 from tests.parents.conftest import sandbox_report
 from tests.parents.form import text_of
@@ -33,7 +34,7 @@ def _through_the_office(app: Flask, code: str, actors: dict[str, Actor]) -> None
     report = find_report(code)
     assert report.status == S.IN_REVIEW
     fire(report, "approve", actors["operator"])
-    fire(report, "sign", actors["pejabat"])
+    sign_as(report)
     db.session.commit()
     run_pending(app)
     assert find_report(code).status == S.ISSUED

@@ -13,13 +13,16 @@ from flask.testing import FlaskClient
 
 from akta_service.accounts.models import User
 from akta_service.accounts.operations import create_user
+from akta_service.akta.models import SigningAuthorisation
 from akta_service.births.models import BirthReport, ReportStatus
 from akta_service.core.actors import Actor
 from akta_service.core.audit import JournalEntry
 from akta_service.core.db import db
 from akta_service.review.queries import queue_page
 from akta_service.workflow.engine import fire
+from tests.conftest import SIGNING_OFFICERS, clear_wrong_passphrases, with_signing_identity
 from tests.factories import BirthReportFactory
+from tests.services import SigningServer
 from tests.web import STAFF_PASSWORD, csrf_token, sign_in
 
 PASSWORD = STAFF_PASSWORD
@@ -36,6 +39,7 @@ def staff(session: Any) -> dict[str, User]:
             ("kepala", "Kepala Dinas", "viewer"),
         )
     }
+    with_signing_identity(people["ahmad"], "pj1")
     db.session.commit()
     return people
 
@@ -144,10 +148,44 @@ def test_operator_approves_and_another_pejabat_signs(
     assert 'id="action-sign"' not in page  # an operator cannot sign
     client.post("/kantor/keluar", data={"csrf_token": csrf_token(page)})
     sign_in(client, "ahmad")
-    page = _act(client, report, "sign")
+    page = _act(client, report, "sign", passphrase=SIGNING_OFFICERS["pj1"].passphrase)
     assert "registered" in page
     db.session.refresh(report)
     assert report.registration_number is not None
+    assert db.session.get(SigningAuthorisation, report.id) is not None  # for the issue step
+
+
+def test_signing_with_a_wrong_passphrase_is_refused_and_nothing_moves(
+    client: FlaskClient, staff: dict[str, User], signing_server: SigningServer
+) -> None:
+    report = BirthReportFactory(status="awaiting_signature")
+    db.session.commit()
+    sign_in(client, "ahmad")
+    page = _claim(client, report)
+    assert 'type="password" id="passphrase-sign" name="passphrase"' in page
+    version = re.search(r'id="action-sign".*?name="version" value="(\d+)"', page, re.S)
+    assert version is not None
+
+    refused = client.post(
+        f"/kantor/laporan/{report.tracking_code}/sign",
+        data={
+            "csrf_token": csrf_token(page),
+            "version": version.group(1),
+            "passphrase": "bukan-passphrase-ahmad",
+        },
+    )
+
+    assert refused.status_code == 403
+    text = refused.get_data(as_text=True)
+    assert "Passphrase tanda tangan elektronik salah. Sisa percobaan: 4." in text
+    assert "bukan-passphrase-ahmad" not in text
+    db.session.refresh(report)
+    assert report.status == "awaiting_signature"
+    assert report.registration_number is None
+    entries = db.session.scalars(sa.select(JournalEntry).where(JournalEntry.report_id == report.id))
+    journal = " ".join(f"{e.data} {e.reason}" for e in entries)
+    assert "bukan-passphrase" not in journal
+    clear_wrong_passphrases(signing_server)
 
 
 def test_when_two_clerks_act_at_once_the_second_is_told_who_and_keeps_the_text(

@@ -1,0 +1,171 @@
+"""The adapter to a remote signing service (the CSC API shape, as BSrE-like services offer).
+
+The service sends what is to be signed (a SHA-256 hash), the officer's identity (NIK) and,
+once, the passphrase the officer typed; it gets back an authorisation (SAD) for one
+signing call, then the signature and the officer's certificate chain. pyHanko embeds the
+signature as PAdES through `RemoteSigner`, its external-signer interface. The key never
+leaves the signing service; the passphrase is sent once, to authorise, and kept nowhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from asn1crypto import x509 as asn1_x509
+from pyhanko.sign import signers
+from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+SHA256 = "2.16.840.1.101.3.4.2.1"
+ECDSA_SHA256 = "1.2.840.10045.4.3.2"
+#: DER ECDSA P-256 signatures are at most 72 bytes: the room pyHanko reserves.
+_SIGNATURE_ROOM = 72
+
+
+class SigningServiceError(Exception):
+    """The signing service refused, or could not be reached. `code` says which."""
+
+    def __init__(self, code: str, attempts_left: int | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.attempts_left = attempts_left
+
+
+@dataclass(frozen=True)
+class Authorisation:
+    """Signature activation data: lets one signing call sign up to `signatures` hashes."""
+
+    sad: str = field(repr=False)
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Credential:
+    """The officer's certificate and the chain above it, as the service sent them."""
+
+    certificate: asn1_x509.Certificate
+    chain: tuple[asn1_x509.Certificate, ...]
+
+    @property
+    def signer_name(self) -> str:
+        return str(self.certificate.subject.native.get("common_name", ""))
+
+
+class SigningServiceClient:
+    """HTTP calls to the signing service; every failure is a SigningServiceError."""
+
+    def __init__(self, url: str, api_key: str | None = None, timeout: float = 10.0) -> None:
+        self.url = url.rstrip("/")
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> SigningServiceClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def authorise(self, nik: str, passphrase: str, signatures: int = 1) -> Authorisation:
+        """Check the officer's passphrase; an authorisation for `signatures` hashes."""
+        answer = self._call(
+            "credentials/authorize",
+            {"credentialID": nik, "PIN": passphrase, "numSignatures": signatures},
+        )
+        lifetime = timedelta(seconds=int(answer.get("expiresIn", 3600)))
+        return Authorisation(str(answer["SAD"]), datetime.now(UTC) + lifetime)
+
+    def credential(self, nik: str) -> Credential:
+        answer = self._call("credentials/info", {"credentialID": nik, "certificates": "chain"})
+        certificates = [
+            asn1_x509.Certificate.load(base64.b64decode(c)) for c in answer["cert"]["certificates"]
+        ]
+        return Credential(certificates[0], tuple(certificates[1:]))
+
+    def sign_hashes(self, nik: str, sad: str, digests: list[bytes]) -> list[bytes]:
+        answer = self._call(
+            "signatures/signHash",
+            {
+                "credentialID": nik,
+                "SAD": sad,
+                "hash": [base64.b64encode(d).decode() for d in digests],
+                "hashAlgo": SHA256,
+                "signAlgo": ECDSA_SHA256,
+            },
+        )
+        return [base64.b64decode(s) for s in answer["signatures"]]
+
+    def trust_root_pem(self) -> bytes:
+        """The CA certificate the service's signatures chain to."""
+        try:
+            response = self._http.get("/ca.pem")
+            response.raise_for_status()
+        except httpx.HTTPError:
+            raise SigningServiceError("signing_service_unavailable") from None
+        return response.content
+
+    def signer(self, nik: str, authorisation: Authorisation) -> RemoteSigner:
+        """A pyHanko signer that signs through this service with the officer's key."""
+        return RemoteSigner(self, nik, authorisation, self.credential(nik))
+
+    def timestamper(self) -> RequestsHTTPTimeStamper:
+        """The service's RFC 3161 time-stamping authority."""
+        return RequestsHTTPTimeStamper(f"{self.url}/tsa", timeout=10)
+
+    def _call(self, endpoint: str, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            response = self._http.post(f"/csc/v1/{endpoint}", json=body)
+        except httpx.HTTPError:
+            raise SigningServiceError("signing_service_unavailable") from None
+        try:
+            answer = response.json()
+        except ValueError:
+            raise SigningServiceError("signing_service_unavailable") from None
+        if response.status_code >= 500 or not isinstance(answer, dict):
+            raise SigningServiceError("signing_service_unavailable")
+        if response.status_code != 200:
+            left = answer.get("attempts_left")
+            raise SigningServiceError(
+                str(answer.get("error", "signing_refused")),
+                left if isinstance(left, int) else None,
+            )
+        return answer
+
+
+class RemoteSigner(signers.Signer):
+    """pyHanko's external signer: the CMS is built here, the raw signature made remotely."""
+
+    def __init__(
+        self,
+        client: SigningServiceClient,
+        nik: str,
+        authorisation: Authorisation,
+        credential: Credential,
+    ) -> None:
+        super().__init__(
+            signing_cert=credential.certificate,
+            cert_registry=SimpleCertificateStore.from_certs(credential.chain),
+            embed_roots=True,
+        )
+        self._client = client
+        self._nik = nik
+        self._authorisation = authorisation
+        self.credential = credential
+
+    async def async_sign_raw(
+        self, data: bytes, digest_algorithm: str, dry_run: bool = False
+    ) -> bytes:
+        if dry_run:
+            return bytes(_SIGNATURE_ROOM)
+        if digest_algorithm.lower() != "sha256":
+            raise SigningServiceError("signing_algorithm_unsupported")
+        digest = hashlib.sha256(data).digest()
+        (signature,) = self._client.sign_hashes(self._nik, self._authorisation.sad, [digest])
+        return signature

@@ -1,0 +1,199 @@
+"""Where each officer's private key lives: a PKCS#11 token (SoftHSM2), or a software token.
+
+One token per officer, labelled by NIP; the officer's passphrase is the token's user PIN,
+so the key can be used only by someone who typed it, and it never leaves the token
+(sensitive, not extractable). The software token, for a machine without SoftHSM2, keeps
+the key in a file encrypted with the passphrase (PKCS#8, PBES2).
+"""
+
+from __future__ import annotations
+
+import abc
+import os
+import secrets
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, utils
+
+from akta_service.signing.pki import CURVE, create_once
+
+DEFAULT_SOFTHSM2_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
+#: The label of the key object inside an officer's token.
+KEY_LABEL = "akta-signing"
+
+
+class TokenError(Exception):
+    """The token cannot do what was asked."""
+
+
+class WrongPassphrase(TokenError):
+    """The passphrase does not open the officer's token."""
+
+
+class TokenMissing(TokenError):
+    """The officer's token (or the PKCS#11 module) is not there."""
+
+
+class KeyStore(abc.ABC):
+    """One token per officer, opened with the officer's passphrase."""
+
+    #: Said at start-up: what kind of token holds the keys.
+    description: str
+
+    @abc.abstractmethod
+    def create(self, nip: str, passphrase: str) -> ec.EllipticCurvePublicKey:
+        """A new key pair in a new token for the officer; returns the public key."""
+
+    @abc.abstractmethod
+    def sign_digest(self, nip: str, passphrase: str, digest: bytes) -> bytes:
+        """A DER ECDSA signature over a SHA-256 digest, made inside the token."""
+
+    @abc.abstractmethod
+    def has_token(self, nip: str) -> bool:
+        """Whether the officer's token is present."""
+
+
+class SoftHsmKeyStore(KeyStore):
+    """Tokens in SoftHSM2 (through python-pkcs11), in a token folder of the service's own."""
+
+    def __init__(self, folder: Path, module: str = DEFAULT_SOFTHSM2_MODULE) -> None:
+        import pkcs11  # the dependency is needed only where SoftHSM2 is used
+
+        if not Path(module).is_file():
+            raise TokenMissing(
+                f"PKCS#11 module {module} not found: install softhsm2 "
+                "(apt-get install softhsm2) or use the software token"
+            )
+        self.module = module
+        self.tokens = folder / "tokens"
+        self.tokens.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.config = folder / "softhsm2.conf"
+        create_once(
+            self.config,
+            f"directories.tokendir = {self.tokens}\nobjectstore.backend = file\n"
+            "log.level = ERROR\nslots.removable = false\n".encode(),
+        )
+        # SoftHSM2 reads its configuration from the environment when the module loads.
+        os.environ["SOFTHSM2_CONF"] = str(self.config)
+        self._pkcs11 = pkcs11
+        self._lib = pkcs11.lib(module)
+        self._lock = threading.Lock()
+        self.description = f"SoftHSM2 (PKCS#11, {module}), token di {self.tokens}"
+
+    def create(self, nip: str, passphrase: str) -> ec.EllipticCurvePublicKey:
+        from pkcs11 import Attribute, KeyType
+        from pkcs11.util.ec import encode_ec_public_key, encode_named_curve_parameters
+
+        if self.has_token(nip):
+            raise TokenError(f"a token for NIP {nip} already exists")
+        util = shutil.which("softhsm2-util") or "/usr/bin/softhsm2-util"
+        # Only random PINs on the command line: the officer's passphrase is set below,
+        # through the library, by the security officer whose PIN is then forgotten.
+        so_pin, first_pin = secrets.token_hex(16), secrets.token_hex(16)
+        subprocess.run(  # noqa: S603 - a fixed program and our own arguments
+            [
+                util,
+                "--init-token",
+                "--free",
+                "--label",
+                _label(nip),
+                "--so-pin",
+                so_pin,
+                "--pin",
+                first_pin,
+            ],
+            env={**os.environ, "SOFTHSM2_CONF": str(self.config)},
+            check=True,
+            capture_output=True,
+        )
+        with self._lock:
+            self._lib.reinitialize()  # the new token appears only after C_Initialize
+            token = self._lib.get_token(token_label=_label(nip))
+            with token.open(rw=True, so_pin=so_pin) as session:
+                session.init_pin(passphrase)
+            with token.open(rw=True, user_pin=passphrase) as session:
+                parameters = session.create_domain_parameters(
+                    KeyType.EC,
+                    {Attribute.EC_PARAMS: encode_named_curve_parameters("secp256r1")},
+                    local=True,
+                )
+                public, _private = parameters.generate_keypair(
+                    store=True,
+                    label=KEY_LABEL,
+                    private_template={Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False},
+                )
+                der = encode_ec_public_key(public)
+        key = serialization.load_der_public_key(der)
+        assert isinstance(key, ec.EllipticCurvePublicKey)  # noqa: S101 - we made an EC key
+        return key
+
+    def sign_digest(self, nip: str, passphrase: str, digest: bytes) -> bytes:
+        from pkcs11 import Mechanism, ObjectClass
+        from pkcs11.exceptions import NoSuchToken, PinIncorrect, PinLenRange
+        from pkcs11.util.ec import encode_ecdsa_signature
+
+        try:
+            token = self._lib.get_token(token_label=_label(nip))
+        except NoSuchToken:
+            raise TokenMissing(f"no token labelled {_label(nip)}") from None
+        try:
+            with token.open(user_pin=passphrase) as session:
+                key: Any = session.get_key(object_class=ObjectClass.PRIVATE_KEY, label=KEY_LABEL)
+                raw = key.sign(digest, mechanism=Mechanism.ECDSA)
+        except (PinIncorrect, PinLenRange):
+            raise WrongPassphrase from None
+        return bytes(encode_ecdsa_signature(raw))
+
+    def has_token(self, nip: str) -> bool:
+        return any(
+            slot.get_token().label == _label(nip)
+            for slot in self._lib.get_slots(token_present=True)
+        )
+
+
+class SoftwareKeyStore(KeyStore):
+    """Keys in files encrypted with the officer's passphrase: for machines without SoftHSM2."""
+
+    def __init__(self, folder: Path) -> None:
+        self.keys = folder / "software-tokens"
+        self.keys.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.description = f"token perangkat lunak (berkas PKCS#8 terenkripsi di {self.keys})"
+
+    def _path(self, nip: str) -> Path:
+        return self.keys / f"{_label(nip)}.p8"
+
+    def create(self, nip: str, passphrase: str) -> ec.EllipticCurvePublicKey:
+        if self.has_token(nip):
+            raise TokenError(f"a token for NIP {nip} already exists")
+        key = ec.generate_private_key(CURVE)
+        encrypted = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(passphrase.encode()),
+        )
+        create_once(self._path(nip), encrypted)
+        return key.public_key()
+
+    def sign_digest(self, nip: str, passphrase: str, digest: bytes) -> bytes:
+        path = self._path(nip)
+        if not path.is_file():
+            raise TokenMissing(f"no key file {path.name}")
+        try:
+            key = serialization.load_pem_private_key(path.read_bytes(), passphrase.encode())
+        except (ValueError, TypeError):
+            raise WrongPassphrase from None
+        assert isinstance(key, ec.EllipticCurvePrivateKey)  # noqa: S101 - we wrote it
+        return key.sign(digest, ec.ECDSA(utils.Prehashed(hashes.SHA256())))
+
+    def has_token(self, nip: str) -> bool:
+        return self._path(nip).is_file()
+
+
+def _label(nip: str) -> str:
+    # A PKCS#11 token label has at most 32 characters.
+    return f"akta-{nip}"
