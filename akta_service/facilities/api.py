@@ -24,11 +24,30 @@ blp = ApiBlueprint("webhook_api", __name__, url_prefix="/api/v1/webhook", descri
 
 _LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _PCHAR = "(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})"
-#: An absolute http(s) URL of ASCII characters, as RFC 3986 has it: a host name or IPv4
-#: address, a port, then path segments, a query and a fragment of unreserved, sub-delimiter
-#: and percent-encoded characters. The OpenAPI description carries the same pattern.
+#: An absolute http(s) URL of ASCII characters, as RFC 3986 has it: a host name, an IPv4
+#: address or a bracketed IPv6 address, a port, then path segments, a query and a fragment
+#: of unreserved, sub-delimiter and percent-encoded characters. The OpenAPI description
+#: carries the same pattern.
+_H16 = "[0-9A-Fa-f]{1,4}"
+_OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+_LS32 = rf"(?:{_H16}:{_H16}|{_OCTET}(?:\.{_OCTET}){{3}})"
+#: RFC 3986's IPv6address, every way of writing `::` spelled out.
+_IPV6 = "|".join(
+    [
+        rf"(?:{_H16}:){{6}}{_LS32}",
+        rf"::(?:{_H16}:){{5}}{_LS32}",
+        rf"(?:{_H16})?::(?:{_H16}:){{4}}{_LS32}",
+        rf"(?:(?:{_H16}:){{0,1}}{_H16})?::(?:{_H16}:){{3}}{_LS32}",
+        rf"(?:(?:{_H16}:){{0,2}}{_H16})?::(?:{_H16}:){{2}}{_LS32}",
+        rf"(?:(?:{_H16}:){{0,3}}{_H16})?::{_H16}:{_LS32}",
+        rf"(?:(?:{_H16}:){{0,4}}{_H16})?::{_LS32}",
+        rf"(?:(?:{_H16}:){{0,5}}{_H16})?::{_H16}",
+        rf"(?:(?:{_H16}:){{0,6}}{_H16})?::",
+    ]
+)
+_HOST = rf"(?:{_LABEL}(?:\.{_LABEL})*|\[(?:{_IPV6})\])"
 WEBHOOK_URL_PATTERN = (
-    rf"^https?://{_LABEL}(?:\.{_LABEL})*(?::[0-9]{{1,5}})?(?:/{_PCHAR}*)*"
+    rf"^https?://{_HOST}(?::[0-9]{{1,5}})?(?:/{_PCHAR}*)*"
     rf"(?:\?(?:{_PCHAR}|[/?])*)?(?:#(?:{_PCHAR}|[/?])*)?$"
 )
 
