@@ -226,6 +226,9 @@ MESSAGES: dict[str, str] = {
     "not_flagged_duplicate": N_("Laporan ini tidak sedang ditandai kemungkinan ganda."),
     "duplicate_by_operator": N_("Keputusan laporan ganda diambil oleh operator."),
     "correction_fields_required": N_("Pilih data yang harus diperbaiki pelapor."),
+    "confirmation_required": N_(
+        "Centang kotak konfirmasi untuk “%(action)s”; tanpa itu laporan tidak diubah."
+    ),
     "name_search_too_short": N_(
         "Ketik minimal %(min_letters)s huruf untuk mencari nama, atau kode pelacakan, NIK, "
         "atau nomor akta lengkap."

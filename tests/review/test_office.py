@@ -140,13 +140,18 @@ def test_operator_approves_and_another_pejabat_signs(
     db.session.commit()
     sign_in(client, "siti")
     page = _act(client, report, "approve")
-    assert "awaiting_signature" in page
+    # Nothing else waits in her tab: she is back on it, told what became of the report.
+    assert f"Laporan {report.tracking_code} disetujui dan diteruskan ke pejabat." in page
+    assert "Tidak ada laporan lain di “Perlu diperiksa”." in page
+    page = client.get(f"/kantor/laporan/{report.tracking_code}").get_data(as_text=True)
+    assert "Menunggu tanda tangan Pejabat Pencatatan Sipil" in page
     assert 'id="action-sign"' not in page  # an operator cannot sign
     client.post("/kantor/keluar", data={"csrf_token": csrf_token(page)})
     sign_in(client, "ahmad")
     page = _act(client, report, "sign")
-    assert "registered" in page
+    assert f"Laporan {report.tracking_code} ditandatangani; akta sedang diterbitkan." in page
     db.session.refresh(report)
+    assert report.status == ReportStatus.REGISTERED
     assert report.registration_number is not None
 
 
@@ -304,7 +309,9 @@ def test_a_clerk_decides_a_suspected_duplicate(
         assert not suspect.potential_duplicate
         assert suspect.duplicate_of_id is None
         page = _act(client, suspect, "approve")
-        assert "awaiting_signature" in page
+        assert f"Laporan {suspect.tracking_code} disetujui" in page
+        db.session.refresh(suspect)
+        assert suspect.status == ReportStatus.AWAITING_SIGNATURE
 
 
 def test_a_correction_request_names_the_fields_the_parent_must_fix(

@@ -76,7 +76,7 @@ def test_the_dashboard_shows_adoption_timeliness_and_speed(viewer: FlaskClient) 
     assert on_time
     assert int(on_time.group(1)) == 88  # 7 of 8 reports in the window were on time
     assert re.search(r'id="speed">6\.0 jam', page)  # median of 2, 4, 6, 8, 30 hours
-    assert "in_review: 2" in page
+    assert "Perlu diperiksa operator: 2" in page
     assert "terlama menunggu 30 jam" in page
     assert "RS Diam (RS-DIAM)" in page
     assert "Kejaksan" in page  # the factory's KK lies in kecamatan Kejaksan
