@@ -104,7 +104,7 @@ def test_the_dashboard_draws_the_queue_and_kecamatan_as_bars(viewer: FlaskClient
     page = viewer.get("/kantor/dasbor").get_data(as_text=True)
     queue = page.split('id="queue-chart"')[1].split("</ul>")[0]
     # The longest queue fills the width; the others are drawn to the same scale.
-    assert re.search(r'Menunggu pemeriksaan operator</span><span class="bar w-100">3<', queue)
+    assert re.search(r'Perlu diperiksa operator</span><span class="bar w-100">3<', queue)
     assert re.search(r'class="bar w-33">1<', queue)
     assert "Kejaksan</span>" in page.split('id="districts"')[1]
     table = page.split('id="per-week-table"')[1].split("</table>")[0]
