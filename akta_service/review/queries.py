@@ -195,9 +195,8 @@ def holders(reports: Sequence[BirthReport]) -> dict[int, str]:
     ids = {r.assigned_to_id for r in reports if r.assigned_to_id is not None}
     if not ids:
         return {}
-    return dict(
-        db.session.execute(sa.select(User.id, User.full_name).where(User.id.in_(ids))).all()
-    )  # type: ignore[arg-type]
+    rows = db.session.execute(sa.select(User.id, User.full_name).where(User.id.in_(ids)))
+    return {user_id: name for user_id, name in rows}
 
 
 def next_in_tab(
