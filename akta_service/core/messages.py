@@ -170,7 +170,9 @@ MESSAGES: dict[str, str] = {
         "Laporan ini sudah diubah oleh %(changed_by_who)s (%(changed_by_action)s). Muat ulang "
         "untuk melihat perubahan terbaru; isian Anda belum disimpan."
     ),
-    "reason_required": N_("Alasan wajib diisi untuk tindakan '%(trigger)s'."),
+    "reason_required": N_(
+        "Alasan wajib diisi untuk tindakan ini: pelapor atau petugas berikutnya membacanya."
+    ),
     "not_your_report": N_("Laporan ini bukan milik Anda."),
     "outside_your_region": N_("Anda tidak bertugas di wilayah %(region)s."),
     "claimed_by": N_(
