@@ -373,7 +373,8 @@ def act(code: str, action: str) -> ResponseReturnValue:
     if action not in ACTIONS:
         abort(404)
     found = _own(code)
-    tab = _tab_of(found)  # before the move: the tab the clerk works in
+    # Before the move: the tab the clerk works in (every action's status has one).
+    tab = _tab_of(found) or STATUS_TABS[ReportStatus.IN_REVIEW]
     reason = (request.form.get("reason") or "").strip() or None
     picked = [path for path in request.form.getlist("fields") if path in FIELD_LABELS]
     seen = _seen_version()
@@ -402,11 +403,8 @@ def act(code: str, action: str) -> ResponseReturnValue:
     return _to_next(found, tab, f"Laporan {found.tracking_code} {spec.done}.")
 
 
-def _to_next(done_with: BirthReport, tab: str | None, outcome: str) -> ResponseReturnValue:
+def _to_next(done_with: BirthReport, tab: str, outcome: str) -> ResponseReturnValue:
     """After an action: the next report of the same tab, or the tab when it has none."""
-    if tab is None:
-        flash(outcome, "info")
-        return redirect(url_for("review.report", code=done_with.tracking_code))
     settings = current_settings()
     regions = [r.code for r in current_user.regions]
     following = next_in_tab(regions, settings, tab, done_with, current_user.id)
