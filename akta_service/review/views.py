@@ -360,11 +360,14 @@ def release_report(code: str) -> ResponseReturnValue:
 def duplicate_decision(code: str) -> ResponseReturnValue:
     is_duplicate = request.form.get("decision") == "duplicate"
     reason = (request.form.get("reason") or "").strip() or None
-    return _run(
-        code,
-        lambda report: decide_duplicate(report, is_duplicate, current_user.as_actor(), reason),
-        "Keputusan laporan ganda disimpan.",
-    )
+
+    def decide(report: BirthReport) -> None:
+        if is_duplicate and request.form.get("confirm") != "yes":
+            # "Ganda" rejects the report for good: asked first, like Tolak.
+            raise InvalidInput("confirmation_required", action="Ganda — tolak laporan ini")
+        decide_duplicate(report, is_duplicate, current_user.as_actor(), reason)
+
+    return _run(code, decide, "Keputusan laporan ganda disimpan.")
 
 
 @bp.post("/laporan/<code>/<action>")

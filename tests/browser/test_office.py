@@ -132,6 +132,7 @@ def test_a_suspected_duplicate_is_compared_with_its_original_and_decided(
     )
     expect(page.get_by_role("button", name="Ganda — tolak laporan ini")).to_have_count(0)
     claim(page)
+    page.get_by_role("checkbox", name=re.compile("Ya, laporan ini ganda")).check()
     page.get_by_role("button", name="Ganda — tolak laporan ini").click()
     expect(page.get_by_role("status")).to_have_text("Keputusan laporan ganda disimpan.")
     expect(page.locator("#status")).to_contain_text("Ditolak")

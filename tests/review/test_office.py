@@ -290,10 +290,16 @@ def test_a_clerk_decides_a_suspected_duplicate(
     page = _claim(client, suspect)
     assert original.tracking_code in page  # the original, side by side
     assert 'id="action-approve"' in page  # shown, but the guard holds until decided
-    response = client.post(
-        f"/kantor/laporan/{suspect.tracking_code}/ganda",
-        data={"csrf_token": csrf_token(page), "decision": decision, "reason": "Dicek dengan KK"},
-    )
+    form = {"csrf_token": csrf_token(page), "decision": decision, "reason": "Dicek dengan KK"}
+    if decision == "duplicate":
+        # "Ganda" rejects for good: unconfirmed, it is refused and nothing changes.
+        response = client.post(f"/kantor/laporan/{suspect.tracking_code}/ganda", data=form)
+        refused = client.get(response.headers["Location"]).get_data(as_text=True)
+        assert "Centang kotak konfirmasi untuk “Ganda — tolak laporan ini”" in refused
+        db.session.refresh(suspect)
+        assert suspect.status == ReportStatus.IN_REVIEW
+        form["confirm"] = "yes"
+    response = client.post(f"/kantor/laporan/{suspect.tracking_code}/ganda", data=form)
     assert response.status_code == 302
     db.session.refresh(suspect)
     if decision == "duplicate":
