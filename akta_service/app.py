@@ -16,6 +16,7 @@ from akta_service.core.clock import local_time
 from akta_service.core.config import current_settings, load_settings
 from akta_service.core.db import configure_engine_events, db
 from akta_service.core.errors import register_error_handlers
+from akta_service.core.labels import journal_label, label
 from akta_service.core.limits import init_limits
 from akta_service.core.log_redaction import install as install_log_redaction
 from akta_service.core.resources import resource_dir
@@ -163,6 +164,11 @@ def _init_templates(app: Flask) -> None:
     app.jinja_env.globals["local_time"] = local_time
     # Pages compare roles with the enum, as the code does, never with their spelling.
     app.jinja_env.globals["Role"] = Role
+    # Internal names (statuses, flags, checks, triggers...) reach a page only as their words.
+    app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["journal_label"] = lambda entry: journal_label(
+        entry.action, entry.trigger
+    )
 
     @app.context_processor
     def _on_time_limit() -> dict[str, int]:

@@ -202,7 +202,9 @@ MESSAGES: dict[str, str] = {
         "Laporan ini sudah diubah oleh %(changed_by_who)s (%(changed_by_action)s). Muat ulang "
         "untuk melihat perubahan terbaru; isian Anda belum disimpan."
     ),
-    "reason_required": N_("Alasan wajib diisi untuk tindakan '%(trigger)s'."),
+    "reason_required": N_(
+        "Alasan wajib diisi untuk tindakan ini: pelapor atau petugas berikutnya membacanya."
+    ),
     "not_your_report": N_("Laporan ini bukan milik Anda."),
     "outside_your_region": N_("Anda tidak bertugas di wilayah %(region)s."),
     "claimed_by": N_(
@@ -259,6 +261,9 @@ MESSAGES: dict[str, str] = {
     "not_flagged_duplicate": N_("Laporan ini tidak sedang ditandai kemungkinan ganda."),
     "duplicate_by_operator": N_("Keputusan laporan ganda diambil oleh operator."),
     "correction_fields_required": N_("Pilih data yang harus diperbaiki pelapor."),
+    "confirmation_required": N_(
+        "Centang kotak konfirmasi untuk “%(action)s”; tanpa itu laporan tidak diubah."
+    ),
     "name_search_too_short": N_(
         "Ketik minimal %(min_letters)s huruf untuk mencari nama, atau kode pelacakan, NIK, "
         "atau nomor akta lengkap."

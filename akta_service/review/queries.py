@@ -9,6 +9,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from akta_service.accounts.models import User
 from akta_service.births.codes import ALPHABET, normalise_tracking_code
 from akta_service.births.models import OPEN_STATUSES, BirthReport, ReportStatus
 from akta_service.births.operations import get_report_by_tracking_code
@@ -133,6 +134,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, int] | None:
         return None
 
 
+#: The queue's orders: by waiting time, the longest-waiting first (the default) or last.
+SORTS = ("longest", "shortest")
+
+
 def queue_page(
     region_codes: Sequence[str],
     settings: Settings,
@@ -140,8 +145,11 @@ def queue_page(
     search: str = "",
     after: str | None = None,
     page_size: int = PAGE_SIZE,
+    sort: str = "longest",
 ) -> tuple[list[BirthReport], str | None]:
-    """One page, oldest submission first, and the cursor of the next page."""
+    """One page, in waiting order (oldest submission first, or newest with `sort="shortest"`),
+    and the cursor of the next page in that order."""
+    newest_first = sort == "shortest"
     query = sa.select(BirthReport).where(BirthReport.region_code.in_(region_codes))
     if tab:
         query = query.where(tab_condition(tab, settings))
@@ -151,14 +159,63 @@ def queue_page(
     position = decode_cursor(after) if after else None
     if position is not None:
         moment, report_id = position
-        query = query.where(
-            sa.tuple_(BirthReport.submitted_at, BirthReport.id)
-            > sa.tuple_(sa.literal(moment, UTCDateTime()), sa.literal(report_id))
-        )
-    rows = list(
-        db.session.scalars(
-            query.order_by(BirthReport.submitted_at, BirthReport.id).limit(page_size + 1)
-        )
+        key = sa.tuple_(BirthReport.submitted_at, BirthReport.id)
+        seen = sa.tuple_(sa.literal(moment, UTCDateTime()), sa.literal(report_id))
+        query = query.where(key < seen if newest_first else key > seen)
+    order = (
+        (BirthReport.submitted_at.desc(), BirthReport.id.desc())
+        if newest_first
+        else (BirthReport.submitted_at, BirthReport.id)
     )
+    rows = list(db.session.scalars(query.order_by(*order).limit(page_size + 1)))
     page = rows[:page_size]
     return page, (encode_cursor(page[-1]) if len(rows) > page_size else None)
+
+
+def claims_in_tab(
+    region_codes: Sequence[str], settings: Settings, tab: str
+) -> list[tuple[str | None, int]]:
+    """Who holds how many of the tab's reports: (full name, count), the unclaimed as
+    (None, count) first, then the busiest clerk first."""
+    rows = db.session.execute(
+        sa.select(User.full_name, sa.func.count(BirthReport.id))
+        .select_from(BirthReport)
+        .outerjoin(User, User.id == BirthReport.assigned_to_id)
+        .where(BirthReport.region_code.in_(region_codes), tab_condition(tab, settings))
+        .group_by(User.full_name)
+    ).all()
+    return sorted(
+        ((name, count) for name, count in rows),
+        key=lambda row: (row[0] is not None, -row[1], row[0] or ""),
+    )
+
+
+def holders(reports: Sequence[BirthReport]) -> dict[int, str]:
+    """The full name of who holds each claimed report, by user id."""
+    ids = {r.assigned_to_id for r in reports if r.assigned_to_id is not None}
+    if not ids:
+        return {}
+    rows = db.session.execute(sa.select(User.id, User.full_name).where(User.id.in_(ids)))
+    return {user_id: name for user_id, name in rows}
+
+
+def next_in_tab(
+    region_codes: Sequence[str],
+    settings: Settings,
+    tab: str,
+    after_report: BirthReport,
+    user_id: int,
+) -> BirthReport | None:
+    """The report a clerk works next in the tab: the longest-waiting one other than
+    `after_report` that nobody else holds."""
+    return db.session.scalars(
+        sa.select(BirthReport)
+        .where(
+            BirthReport.region_code.in_(region_codes),
+            tab_condition(tab, settings),
+            BirthReport.id != after_report.id,
+            sa.or_(BirthReport.assigned_to_id.is_(None), BirthReport.assigned_to_id == user_id),
+        )
+        .order_by(BirthReport.submitted_at, BirthReport.id)
+        .limit(1)
+    ).first()

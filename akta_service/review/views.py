@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +15,7 @@ from akta_service.accounts.models import User
 from akta_service.akta.operations import akta_versions, authorise_issue, correction_refusal
 from akta_service.births.documents import DOCUMENT_LABELS, PICTURE_EXTENSIONS, document_pictures
 from akta_service.births.fields import FIELD_LABELS
-from akta_service.births.models import BirthReport, Document, DocumentPicture
+from akta_service.births.models import BirthReport, Document, DocumentPicture, ReportStatus
 from akta_service.births.queries import latest_checks
 from akta_service.core.actors import Role
 from akta_service.core.audit import changes, record, record_read
@@ -32,7 +33,11 @@ from akta_service.review.operations import (
     suspected_original,
 )
 from akta_service.review.queries import (
+    SORTS,
     TAB_LABELS,
+    claims_in_tab,
+    holders,
+    next_in_tab,
     queue_counts,
     queue_page,
     regional_report,
@@ -43,19 +48,79 @@ from akta_service.workflow.engine import allowed_triggers, conflict_for, fire
 
 bp = Blueprint("review", __name__, url_prefix="/kantor")
 
-#: Actions offered on the review page: trigger -> (button label, reason required).
+
+@dataclass(frozen=True)
+class Action:
+    """One action of the review page: its button, what it leads to, how it is guarded."""
+
+    label: str
+    #: What happens when the button is pressed, said beside it.
+    consequence: str
+    #: The look of its button (class "action-<kind>"): each kind looks different.
+    kind: str
+    needs_reason: bool = False
+    #: A confirmation box the server requires ticked (reject, send back).
+    confirm: str | None = None
+    #: The key that presses the button with Alt+Shift (accesskey) or alone (shortcuts.js).
+    key: str | None = None
+    #: The outcome said after it was done.
+    done: str = ""
+
+
+#: Actions offered on the review page, by trigger.
 ACTIONS = {
-    "approve": ("Setujui", False),
-    "request_correction": ("Minta perbaikan", True),
-    "send_back": ("Kembalikan ke operator", True),
-    "sign": ("Tanda tangani", False),
-    "reject": ("Tolak", True),
+    "approve": Action(
+        "Setujui",
+        "Laporan diteruskan ke Pejabat Pencatatan Sipil untuk ditandatangani.",
+        "approve",
+        key="s",
+        done="disetujui dan diteruskan ke pejabat",
+    ),
+    "request_correction": Action(
+        "Minta perbaikan",
+        "Pelapor diberi tahu data yang harus diperbaiki; laporan menunggu perbaikannya.",
+        "correction",
+        needs_reason=True,
+        key="p",
+        done="dikembalikan ke pelapor untuk diperbaiki",
+    ),
+    "send_back": Action(
+        "Kembalikan ke operator",
+        "Laporan kembali ke antrian operator dengan alasan Anda; belum ada akta.",
+        "send-back",
+        needs_reason=True,
+        confirm="Ya, kembalikan laporan ini ke operator.",
+        key="k",
+        done="dikembalikan ke operator",
+    ),
+    "sign": Action(
+        "Tanda tangani",
+        "Nomor akta diberikan dan akta kelahiran diterbitkan atas nama Anda. "
+        "Tidak dapat dibatalkan; kesalahan hanya dapat diperbaiki dengan versi akta baru.",
+        "sign",
+        done="ditandatangani; akta sedang diterbitkan",
+    ),
+    "reject": Action(
+        "Tolak",
+        "Laporan ditolak untuk selamanya dan pelapor membaca alasan Anda. "
+        "Pelapor harus membuat laporan baru.",
+        "reject",
+        needs_reason=True,
+        confirm="Ya, tolak laporan ini. Penolakan tidak dapat dibatalkan.",
+        done="ditolak",
+    ),
 }
 #: Who reads the reason an action asks for, so the clerk writes it for them.
 REASON_LABELS = {
     "request_correction": "Apa yang harus diperbaiki pelapor (dibaca pelapor)",
     "send_back": "Alasan dikembalikan (dibaca operator)",
     "reject": "Alasan penolakan (dibaca pelapor)",
+}
+#: The queue tab a report of this status is worked from.
+STATUS_TABS = {
+    ReportStatus.IN_REVIEW: "in_review",
+    ReportStatus.AWAITING_SIGNATURE: "awaiting_signature",
+    ReportStatus.NEEDS_CORRECTION: "needs_correction",
 }
 
 #: Pictures made of uploads from the public: the browser shows them and runs nothing. The
@@ -90,10 +155,18 @@ def queue() -> ResponseReturnValue:
     regions = [r.code for r in current_user.regions]
     settings = current_settings()
     search = request.args.get("q", "")[:100]
+    sort = request.args.get("urut") or SORTS[0]
+    if sort not in SORTS:
+        abort(404)
     refusal = None
     try:
         reports, next_cursor = queue_page(
-            regions, settings, None if search else tab, search, request.args.get("after")
+            regions,
+            settings,
+            None if search else tab,
+            search,
+            request.args.get("after"),
+            sort=sort,
         )
     except InvalidInput as refused:
         reports, next_cursor, refusal = [], None, refused.message
@@ -111,9 +184,11 @@ def queue() -> ResponseReturnValue:
         reports=reports,
         next_cursor=next_cursor,
         search=search,
+        sort=sort,
         refusal=refusal,
         waited=waited,
-        states=birth_registration().states,
+        holders=holders(reports),
+        claims=claims_in_tab(regions, settings, tab),
     )
 
 
@@ -128,6 +203,15 @@ def _own(code: str) -> BirthReport:
 @staff_required(*READERS)
 def report(code: str) -> ResponseReturnValue:
     return _report_page(_own(code))
+
+
+def _tab_of(report: BirthReport) -> str | None:
+    """The queue tab the clerk works the report from: the one named by the page (the queue
+    links say it), else the one of its status."""
+    named = request.values.get("tab")
+    if named in TAB_LABELS:
+        return named
+    return STATUS_TABS.get(report.status)
 
 
 def _report_page(
@@ -157,6 +241,8 @@ def _report_page(
         journal=journal,
         actions=actions,
         reason_labels=REASON_LABELS,
+        tab=_tab_of(found),
+        tab_labels=tab_labels(current_settings()),
         original=original,
         documents=[(document, document_pictures(document)) for document in found.documents],
         document_labels=DOCUMENT_LABELS,
@@ -257,7 +343,7 @@ def _run(code: str, operation: Any, done: str) -> ResponseReturnValue:
         flash(refused.message, "error")
     else:
         flash(done, "info")
-    return redirect(url_for("review.report", code=code))
+    return redirect(url_for("review.report", code=code, tab=_tab_of(found)))
 
 
 @bp.post("/laporan/<code>/klaim")
@@ -282,11 +368,14 @@ def release_report(code: str) -> ResponseReturnValue:
 def duplicate_decision(code: str) -> ResponseReturnValue:
     is_duplicate = request.form.get("decision") == "duplicate"
     reason = (request.form.get("reason") or "").strip() or None
-    return _run(
-        code,
-        lambda report: decide_duplicate(report, is_duplicate, current_user.as_actor(), reason),
-        "Keputusan laporan ganda disimpan.",
-    )
+
+    def decide(report: BirthReport) -> None:
+        if is_duplicate and request.form.get("confirm") != "yes":
+            # "Ganda" rejects the report for good: asked first, like Tolak.
+            raise InvalidInput("confirmation_required", action="Ganda — tolak laporan ini")
+        decide_duplicate(report, is_duplicate, current_user.as_actor(), reason)
+
+    return _run(code, decide, "Keputusan laporan ganda disimpan.")
 
 
 @bp.post("/laporan/<code>/<action>")
@@ -295,14 +384,19 @@ def act(code: str, action: str) -> ResponseReturnValue:
     if action not in ACTIONS:
         abort(404)
     found = _own(code)
+    # Before the move: the tab the clerk works in (every action's status has one).
+    tab = _tab_of(found) or STATUS_TABS[ReportStatus.IN_REVIEW]
     reason = (request.form.get("reason") or "").strip() or None
     picked = [path for path in request.form.getlist("fields") if path in FIELD_LABELS]
     seen = _seen_version()
+    spec = ACTIONS[action]
     try:
         if seen is not None and seen != found.version:
             raise conflict_for(found.id, found.version)  # before judging the form itself
         if action == "request_correction" and not picked:
             raise InvalidInput("correction_fields_required")
+        if spec.confirm and request.form.get("confirm") != "yes":
+            raise InvalidInput("confirmation_required", action=spec.label)
         with db.session.begin_nested():  # a refusal undoes the move, not the page's read
             if action == "sign":
                 # The passphrase goes to the signing service and nowhere else.
@@ -324,5 +418,31 @@ def act(code: str, action: str) -> ResponseReturnValue:
         return _report_page(
             _own(code), refusal=refused, attempted=action, typed=reason or "", picked=picked
         )
-    flash(f"{ACTIONS[action][0]}: berhasil.", "info")
-    return redirect(url_for("review.report", code=code))
+    return _to_next(found, tab, f"Laporan {found.tracking_code} {spec.done}.")
+
+
+def _to_next(done_with: BirthReport, tab: str, outcome: str) -> ResponseReturnValue:
+    """After an action: the next report of the same tab, or the tab when it has none."""
+    settings = current_settings()
+    regions = [r.code for r in current_user.regions]
+    following = next_in_tab(regions, settings, tab, done_with, current_user.id)
+    label = tab_labels(settings)[tab]
+    if following is None:
+        flash(f"{outcome} Tidak ada laporan lain di “{label}”.", "info")
+        return redirect(url_for("review.queue", tab=tab))
+    flash(f"{outcome} Berikutnya di “{label}”: {following.tracking_code}.", "info")
+    return redirect(url_for("review.report", code=following.tracking_code, tab=tab))
+
+
+@bp.get("/laporan/<code>/akta/<int:version>")
+@staff_required(*READERS)
+def akta_file(code: str, version: int) -> ResponseReturnValue:
+    """A version of the report's issued akta (the one in force or a superseded one), as
+    signed; every opening is journalled."""
+    found = _own(code)
+    akta = next((a for a in akta_versions(found) if a.version == version), None)
+    if akta is None:
+        abort(404)
+    data = storage().get(akta.storage_key)
+    record_read(found, current_user.as_actor(), f"akta version {akta.version}")
+    return _file(data, "application/pdf", f"akta-{akta.registration_number}-v{akta.version}.pdf")

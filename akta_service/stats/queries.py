@@ -33,6 +33,14 @@ class Dashboard:
     oldest_waiting_hours: float | None = None
     by_district: list[tuple[str, int]] = field(default_factory=list)
     silent_facilities: list[tuple[str, str, datetime]] = field(default_factory=list)
+    #: At a glance: reports submitted today and this week (office time), akta issued this
+    #: week and how many of them on the day their report came in.
+    today: int = 0
+    this_week: int = 0
+    issued_this_week: int = 0
+    issued_same_day: int = 0
+    #: Reports of the last weeks per facility (name), the busiest first.
+    by_facility: list[tuple[str, int]] = field(default_factory=list)
 
 
 def _week_start(moment: datetime) -> date:
@@ -61,6 +69,36 @@ def build_dashboard(region_codes: Sequence[str]) -> Dashboard:
         late += bool(is_late)
     if submitted:
         board.on_time_share = 1 - late / len(submitted)
+
+    local_now = now.astimezone(local_timezone())
+    today = local_now.date()
+    week = _week_start(now)
+    for _channel, moment, _late in submitted:
+        day = moment.astimezone(local_timezone()).date()
+        board.today += day == today
+        board.this_week += day >= week
+    week_began = datetime.combine(week, datetime.min.time(), tzinfo=local_timezone())
+    for submitted_at, issued in db.session.execute(
+        sa.select(BirthReport.submitted_at, AktaDocument.issued_at)
+        .join(AktaDocument, AktaDocument.report_id == BirthReport.id)
+        .where(mine, AktaDocument.version == 1, AktaDocument.issued_at >= week_began)
+    ):
+        board.issued_this_week += 1
+        board.issued_same_day += (
+            submitted_at.astimezone(local_timezone()).date()
+            == issued.astimezone(local_timezone()).date()
+        )
+
+    board.by_facility = [
+        (name, count)
+        for name, count in db.session.execute(
+            sa.select(Facility.name, sa.func.count(BirthReport.id))
+            .join(Facility, Facility.code == BirthReport.facility_code)
+            .where(mine, BirthReport.submitted_at >= since)
+            .group_by(Facility.name)
+            .order_by(sa.func.count(BirthReport.id).desc(), Facility.name)
+        )
+    ]
 
     durations = [
         (issued - submitted_at).total_seconds() / 3600

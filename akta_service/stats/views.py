@@ -11,17 +11,12 @@ from flask_login import current_user
 
 from akta_service.births.models import Channel
 from akta_service.core.audit import record
+from akta_service.core.labels import label
 from akta_service.core.sessions import staff_required
 from akta_service.stats.queries import build_dashboard
-from akta_service.workflow.definition import birth_registration
 
 bp = Blueprint("stats", __name__, url_prefix="/kantor/dasbor")
 
-CHANNEL_LABELS = {
-    Channel.WEB: "Warga (web)",
-    Channel.FACILITY_API: "Fasilitas (API)",
-    Channel.OFFICE: "Kantor",
-}
 CHANNEL_COLOURS = {
     Channel.WEB: "#0b5394",
     Channel.FACILITY_API: "#38761d",
@@ -38,10 +33,9 @@ def dashboard() -> ResponseReturnValue:
     return render_template(
         "office/dashboard.html",
         board=board,
-        labels=CHANNEL_LABELS,
+        labels={channel: label(channel, "channel") for channel in Channel},
         colours=CHANNEL_COLOURS,
         scale=max(most, 1),
-        states=birth_registration().states,
         queue_scale=max(board.queue.values(), default=1) or 1,
         district_scale=max((count for _, count in board.by_district), default=1) or 1,
     )

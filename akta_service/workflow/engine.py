@@ -12,6 +12,7 @@ from akta_service.core.actors import Actor
 from akta_service.core.audit import JournalEntry, latest_change, record
 from akta_service.core.db import db, read_only_connection
 from akta_service.core.errors import ConflictError, IllegalTransition, PermissionDenied
+from akta_service.core.labels import journal_label
 from akta_service.workflow.definition import birth_registration
 from akta_service.workflow.rules import Subject
 from akta_service.workflow.signals import status_changed
@@ -30,7 +31,7 @@ def conflict_for(
     return ConflictError(
         "changed_by",
         changed_by_who=last.describe(),
-        changed_by_action=last.action.rsplit(":", 1)[-1],
+        changed_by_action=journal_label(last.action, last.trigger),
         changed_by=last.actor_name,
         changed_by_role=last.actor_role,
         changed_at=last.occurred_at,

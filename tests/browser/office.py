@@ -81,10 +81,15 @@ def enrol_totp(page: Page, username: str) -> list[str]:
     return codes
 
 
-def sign_in(new_context: Callable[..., BrowserContext], username: str) -> Page:
+#: The office's screens.
+OFFICE_SCREEN = {"viewport": {"width": 1280, "height": 800}}
+
+
+def sign_in(new_context: Callable[..., BrowserContext], username: str, **options: object) -> Page:
     """A person at their own browser, signed in, on the office home page: with the code of
-    their authenticator app when the account has one; a pejabat or admin without one enrols."""
-    page = new_context().new_page()
+    their authenticator app when the account has one; a pejabat or admin without one enrols.
+    `options` go to the browser context (e.g. OFFICE_SCREEN)."""
+    page = new_context(**options).new_page()
     page.goto("/kantor/masuk")
     page.get_by_label("Nama pengguna").fill(username)
     page.get_by_label("Kata sandi").fill(STAFF_PASSWORD)

@@ -9,11 +9,13 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import BrowserContext, expect
 
 from akta_service.births.operations import get_report_by_tracking_code
 from tests.browser.conftest import LiveServer
 from tests.browser.office import (
+    OFFICE_SCREEN,
     add_staff,
     change_role,
     claim,
@@ -23,6 +25,7 @@ from tests.browser.office import (
     submit_report,
     wait_for_status,
 )
+from tests.browser.parents import Shots
 from tests.files import jpeg_bytes, pdf_bytes
 
 NewContext = Callable[..., BrowserContext]
@@ -45,12 +48,16 @@ def test_an_operator_approves_and_a_pejabat_signs_so_the_akta_is_issued(
     operator = sign_in(new_context, add_staff(live_server, "operator", "Sari Operator"))
     open_from_queue(operator, code, "Perlu diperiksa")
     expect(operator.locator("#status")).to_contain_text("Menunggu pemeriksaan operator")
-    expect(operator.locator("#checks")).to_contain_text("(sesuai)")  # verification ran
+    expect(operator.locator("#checks")).to_contain_text("Susunan NIK ibu: sesuai")  # verified
     expect(operator.get_by_role("button", name="Setujui")).to_have_count(0)  # claim first
     claim(operator)
     expect(operator.locator("#holder")).to_contain_text("Ditangani oleh Sari Operator")
     operator.get_by_role("button", name="Setujui").click()
-    expect(operator.get_by_role("status")).to_have_text("Setujui: berhasil.")
+    # The next report of her tab opens (or the tab itself), saying what became of this one.
+    expect(operator.get_by_role("status")).to_contain_text(
+        f"Laporan {code} disetujui dan diteruskan ke pejabat."
+    )
+    operator.goto(f"/kantor/laporan/{code}")
     expect(operator.locator("#status")).to_contain_text("Menunggu tanda tangan Pejabat")
     expect(operator.get_by_role("button", name="Tanda tangani")).to_have_count(0)
 
@@ -58,14 +65,22 @@ def test_an_operator_approves_and_a_pejabat_signs_so_the_akta_is_issued(
     open_from_queue(pejabat, code, "Menunggu tanda tangan")
     claim(pejabat)
     pejabat.get_by_role("button", name="Tanda tangani").click()
-    expect(pejabat.get_by_role("status")).to_have_text("Tanda tangani: berhasil.")
+    expect(pejabat.get_by_role("status")).to_contain_text(
+        f"Laporan {code} ditandatangani; akta sedang diterbitkan."
+    )
+    pejabat.goto(f"/kantor/laporan/{code}")
     expect(pejabat.locator("#status")).to_contain_text(re.compile(r"nomor akta 3274-LU-\d{8}-"))
     wait_for_status(live_server, code, "issued", timeout=120)
     pejabat.reload()
     expect(pejabat.locator("#status")).to_contain_text("Akta kelahiran terbit")
     journal = pejabat.locator("#journal")
-    expect(journal).to_contain_text("Sari Operator (operator): approve")
-    expect(journal).to_contain_text("Ratna Pejabat (pejabat): sign")
+    expect(journal).to_contain_text("Sari Operator (operator): Disetujui")
+    expect(journal).to_contain_text("Ratna Pejabat (pejabat): Ditandatangani")
+    # The issued akta opens from the report page, as the signed PDF.
+    link = pejabat.get_by_role("link", name="Buka akta versi 1 (PDF)")
+    answer = pejabat.request.get(f"{live_server.url}{link.get_attribute('href')}")
+    assert answer.headers["content-type"] == "application/pdf"
+    assert answer.body().startswith(b"%PDF")
 
 
 def test_the_person_who_approved_cannot_also_sign(
@@ -77,12 +92,13 @@ def test_the_person_who_approved_cannot_also_sign(
     open_from_queue(page, code, "Perlu diperiksa")
     claim(page)
     page.get_by_role("button", name="Setujui").click()
-    expect(page.get_by_role("status")).to_have_text("Setujui: berhasil.")
+    expect(page.get_by_role("status")).to_contain_text(f"Laporan {code} disetujui")
+    report_page = f"/kantor/laporan/{code}"
+    page.goto(report_page)
     expect(page.get_by_role("button", name="Tanda tangani")).to_have_count(0)  # not an operator's
 
     # Appointed pejabat later, he still may not sign the report he approved himself.
     change_role(live_server, username, "pejabat")
-    report_page = page.url
     page.reload()
     enrol_totp(page, username)  # a pejabat works with a second factor
     page.goto(report_page)
@@ -116,6 +132,7 @@ def test_a_suspected_duplicate_is_compared_with_its_original_and_decided(
     )
     expect(page.get_by_role("button", name="Ganda — tolak laporan ini")).to_have_count(0)
     claim(page)
+    page.get_by_role("checkbox", name=re.compile("Ya, laporan ini ganda")).check()
     page.get_by_role("button", name="Ganda — tolak laporan ini").click()
     expect(page.get_by_role("status")).to_have_text("Keputusan laporan ganda disimpan.")
     expect(page.locator("#status")).to_contain_text("Ditolak")
@@ -133,7 +150,7 @@ def test_a_suspected_duplicate_is_compared_with_its_original_and_decided(
     expect(page.locator("#duplicate")).to_have_count(0)
     expect(page.locator("#flags")).to_have_count(0)
     page.get_by_role("button", name="Setujui").click()
-    expect(page.get_by_role("status")).to_have_text("Setujui: berhasil.")
+    expect(page.get_by_role("status")).to_contain_text(f"Laporan {again} disetujui")
     assert _status(live_server, again) == "awaiting_signature"
     assert _status(live_server, original) == "in_review"
 
@@ -158,13 +175,13 @@ def test_when_two_clerks_act_at_once_the_second_sees_who_did_what_and_keeps_the_
     open_from_queue(budi, code, "Perlu diperiksa")
     claim(budi)
     budi.get_by_role("button", name="Setujui").click()
-    expect(budi.get_by_role("status")).to_have_text("Setujui: berhasil.")
+    expect(budi.get_by_role("status")).to_contain_text(f"Laporan {code} disetujui")
 
     siti.get_by_role("button", name="Minta perbaikan").click()
     expect(siti.get_by_role("alert")).to_have_text(
         re.compile(
             r"Laporan ini sudah diubah oleh Budi Santoso \(operator\) "
-            r"pada \d{2}-\d{2}-\d{4} \d{2}:\d{2} WIB \(approve\)\."
+            r"pada \d{2}-\d{2}-\d{4} \d{2}:\d{2} WIB \(Disetujui\)\."
         )
     )
     expect(
@@ -228,3 +245,66 @@ def test_the_documents_are_shown_inline(live_server: LiveServer, new_context: Ne
     saved = Path(saving.value.path()).read_bytes()
     assert saved.startswith(b"\x89PNG\r\n\x1a\n")
     assert saved != letter
+
+
+def test_the_action_panel_stays_in_view_asks_before_rejecting_and_opens_the_next_report(
+    live_server: LiveServer, new_context: NewContext, request: pytest.FixtureRequest
+) -> None:
+    shots = Shots(request.node)
+    first = _verified_report(live_server, documents=[("birth_letter", pdf_bytes(3))])
+    second = _verified_report(live_server)
+    page = sign_in(
+        new_context, add_staff(live_server, "operator", "Rina Operator"), **OFFICE_SCREEN
+    )
+    page.get_by_role("link", name="Perlu diperiksa", exact=True).click()
+    table = page.get_by_role("table")
+    expect(table.get_by_role("columnheader", name=re.compile("^Menunggu"))).to_have_attribute(
+        "aria-sort", "descending"
+    )
+    expect(page.locator(f"#row-{first}")).to_contain_text("Warga (web)")
+    expect(page.locator("#claims")).to_contain_text("belum ditangani")
+    shots.take(page, "queue")
+    page.get_by_role("link", name="Menunggu ▼ (urutkan terbaru di atas)").click()
+    expect(table.get_by_role("columnheader", name=re.compile("^Menunggu"))).to_have_attribute(
+        "aria-sort", "ascending"
+    )
+    codes = page.locator("tbody tr").evaluate_all("rows => rows.map(r => r.id)")
+    assert codes.index(f"row-{second}") < codes.index(f"row-{first}")  # newest first
+
+    page.goto(f"/kantor/laporan/{first}?tab=in_review")
+    panel = page.get_by_role("complementary", name="Tindakan")
+    page.keyboard.press("a")  # the shortcut of "Tangani laporan ini"
+    expect(page.get_by_role("status")).to_have_text("Laporan ini Anda tangani.")
+    expect(panel.locator("#holder")).to_contain_text("Ditangani oleh Rina Operator")
+    expect(panel).to_contain_text("Laporan ditolak untuk selamanya")
+    shots.take(page, "report")
+    # Scrolled down to the documents, the panel and its buttons are still on the screen.
+    page.locator("#journal").scroll_into_view_if_needed()
+    box = panel.get_by_role("button", name="Setujui").bounding_box()
+    assert box is not None
+    assert box["y"] >= 0
+    assert box["y"] + box["height"] <= 800
+    assert page.evaluate("window.scrollY") > 0
+    # Approve and reject do not look alike.
+    colours = [
+        panel.get_by_role("button", name=name).evaluate("b => getComputedStyle(b).backgroundColor")
+        for name in ("Setujui", "Tolak")
+    ]
+    assert colours[0] != colours[1]
+
+    # Tolak without the confirmation box: the browser asks for it, nothing is sent.
+    panel.get_by_label("Alasan penolakan (dibaca pelapor)").fill("Data kelahiran tidak benar.")
+    panel.get_by_role("button", name="Tolak").click()
+    assert panel.get_by_role("checkbox", name=re.compile("Ya, tolak laporan ini")).evaluate(
+        "box => !box.validity.valid"
+    )
+    assert _status(live_server, first) == "in_review"
+    panel.get_by_role("checkbox", name=re.compile("Ya, tolak laporan ini")).check()
+    panel.get_by_role("button", name="Tolak").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Laporan {first} ditolak.")
+    assert _status(live_server, first) == "rejected"
+    # The next report of the tab is open, or the tab when nothing else waits.
+    expect(page).to_have_url(
+        re.compile(r"/kantor/(laporan/\w+\?tab=in_review|antrian\?tab=in_review)$")
+    )
+    shots.take(page, "after-reject")

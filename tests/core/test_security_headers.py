@@ -45,6 +45,7 @@ def data(session: Any) -> dict[str, Any]:
         "tracking_code": report.tracking_code,
         "document_id": document.id,
         "number": 1,
+        "version": 1,
         "slug": "bayi",
         "token": "no-such-token",
         "key_id": "000000000000",

@@ -144,13 +144,18 @@ def test_operator_approves_and_another_pejabat_signs(
     db.session.commit()
     sign_in(client, "siti")
     page = _act(client, report, "approve")
-    assert "awaiting_signature" in page
+    # Nothing else waits in her tab: she is back on it, told what became of the report.
+    assert f"Laporan {report.tracking_code} disetujui dan diteruskan ke pejabat." in page
+    assert "Tidak ada laporan lain di “Perlu diperiksa”." in page
+    page = client.get(f"/kantor/laporan/{report.tracking_code}").get_data(as_text=True)
+    assert "Menunggu tanda tangan Pejabat Pencatatan Sipil" in page
     assert 'id="action-sign"' not in page  # an operator cannot sign
     client.post("/kantor/keluar", data={"csrf_token": csrf_token(page)})
     sign_in(client, "ahmad")
     page = _act(client, report, "sign", passphrase=SIGNING_OFFICERS["pj1"].passphrase)
-    assert "registered" in page
+    assert f"Laporan {report.tracking_code} ditandatangani; akta sedang diterbitkan." in page
     db.session.refresh(report)
+    assert report.status == ReportStatus.REGISTERED
     assert report.registration_number is not None
     assert db.session.get(SigningAuthorisation, report.id) is not None  # for the issue step
 
@@ -323,10 +328,16 @@ def test_a_clerk_decides_a_suspected_duplicate(
     page = _claim(client, suspect)
     assert original.tracking_code in page  # the original, side by side
     assert 'id="action-approve"' in page  # shown, but the guard holds until decided
-    response = client.post(
-        f"/kantor/laporan/{suspect.tracking_code}/ganda",
-        data={"csrf_token": csrf_token(page), "decision": decision, "reason": "Dicek dengan KK"},
-    )
+    form = {"csrf_token": csrf_token(page), "decision": decision, "reason": "Dicek dengan KK"}
+    if decision == "duplicate":
+        # "Ganda" rejects for good: unconfirmed, it is refused and nothing changes.
+        response = client.post(f"/kantor/laporan/{suspect.tracking_code}/ganda", data=form)
+        refused = client.get(response.headers["Location"]).get_data(as_text=True)
+        assert "Centang kotak konfirmasi untuk “Ganda — tolak laporan ini”" in refused
+        db.session.refresh(suspect)
+        assert suspect.status == ReportStatus.IN_REVIEW
+        form["confirm"] = "yes"
+    response = client.post(f"/kantor/laporan/{suspect.tracking_code}/ganda", data=form)
     assert response.status_code == 302
     db.session.refresh(suspect)
     if decision == "duplicate":
@@ -342,7 +353,9 @@ def test_a_clerk_decides_a_suspected_duplicate(
         assert not suspect.potential_duplicate
         assert suspect.duplicate_of_id is None
         page = _act(client, suspect, "approve")
-        assert "awaiting_signature" in page
+        assert f"Laporan {suspect.tracking_code} disetujui" in page
+        db.session.refresh(suspect)
+        assert suspect.status == ReportStatus.AWAITING_SIGNATURE
 
 
 def test_a_correction_request_names_the_fields_the_parent_must_fix(

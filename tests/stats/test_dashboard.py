@@ -76,7 +76,7 @@ def test_the_dashboard_shows_adoption_timeliness_and_speed(viewer: FlaskClient) 
     assert on_time
     assert int(on_time.group(1)) == 88  # 7 of 8 reports in the window were on time
     assert re.search(r'id="speed">6\.0 jam', page)  # median of 2, 4, 6, 8, 30 hours
-    assert "in_review: 2" in page
+    assert "Perlu diperiksa operator: 2" in page
     assert "terlama menunggu 30 jam" in page
     assert "RS Diam (RS-DIAM)" in page
     assert "Kejaksan" in page  # the factory's KK lies in kecamatan Kejaksan
@@ -104,8 +104,34 @@ def test_the_dashboard_draws_the_queue_and_kecamatan_as_bars(viewer: FlaskClient
     page = viewer.get("/kantor/dasbor").get_data(as_text=True)
     queue = page.split('id="queue-chart"')[1].split("</ul>")[0]
     # The longest queue fills the width; the others are drawn to the same scale.
-    assert re.search(r'Menunggu pemeriksaan operator</span><span class="bar w-100">3<', queue)
+    assert re.search(r'Perlu diperiksa operator</span><span class="bar w-100">3<', queue)
     assert re.search(r'class="bar w-33">1<', queue)
     assert "Kejaksan</span>" in page.split('id="districts"')[1]
     table = page.split('id="per-week-table"')[1].split("</table>")[0]
     assert table.count("<tr>") == 13  # a header and twelve weeks
+
+
+def test_the_dashboard_answers_today_this_week_same_day_and_longest_in_a_table(
+    viewer: FlaskClient,
+) -> None:
+    db.session.add(
+        Facility(code="RS-SIBUK", name="RS Sibuk", kind=FacilityKind.HOSPITAL, region_code="3274")
+    )
+    db.session.flush()
+    now = utcnow()
+    BirthReportFactory(status="in_review", submitted_at=now, facility_code="RS-SIBUK")
+    BirthReportFactory(status="in_review", submitted_at=now - timedelta(hours=50))
+    BirthReportFactory(status="in_review", submitted_at=now - timedelta(days=30))
+    _issued(0, submitted_at=now, facility_code="RS-SIBUK")  # issued the hour it came in
+    db.session.commit()
+    page = viewer.get("/kantor/dasbor").get_data(as_text=True)
+    glance = page.split('id="glance"')[1].split("</table>")[0]
+    assert '<td id="today">2</td>' in glance  # two reports came in today
+    assert '<td id="issued-week">1</td>' in glance
+    assert '<td id="same-day">1</td>' in glance
+    assert '<td id="longest">720 jam</td>' in glance
+    this_week = int(re.search(r'id="this-week">(\d+)<', glance).group(1))  # type: ignore[union-attr]
+    assert 2 <= this_week <= 3  # 50 hours ago may lie in last week
+    facilities = page.split('id="facilities-table"')[1].split("</table>")[0]
+    assert '<th scope="row">RS Sibuk</th><td>2</td>' in facilities
+    assert "Kejaksan</th><td>" in page.split('id="districts-table"')[1]
