@@ -119,6 +119,7 @@ MESSAGES: dict[str, str] = {
     ),
     # Fields: a document uploaded from a phone (parents.uploads).
     "upload_missing": N_("Pilih berkas foto atau PDF dokumen"),
+    "contact_required": N_("Isi nomor HP atau alamat e-mail, atau keduanya"),
     "upload_kind": N_("Pilih jenis dokumen"),
     "too_large": N_("Berkas terlalu besar: maksimal 10 MB"),
     "upload_unsupported_type": N_(

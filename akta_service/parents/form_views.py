@@ -5,6 +5,7 @@ Plain HTML forms, one POST per step, every rule checked here; JavaScript only he
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -44,9 +45,23 @@ from akta_service.parents.steps import (
     Field,
     offered_documents,
 )
+from akta_service.parents.receipt import (
+    RECEIPT_KEY,
+    Shown,
+    add_contact,
+    needs_contact,
+    next_steps,
+    receipt_for_pdf,
+    receipt_pdf,
+    remember_receipt,
+    sent_at,
+    view_receipt,
+)
 from akta_service.parents.uploads import UploadRefused
 
 FIELD_STEPS = {step.slug for step in STEPS}
+#: The session key of a refused post's messages, for the page it redirects to.
+POSTED_KEY = "parents_posted"
 
 
 def _resume_url() -> str:
@@ -104,6 +119,46 @@ def _remember_draft(token: str) -> None:
     session.permanent = True
 
 
+@dataclass(frozen=True)
+class _Carried:
+    """What a refused post left for the page it redirects to (POST-redirect-GET)."""
+
+    errors: list[FieldError]
+    declared: bool = True
+
+
+def _redirect_with(
+    slug: str, errors: list[FieldError], fragment: str = "", declared: bool = True
+) -> Response:
+    """Refused: keep the messages for the next view of the step, and show it by a GET, so
+    that a reload never posts again. What was typed is in the draft already."""
+    session[POSTED_KEY] = {
+        "slug": slug,
+        "errors": [
+            [e.field, e.code, {k: _plain(v) for k, v in e.params.items()}] for e in errors
+        ],
+        "declared": declared,
+    }
+    return redirect(url_for("parents.step", slug=slug) + fragment)
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, int | float | bool) or value is None else str(value)
+
+
+def _carried(slug: str) -> _Carried | None:
+    """The messages of the post just refused on this step, once."""
+    posted = session.get(POSTED_KEY)
+    if not isinstance(posted, dict) or posted.get("slug") != slug:
+        return None
+    session.pop(POSTED_KEY, None)
+    try:
+        errors = [FieldError(str(f), str(c), dict(p)) for f, c, p in posted.get("errors", [])]
+    except (TypeError, ValueError):
+        return None
+    return _Carried(errors, bool(posted.get("declared", True)))
+
+
 @bp.get("/lapor")
 def start() -> ResponseReturnValue:
     draft = _draft()
@@ -133,6 +188,9 @@ def resume(token: str) -> ResponseReturnValue:
 
 def _open_draft(slug: str) -> Draft | Response:
     draft = _draft()
+    if draft is None and session.get(RECEIPT_KEY):
+        # Back or reload after submitting: the report was sent, say so.
+        return redirect(url_for("parents.receipt_page"))
     if draft is None:
         flash(_("Isian tidak ditemukan di perangkat ini. Mulai baru, atau buka tautan lanjutkan."))
         return redirect(url_for("parents.start"))
@@ -160,8 +218,9 @@ def step(slug: str) -> ResponseReturnValue:
         errors = ops.save_step(draft, slug, request.form)
         if not errors:
             return redirect(url_for("parents.step", slug=ops.first_open_step(draft)))
-    else:
-        errors = ops.current_step_errors(draft, slug)
+        return _redirect_with(slug, errors)
+    carried = _carried(slug)
+    errors = carried.errors if carried else ops.current_step_errors(draft, slug)
     return _render("public/lapor/step.html", draft, slug, errors=errors, by_field=_by_field(errors))
 
 
@@ -169,28 +228,10 @@ def documents() -> ResponseReturnValue:
     draft = _open_draft("dokumen")
     if isinstance(draft, Response):
         return draft
-    errors: list[FieldError] = []
     if request.method == "POST":
-        action = request.form.get("action", "upload")
-        kind = request.form.get("kind", "")
-        if action == "next":
-            errors = ops.documents_done(draft)
-            if not errors:
-                return redirect(url_for("parents.step", slug="periksa"))
-        elif kind not in DOCUMENT_SPECS:
-            abort(400)
-        elif action == "remove":
-            ops.remove_upload(draft, kind)
-            return redirect(url_for("parents.step", slug="dokumen") + f"#doc-{kind}")
-        else:
-            data = read_upload(request.files.get("file"))
-            try:
-                ops.add_upload(draft, kind, data)
-            except UploadRefused as refused:
-                errors = [refused.at(f"document.{kind}")]
-            else:
-                flash(_("%(document)s tersimpan.", document=DOCUMENT_SPECS[kind].label))
-                return redirect(url_for("parents.step", slug="dokumen") + f"#doc-{kind}")
+        return _post_documents(draft)
+    carried = _carried("dokumen")
+    errors = carried.errors if carried else []
     return _render(
         "public/lapor/documents.html",
         draft,
@@ -199,6 +240,28 @@ def documents() -> ResponseReturnValue:
         by_field=_by_field(errors),
         offered=offered_documents(draft.answers),
     )
+
+
+def _post_documents(draft: Draft) -> Response:
+    action = request.form.get("action", "upload")
+    kind = request.form.get("kind", "")
+    if action == "next":
+        errors = ops.documents_done(draft)
+        if not errors:
+            return redirect(url_for("parents.step", slug="periksa"))
+        return _redirect_with("dokumen", errors)
+    if kind not in DOCUMENT_SPECS:
+        abort(400)
+    if action == "remove":
+        ops.remove_upload(draft, kind)
+        return redirect(url_for("parents.step", slug="dokumen") + f"#doc-{kind}")
+    data = read_upload(request.files.get("file"))
+    try:
+        ops.add_upload(draft, kind, data)
+    except UploadRefused as refused:
+        return _redirect_with("dokumen", [refused.at(f"document.{kind}")], f"#doc-{kind}")
+    flash(_("%(document)s tersimpan.", document=DOCUMENT_SPECS[kind].label))
+    return redirect(url_for("parents.step", slug="dokumen") + f"#doc-{kind}")
 
 
 def _step_of(field_name: str) -> str:
@@ -231,11 +294,12 @@ def _shown(spec: Field, value: str | None) -> str:
     return text
 
 
-def review(errors: list[FieldError] | None = None, declared: bool = True) -> ResponseReturnValue:
+def review() -> ResponseReturnValue:
     draft = _open_draft("periksa")
     if isinstance(draft, Response):
         return draft
-    problems = ops.review_errors(draft) if errors is None else errors
+    carried = _carried("periksa")
+    problems = ops.review_errors(draft) + (carried.errors if carried else [])
     return _render(
         "public/lapor/review.html",
         draft,
@@ -246,7 +310,7 @@ def review(errors: list[FieldError] | None = None, declared: bool = True) -> Res
         href_for=_review_href,
         shown=_shown,
         offered=offered_documents(draft.answers),
-        declared=declared,
+        declared=carried is None or carried.declared,
     )
 
 
@@ -259,17 +323,74 @@ def submit() -> ResponseReturnValue:
         return draft
     if request.form.get("declaration") != "yes":
         declaration = FieldError("declaration", "declaration_required")
-        return review([*ops.review_errors(draft), declaration], declared=False)
+        return _redirect_with("periksa", [declaration], declared=False)
     try:
         with db.session.begin_nested():
             receipt = ops.submit_draft(draft)
     except InvalidInput:
-        return review()
+        return redirect(url_for("parents.step", slug="periksa"))
     session.pop(DRAFT_KEY, None)
-    report = receipt.report
-    return render_template(
+    remember_receipt(receipt.report, receipt.pin)
+    return redirect(url_for("parents.receipt_page"))
+
+
+@bp.get("/lapor/terkirim")
+def receipt_page() -> ResponseReturnValue:
+    """The receipt: reloadable from this browser; the PIN on the first view only."""
+    shown = view_receipt()
+    if shown is None:
+        flash(_("Tanda terima tidak ditemukan di perangkat ini. Buka laporan di halaman status."))
+        return redirect(url_for("parents.status_form"))
+    return _receipt(shown)
+
+
+def _receipt(shown: Shown, errors: list[FieldError] | None = None, status: int = 200) -> Any:
+    report = shown.report
+    errors = errors or []
+    page = render_template(
         "public/lapor/receipt.html",
         code=format_tracking_code(report.tracking_code),
-        pin=receipt.pin,
+        pin=shown.pin,
+        first=shown.first,
         report=report,
+        sent_at=sent_at(report),
+        next_steps=next_steps(),
+        needs_contact=needs_contact(report),
+        errors=errors,
+        by_field=_by_field(errors),
+        describe=_describe,
+        values=request.form,
+        fields=FIELDS,
     )
+    return page, status
+
+
+@bp.get("/lapor/terkirim.pdf")
+def receipt_download() -> ResponseReturnValue:
+    shown = receipt_for_pdf()
+    if shown is None:
+        return redirect(url_for("parents.status_form"))
+    response = Response(receipt_pdf(shown), mimetype="application/pdf")
+    filename = f"tanda-terima-{format_tracking_code(shown.report.tracking_code)}.pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.post("/lapor/terkirim/kontak")
+@limiter.limit(_submit_limit)
+def receipt_contact() -> ResponseReturnValue:
+    """A phone number or e-mail for a report sent without one (else a lost PIN is lost)."""
+    shown = receipt_for_pdf()
+    if shown is None:
+        return redirect(url_for("parents.status_form"))
+    if needs_contact(shown.report):
+        with db.session.begin_nested():
+            errors = add_contact(
+                shown.report,
+                request.form.get("informant.phone", ""),
+                request.form.get("informant.email", ""),
+            )
+        if errors:
+            return _receipt(Shown(shown.report, None, first=False), errors, 400)
+        flash(_("Terima kasih. Kabar laporan dan PIN baru bila diminta dikirim ke kontak ini."))
+    return redirect(url_for("parents.receipt_page"))

@@ -151,8 +151,9 @@ def _report_quickly(client: FlaskClient, report: dict[str, Any]) -> str:
         assert stored.status_code == 302, errors_of(stored.get_data(as_text=True))
     done = client.post("/lapor/dokumen", data={"csrf_token": token, "action": "next"})
     assert done.status_code == 302, errors_of(done.get_data(as_text=True))
-    receipt = client.post("/lapor/kirim", data={"csrf_token": token, "declaration": "yes"})
-    assert receipt.status_code == 200, receipt.status_code
+    sent = client.post("/lapor/kirim", data={"csrf_token": token, "declaration": "yes"})
+    assert sent.status_code == 302, sent.status_code
+    receipt = client.get(sent.headers["Location"])
     return text_of(receipt.get_data(as_text=True), "tracking-code")
 
 
