@@ -192,7 +192,7 @@ def next_steps() -> list[str]:
     """What happens after submitting, as the receipt page and its PDF say it."""
     return [
         _("Data laporan diperiksa dengan data kependudukan (Dukcapil)."),
-        _("Petugas Disdukcapil memeriksa laporan dan dokumennya, biasanya dalam 1-3 hari kerja."),
+        _("Petugas Disdukcapil memeriksa laporan dan dokumennya."),
         _(
             "Bila ada yang perlu diperbaiki, kami beri tahu; perbaikan dikirim lewat halaman "
             "status."

@@ -190,6 +190,7 @@ def review_and_submit(page: Page, report: dict[str, Any], shots: Shots) -> tuple
     check_phone_page(page, shots, "periksa")
     page.get_by_role("button", name="Kirim laporan").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Laporan terkirim")
+    expect(page).to_have_url(re.compile(r"/lapor/terkirim$"))  # a reload sends nothing again
     code = page.locator("#tracking-code").inner_text()
     pin = page.locator("#pin").inner_text()
     assert re.fullmatch(r"[0-9A-Z]{3}-[0-9A-Z]{3}-[0-9A-Z]{4}", code), code

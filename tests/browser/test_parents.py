@@ -117,6 +117,42 @@ def test_without_javascript_the_same_report_is_completed(
     check_phone_page(page, shots, "status-diperiksa")
 
 
+def test_the_receipt_survives_a_reload_and_asks_for_a_contact(
+    live_server: LiveServer, new_context: NewContext, shots: Shots
+) -> None:
+    report = live_server.family("recorded")["example_report"]
+    report["informant"] = {**report["informant"], "phone": None, "email": None}
+    page = phone(new_context)
+    begin(page)
+    fill_every_step(page, report, shots)
+    upload_documents(page, shots)
+    code, pin = review_and_submit(page, report, shots)
+    with page.expect_download() as saving:
+        page.get_by_role("link", name="Simpan tanda terima (PDF)").click()
+    assert saving.value.suggested_filename == f"tanda-terima-{code}.pdf"
+    assert Path(saving.value.path()).read_bytes().startswith(b"%PDF-")
+
+    page.reload()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Laporan terkirim")
+    expect(page.locator("#tracking-code")).to_have_text(code)
+    expect(page.locator("#receipt-status")).to_contain_text("sudah terkirim")
+    expect(page.locator("#pin")).to_have_count(0)
+    expect(page.get_by_role("main")).not_to_contain_text(pin)
+    expect(page.get_by_role("main")).not_to_contain_text("Mulai baru")
+    check_phone_page(page, shots, "terkirim-dimuat-ulang")
+
+    page.get_by_role("textbox", name=re.compile("^Nomor HP")).fill("0812-3456-7890")
+    page.get_by_role("button", name="Simpan kontak").click()
+    expect(page.locator(".notice")).to_contain_text("Terima kasih. Kabar laporan")
+    expect(page.get_by_role("heading", name="Tambahkan nomor HP atau e-mail")).to_have_count(0)
+    check_phone_page(page, shots, "terkirim-kontak")
+
+    # Days later, from the same phone: the receipt still says it was sent.
+    page.goto("/lapor/periksa")
+    expect(page).to_have_url(re.compile(r"/lapor/terkirim$"))
+    expect(page.locator("#tracking-code")).to_have_text(code)
+
+
 def _focused_text(page: Page) -> str:
     return str(page.evaluate("() => document.activeElement.textContent.trim()"))
 
