@@ -13,6 +13,7 @@ from flask import abort, flash, redirect, render_template, request, session, url
 from flask.typing import ResponseReturnValue
 from flask_babel import format_date
 from flask_babel import gettext as _
+from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from akta_service.births.codes import format_tracking_code
@@ -134,9 +135,7 @@ def _redirect_with(
     that a reload never posts again. What was typed is in the draft already."""
     session[POSTED_KEY] = {
         "slug": slug,
-        "errors": [
-            [e.field, e.code, {k: _plain(v) for k, v in e.params.items()}] for e in errors
-        ],
+        "errors": [[e.field, e.code, {k: _plain(v) for k, v in e.params.items()}] for e in errors],
         "declared": declared,
     }
     return redirect(url_for("parents.step", slug=slug) + fragment)
@@ -242,26 +241,80 @@ def documents() -> ResponseReturnValue:
     )
 
 
-def _post_documents(draft: Draft) -> Response:
+def _action() -> tuple[str, str]:
+    """The button pressed on the documents page and the document it is for."""
     action = request.form.get("action", "upload")
-    kind = request.form.get("kind", "")
-    if action == "next":
-        errors = ops.documents_done(draft)
-        if not errors:
-            return redirect(url_for("parents.step", slug="periksa"))
-        return _redirect_with("dokumen", errors)
-    if kind not in DOCUMENT_SPECS:
+    if ":" in action:
+        name, kind = action.split(":", 1)
+        return name, kind
+    return action, request.form.get("kind", "")
+
+
+def _picked(kind: str) -> FileStorage | None:
+    """The file chosen for the document `kind`, if one was."""
+    names = [f"file-{kind}"] + (["file"] if request.form.get("kind") == kind else [])
+    for name in names:
+        upload = request.files.get(name)
+        if upload is not None and upload.filename:
+            return upload
+    return None
+
+
+def _store(draft: Draft, kind: str, upload: FileStorage | None) -> FieldError | None:
+    try:
+        ops.add_upload(draft, kind, read_upload(upload))
+    except UploadRefused as refused:
+        return refused.at(f"document.{kind}")
+    return None
+
+
+def _post_documents(draft: Draft) -> Response:
+    action, kind = _action()
+    here = url_for("parents.step", slug="dokumen")
+    if action not in ("next", "upload", "remove") or (
+        action != "next" and kind not in DOCUMENT_SPECS
+    ):
         abort(400)
     if action == "remove":
+        if request.form.get("confirmed") != "yes":
+            return redirect(url_for("parents.remove_document", kind=kind))
         ops.remove_upload(draft, kind)
-        return redirect(url_for("parents.step", slug="dokumen") + f"#doc-{kind}")
-    data = read_upload(request.files.get("file"))
-    try:
-        ops.add_upload(draft, kind, data)
-    except UploadRefused as refused:
-        return _redirect_with("dokumen", [refused.at(f"document.{kind}")], f"#doc-{kind}")
-    flash(_("%(document)s tersimpan.", document=DOCUMENT_SPECS[kind].label))
-    return redirect(url_for("parents.step", slug="dokumen") + f"#doc-{kind}")
+        flash(_("%(document)s dihapus.", document=DOCUMENT_SPECS[kind].label))
+        return redirect(here + f"#doc-{kind}")
+    # Every file picked is stored, whichever button sent the page: nothing chosen is dropped.
+    offered = [spec.kind for spec in offered_documents(draft.answers)]
+    picked = {each: upload for each in offered if (upload := _picked(each)) is not None}
+    if action == "upload" and kind not in picked:
+        picked[kind] = _picked(kind)  # None: "choose a file" is said next to it
+    stored, refused = [], []
+    for each, upload in picked.items():
+        problem = _store(draft, each, upload)
+        if problem is None:
+            stored.append(each)
+        else:
+            refused.append(problem)
+    for each in stored:
+        flash(_("%(document)s tersimpan.", document=DOCUMENT_SPECS[each].label))
+    fragment = f"#doc-{kind}" if action == "upload" else ""
+    if refused:
+        return _redirect_with("dokumen", refused, fragment)
+    if action == "upload":
+        return redirect(here + fragment)
+    errors = ops.documents_done(draft)
+    if not errors:
+        return redirect(url_for("parents.step", slug="periksa"))
+    return _redirect_with("dokumen", errors)
+
+
+@bp.get("/lapor/dokumen/hapus/<kind>")
+def remove_document(kind: str) -> ResponseReturnValue:
+    """Without JavaScript, removing a document asks first on this page."""
+    draft = _open_draft("dokumen")
+    if isinstance(draft, Response):
+        return draft
+    if kind not in draft.documents or kind not in DOCUMENT_SPECS:
+        return redirect(url_for("parents.step", slug="dokumen"))
+    return render_template("public/lapor/remove.html", spec=DOCUMENT_SPECS[kind])
 
 
 def _step_of(field_name: str) -> str:

@@ -50,9 +50,9 @@ PIN_WINDOW: Final = timedelta(minutes=30)
 
 
 def _fernet() -> Fernet:
-    key = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"akta receipt pin"
-    ).derive(current_settings().secret_key.encode())
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"akta receipt pin").derive(
+        current_settings().secret_key.encode()
+    )
     return Fernet(base64.urlsafe_b64encode(key))
 
 
@@ -219,7 +219,9 @@ def receipt_pdf(shown: Shown) -> bytes:
     y -= 20
     canvas.setFont(_FONT, 10)
     canvas.setFillColor(_GREY)
-    canvas.drawString(_MARGIN, y, "Brojol Aja Klalen — " + _("Dinas Kependudukan dan Pencatatan Sipil"))
+    canvas.drawString(
+        _MARGIN, y, "Brojol Aja Klalen — " + _("Dinas Kependudukan dan Pencatatan Sipil")
+    )
     canvas.setFillColorRGB(0, 0, 0)
     y -= 36
     sent = sent_at(report)

@@ -66,6 +66,8 @@ class Group:
     legend: LazyString | None
     fields: tuple[Field, ...]
     note: LazyString | None = None
+    #: Names the group for form.js (the father's, hidden when the parents are not married).
+    key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -249,6 +251,7 @@ STEPS: tuple[Step, ...] = (
                 _l("Data ayah"),
                 _person("father", "male", _l("Data ayah"), required=None).fields,
                 note=_l("Kosongkan bila orang tua tidak menikah."),
+                key="father",
             ),
             Group(
                 _l("Buku nikah atau akta perkawinan"),
@@ -501,9 +504,7 @@ def form_errors(step: Step, answers: Mapping[str, str], already: set[str]) -> li
     if step.slug == "ayah":
         situation = answers.get("marriage.situation")
         father_given = any((answers.get(name) or "").strip() for name in FATHER_FIELDS)
-        if situation == "not_married" and father_given:
-            errors.append(FieldError("father.nik", "father_not_recorded"))
-        elif situation == "unrecorded" and not father_given:
+        if situation == "unrecorded" and not father_given:
             errors.append(FieldError("father.nik", "father_required_unrecorded"))
     for spec in step.fields:
         if spec.nik_date and spec.name not in already and spec.nik_date not in already:
@@ -536,6 +537,14 @@ def nik_contradiction(
             name, "nik_birth_date_mismatch", {"nik_date": nik_date, "date": f"{born:%d-%m-%Y}"}
         )
     return None
+
+
+def drop_father_when_not_married(answers: dict[str, str]) -> None:
+    """Parents who are not married: the akta names the mother only, so whatever is in the
+    father's fields (typed before the situation was chosen) is not kept."""
+    if answers.get("marriage.situation") == "not_married":
+        for name in FATHER_FIELDS:
+            answers[name] = ""
 
 
 def fill_informant(answers: dict[str, str]) -> None:

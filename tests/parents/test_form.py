@@ -37,6 +37,8 @@ from tests.parents.form import (
     text_of,
     upload,
 )
+from tests.parents.reporting import input_value
+from tests.web import csrf_token
 
 #: The documents each marriage situation asks for, besides the birth letter and the KK.
 SITUATION_DOCUMENTS = {
@@ -227,10 +229,17 @@ def test_rules_across_steps_are_shown_where_they_can_be_fixed(
     page = post_step(
         client, "ayah", {**answers["ayah"], "marriage.situation": "not_married"}
     ).get_data(True)
-    assert "Kosongkan data ayah" in text_of(page, "err-f-father-nik")
+    # Not married: the father's fields are set aside, not refused; the certificate is asked
+    # to go, as it is shown beside the choice.
+    assert 'id="err-f-father-nik"' not in page
+    assert input_value(page, "f-father-nik") == ""
+    assert input_value(page, "f-father-name") == ""
     assert "Nomor dan tanggal perkawinan hanya diisi bila perkawinan tercatat" in text_of(
         page, "err-f-marriage-certificate_number"
     )
+    single = {**answers["ayah"], "marriage.situation": "not_married"}
+    single.update({"marriage.certificate_number": "", "marriage.date": ""})
+    assert post_step(client, "ayah", single).status_code == 302
 
     assert post_step(client, "ayah", answers["ayah"]).status_code == 302
     assert post_step(client, "keluarga", answers["keluarga"]).status_code == 302
@@ -240,6 +249,67 @@ def test_rules_across_steps_are_shown_where_they_can_be_fixed(
     }
     page = post_step(client, "saksi", same).get_data(True)
     assert "Dua saksi harus orang yang berbeda" in text_of(page, "err-f-witnesses-1-nik")
+
+
+def test_a_step_reports_every_problem_in_one_pass(client: FlaskClient, session: Any) -> None:
+    """Field errors and the rules across fields together: nothing shows up only after the
+    first round of fixes."""
+    report = sandbox_report("recorded")
+    answers = _through(client, report, "ibu")
+    baby_born = answers["bayi"]["child.birth_date"]
+    page = post_step(
+        client, "ibu", {**answers["ibu"], "mother.birth_date": baby_born, "mother.name": ""}
+    ).get_data(True)
+    assert "Tanggal lahir ibu harus sebelum tanggal lahir bayi" in text_of(
+        page, "err-f-mother-birth_date"
+    )
+    assert len(errors_of(page)) >= 2
+    assert post_step(client, "ibu", answers["ibu"]).status_code == 302
+
+    no_father = {**answers["ayah"], "father.nik": "", "father.name": "", "father.birth_date": ""}
+    page = post_step(client, "ayah", {**no_father, "marriage.date": "kemarin"}).get_data(True)
+    assert "Perkawinan tercatat memerlukan data ayah" in text_of(page, "err-f-father-nik")
+    assert text_of(page, "err-f-marriage-date")
+    assert post_step(client, "ayah", answers["ayah"]).status_code == 302
+    assert post_step(client, "keluarga", answers["keluarga"]).status_code == 302
+
+    same = {
+        **answers["saksi"],
+        "witnesses.1.nik": answers["saksi"]["witnesses.0.nik"],
+        "witnesses.1.name": "",
+    }
+    page = post_step(client, "saksi", same).get_data(True)
+    assert "Dua saksi harus orang yang berbeda" in text_of(page, "err-f-witnesses-1-nik")
+    assert text_of(page, "err-f-witnesses-1-name")
+    assert len(errors_of(page)) == 2
+
+
+def test_a_refused_step_is_shown_by_a_get_and_keeps_what_was_typed_on_reload_and_in_english(
+    client: FlaskClient, session: Any
+) -> None:
+    start(client)
+    page = client.get("/lapor/bayi").get_data(True)
+    refused = client.post(
+        "/lapor/bayi",
+        data={
+            "csrf_token": csrf_token(page),
+            "child.name": "Siti Aminah",
+            "child.birth_order": "x",
+        },
+    )
+    assert refused.status_code == 302  # never a page a reload would post again
+    assert refused.headers["Location"].endswith("/lapor/bayi")
+    shown = client.get(refused.headers["Location"]).get_data(True)
+    messages = errors_of(shown)
+    assert messages
+    assert input_value(shown, "f-child-name") == "Siti Aminah"
+    reloaded = client.get("/lapor/bayi").get_data(True)
+    assert errors_of(reloaded) == messages
+    assert input_value(reloaded, "f-child-name") == "Siti Aminah"
+    english = client.get("/lapor/bayi?lang=en").get_data(True)
+    assert input_value(english, "f-child-name") == "Siti Aminah"
+    assert len(errors_of(english)) == len(messages)
+    assert "Baby" in english
 
 
 def test_a_parent_who_reports_types_their_nik_once(client: FlaskClient, session: Any) -> None:
