@@ -109,6 +109,10 @@ MESSAGES: dict[str, str] = {
         "Menurut NIK ini tanggal lahirnya %(nik_date)s, tetapi yang diisi %(date)s. "
         "Periksa lagi NIK atau tanggal lahir."
     ),
+    "birth_date_nik_mismatch": N_(
+        "Tanggal lahir %(date)s tidak cocok dengan NIK di atas (%(nik_date)s). Periksa lagi "
+        "tanggal lahir atau NIK."
+    ),
     "nik_mismatch": N_(
         "Angka tanggal lahir atau jenis kelamin di NIK tidak cocok dengan yang diisi."
     ),

@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask_babel import LazyString
+from flask_babel import LazyString, format_date
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 
 from akta_service.births.models import PARENT_INFORMANTS, InformantRelation
 from akta_service.births.schemas import BirthReportInput
 from akta_service.core.errors import FieldError, field_errors
-from akta_service.core.nik import InvalidNik, parse_nik
+from akta_service.core.nik import InvalidNik, NikFacts, parse_nik
 
 
 @dataclass(frozen=True)
@@ -513,6 +513,9 @@ def form_errors(step: Step, answers: Mapping[str, str], already: set[str]) -> li
             )
             if problem is not None:
                 errors.append(problem)
+            if problem is not None and problem.code == "nik_birth_date_mismatch":
+                # Either may be the mistake: the birth date is pointed at too.
+                errors.append(FieldError(spec.nik_date, "birth_date_nik_mismatch", problem.params))
     return errors
 
 
@@ -532,11 +535,31 @@ def nik_contradiction(
     if sex == "male" and facts.female:
         return FieldError(name, "nik_sex_female")
     if not facts.matches_birth_date(born):
-        nik_date = f"{facts.day:02d}-{facts.month:02d}-{facts.two_digit_year:02d}"
+        encoded = nik_birth_date(facts, born)
         return FieldError(
-            name, "nik_birth_date_mismatch", {"nik_date": nik_date, "date": f"{born:%d-%m-%Y}"}
+            name,
+            "nik_birth_date_mismatch",
+            {"nik_date": _in_words(encoded), "date": _in_words(born)},
         )
     return None
+
+
+def _in_words(day: date | str) -> str:
+    """Both dates of the NIK message in one format: "17 Agustus 2026", as the review shows."""
+    return day if isinstance(day, str) else str(format_date(day, "d MMMM y"))
+
+
+def nik_birth_date(facts: NikFacts, near: date) -> date | str:
+    """The birth date a NIK encodes, its century the one nearer the date typed (the NIK
+    has two digits of the year); its digits as they are when they are no date."""
+    years = sorted(
+        (century + facts.two_digit_year for century in (1900, 2000)),
+        key=lambda year: abs(year - near.year),
+    )
+    try:
+        return date(years[0], facts.month, facts.day)
+    except ValueError:
+        return f"{facts.day:02d}-{facts.month:02d}-{facts.two_digit_year:02d}"
 
 
 def drop_father_when_not_married(answers: dict[str, str]) -> None:

@@ -4,11 +4,12 @@ summary, NIK contradictions, drafts that survive a new browser, CSRF, English.""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from babel.dates import format_date
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
@@ -181,13 +182,16 @@ def test_a_nik_that_contradicts_the_birth_date_or_sex_is_pointed_out(
     wrong_day = f"{born[:8]}{(int(born[8:]) % 27) + 1:02d}"
     page = post_step(client, "ibu", {**mother, "mother.birth_date": wrong_day}).get_data(True)
     message = text_of(page, "err-f-mother-nik")
-    nik = mother["mother.nik"]
-    assert (
-        f"Menurut NIK ini tanggal lahirnya {int(nik[6:8]) - 40:02d}-{nik[8:10]}-{nik[10:12]}"
-        in message
+    encoded, typed = (
+        format_date(date.fromisoformat(d), "d MMMM y", locale="id") for d in (born, wrong_day)
     )
+    # Both dates written the same way, and both fields pointed at.
+    assert f"Menurut NIK ini tanggal lahirnya {encoded}, tetapi yang diisi {typed}." in message
     assert "Periksa lagi NIK atau tanggal lahir" in message
     assert any("NIK: Menurut NIK ini" in line for line in errors_of(page))
+    beside_date = text_of(page, "err-f-mother-birth_date")
+    assert f"Tanggal lahir {typed} tidak cocok dengan NIK di atas ({encoded})" in beside_date
+    assert 'aria-invalid="true"' in input_tag(page, "f-mother-birth_date")
 
     # A man's NIK given as the mother's.
     father_nik = report["father"]["nik"]
