@@ -50,6 +50,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    document.documentElement.setAttribute("data-scripted", "");
     var inputs = document.querySelectorAll("[data-check]");
     Array.prototype.forEach.call(inputs, function (input) {
       input.addEventListener("blur", function () { check(input); });
@@ -62,7 +63,23 @@
     fatherFollowsMarriage();
     keepTypedAcrossLanguage();
     confirmRemovals();
+    uploadOnChoosing();
   });
+
+  /* With JavaScript a picked file is sent at once, with its own "Unggah" button. */
+  function uploadOnChoosing() {
+    var form = document.getElementById("documents-form");
+    if (!form || !form.requestSubmit) { return; }
+    var inputs = form.querySelectorAll('input[type="file"]');
+    Array.prototype.forEach.call(inputs, function (input) {
+      input.addEventListener("change", function () {
+        if (!input.files || !input.files.length) { return; }
+        var kind = input.id.replace(/^file-/, "");
+        var button = form.querySelector('button[value="upload:' + kind + '"]');
+        if (button) { form.requestSubmit(button); }
+      });
+    });
+  }
 
   /* The father's fields are hidden (and not sent) while "Tidak menikah" is chosen; the
      server sets them aside too, so without JavaScript nothing changes but the looks. */
