@@ -37,15 +37,6 @@ from akta_service.parents.pages import (
     _upload_limit,
     bp,
 )
-from akta_service.parents.steps import (
-    ALL_STEPS,
-    BY_SLUG,
-    DOCUMENT_SPECS,
-    FIELDS,
-    STEPS,
-    Field,
-    offered_documents,
-)
 from akta_service.parents.receipt import (
     RECEIPT_KEY,
     Shown,
@@ -57,6 +48,15 @@ from akta_service.parents.receipt import (
     remember_receipt,
     sent_at,
     view_receipt,
+)
+from akta_service.parents.steps import (
+    ALL_STEPS,
+    BY_SLUG,
+    DOCUMENT_SPECS,
+    FIELDS,
+    STEPS,
+    Field,
+    offered_documents,
 )
 from akta_service.parents.uploads import UploadRefused
 
@@ -283,7 +283,9 @@ def _post_documents(draft: Draft) -> Response:
         return redirect(here + f"#doc-{kind}")
     # Every file picked is stored, whichever button sent the page: nothing chosen is dropped.
     offered = [spec.kind for spec in offered_documents(draft.answers)]
-    picked = {each: upload for each in offered if (upload := _picked(each)) is not None}
+    picked: dict[str, FileStorage | None] = {
+        each: upload for each in offered if (upload := _picked(each)) is not None
+    }
     if action == "upload" and kind not in picked:
         picked[kind] = _picked(kind)  # None: "choose a file" is said next to it
     stored, refused = [], []

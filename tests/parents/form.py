@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 import re
 from html import unescape
-from urllib.parse import urlsplit
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
