@@ -18,6 +18,8 @@ from werkzeug.wrappers import Response
 
 from akta_service.births.codes import format_tracking_code
 from akta_service.births.documents import read_upload
+from akta_service.births.models import BirthReport
+from akta_service.births.operations import StatusRefused, open_with_pin
 from akta_service.core.config import current_settings
 from akta_service.core.db import db
 from akta_service.core.errors import FieldError, InvalidInput
@@ -81,6 +83,8 @@ def _describe(field_name: str) -> dict[str, Any]:
         return {"label": label, "target": f"file-{kind}"}
     if field_name == "declaration":
         return {"label": _("Pernyataan"), "target": "f-declaration"}
+    if field_name == "pin":
+        return {"label": _("PIN"), "target": "f-pin"}
     return {"label": "", "target": "main"}
 
 
@@ -411,6 +415,7 @@ def _receipt(shown: Shown, errors: list[FieldError] | None = None, status: int =
         sent_at=sent_at(report),
         next_steps=next_steps(),
         needs_contact=needs_contact(report),
+        ask_pin=receipt_for_pdf() is not None and not _pin_still_here(),
         errors=errors,
         by_field=_by_field(errors),
         describe=_describe,
@@ -431,6 +436,21 @@ def receipt_download() -> ResponseReturnValue:
     return response
 
 
+def _pin_still_here() -> bool:
+    shown = receipt_for_pdf()
+    return shown is not None and shown.pin is not None
+
+
+def _pin_confirms(report: BirthReport) -> bool:
+    """The PIN typed with the contact is the report's (wrong PINs count and lock as on the
+    status page; the count is committed with the refusal)."""
+    try:
+        open_with_pin(report.tracking_code, request.form.get("pin", "")[:40])
+    except StatusRefused:
+        return False
+    return True
+
+
 @bp.post("/lapor/terkirim/kontak")
 @limiter.limit(_submit_limit)
 def receipt_contact() -> ResponseReturnValue:
@@ -439,6 +459,11 @@ def receipt_contact() -> ResponseReturnValue:
     if shown is None:
         return redirect(url_for("parents.status_form"))
     if needs_contact(shown.report):
+        if shown.pin is None and not _pin_confirms(shown.report):
+            # Once the PIN is gone from this browser, whoever uses it next (a shared phone)
+            # could otherwise add their own number and ask for a new PIN.
+            wrong = [FieldError("pin", "wrong_code_or_pin")]
+            return _receipt(Shown(shown.report, None, first=False), wrong, 400)
         with db.session.begin_nested():
             errors = add_contact(
                 shown.report,

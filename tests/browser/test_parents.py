@@ -143,6 +143,7 @@ def test_the_receipt_survives_a_reload_and_asks_for_a_contact(
     expect(page.get_by_role("main")).not_to_contain_text("Mulai baru")
     check_phone_page(page, shots, "terkirim-dimuat-ulang")
 
+    page.get_by_label("PIN laporan ini").fill(pin)  # no longer on the phone: typed
     page.get_by_role("textbox", name=re.compile("^Nomor HP")).fill("0812-3456-7890")
     page.get_by_role("button", name="Simpan kontak").click()
     expect(page.locator(".notice")).to_contain_text("Terima kasih. Kabar laporan")

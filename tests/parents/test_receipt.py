@@ -114,15 +114,14 @@ def test_a_report_without_phone_or_email_asks_for_one_and_keeps_it(
 ) -> None:
     first = _send(client, phone="", email="")
     assert "Tambahkan nomor HP atau e-mail" in first
-    code = text_of(first, "tracking-code")
+    code, pin = text_of(first, "tracking-code"), text_of(first, "pin")
+    token = csrf_token(first)
 
-    def post(phone: str, email: str) -> Any:
-        token = csrf_token(client.get("/lapor/terkirim").get_data(as_text=True))
-        return client.post(
-            "/lapor/terkirim/kontak",
-            data={"csrf_token": token, "informant.phone": phone, "informant.email": email},
-        )
+    def post(phone: str, email: str, **more: str) -> Any:
+        data = {"csrf_token": token, "informant.phone": phone, "informant.email": email}
+        return client.post("/lapor/terkirim/kontak", data={**data, **more})
 
+    assert 'id="f-pin"' not in first  # the PIN is still on this device: not asked
     nothing = post("", "")
     assert nothing.status_code == 400
     assert errors_of(nothing.get_data(as_text=True)) == [
@@ -134,7 +133,17 @@ def test_a_report_without_phone_or_email_asks_for_one_and_keeps_it(
     assert len(errors_of(page)) == 2
     assert 'value="bukan-email"' in page  # what was typed stays
 
-    saved = post("0812 3456 7890", "ibu@example.id")
+    # Reloaded, the PIN is gone from the device: whoever holds the phone next must know it.
+    reloaded = client.get("/lapor/terkirim").get_data(as_text=True)
+    assert 'id="f-pin"' in reloaded
+    refused = post("0812 3456 7890", "ibu@example.id", pin="000000")
+    assert refused.status_code == 400
+    assert errors_of(refused.get_data(as_text=True)) == [
+        "PIN: Kode pelacakan atau PIN salah. Periksa kembali keduanya."
+    ]
+    assert find_report(code).informant_phone is None
+
+    saved = post("0812 3456 7890", "ibu@example.id", pin=pin)
     assert saved.status_code == 302
     report = find_report(code)
     assert report.informant_phone == "081234567890"
