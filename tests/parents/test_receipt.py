@@ -172,3 +172,24 @@ def test_the_english_receipt_is_in_english(client: FlaskClient, session: Any) ->
     page = client.get("/lapor/terkirim?lang=en").get_data(as_text=True)
     assert "Report sent" in page
     assert "What happens next" in page
+
+
+def test_an_old_receipt_is_forgotten_and_a_pin_that_no_longer_opens_is_not_shown(
+    client: FlaskClient, session: Any
+) -> None:
+    _send(client)
+    with client.session_transaction() as kept:
+        kept["parents_receipt"] = {**kept["parents_receipt"], "views": 0, "pin": "damaged"}
+    page = client.get("/lapor/terkirim").get_data(as_text=True)
+    assert 'id="pin"' not in page  # sealed under another key, or past its half hour
+    assert "PIN baru" in _pdf_text(client)
+
+    with client.session_transaction() as kept:
+        kept["parents_receipt"] = {**kept["parents_receipt"], "at": "not a time"}
+    gone = client.get("/lapor/terkirim")
+    assert gone.headers["Location"].endswith("/status")
+    with client.session_transaction() as kept:
+        assert "parents_receipt" not in kept
+    # Without a receipt or a draft, the form's pages say the draft is not found.
+    page = client.get(client.get("/lapor/periksa").headers["Location"]).get_data(as_text=True)
+    assert "Isian tidak ditemukan" in page
