@@ -107,6 +107,27 @@ def test_another_browser_has_no_receipt(client: FlaskClient, app: Flask, session
     other = app.test_client()
     assert other.get("/lapor/terkirim").headers["Location"].endswith("/status")
     assert other.get("/lapor/terkirim.pdf").headers["Location"].endswith("/status")
+    token = csrf_token(other.get("/status").get_data(as_text=True))
+    posted = other.post(
+        "/lapor/terkirim/kontak", data={"csrf_token": token, "informant.phone": "081234567890"}
+    )
+    assert posted.headers["Location"].endswith("/status")
+
+
+def test_a_report_with_a_contact_is_not_asked_for_one(client: FlaskClient, session: Any) -> None:
+    first = _send(client, email="ibu@example.id")
+    assert "Tambahkan nomor HP atau e-mail" not in first
+    code = text_of(first, "tracking-code")
+    kept = find_report(code).informant_phone
+    posted = client.post(
+        "/lapor/terkirim/kontak",
+        data={
+            "csrf_token": csrf_token(client.get("/status").get_data(as_text=True)),
+            "informant.phone": "089999999999",
+        },
+    )
+    assert posted.headers["Location"].endswith("/lapor/terkirim")
+    assert find_report(code).informant_phone == kept  # nothing overwritten
 
 
 def test_a_report_without_phone_or_email_asks_for_one_and_keeps_it(
