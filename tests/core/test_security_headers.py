@@ -46,6 +46,7 @@ def data(session: Any) -> dict[str, Any]:
         "document_id": document.id,
         "number": 1,
         "slug": "bayi",
+        "kind": "kk",
         "token": "no-such-token",
         "key_id": "000000000000",
         "user_id": 1,
