@@ -24,6 +24,7 @@ from akta_service.core.config import current_settings
 from akta_service.core.db import db
 from akta_service.core.errors import FieldError, InvalidInput
 from akta_service.core.limits import limiter
+from akta_service.core.storage import storage
 from akta_service.parents import operations as ops
 from akta_service.parents.models import Draft
 from akta_service.parents.pages import (
@@ -310,6 +311,21 @@ def _post_documents(draft: Draft) -> Response:
     if not errors:
         return redirect(url_for("parents.step", slug="periksa"))
     return _redirect_with("dokumen", errors)
+
+
+@bp.get("/lapor/dokumen/lihat/<kind>")
+def document_preview(kind: str) -> ResponseReturnValue:
+    """The photo this browser's draft holds for `kind`, for its thumbnail on the page (the
+    cleaned copy that was stored; PDFs are not shown)."""
+    draft = _draft()
+    stored = draft.documents.get(kind) if draft is not None else None
+    if stored is None or not str(stored["content_type"]).startswith("image/"):
+        abort(404)
+    response = Response(storage().get(stored["storage_key"]), mimetype=stored["content_type"])
+    # An upload from the public: shown, never run.
+    response.headers["Content-Security-Policy"] = "default-src 'none'"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/lapor/dokumen/hapus/<kind>")

@@ -7,7 +7,9 @@ import io
 from typing import Any
 
 import sqlalchemy as sa
+from flask import Flask
 from flask.testing import FlaskClient
+from PIL import Image
 
 from akta_service.core.db import db
 from akta_service.parents.models import Draft
@@ -128,3 +130,23 @@ def test_an_unknown_button_is_refused(client: FlaskClient, session: Any) -> None
     )
     bad_kind = {"csrf_token": token, "action": "upload:nope"}
     assert client.post("/lapor/dokumen", data=bad_kind).status_code == 400
+
+
+def test_an_uploaded_photo_is_shown_as_a_thumbnail_to_this_browser_only(
+    app: Flask, client: FlaskClient, session: Any
+) -> None:
+    _to_documents(client)
+    picture = io.BytesIO()
+    Image.new("RGB", (1200, 1600), (200, 190, 170)).save(picture, "JPEG")
+    assert upload(client, "kk", picture.getvalue(), name="kk.jpg").status_code == 302
+    assert upload(client, "birth_letter", PDF).status_code == 302
+    page = client.get("/lapor/dokumen").get_data(as_text=True)
+    assert 'alt="Foto Kartu Keluarga (KK) yang diunggah"' in page
+    assert 'id="thumbnail-birth_letter"' not in page  # a PDF has no thumbnail
+    shown = client.get("/lapor/dokumen/lihat/kk")
+    assert shown.status_code == 200
+    assert shown.mimetype == "image/jpeg"
+    assert Image.open(io.BytesIO(shown.get_data())).size[0] > 0
+    assert shown.headers["Content-Security-Policy"] == "default-src 'none'"
+    assert client.get("/lapor/dokumen/lihat/birth_letter").status_code == 404
+    assert app.test_client().get("/lapor/dokumen/lihat/kk").status_code == 404
