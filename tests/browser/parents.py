@@ -183,6 +183,10 @@ def upload_documents(page: Page, shots: Shots) -> list[str]:
         if kind == "kk":
             upload(page, kind, "IMG_20250101_101010.jpg", "image/jpeg", photo_jpeg())
             expect(page.locator("#uploaded-kk")).to_contain_text("foto")
+            thumbnail = page.locator("#thumbnail-kk")
+            expect(thumbnail).to_be_visible()
+            page.wait_for_function("() => document.getElementById('thumbnail-kk').complete")
+            assert thumbnail.evaluate("img => img.naturalWidth") > 0  # loaded, not blocked
         else:
             upload(page, kind, f"{kind}.pdf", "application/pdf", PDF)
             expect(page.locator(f"#uploaded-{kind}")).to_contain_text("PDF")
