@@ -323,15 +323,21 @@ class BirthReportInput(_Strict):
     )
     birth_letter_number = Text(load_default=None, allow_none=True, validate=validate.Length(max=60))
 
-    @validates_schema(skip_on_field_errors=True)
+    @validates_schema(skip_on_field_errors=False)
     def _cross_field(self, data: dict[str, Any], **_: Any) -> None:
+        """Rules across parts, checked on whatever parts are valid: every problem is reported
+        in one pass, not the field errors first and these after they are fixed."""
         errors: dict[str, Any] = {}
-        if data["mother"]["birth_date"] >= data["child"]["birth_date"]:
+        mother, child = data.get("mother") or {}, data.get("child") or {}
+        born, mother_born = child.get("birth_date"), mother.get("birth_date")
+        if born and mother_born and mother_born >= born:
             errors["mother"] = {"birth_date": ["mother_younger"]}
-        if data["marriage"]["recorded"] and data["father"] is None:
+        if (data.get("marriage") or {}).get("recorded") and data.get("father", False) is None:
             errors["father"] = ["father_required"]
-        first, second = data["witnesses"]
-        if first["nik"] == second["nik"]:
-            errors["witnesses"] = ["same_witness"]
+        witnesses = data.get("witnesses")
+        if isinstance(witnesses, list) and len(witnesses) == 2:
+            niks = [w.get("nik") if isinstance(w, dict) else None for w in witnesses]
+            if niks[0] and niks[0] == niks[1]:
+                errors["witnesses"] = ["same_witness"]
         if errors:
             raise ValidationError(errors)

@@ -115,6 +115,10 @@ MESSAGES: dict[str, str] = {
         "Menurut NIK ini tanggal lahirnya %(nik_date)s, tetapi yang diisi %(date)s. "
         "Periksa lagi NIK atau tanggal lahir."
     ),
+    "birth_date_nik_mismatch": N_(
+        "Tanggal lahir %(date)s tidak cocok dengan NIK di atas (%(nik_date)s). Periksa lagi "
+        "tanggal lahir atau NIK."
+    ),
     "nik_mismatch": N_(
         "Angka tanggal lahir atau jenis kelamin di NIK tidak cocok dengan yang diisi."
     ),
@@ -125,6 +129,7 @@ MESSAGES: dict[str, str] = {
     ),
     # Fields: a document uploaded from a phone (parents.uploads).
     "upload_missing": N_("Pilih berkas foto atau PDF dokumen"),
+    "contact_required": N_("Isi nomor HP atau alamat e-mail, atau keduanya"),
     "upload_kind": N_("Pilih jenis dokumen"),
     "too_large": N_("Berkas terlalu besar: maksimal 10 MB"),
     "upload_unsupported_type": N_(

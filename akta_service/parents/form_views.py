@@ -5,6 +5,7 @@ Plain HTML forms, one POST per step, every rule checked here; JavaScript only he
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -12,14 +13,18 @@ from flask import abort, flash, redirect, render_template, request, session, url
 from flask.typing import ResponseReturnValue
 from flask_babel import format_date
 from flask_babel import gettext as _
+from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from akta_service.births.codes import format_tracking_code
 from akta_service.births.documents import read_upload
+from akta_service.births.models import BirthReport
+from akta_service.births.operations import StatusRefused, open_with_pin
 from akta_service.core.config import current_settings
 from akta_service.core.db import db
 from akta_service.core.errors import FieldError, InvalidInput
 from akta_service.core.limits import limiter
+from akta_service.core.storage import storage
 from akta_service.parents import operations as ops
 from akta_service.parents.models import Draft
 from akta_service.parents.pages import (
@@ -35,6 +40,18 @@ from akta_service.parents.pages import (
     _upload_limit,
     bp,
 )
+from akta_service.parents.receipt import (
+    RECEIPT_KEY,
+    Shown,
+    add_contact,
+    needs_contact,
+    next_steps,
+    receipt_for_pdf,
+    receipt_pdf,
+    remember_receipt,
+    sent_at,
+    view_receipt,
+)
 from akta_service.parents.steps import (
     ALL_STEPS,
     BY_SLUG,
@@ -47,6 +64,8 @@ from akta_service.parents.steps import (
 from akta_service.parents.uploads import UploadRefused
 
 FIELD_STEPS = {step.slug for step in STEPS}
+#: The session key of a refused post's messages, for the page it redirects to.
+POSTED_KEY = "parents_posted"
 
 
 def _resume_url() -> str:
@@ -65,6 +84,8 @@ def _describe(field_name: str) -> dict[str, Any]:
         return {"label": label, "target": f"file-{kind}"}
     if field_name == "declaration":
         return {"label": _("Pernyataan"), "target": "f-declaration"}
+    if field_name == "pin":
+        return {"label": _("PIN"), "target": "f-pin"}
     return {"label": "", "target": "main"}
 
 
@@ -104,6 +125,44 @@ def _remember_draft(token: str) -> None:
     session.permanent = True
 
 
+@dataclass(frozen=True)
+class _Carried:
+    """What a refused post left for the page it redirects to (POST-redirect-GET)."""
+
+    errors: list[FieldError]
+    declared: bool = True
+
+
+def _redirect_with(
+    slug: str, errors: list[FieldError], fragment: str = "", declared: bool = True
+) -> Response:
+    """Refused: keep the messages for the next view of the step, and show it by a GET, so
+    that a reload never posts again. What was typed is in the draft already."""
+    session[POSTED_KEY] = {
+        "slug": slug,
+        "errors": [[e.field, e.code, {k: _plain(v) for k, v in e.params.items()}] for e in errors],
+        "declared": declared,
+    }
+    return redirect(url_for("parents.step", slug=slug) + fragment)
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, int | float | bool) or value is None else str(value)
+
+
+def _carried(slug: str) -> _Carried | None:
+    """The messages of the post just refused on this step, once."""
+    posted = session.get(POSTED_KEY)
+    if not isinstance(posted, dict) or posted.get("slug") != slug:
+        return None
+    session.pop(POSTED_KEY, None)
+    try:
+        errors = [FieldError(str(f), str(c), dict(p)) for f, c, p in posted.get("errors", [])]
+    except (TypeError, ValueError):
+        return None
+    return _Carried(errors, bool(posted.get("declared", True)))
+
+
 @bp.get("/lapor")
 def start() -> ResponseReturnValue:
     draft = _draft()
@@ -133,6 +192,9 @@ def resume(token: str) -> ResponseReturnValue:
 
 def _open_draft(slug: str) -> Draft | Response:
     draft = _draft()
+    if draft is None and session.get(RECEIPT_KEY):
+        # Back or reload after submitting: the report was sent, say so.
+        return redirect(url_for("parents.receipt_page"))
     if draft is None:
         flash(_("Isian tidak ditemukan di perangkat ini. Mulai baru, atau buka tautan lanjutkan."))
         return redirect(url_for("parents.start"))
@@ -160,8 +222,9 @@ def step(slug: str) -> ResponseReturnValue:
         errors = ops.save_step(draft, slug, request.form)
         if not errors:
             return redirect(url_for("parents.step", slug=ops.first_open_step(draft)))
-    else:
-        errors = ops.current_step_errors(draft, slug)
+        return _redirect_with(slug, errors)
+    carried = _carried(slug)
+    errors = carried.errors if carried else ops.current_step_errors(draft, slug)
     return _render("public/lapor/step.html", draft, slug, errors=errors, by_field=_by_field(errors))
 
 
@@ -169,28 +232,10 @@ def documents() -> ResponseReturnValue:
     draft = _open_draft("dokumen")
     if isinstance(draft, Response):
         return draft
-    errors: list[FieldError] = []
     if request.method == "POST":
-        action = request.form.get("action", "upload")
-        kind = request.form.get("kind", "")
-        if action == "next":
-            errors = ops.documents_done(draft)
-            if not errors:
-                return redirect(url_for("parents.step", slug="periksa"))
-        elif kind not in DOCUMENT_SPECS:
-            abort(400)
-        elif action == "remove":
-            ops.remove_upload(draft, kind)
-            return redirect(url_for("parents.step", slug="dokumen") + f"#doc-{kind}")
-        else:
-            data = read_upload(request.files.get("file"))
-            try:
-                ops.add_upload(draft, kind, data)
-            except UploadRefused as refused:
-                errors = [refused.at(f"document.{kind}")]
-            else:
-                flash(_("%(document)s tersimpan.", document=DOCUMENT_SPECS[kind].label))
-                return redirect(url_for("parents.step", slug="dokumen") + f"#doc-{kind}")
+        return _post_documents(draft)
+    carried = _carried("dokumen")
+    errors = carried.errors if carried else []
     return _render(
         "public/lapor/documents.html",
         draft,
@@ -199,6 +244,99 @@ def documents() -> ResponseReturnValue:
         by_field=_by_field(errors),
         offered=offered_documents(draft.answers),
     )
+
+
+def _action() -> tuple[str, str]:
+    """The button pressed on the documents page and the document it is for."""
+    action = request.form.get("action", "upload")
+    if ":" in action:
+        name, kind = action.split(":", 1)
+        return name, kind
+    return action, request.form.get("kind", "")
+
+
+def _picked(kind: str) -> FileStorage | None:
+    """The file chosen for the document `kind`, if one was."""
+    names = [f"file-{kind}"] + (["file"] if request.form.get("kind") == kind else [])
+    for name in names:
+        upload = request.files.get(name)
+        if upload is not None and upload.filename:
+            return upload
+    return None
+
+
+def _store(draft: Draft, kind: str, upload: FileStorage | None) -> FieldError | None:
+    try:
+        ops.add_upload(draft, kind, read_upload(upload))
+    except UploadRefused as refused:
+        return refused.at(f"document.{kind}")
+    return None
+
+
+def _post_documents(draft: Draft) -> Response:
+    action, kind = _action()
+    here = url_for("parents.step", slug="dokumen")
+    if action not in ("next", "upload", "remove") or (
+        action != "next" and kind not in DOCUMENT_SPECS
+    ):
+        abort(400)
+    if action == "remove":
+        if request.form.get("confirmed") != "yes":
+            return redirect(url_for("parents.remove_document", kind=kind))
+        ops.remove_upload(draft, kind)
+        flash(_("%(document)s dihapus.", document=DOCUMENT_SPECS[kind].label))
+        return redirect(here + f"#doc-{kind}")
+    # Every file picked is stored, whichever button sent the page: nothing chosen is dropped.
+    offered = [spec.kind for spec in offered_documents(draft.answers)]
+    picked: dict[str, FileStorage | None] = {
+        each: upload for each in offered if (upload := _picked(each)) is not None
+    }
+    if action == "upload" and kind not in picked:
+        picked[kind] = _picked(kind)  # None: "choose a file" is said next to it
+    stored, refused = [], []
+    for each, upload in picked.items():
+        problem = _store(draft, each, upload)
+        if problem is None:
+            stored.append(each)
+        else:
+            refused.append(problem)
+    for each in stored:
+        flash(_("%(document)s tersimpan.", document=DOCUMENT_SPECS[each].label))
+    fragment = f"#doc-{kind}" if action == "upload" else ""
+    if refused:
+        return _redirect_with("dokumen", refused, fragment)
+    if action == "upload":
+        return redirect(here + fragment)
+    errors = ops.documents_done(draft)
+    if not errors:
+        return redirect(url_for("parents.step", slug="periksa"))
+    return _redirect_with("dokumen", errors)
+
+
+@bp.get("/lapor/dokumen/lihat/<kind>")
+def document_preview(kind: str) -> ResponseReturnValue:
+    """The photo this browser's draft holds for `kind`, for its thumbnail on the page (the
+    cleaned copy that was stored; PDFs are not shown)."""
+    draft = _draft()
+    stored = draft.documents.get(kind) if draft is not None else None
+    if stored is None or not str(stored["content_type"]).startswith("image/"):
+        abort(404)
+    response = Response(storage().get(stored["storage_key"]), mimetype=stored["content_type"])
+    # An upload from the public: shown, never run.
+    response.headers["Content-Security-Policy"] = "default-src 'none'"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/lapor/dokumen/hapus/<kind>")
+def remove_document(kind: str) -> ResponseReturnValue:
+    """Without JavaScript, removing a document asks first on this page."""
+    draft = _open_draft("dokumen")
+    if isinstance(draft, Response):
+        return draft
+    if kind not in draft.documents or kind not in DOCUMENT_SPECS:
+        return redirect(url_for("parents.step", slug="dokumen"))
+    return render_template("public/lapor/remove.html", spec=DOCUMENT_SPECS[kind])
 
 
 def _step_of(field_name: str) -> str:
@@ -231,11 +369,12 @@ def _shown(spec: Field, value: str | None) -> str:
     return text
 
 
-def review(errors: list[FieldError] | None = None, declared: bool = True) -> ResponseReturnValue:
+def review() -> ResponseReturnValue:
     draft = _open_draft("periksa")
     if isinstance(draft, Response):
         return draft
-    problems = ops.review_errors(draft) if errors is None else errors
+    carried = _carried("periksa")
+    problems = ops.review_errors(draft) + (carried.errors if carried else [])
     return _render(
         "public/lapor/review.html",
         draft,
@@ -246,7 +385,7 @@ def review(errors: list[FieldError] | None = None, declared: bool = True) -> Res
         href_for=_review_href,
         shown=_shown,
         offered=offered_documents(draft.answers),
-        declared=declared,
+        declared=carried is None or carried.declared,
     )
 
 
@@ -259,17 +398,95 @@ def submit() -> ResponseReturnValue:
         return draft
     if request.form.get("declaration") != "yes":
         declaration = FieldError("declaration", "declaration_required")
-        return review([*ops.review_errors(draft), declaration], declared=False)
+        return _redirect_with("periksa", [declaration], declared=False)
     try:
         with db.session.begin_nested():
             receipt = ops.submit_draft(draft)
     except InvalidInput:
-        return review()
+        return redirect(url_for("parents.step", slug="periksa"))
     session.pop(DRAFT_KEY, None)
-    report = receipt.report
-    return render_template(
+    remember_receipt(receipt.report, receipt.pin)
+    return redirect(url_for("parents.receipt_page"))
+
+
+@bp.get("/lapor/terkirim")
+def receipt_page() -> ResponseReturnValue:
+    """The receipt: reloadable from this browser; the PIN on the first view only."""
+    shown = view_receipt()
+    if shown is None:
+        flash(_("Tanda terima tidak ditemukan di perangkat ini. Buka laporan di halaman status."))
+        return redirect(url_for("parents.status_form"))
+    return _receipt(shown)
+
+
+def _receipt(shown: Shown, errors: list[FieldError] | None = None, status: int = 200) -> Any:
+    report = shown.report
+    errors = errors or []
+    page = render_template(
         "public/lapor/receipt.html",
         code=format_tracking_code(report.tracking_code),
-        pin=receipt.pin,
+        pin=shown.pin,
+        first=shown.first,
         report=report,
+        sent_at=sent_at(report),
+        next_steps=next_steps(),
+        needs_contact=needs_contact(report),
+        ask_pin=receipt_for_pdf() is not None and not _pin_still_here(),
+        errors=errors,
+        by_field=_by_field(errors),
+        describe=_describe,
+        values=request.form,
+        fields=FIELDS,
     )
+    return page, status
+
+
+@bp.get("/lapor/terkirim.pdf")
+def receipt_download() -> ResponseReturnValue:
+    shown = receipt_for_pdf()
+    if shown is None:
+        return redirect(url_for("parents.status_form"))
+    response = Response(receipt_pdf(shown), mimetype="application/pdf")
+    filename = f"tanda-terima-{format_tracking_code(shown.report.tracking_code)}.pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _pin_still_here() -> bool:
+    shown = receipt_for_pdf()
+    return shown is not None and shown.pin is not None
+
+
+def _pin_confirms(report: BirthReport) -> bool:
+    """The PIN typed with the contact is the report's (wrong PINs count and lock as on the
+    status page; the count is committed with the refusal)."""
+    try:
+        open_with_pin(report.tracking_code, request.form.get("pin", "")[:40])
+    except StatusRefused:
+        return False
+    return True
+
+
+@bp.post("/lapor/terkirim/kontak")
+@limiter.limit(_submit_limit)
+def receipt_contact() -> ResponseReturnValue:
+    """A phone number or e-mail for a report sent without one (else a lost PIN is lost)."""
+    shown = receipt_for_pdf()
+    if shown is None:
+        return redirect(url_for("parents.status_form"))
+    if needs_contact(shown.report):
+        if shown.pin is None and not _pin_confirms(shown.report):
+            # Once the PIN is gone from this browser, whoever uses it next (a shared phone)
+            # could otherwise add their own number and ask for a new PIN.
+            wrong = [FieldError("pin", "wrong_code_or_pin")]
+            return _receipt(Shown(shown.report, None, first=False), wrong, 400)
+        with db.session.begin_nested():
+            errors = add_contact(
+                shown.report,
+                request.form.get("informant.phone", ""),
+                request.form.get("informant.email", ""),
+            )
+        if errors:
+            return _receipt(Shown(shown.report, None, first=False), errors, 400)
+        flash(_("Terima kasih. Kabar laporan dan PIN baru bila diminta dikirim ke kontak ini."))
+    return redirect(url_for("parents.receipt_page"))

@@ -54,6 +54,7 @@ from akta_service.parents.steps import (
     FIELDS,
     STEPS,
     all_errors,
+    drop_father_when_not_married,
     fill_informant,
     missing_documents,
     report_payload,
@@ -130,6 +131,8 @@ def save_step(draft: Draft, slug: str, form: Mapping[str, str]) -> list[FieldErr
         answers[spec.name] = typed
     if slug == "keluarga":
         fill_informant(answers)
+    if slug == "ayah":
+        drop_father_when_not_married(answers)
     errors = [*unfit, *step_errors(step, answers, draft.completed_steps)]
     done = [s for s in draft.completed_steps if s != slug]
     if not errors:

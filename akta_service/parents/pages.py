@@ -81,11 +81,13 @@ def _draft_key() -> str:
 
 def _not_an_upload() -> bool:
     """Only posts that store a document count against the upload limits."""
-    return not (
-        request.method == "POST"
-        and (request.view_args or {}).get("slug") == "dokumen"
-        and request.form.get("action", "upload") == "upload"
-    )
+    if request.method != "POST" or (request.view_args or {}).get("slug") != "dokumen":
+        return True
+    action = request.form.get("action", "upload")
+    if action == "upload" or action.startswith("upload:"):
+        return False
+    # "Lanjut" stores the files picked and not yet sent.
+    return action != "next" or not any(upload.filename for upload in request.files.values())
 
 
 def _opened_report_key() -> str:

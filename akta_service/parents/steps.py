@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask_babel import LazyString
+from flask_babel import LazyString, format_date
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 
@@ -23,7 +23,7 @@ from akta_service.births.models import PARENT_INFORMANTS, InformantRelation
 from akta_service.births.schemas import BirthReportInput
 from akta_service.core.errors import FieldError, field_errors
 from akta_service.core.forms import whole_number
-from akta_service.core.nik import InvalidNik, parse_nik
+from akta_service.core.nik import InvalidNik, NikFacts, parse_nik
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,8 @@ class Group:
     legend: LazyString | None
     fields: tuple[Field, ...]
     note: LazyString | None = None
+    #: Names the group for form.js (the father's, hidden when the parents are not married).
+    key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -250,6 +252,7 @@ STEPS: tuple[Step, ...] = (
                 _l("Data ayah"),
                 _person("father", "male", _l("Data ayah"), required=None).fields,
                 note=_l("Kosongkan bila orang tua tidak menikah."),
+                key="father",
             ),
             Group(
                 _l("Buku nikah atau akta perkawinan"),
@@ -503,9 +506,7 @@ def form_errors(step: Step, answers: Mapping[str, str], already: set[str]) -> li
     if step.slug == "ayah":
         situation = answers.get("marriage.situation")
         father_given = any((answers.get(name) or "").strip() for name in FATHER_FIELDS)
-        if situation == "not_married" and father_given:
-            errors.append(FieldError("father.nik", "father_not_recorded"))
-        elif situation == "unrecorded" and not father_given:
+        if situation == "unrecorded" and not father_given:
             errors.append(FieldError("father.nik", "father_required_unrecorded"))
     for spec in step.fields:
         if spec.nik_date and spec.name not in already and spec.nik_date not in already:
@@ -514,6 +515,9 @@ def form_errors(step: Step, answers: Mapping[str, str], already: set[str]) -> li
             )
             if problem is not None:
                 errors.append(problem)
+            if problem is not None and problem.code == "nik_birth_date_mismatch":
+                # Either may be the mistake: the birth date is pointed at too.
+                errors.append(FieldError(spec.nik_date, "birth_date_nik_mismatch", problem.params))
     return errors
 
 
@@ -533,11 +537,39 @@ def nik_contradiction(
     if sex == "male" and facts.female:
         return FieldError(name, "nik_sex_female")
     if not facts.matches_birth_date(born):
-        nik_date = f"{facts.day:02d}-{facts.month:02d}-{facts.two_digit_year:02d}"
+        encoded = nik_birth_date(facts, born)
         return FieldError(
-            name, "nik_birth_date_mismatch", {"nik_date": nik_date, "date": f"{born:%d-%m-%Y}"}
+            name,
+            "nik_birth_date_mismatch",
+            {"nik_date": _in_words(encoded), "date": _in_words(born)},
         )
     return None
+
+
+def _in_words(day: date | str) -> str:
+    """Both dates of the NIK message in one format: "17 Agustus 2026", as the review shows."""
+    return day if isinstance(day, str) else str(format_date(day, "d MMMM y"))
+
+
+def nik_birth_date(facts: NikFacts, near: date) -> date | str:
+    """The birth date a NIK encodes, its century the one nearer the date typed (the NIK
+    has two digits of the year); its digits as they are when they are no date."""
+    years = sorted(
+        (century + facts.two_digit_year for century in (1900, 2000)),
+        key=lambda year: abs(year - near.year),
+    )
+    try:
+        return date(years[0], facts.month, facts.day)
+    except ValueError:
+        return f"{facts.day:02d}-{facts.month:02d}-{facts.two_digit_year:02d}"
+
+
+def drop_father_when_not_married(answers: dict[str, str]) -> None:
+    """Parents who are not married: the akta names the mother only, so whatever is in the
+    father's fields (typed before the situation was chosen) is not kept."""
+    if answers.get("marriage.situation") == "not_married":
+        for name in FATHER_FIELDS:
+            answers[name] = ""
 
 
 def fill_informant(answers: dict[str, str]) -> None:

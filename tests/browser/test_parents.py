@@ -33,12 +33,14 @@ from tests.browser.parents import (
     phone,
     photo_jpeg,
     reload_until_stage,
+    remove_document,
     review_and_submit,
     stored_mother_name,
     submit_with_pin,
+    upload,
     upload_documents,
 )
-from tests.parents.form import form_answers
+from tests.parents.form import PDF, form_answers
 
 #: The documents a family with a recorded marriage is asked for.
 RECORDED_DOCUMENTS = ["birth_letter", "marriage_certificate", "kk"]
@@ -115,6 +117,43 @@ def test_without_javascript_the_same_report_is_completed(
     expect(page.get_by_role("main")).to_contain_text(code)
     _see_verification_complete(page)
     check_phone_page(page, shots, "status-diperiksa")
+
+
+def test_the_receipt_survives_a_reload_and_asks_for_a_contact(
+    live_server: LiveServer, new_context: NewContext, shots: Shots
+) -> None:
+    report = live_server.family("recorded")["example_report"]
+    report["informant"] = {**report["informant"], "phone": None, "email": None}
+    page = phone(new_context)
+    begin(page)
+    fill_every_step(page, report, shots)
+    upload_documents(page, shots)
+    code, pin = review_and_submit(page, report, shots)
+    with page.expect_download() as saving:
+        page.get_by_role("link", name="Simpan tanda terima (PDF)").click()
+    assert saving.value.suggested_filename == f"tanda-terima-{code}.pdf"
+    assert Path(saving.value.path()).read_bytes().startswith(b"%PDF-")
+
+    page.reload()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Laporan terkirim")
+    expect(page.locator("#tracking-code")).to_have_text(code)
+    expect(page.locator("#receipt-status")).to_contain_text("sudah terkirim")
+    expect(page.locator("#pin")).to_have_count(0)
+    expect(page.get_by_role("main")).not_to_contain_text(pin)
+    expect(page.get_by_role("main")).not_to_contain_text("Mulai baru")
+    check_phone_page(page, shots, "terkirim-dimuat-ulang")
+
+    page.get_by_label("PIN laporan ini").fill(pin)  # no longer on the phone: typed
+    page.get_by_role("textbox", name=re.compile("^Nomor HP")).fill("0812-3456-7890")
+    page.get_by_role("button", name="Simpan kontak").click()
+    expect(page.locator(".notice")).to_contain_text("Terima kasih. Kabar laporan")
+    expect(page.get_by_role("heading", name="Tambahkan nomor HP atau e-mail")).to_have_count(0)
+    check_phone_page(page, shots, "terkirim-kontak")
+
+    # Days later, from the same phone: the receipt still says it was sent.
+    page.goto("/lapor/periksa")
+    expect(page).to_have_url(re.compile(r"/lapor/terkirim$"))
+    expect(page.locator("#tracking-code")).to_have_text(code)
 
 
 def _focused_text(page: Page) -> str:
@@ -196,6 +235,67 @@ def test_english_is_one_tap_away(
     expect(page.get_by_role("group", name="Sex")).to_be_visible()
     expect(page.get_by_role("button", name="Save and continue")).to_be_visible()
     check_phone_page(page, shots, "bayi-en")
+
+
+def test_what_was_typed_survives_the_language_switch_and_a_reload_after_an_error(
+    live_server: LiveServer, new_context: NewContext, shots: Shots
+) -> None:
+    page = phone(new_context)
+    begin(page)
+    page.get_by_label("Nama bayi").fill("Siti Aminah")
+    page.get_by_role("navigation", name="Bahasa").get_by_role("link", name="English").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Baby")
+    expect(page.get_by_label("Name of the baby")).to_have_value("Siti Aminah")
+    page.get_by_role("button", name="Save and continue").click()
+    expect(page.locator("#error-summary")).to_be_visible()
+    expect(page).to_have_url(
+        re.compile(r"/lapor/bayi$")
+    )  # shown by a GET: a reload re-sends nothing
+    page.reload()
+    expect(page.locator("#error-summary")).to_be_visible()
+    expect(page.get_by_label("Name of the baby")).to_have_value("Siti Aminah")
+    check_phone_page(page, shots, "bayi-galat-dimuat-ulang")
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_the_father_s_fields_go_when_the_parents_are_not_married_and_removing_asks(
+    live_server: LiveServer, new_context: NewContext, shots: Shots, javascript: bool
+) -> None:
+    report = live_server.family("recorded")["example_report"]
+    answers = form_answers(report)
+    page = phone(new_context, javascript=javascript)
+    begin(page)
+    for slug, following in (("bayi", "ibu"), ("ibu", "ayah")):
+        fill_fields(page, answers[slug])
+        page.get_by_role("button", name="Simpan dan lanjutkan").click()
+        expect(page).to_have_url(re.compile(rf"/lapor/{following}$"))
+    fill_fields(page, answers["ayah"])
+    father = page.locator("#group-father")
+    expect(father).to_be_visible()
+    page.get_by_label("Tidak menikah").check()
+    if javascript:
+        expect(father).to_be_hidden()
+        page.get_by_label(re.compile("^Menikah, perkawinan tercatat")).check()
+        expect(father).to_be_visible()
+        page.get_by_label("Tidak menikah").check()
+        expect(father).to_be_hidden()
+    check_phone_page(page, shots, "ayah-tidak-menikah")
+    page.get_by_label("Nomor buku nikah / akta perkawinan").fill("")
+    page.get_by_label("Tanggal perkawinan").fill("")
+    page.get_by_role("button", name="Simpan dan lanjutkan").click()
+    expect(page).to_have_url(re.compile(r"/lapor/keluarga$"))
+    page.goto("/lapor/ayah")
+    expect(page.locator("#f-father-nik")).to_have_value("")  # set aside, not kept
+    page.goto("/lapor/keluarga")
+    fill_fields(page, answers["keluarga"])
+    page.get_by_role("button", name="Simpan dan lanjutkan").click()
+    fill_fields(page, answers["saksi"])
+    page.get_by_role("button", name="Simpan dan lanjutkan").click()
+    expect(page).to_have_url(re.compile(r"/lapor/dokumen$"))
+    upload(page, "kk", "kk.pdf", "application/pdf", PDF)
+    remove_document(page, "kk")
+    expect(page.locator(".notice")).to_contain_text("Kartu Keluarga (KK) dihapus.")
+    check_phone_page(page, shots, "dokumen-dihapus")
 
 
 # The status page's actions -------------------------------------------------------------------

@@ -47,6 +47,7 @@ def data(session: Any) -> dict[str, Any]:
         "number": 1,
         "version": 1,
         "slug": "bayi",
+        "kind": "kk",
         "token": "no-such-token",
         "key_id": "000000000000",
         "user_id": 1,

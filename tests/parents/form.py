@@ -6,6 +6,7 @@ import io
 import re
 from html import unescape
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
@@ -53,12 +54,25 @@ def start(client: FlaskClient) -> TestResponse:
     return client.get(begun.headers["Location"])
 
 
+def refused_again(response: TestResponse, slug: str, client: FlaskClient) -> TestResponse:
+    """A refused post redirects back to its step with its messages kept for that page (a
+    reload never posts again): follow it, as the browser does. Other answers are returned as
+    they are."""
+    location = response.headers.get("Location", "")
+    with client.session_transaction() as session:
+        refused = "parents_posted" in session
+    if response.status_code == 302 and urlsplit(location).path == f"/lapor/{slug}" and refused:
+        return client.get(location)
+    return response
+
+
 def post_step(client: FlaskClient, slug: str, fields: dict[str, str]) -> TestResponse:
     page = client.get(f"/lapor/{slug}")
     assert page.status_code == 200, page.status_code
-    return client.post(
+    posted = client.post(
         f"/lapor/{slug}", data={"csrf_token": csrf_token(page.get_data(True)), **fields}
     )
+    return refused_again(posted, slug, client)
 
 
 def fill_steps(client: FlaskClient, answers: dict[str, dict[str, str]]) -> None:
@@ -81,7 +95,7 @@ def upload(client: FlaskClient, kind: str, content: bytes, name: str = "scan.pdf
     )
     # The test client spools a large multipart body to a temporary file it never closes.
     response.request.environ["wsgi.input"].close()
-    return response
+    return refused_again(response, "dokumen", client)
 
 
 def required_kinds(client: FlaskClient) -> list[str]:
@@ -96,18 +110,22 @@ def required_kinds(client: FlaskClient) -> list[str]:
 
 def finish_documents(client: FlaskClient) -> TestResponse:
     page = client.get("/lapor/dokumen")
-    return client.post(
+    done = client.post(
         "/lapor/dokumen",
         data={"csrf_token": csrf_token(page.get_data(True)), "action": "next"},
     )
+    return refused_again(done, "dokumen", client)
 
 
 def submit(client: FlaskClient, declaration: bool = True) -> TestResponse:
+    """Send the report; returns the page the browser lands on (the receipt, or the review)."""
     page = client.get("/lapor/periksa")
     data = {"csrf_token": csrf_token(page.get_data(True))}
     if declaration:
         data["declaration"] = "yes"
-    return client.post("/lapor/kirim", data=data)
+    sent = client.post("/lapor/kirim", data=data)
+    assert sent.status_code == 302, sent.status_code  # a reload never sends it again
+    return client.get(sent.headers["Location"])
 
 
 def text_of(html: str, element_id: str) -> str:

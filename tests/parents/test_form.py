@@ -4,12 +4,13 @@ summary, NIK contradictions, drafts that survive a new browser, CSRF, English.""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
+from babel.dates import format_date
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -37,6 +38,8 @@ from tests.parents.form import (
     text_of,
     upload,
 )
+from tests.parents.reporting import input_value
+from tests.web import csrf_token
 
 #: The documents each marriage situation asks for, besides the birth letter and the KK.
 SITUATION_DOCUMENTS = {
@@ -183,13 +186,16 @@ def test_a_nik_that_contradicts_the_birth_date_or_sex_is_pointed_out(
     wrong_day = f"{born[:8]}{(int(born[8:]) % 27) + 1:02d}"
     page = post_step(client, "ibu", {**mother, "mother.birth_date": wrong_day}).get_data(True)
     message = text_of(page, "err-f-mother-nik")
-    nik = mother["mother.nik"]
-    assert (
-        f"Menurut NIK ini tanggal lahirnya {int(nik[6:8]) - 40:02d}-{nik[8:10]}-{nik[10:12]}"
-        in message
+    encoded, typed = (
+        format_date(date.fromisoformat(d), "d MMMM y", locale="id") for d in (born, wrong_day)
     )
+    # Both dates written the same way, and both fields pointed at.
+    assert f"Menurut NIK ini tanggal lahirnya {encoded}, tetapi yang diisi {typed}." in message
     assert "Periksa lagi NIK atau tanggal lahir" in message
     assert any("NIK: Menurut NIK ini" in line for line in errors_of(page))
+    beside_date = text_of(page, "err-f-mother-birth_date")
+    assert f"Tanggal lahir {typed} tidak cocok dengan NIK di atas ({encoded})" in beside_date
+    assert 'aria-invalid="true"' in input_tag(page, "f-mother-birth_date")
 
     # A man's NIK given as the mother's.
     father_nik = report["father"]["nik"]
@@ -231,10 +237,17 @@ def test_rules_across_steps_are_shown_where_they_can_be_fixed(
     page = post_step(
         client, "ayah", {**answers["ayah"], "marriage.situation": "not_married"}
     ).get_data(True)
-    assert "Kosongkan data ayah" in text_of(page, "err-f-father-nik")
+    # Not married: the father's fields are set aside, not refused; the certificate is asked
+    # to go, as it is shown beside the choice.
+    assert 'id="err-f-father-nik"' not in page
+    assert input_value(page, "f-father-nik") == ""
+    assert input_value(page, "f-father-name") == ""
     assert "Nomor dan tanggal perkawinan hanya diisi bila perkawinan tercatat" in text_of(
         page, "err-f-marriage-certificate_number"
     )
+    single = {**answers["ayah"], "marriage.situation": "not_married"}
+    single.update({"marriage.certificate_number": "", "marriage.date": ""})
+    assert post_step(client, "ayah", single).status_code == 302
 
     assert post_step(client, "ayah", answers["ayah"]).status_code == 302
     assert post_step(client, "keluarga", answers["keluarga"]).status_code == 302
@@ -244,6 +257,67 @@ def test_rules_across_steps_are_shown_where_they_can_be_fixed(
     }
     page = post_step(client, "saksi", same).get_data(True)
     assert "Dua saksi harus orang yang berbeda" in text_of(page, "err-f-witnesses-1-nik")
+
+
+def test_a_step_reports_every_problem_in_one_pass(client: FlaskClient, session: Any) -> None:
+    """Field errors and the rules across fields together: nothing shows up only after the
+    first round of fixes."""
+    report = sandbox_report("recorded")
+    answers = _through(client, report, "ibu")
+    baby_born = answers["bayi"]["child.birth_date"]
+    page = post_step(
+        client, "ibu", {**answers["ibu"], "mother.birth_date": baby_born, "mother.name": ""}
+    ).get_data(True)
+    assert "Tanggal lahir ibu harus sebelum tanggal lahir bayi" in text_of(
+        page, "err-f-mother-birth_date"
+    )
+    assert len(errors_of(page)) >= 2
+    assert post_step(client, "ibu", answers["ibu"]).status_code == 302
+
+    no_father = {**answers["ayah"], "father.nik": "", "father.name": "", "father.birth_date": ""}
+    page = post_step(client, "ayah", {**no_father, "marriage.date": "kemarin"}).get_data(True)
+    assert "Perkawinan tercatat memerlukan data ayah" in text_of(page, "err-f-father-nik")
+    assert text_of(page, "err-f-marriage-date")
+    assert post_step(client, "ayah", answers["ayah"]).status_code == 302
+    assert post_step(client, "keluarga", answers["keluarga"]).status_code == 302
+
+    same = {
+        **answers["saksi"],
+        "witnesses.1.nik": answers["saksi"]["witnesses.0.nik"],
+        "witnesses.1.name": "",
+    }
+    page = post_step(client, "saksi", same).get_data(True)
+    assert "Dua saksi harus orang yang berbeda" in text_of(page, "err-f-witnesses-1-nik")
+    assert text_of(page, "err-f-witnesses-1-name")
+    assert len(errors_of(page)) == 2
+
+
+def test_a_refused_step_is_shown_by_a_get_and_keeps_what_was_typed_on_reload_and_in_english(
+    client: FlaskClient, session: Any
+) -> None:
+    start(client)
+    page = client.get("/lapor/bayi").get_data(True)
+    refused = client.post(
+        "/lapor/bayi",
+        data={
+            "csrf_token": csrf_token(page),
+            "child.name": "Siti Aminah",
+            "child.birth_order": "x",
+        },
+    )
+    assert refused.status_code == 302  # never a page a reload would post again
+    assert refused.headers["Location"].endswith("/lapor/bayi")
+    shown = client.get(refused.headers["Location"]).get_data(True)
+    messages = errors_of(shown)
+    assert messages
+    assert input_value(shown, "f-child-name") == "Siti Aminah"
+    reloaded = client.get("/lapor/bayi").get_data(True)
+    assert errors_of(reloaded) == messages
+    assert input_value(reloaded, "f-child-name") == "Siti Aminah"
+    english = client.get("/lapor/bayi?lang=en").get_data(True)
+    assert input_value(english, "f-child-name") == "Siti Aminah"
+    assert len(errors_of(english)) == len(messages)
+    assert "Baby" in english
 
 
 def test_a_parent_who_reports_types_their_nik_once(client: FlaskClient, session: Any) -> None:

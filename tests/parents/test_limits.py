@@ -151,8 +151,9 @@ def _report_quickly(client: FlaskClient, report: dict[str, Any]) -> str:
         assert stored.status_code == 302, errors_of(stored.get_data(as_text=True))
     done = client.post("/lapor/dokumen", data={"csrf_token": token, "action": "next"})
     assert done.status_code == 302, errors_of(done.get_data(as_text=True))
-    receipt = client.post("/lapor/kirim", data={"csrf_token": token, "declaration": "yes"})
-    assert receipt.status_code == 200, receipt.status_code
+    sent = client.post("/lapor/kirim", data={"csrf_token": token, "declaration": "yes"})
+    assert sent.status_code == 302, sent.status_code
+    receipt = client.get(sent.headers["Location"])
     return text_of(receipt.get_data(as_text=True), "tracking-code")
 
 
@@ -325,6 +326,9 @@ def test_uploads_to_one_draft_are_limited_saying_when_to_try_again(
                 "action": "next",
             },
         )
+        # Refused, not limited: back to the documents, asking for the others.
+        assert saved.status_code == 302
+        assert errors_of(client.get(saved.headers["Location"]).get_data(True))
 
     assert [answer.status_code for answer in answers] == [302, 302, 429]
     assert list(_uploaded(client)) == ["birth_letter"]  # the earlier upload is kept
@@ -334,7 +338,6 @@ def test_uploads_to_one_draft_are_limited_saying_when_to_try_again(
     page = refused.get_data(as_text=True)
     assert "Terlalu banyak percobaan" in page
     assert re.search(r"Coba lagi setelah pukul \d\d\.\d\d WIB \(sekitar \d+ menit lagi\)", page)
-    assert saved.status_code == 200  # the next step asks for the other documents
     # Another parent's draft, from the same address, uploads as usual.
     other = app.test_client()
     at_documents(other)
