@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from stdnum.exceptions import ValidationError
+from stdnum.id import nik as stdnum_nik
 
 from akta_service.core.nik import InvalidNik, parse_nik
 
@@ -33,3 +37,16 @@ def test_a_wrong_nik_is_refused_with_the_reason(typed: str, code: str) -> None:
     with pytest.raises(InvalidNik) as refused:
         parse_nik(typed)
     assert refused.value.code == code
+
+
+@given(st.from_regex(r"\A3274[0-9]{2}[0-9]{2}[0-9]{2}[0-9]{2}000[1-9]\Z"))
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+def test_a_nik_s_date_is_judged_as_python_stdnum_judges_it(number: str) -> None:
+    try:
+        stdnum_nik.get_birth_date(number)
+    except ValidationError:
+        with pytest.raises(InvalidNik) as refused:
+            parse_nik(number)
+        assert refused.value.code == "nik_birth_date"
+    else:
+        assert parse_nik(number).number == number
