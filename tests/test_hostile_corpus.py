@@ -60,6 +60,11 @@ PUBLIC_ENDPOINTS = {
     "parents.cancel",
     "parents.akta_download",
     "parents.status_close",
+    "parents.document_preview",
+    "parents.remove_document",
+    "parents.receipt_page",
+    "parents.receipt_download",
+    "parents.receipt_contact",
     "api-docs.openapi_json",
     "api-docs.openapi_swagger_ui",
 }
@@ -154,6 +159,10 @@ def test_no_public_page_answers_a_5xx_to_hostile_input(app: Flask, client: Flask
     for kind in required_kinds(client):
         assert upload(client, kind, PDF).status_code == 302
     _hostile_posts(client, "/lapor/dokumen")
+    for value in VALUES:
+        segment = quote_from_bytes(value, safe="") or "x"
+        for path in (f"/lapor/dokumen/lihat/{segment}", f"/lapor/dokumen/hapus/{segment}"):
+            assert client.get(path, headers={"Accept": "text/html"}).status_code < 500
     assert finish_documents(client).status_code == 302
     _hostile_posts(client, "/lapor/kirim", page="/lapor/periksa")
     limiter.reset()  # the hostile posts used up this address's submissions
@@ -161,6 +170,18 @@ def test_no_public_page_answers_a_5xx_to_hostile_input(app: Flask, client: Flask
     assert receipt.status_code == 200, receipt.status_code
     html = receipt.get_data(as_text=True)
     code, pin = text_of(html, "tracking-code"), text_of(html, "pin")
+    # The receipt, reloaded and downloaded with hostile queries, and its contact form.
+    for value in VALUES:
+        query = corpus.query_string({"q": value, "lang": value})
+        _is_a_page(client.get(f"/lapor/terkirim?{query}", headers={"Accept": "text/html"}))
+        assert client.get(f"/lapor/terkirim.pdf?{query}").status_code < 500
+    # A report with a contact shows no contact form; its post is refused all the same.
+    token = csrf_token(client.get("/status").get_data(as_text=True))
+    for value in VALUES:
+        names = ("informant.phone", "informant.email", "pin")
+        _post_raw(
+            client, "/lapor/terkirim/kontak", {"csrf_token": token, **dict.fromkeys(names, value)}
+        )
     run_pending(app)
     assert find_report(code).status == ReportStatus.NEEDS_CORRECTION
 
