@@ -101,7 +101,8 @@ def test_one_passphrase_and_one_code_sign_and_issue_the_whole_batch(
     for report in reports:
         assert report.child_name in page
         assert f"/kantor/laporan/{report.tracking_code}/pratinjau-akta.png" in page
-    assert 'name="passphrase"' in page and 'name="code"' in page
+    assert 'name="passphrase"' in page
+    assert 'name="code"' in page
 
     code = next_code(app, "ahmad")
     response = _batch_form(client, reports, passphrase=PASSPHRASE, code=code)
@@ -128,13 +129,15 @@ def test_one_passphrase_and_one_code_sign_and_issue_the_whole_batch(
         (signed,) = _journal(report, "sign")  # each signature its own journal entry
         assert signed.actor_id == staff["ahmad"].as_actor().id
         document = current_akta(report)
-        assert document is not None and document.signer_name == "Ahmad Pejabat"
+        assert document is not None
+        assert document.signer_name == "Ahmad Pejabat"
     assert len(numbers) == 3
     validation = validate_pdf(
         akta_pdf(current_akta(reports[0])),  # type: ignore[arg-type]
         trust_root("3274", app.config["AKTA_SETTINGS"]),
     )
-    assert validation.trusted and validation.signer == "Pejabat pj1"
+    assert validation.trusted
+    assert validation.signer == "Pejabat pj1"
 
 
 def test_more_than_fifty_are_refused_and_nothing_moves(
@@ -207,12 +210,14 @@ def test_a_report_that_fails_keeps_its_place_and_number_and_is_signed_again(
 
     status = client.get(status_url).get_data(as_text=True)
     line = re.search(rf'id="line-{failing.tracking_code}".*?</tr>', status, re.S)
-    assert line and "gagal" in line.group(0)
+    assert line
+    assert "gagal" in line.group(0)
     assert "Dukcapil tidak dapat dihubungi" in line.group(0)
     assert status.index(failing.child_name) < status.index(fine.child_name)  # its place
     db.session.refresh(failing)
     number = failing.registration_number
-    assert failing.status == S.REGISTERED and number
+    assert failing.status == S.REGISTERED
+    assert number
 
     # It is offered again, says it has its number, and signing it takes no new one.
     page = client.get("/kantor/tanda-tangan").get_data(as_text=True)
