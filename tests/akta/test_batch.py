@@ -269,3 +269,52 @@ def test_the_preview_shows_the_akta_as_it_will_be_issued(
 
 def _text(pdf: bytes) -> str:
     return " ".join((page.extract_text() or "") for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_a_report_held_by_another_clerk_keeps_its_place_and_the_others_are_signed(
+    app: Flask, client: FlaskClient, staff: dict[str, User]
+) -> None:
+    held, free = _awaiting(staff, 2)
+    held.assigned_to_id = staff["siti"].id
+    db.session.commit()
+    sign_in(client, "ahmad")
+    response = _batch_form(
+        client, [held, free], passphrase=PASSPHRASE, code=next_code(app, "ahmad")
+    )
+    status = client.get(response.headers["Location"]).get_data(as_text=True)
+    line = re.search(rf'id="line-{held.tracking_code}".*?</tr>', status, re.S)
+    assert line
+    assert "gagal: Laporan ini sedang ditangani petugas lain" in line.group(0)
+    db.session.refresh(held)
+    db.session.refresh(free)
+    assert held.status == S.AWAITING_SIGNATURE
+    assert held.registration_number is None
+    assert free.status == S.REGISTERED
+
+
+def test_nothing_chosen_is_refused_and_others_cannot_see_a_batch_or_a_preview(
+    app: Flask, client: FlaskClient, staff: dict[str, User]
+) -> None:
+    (report,) = _awaiting(staff, 1)
+    sign_in(client, "ahmad")
+    response = _batch_form(client, [], passphrase=PASSPHRASE, code="000000")
+    assert response.status_code == 422
+    assert "Pilih minimal satu laporan" in response.get_data(as_text=True)
+    assert client.get("/kantor/tanda-tangan/bukan-batch").status_code == 404
+    elsewhere = BirthReportFactory(status="awaiting_signature", region_code="3673")
+    issued = BirthReportFactory(status="in_review")
+    db.session.commit()
+    for other in (elsewhere, issued):
+        assert (
+            client.get(f"/kantor/laporan/{other.tracking_code}/pratinjau-akta.png").status_code
+            == 404
+        )
+    assert report.status == S.AWAITING_SIGNATURE
+
+
+def test_an_empty_list_says_there_is_nothing_to_sign(
+    client: FlaskClient, staff: dict[str, User]
+) -> None:
+    sign_in(client, "ahmad")
+    page = client.get("/kantor/tanda-tangan").get_data(as_text=True)
+    assert "Tidak ada laporan yang menunggu tanda tangan Anda." in page
