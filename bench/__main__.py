@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from bench import api, issuing, queue, signing, verification, workflow
+from bench import api, batch, issuing, queue, signing, verification, workflow
 
 
 def main() -> None:
     workflow.main()
     signing.main()
     issuing.main()
+    batch.main()
     verification.main()
     api.main()
     queue.main([])  # its defaults: a million reports, then the queue's figures

@@ -74,3 +74,24 @@ class SigningAuthorisation(Base):
 
     def __repr__(self) -> str:
         return f"<SigningAuthorisation report={self.report_id} signer={self.signer_id}>"
+
+
+class SigningBatchItem(Base):
+    """One report of a batch a pejabat signed with one passphrase and one TOTP code: its
+    place in the batch, and why its issue step failed while it did (None: it did not)."""
+
+    __tablename__ = "signing_batch_items"
+
+    #: The batch's unguessable id (the status page's address).
+    batch_id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    report_id: Mapped[int] = mapped_column(
+        BigIntKey, sa.ForeignKey("birth_reports.id"), primary_key=True, autoincrement=False
+    )
+    signer_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    position: Mapped[int] = mapped_column(sa.Integer)
+    #: A message code: why signing or issuing this report failed (the latest attempt).
+    failure: Mapped[str | None] = mapped_column(sa.String(60))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<SigningBatchItem {self.batch_id} report={self.report_id}>"

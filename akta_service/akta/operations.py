@@ -20,7 +20,7 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from akta_service.accounts.models import User
 from akta_service.akta.document import SIGNATURE_BOX, AktaContent, render_akta_pdf
-from akta_service.akta.models import AktaDocument, SigningAuthorisation
+from akta_service.akta.models import AktaDocument, SigningAuthorisation, SigningBatchItem
 from akta_service.akta.signing import sign_pdf
 from akta_service.births.locking import lock_for_job
 from akta_service.births.models import BirthReport, Document, ReportStatus, WordingModel
@@ -37,7 +37,7 @@ from akta_service.regions.models import Region
 from akta_service.signing.client import Authorisation, SigningServiceError
 from akta_service.signing.gateway import signing_service
 from akta_service.signing.gateway import trust_root as signing_trust_root
-from akta_service.verification.dukcapil import BirthRegistration, Dukcapil
+from akta_service.verification.dukcapil import BirthRegistration, Dukcapil, DukcapilUnavailable
 from akta_service.verification.gateway import dukcapil
 from akta_service.workflow.engine import fire
 from akta_service.workflow.rules import effect
@@ -127,6 +127,11 @@ def authorise_signature(signer: User, passphrase: str, signatures: int = 1) -> A
         raise _refusal(error) from None
 
 
+def seal_authorisation(authorisation: Authorisation) -> str:
+    """The authorisation as the database keeps it (encrypted)."""
+    return _sealer().encrypt(authorisation.sad.encode()).decode()
+
+
 def authorise_issue(report: BirthReport, signer: User, passphrase: str) -> None:
     """Before `sign`: the pejabat's passphrase buys one signature, which the issue step
     (a job, after the 3-in-1) makes; the authorisation waits sealed in the database."""
@@ -139,7 +144,7 @@ def authorise_issue(report: BirthReport, signer: User, passphrase: str) -> None:
         SigningAuthorisation(
             report_id=report.id,
             signer_id=signer.id,
-            sealed=_sealer().encrypt(authorisation.sad.encode()).decode(),
+            sealed=seal_authorisation(authorisation),
             expires_at=authorisation.expires_at,
         )
     )
@@ -277,6 +282,34 @@ def issue_akta(report_id: int, registry: Dukcapil | None = None) -> str:
         return "busy"
     if report.status != ReportStatus.REGISTERED:
         return "not_waiting"
+    try:
+        return _issue(report, registry)
+    except DukcapilUnavailable:
+        # The report keeps its place and its number; the sweep, or the pejabat signing it
+        # again, runs this step again (the 3-in-1 returns the same NIK for the same number).
+        log.warning("report %s: Dukcapil unavailable for the 3-in-1; not issued", report.id)
+        _note_failure(report.id, "issue_dukcapil_unavailable")
+        return "dukcapil_unavailable"
+    except SigningRefused as refused:
+        log.warning("report %s: the signing service refused (%s)", report.id, refused.code)
+        _note_failure(report.id, refused.code)
+        return "signing_refused"
+
+
+def _note_failure(report_id: int, code: str) -> None:
+    """The issue step failed: the report's latest batch item says why (the status page)."""
+    item = db.session.scalar(
+        sa.select(SigningBatchItem)
+        .where(SigningBatchItem.report_id == report_id)
+        .order_by(SigningBatchItem.created_at.desc())
+        .limit(1)
+    )
+    if item is not None:
+        item.failure = code
+        db.session.flush()
+
+
+def _issue(report: BirthReport, registry: Dukcapil | None) -> str:
     if report.child_nik is None:
         # Idempotent per registration number: a retry gets the same NIK back.
         report.child_nik = (registry or dukcapil()).register_birth(
@@ -295,6 +328,7 @@ def issue_akta(report_id: int, registry: Dukcapil | None = None) -> str:
         log.warning(
             "report %s: no usable signing authorisation; the pejabat signs again", report.id
         )
+        _note_failure(report.id, "signing_authorisation_missing")
         return "authorisation_missing"
     document = _produce(report, 1, *waiting)
     db.session.delete(db.session.get(SigningAuthorisation, report.id))

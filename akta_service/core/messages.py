@@ -358,6 +358,17 @@ MESSAGES: dict[str, str] = {
     "signing_service_unavailable": N_(
         "Layanan tanda tangan elektronik tidak dapat dihubungi. Coba lagi sebentar lagi."
     ),
+    "signing_batch_empty": N_("Pilih minimal satu laporan untuk ditandatangani."),
+    "signing_batch_too_large": N_(
+        "Satu kali tanda tangan paling banyak %(maximum)s laporan; Anda memilih %(chosen)s."
+    ),
+    "signing_batch_refused": N_("Laporan ini tidak dapat ditandatangani sekarang."),
+    "issue_dukcapil_unavailable": N_(
+        "Dukcapil tidak dapat dihubungi untuk NIK anak. Nomor akta tetap; tanda tangani lagi."
+    ),
+    "signing_authorisation_missing": N_(
+        "Otorisasi tanda tangan sudah tidak berlaku. Nomor akta tetap; tanda tangani lagi."
+    ),
     "akta_not_issued_yet": N_("Hanya akta yang sudah terbit yang dapat diperbaiki."),
     "correction_by_pejabat": N_("Perbaikan akta hanya oleh Pejabat Pencatatan Sipil wilayah ini."),
     "not_correctable": N_("Kolom ini tidak dapat diperbaiki"),

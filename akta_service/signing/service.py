@@ -64,6 +64,9 @@ log = logging.getLogger("akta_service.signing.service")
 
 #: ecdsa-with-SHA256, the only signature algorithm the officers' keys make.
 ECDSA_SHA256 = "1.2.840.10045.4.3.2"
+#: Signatures one authorisation may allow: a batch of 50 akta, each with room to sign again
+#: after a failed issue step (3 each).
+MAX_SIGNATURES = 150
 SHA256 = "2.16.840.1.101.3.4.2.1"
 MIN_PASSPHRASE = 8
 
@@ -299,8 +302,8 @@ def create_signing_app(service: SigningService) -> Flask:
     @app.post("/csc/v1/credentials/authorize")
     def authorize() -> Response:
         signatures = _field("numSignatures", int)
-        if not 1 <= signatures <= 50:
-            raise Refusal(400, "invalid_request", detail="numSignatures 1..50")
+        if not 1 <= signatures <= MAX_SIGNATURES:
+            raise Refusal(400, "invalid_request", detail=f"numSignatures 1..{MAX_SIGNATURES}")
         return jsonify(
             service.authorise(_field("credentialID", str), _field("PIN", str), signatures)
         )

@@ -137,16 +137,21 @@ class SoftHsmKeyStore(KeyStore):
         from pkcs11.exceptions import NoSuchToken, PinIncorrect, PinLenRange
         from pkcs11.util.ec import encode_ecdsa_signature
 
-        try:
-            token = self._lib.get_token(token_label=_label(nip))
-        except NoSuchToken:
-            raise TokenMissing(f"no token labelled {_label(nip)}") from None
-        try:
-            with token.open(user_pin=passphrase) as session:
-                key: Any = session.get_key(object_class=ObjectClass.PRIVATE_KEY, label=KEY_LABEL)
-                raw = key.sign(digest, mechanism=Mechanism.ECDSA)
-        except (PinIncorrect, PinLenRange):
-            raise WrongPassphrase from None
+        # One token operation at a time: the service answers on several threads, and a
+        # PKCS#11 login is the token's, not the session's (concurrent ones fail).
+        with self._lock:
+            try:
+                token = self._lib.get_token(token_label=_label(nip))
+            except NoSuchToken:
+                raise TokenMissing(f"no token labelled {_label(nip)}") from None
+            try:
+                with token.open(user_pin=passphrase) as session:
+                    key: Any = session.get_key(
+                        object_class=ObjectClass.PRIVATE_KEY, label=KEY_LABEL
+                    )
+                    raw = key.sign(digest, mechanism=Mechanism.ECDSA)
+            except (PinIncorrect, PinLenRange):
+                raise WrongPassphrase from None
         return bytes(encode_ecdsa_signature(raw))
 
     def has_token(self, nip: str) -> bool:

@@ -318,3 +318,28 @@ def test_the_key_cannot_leave_the_officers_token(server: SigningServer) -> None:
         token.open(user_pin="bukan-passphrase")
     for path in server.folder.rglob("*"):
         assert not path.is_file() or BAMBANG.passphrase.encode() not in path.read_bytes(), path
+
+
+def test_hashes_signed_at_once_from_several_workers_all_come_back(
+    signing_server: SigningServer,
+) -> None:
+    """Issue steps run side by side (the in-process runner has four workers): the token
+    signs every one of their hashes, none refused."""
+    import hashlib
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.conftest import SIGNING_OFFICERS
+
+    officer = SIGNING_OFFICERS["pj1"]
+    with SigningServiceClient(signing_server.url) as client:
+        authorisation = client.authorise(officer.nik, officer.passphrase, 16)
+
+    def sign(index: int) -> int:
+        with SigningServiceClient(signing_server.url) as own:
+            digest = hashlib.sha256(f"akta {index}".encode()).digest()
+            (signature,) = own.sign_hashes(officer.nik, authorisation.sad, [digest])
+            return len(signature)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        lengths = list(pool.map(sign, range(16)))
+    assert all(60 <= length <= 72 for length in lengths)  # 16 DER ECDSA signatures
