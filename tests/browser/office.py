@@ -37,6 +37,22 @@ def add_staff(live: LiveServer, role: str, full_name: str, region: str = REGION)
     return username
 
 
+def give_signing_key(live: LiveServer, username: str, officer: str = "pj2") -> str:
+    """Link the account to an officer enrolled at the sandbox signing service (the
+    session's SIGNING_OFFICERS); returns that officer's passphrase."""
+    from tests.conftest import SIGNING_OFFICERS
+
+    enrolled = SIGNING_OFFICERS[officer]
+
+    def link() -> None:
+        user = db.session.scalar(sa.select(User).where(User.username == username))
+        assert user is not None
+        user.nik, user.nip = enrolled.nik, enrolled.nip
+
+    live.run(link)
+    return enrolled.passphrase
+
+
 def change_role(live: LiveServer, username: str, role: str) -> None:
     """Give an account another role, as when an operator is appointed pejabat."""
 

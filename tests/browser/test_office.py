@@ -20,6 +20,7 @@ from tests.browser.office import (
     change_role,
     claim,
     enrol_totp,
+    give_signing_key,
     open_from_queue,
     sign_in,
     submit_report,
@@ -61,9 +62,12 @@ def test_an_operator_approves_and_a_pejabat_signs_so_the_akta_is_issued(
     expect(operator.locator("#status")).to_contain_text("Menunggu tanda tangan Pejabat")
     expect(operator.get_by_role("button", name="Tanda tangani")).to_have_count(0)
 
-    pejabat = sign_in(new_context, add_staff(live_server, "pejabat", "Ratna Pejabat"))
+    ratna = add_staff(live_server, "pejabat", "Ratna Pejabat")
+    passphrase = give_signing_key(live_server, ratna)
+    pejabat = sign_in(new_context, ratna)
     open_from_queue(pejabat, code, "Menunggu tanda tangan")
     claim(pejabat)
+    pejabat.get_by_label(re.compile("Passphrase tanda tangan")).fill(passphrase)
     pejabat.get_by_role("button", name="Tanda tangani").click()
     expect(pejabat.get_by_role("status")).to_contain_text(
         f"Laporan {code} ditandatangani; akta sedang diterbitkan."
@@ -99,10 +103,12 @@ def test_the_person_who_approved_cannot_also_sign(
 
     # Appointed pejabat later, he still may not sign the report he approved himself.
     change_role(live_server, username, "pejabat")
+    passphrase = give_signing_key(live_server, username)
     page.reload()
     enrol_totp(page, username)  # a pejabat works with a second factor
     page.goto(report_page)
     claim(page)
+    page.get_by_label(re.compile("Passphrase tanda tangan")).fill(passphrase)
     page.get_by_role("button", name="Tanda tangani").click()
     expect(page.get_by_role("alert")).to_have_text(
         "Anda yang menyetujui laporan ini, sehingga tidak boleh juga menandatanganinya. "

@@ -71,6 +71,7 @@ def test_production_needs_the_trust_root_installed(tmp_path: Path) -> None:
             "AKTA_DUKCAPIL_URL": "https://dukcapil.example/api",
             "AKTA_SIGNING_SERVICE_URL": "https://tte.example.go.id",
             "AKTA_PUBLIC_BASE_URL": "https://akta.example.go.id",
+            "AKTA_RATELIMIT_STORAGE_URI": "redis://redis.example:6379/1",
             "AKTA_SIGNING_PATH": str(tmp_path / "pki"),
         }
     )
