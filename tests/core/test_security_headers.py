@@ -51,6 +51,7 @@ def data(session: Any) -> dict[str, Any]:
         "token": "no-such-token",
         "key_id": "000000000000",
         "user_id": 1,
+        "batch_id": "0" * 32,
         "filename": "base.css",
     }
 
