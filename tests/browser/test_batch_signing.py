@@ -99,4 +99,4 @@ def test_a_pejabat_previews_and_signs_a_batch_with_one_passphrase(
 
     assert {live_server.run(signer_of, code) for code in codes} == {"Ratna Pejabat"}
     page.get_by_role("link", name=names[0]).click()
-    expect(page.locator("#journal")).to_contain_text("Ratna Pejabat (pejabat): sign")
+    expect(page.locator("#journal")).to_contain_text("Ratna Pejabat (pejabat): Ditandatangani")
