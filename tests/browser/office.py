@@ -71,12 +71,15 @@ _LAST_STEP: dict[str, int] = {}
 
 
 def totp_code(username: str) -> str:
-    """The code the person's app shows that the service has not seen yet (a later step's,
-    within the drift the service accepts, or the next one's once the clock gets there)."""
+    """The code the person's app shows that the service has not seen yet (the current step's
+    or the next one's, within the drift the service accepts, or a later one's once the clock
+    gets there)."""
     totp = pyotp.TOTP(PHONES[username])
     while True:
         current = totp.timecode(utcnow())
-        step = max(current - 1, _LAST_STEP.get(username, 0) + 1)
+        # Not the step before: on a busy machine the post may reach the service a step
+        # later, where the step before the current one is outside the drift it accepts.
+        step = max(current, _LAST_STEP.get(username, 0) + 1)
         if step <= current + 1:
             _LAST_STEP[username] = step
             return totp.generate_otp(step)
