@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import smtplib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +98,17 @@ def app_config(database_url: str, instance: Path, **extra: Any) -> dict[str, Any
         "AKTA_JOBS": "manual",
         **extra,
     }
+
+
+@contextmanager
+def changed_settings(app: Flask, **changes: Any) -> Iterator[None]:
+    """The app runs with these settings changed until the block ends."""
+    original = app.config["AKTA_SETTINGS"]
+    app.config["AKTA_SETTINGS"] = dataclasses.replace(original, **changes)
+    try:
+        yield
+    finally:
+        app.config["AKTA_SETTINGS"] = original
 
 
 def make_migrated_app(database_url: str, instance: Path, **extra: Any) -> Flask:
@@ -320,3 +333,14 @@ def informant_for(report: Any) -> Actor:
 
 
 __all__ = ["Role", "count_journal", "informant_for", "sign_as", "with_signing_identity"]
+
+
+@pytest.fixture
+def committed_app(backend: str, tmp_path: Path) -> Iterator[Flask]:
+    """An app whose transactions really commit, on a fresh database dropped afterwards."""
+    with fresh_database(backend, tmp_path) as url:
+        app = make_migrated_app(url, tmp_path / "instance")
+        yield app
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()

@@ -22,7 +22,7 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-def _admin_connection() -> psycopg.Connection:
+def admin_connection() -> psycopg.Connection:
     url = make_url(POSTGRES_ADMIN_URL)
     return psycopg.connect(
         host=url.host or "127.0.0.1",
@@ -38,7 +38,7 @@ def _admin_connection() -> psycopg.Connection:
 def require_postgres() -> None:
     """Skip (on a laptop) or fail (under CI=true) when PostgreSQL is not reachable."""
     try:
-        _admin_connection().close()
+        admin_connection().close()
     except psycopg.OperationalError as exc:
         message = f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {exc}"
         if in_ci():
@@ -51,13 +51,13 @@ def postgres_database() -> Iterator[str]:
     """A new, empty PostgreSQL database, dropped afterwards."""
     require_postgres()
     name = f"akta_test_{uuid.uuid4().hex[:12]}"
-    with _admin_connection() as admin:
+    with admin_connection() as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     url = make_url(POSTGRES_ADMIN_URL).set(drivername="postgresql+psycopg", database=name)
     try:
         yield url.render_as_string(hide_password=False)
     finally:
-        with _admin_connection() as admin:
+        with admin_connection() as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

@@ -27,7 +27,7 @@ from akta_service.jobs.queue import run_pending
 from akta_service.regions.operations import ensure_regions
 from akta_service.verification.gateway import dukcapil
 from tests.conftest import IsolatedClient, app_config
-from tests.databases import POSTGRES_ADMIN_URL, require_postgres
+from tests.databases import POSTGRES_ADMIN_URL, admin_connection, require_postgres
 
 AKTA = Path(sys.executable).parent / "akta"
 
@@ -47,30 +47,18 @@ class Cluster:
         return url.render_as_string(hide_password=False)
 
 
-def _admin() -> psycopg.Connection[Any]:
-    url = make_url(POSTGRES_ADMIN_URL)
-    return psycopg.connect(
-        host=url.host or "127.0.0.1",
-        port=url.port or 5432,
-        user=url.username or "postgres",
-        password=url.password,
-        dbname=url.database or "postgres",
-        autocommit=True,
-    )
-
-
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Cluster]:
     require_postgres()
     suffix = uuid.uuid4().hex[:10]
     found = Cluster(f"akta_roles_{suffix}", f"akta_owner_{suffix}", f"akta_app_{suffix}")
-    with _admin() as admin:
+    with admin_connection() as admin:
         admin.execute(f'CREATE ROLE "{found.owner}" LOGIN CREATEROLE')
         admin.execute(f'CREATE DATABASE "{found.database}" OWNER "{found.owner}"')
     try:
         yield found
     finally:
-        with _admin() as admin:
+        with admin_connection() as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{found.database}" WITH (FORCE)')
             admin.execute(f'DROP ROLE IF EXISTS "{found.app_role}"')
             admin.execute(f'DROP ROLE IF EXISTS "{found.owner}"')
@@ -198,7 +186,7 @@ def test_the_role_gets_its_password_hashed_and_the_owner_is_refused(
 
     assert again.returncode == 0, again.stderr  # granting twice is harmless
     assert with_password.returncode == 0, with_password.stderr
-    with _admin() as admin:
+    with admin_connection() as admin:
         (stored,) = admin.execute(
             "SELECT rolpassword FROM pg_authid WHERE rolname = %s", (cluster.app_role,)
         ).fetchone() or (None,)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -31,8 +30,6 @@ from akta_service.core.journal_seal import (
 from akta_service.core.journal_verify import Problem, Verification, verify_journal
 from akta_service.core.sweep import SweepTimes
 from akta_service.workflow.engine import fire
-from tests.conftest import make_migrated_app
-from tests.databases import fresh_database
 from tests.factories import BirthReportFactory, report_payload
 
 ENTRIES = JournalEntry.__table__
@@ -351,17 +348,6 @@ def _rsa_pem() -> bytes:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-
-
-@pytest.fixture
-def committed_app(backend: str, tmp_path: Path) -> Iterator[Flask]:
-    """An app whose transactions really commit, on a fresh database dropped afterwards."""
-    with fresh_database(backend, tmp_path) as url:
-        app = make_migrated_app(url, tmp_path / "instance")
-        yield app
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 def test_writers_appending_to_one_chain_at_once_do_not_fork_it(committed_app: Flask) -> None:

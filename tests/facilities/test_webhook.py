@@ -38,6 +38,7 @@ from akta_service.jobs.queue import run_pending
 from akta_service.notifications import channels
 from akta_service.notifications.models import Delivery, DeliveryChannel, DeliveryStatus
 from akta_service.workflow.engine import fire
+from tests.conftest import changed_settings
 from tests.factories import BirthReportFactory
 from tests.services import free_port
 
@@ -121,24 +122,17 @@ def dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
     return answers
 
 
-def _settings(app: Flask, **changes: Any) -> Iterator[None]:
-    original = app.config["AKTA_SETTINGS"]
-    app.config["AKTA_SETTINGS"] = dataclasses.replace(original, **changes)
-    try:
-        yield
-    finally:
-        app.config["AKTA_SETTINGS"] = original
-
-
 @pytest.fixture
 def strict(app: Flask) -> Iterator[None]:
     """AKTA_WEBHOOK_ALLOW_PRIVATE off, as in production."""
-    yield from _settings(app, webhook_allow_private=False)
+    with changed_settings(app, webhook_allow_private=False):
+        yield
 
 
 @pytest.fixture
 def production(app: Flask) -> Iterator[None]:
-    yield from _settings(app, webhook_allow_private=False, env=Environment.PRODUCTION)
+    with changed_settings(app, webhook_allow_private=False, env=Environment.PRODUCTION):
+        yield
 
 
 @pytest.fixture
@@ -504,4 +498,5 @@ def test_the_command_line_refuses_an_internal_address_and_lists_outcomes_by_clas
 
 @contextmanager
 def _allowing_local_receivers(app: Flask) -> Iterator[None]:
-    yield from _settings(app, webhook_allow_private=True)
+    with changed_settings(app, webhook_allow_private=True):
+        yield

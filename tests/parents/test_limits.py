@@ -10,7 +10,6 @@ import math
 import re
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,7 @@ from akta_service.core.limits import limiter
 from akta_service.parents.operations import WEB_INFORMANT
 from akta_service.parents.steps import required_documents
 from akta_service.verification.gateway import dukcapil
-from tests.conftest import IsolatedClient, app_config, make_migrated_app
+from tests.conftest import IsolatedClient, app_config, changed_settings, make_migrated_app
 from tests.databases import fresh_database
 from tests.parents.conftest import sandbox_report
 from tests.parents.form import (
@@ -59,17 +58,6 @@ REDIS_DB = 14
 PARENTS = 200
 GIVEN_NAMES = ("Adi", "Bayu", "Citra", "Dewi", "Eka", "Fajar", "Gita", "Hadi", "Indah", "Joko")
 NEUTRAL = "Kode pelacakan atau PIN salah. Periksa kembali keduanya."
-
-
-@contextmanager
-def changed_settings(app: Flask, **changes: Any) -> Iterator[None]:
-    """The app runs with these settings changed until the block ends."""
-    original = app.config["AKTA_SETTINGS"]
-    app.config["AKTA_SETTINGS"] = dataclasses.replace(original, **changes)
-    try:
-        yield
-    finally:
-        app.config["AKTA_SETTINGS"] = original
 
 
 @dataclasses.dataclass

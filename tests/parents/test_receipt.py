@@ -19,18 +19,11 @@ from akta_service.jobs.queue import run_pending
 from tests.mail import Inbox
 from tests.parents.conftest import sandbox_report
 from tests.parents.form import (
-    PDF,
     errors_of,
-    fill_steps,
-    finish_documents,
     form_answers,
-    required_kinds,
-    start,
-    submit,
     text_of,
-    upload,
 )
-from tests.parents.reporting import find_report, open_status
+from tests.parents.reporting import find_report, open_status, send_answers
 from tests.web import csrf_token
 
 
@@ -41,14 +34,7 @@ def _send(client: FlaskClient, phone: str | None = None, email: str | None = Non
         answers["keluarga"]["informant.phone"] = phone
     if email is not None:
         answers["keluarga"]["informant.email"] = email
-    start(client)
-    fill_steps(client, answers)
-    for kind in required_kinds(client):
-        assert upload(client, kind, PDF).status_code == 302
-    assert finish_documents(client).status_code == 302
-    receipt = submit(client)
-    assert receipt.status_code == 200
-    return receipt.get_data(as_text=True)
+    return send_answers(client, answers)
 
 
 def _pdf_text(client: FlaskClient) -> str:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from flask import Flask
 
@@ -17,22 +15,9 @@ from akta_service.core.audit import JournalEntry
 from akta_service.core.db import db
 from akta_service.core.errors import ConflictError
 from akta_service.workflow.engine import fire
-from tests.conftest import make_migrated_app
-from tests.databases import fresh_database
 from tests.factories import BirthReportFactory
 
 S = ReportStatus
-
-
-@pytest.fixture
-def committed_app(backend: str, tmp_path: Path) -> Iterator[Flask]:
-    """An app whose transactions really commit, on a fresh database dropped afterwards."""
-    with fresh_database(backend, tmp_path) as url:
-        app = make_migrated_app(url, tmp_path / "instance")
-        yield app
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 def _staff(app: Flask, role: str, username: str) -> Actor:
