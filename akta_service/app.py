@@ -111,8 +111,10 @@ def _register_pages(app: Flask) -> None:
     """Every feature's pages, each on its own blueprint, and the home page."""
     from akta_service.accounts.admin import bp as accounts_admin_bp
     from akta_service.accounts.views import bp as office_bp
+    from akta_service.akta.annulment_views import bp as akta_annulment_bp
     from akta_service.akta.batch_views import bp as akta_batch_bp
     from akta_service.akta.office import bp as akta_office_bp
+    from akta_service.akta.seal_views import bp as akta_seal_bp
     from akta_service.akta.views import bp as akta_public_bp
     from akta_service.core.health import bp as health_bp
     from akta_service.facilities.admin import bp as facilities_admin_bp
@@ -131,6 +133,8 @@ def _register_pages(app: Flask) -> None:
         review_bp,
         akta_office_bp,
         akta_batch_bp,
+        akta_annulment_bp,
+        akta_seal_bp,
         accounts_admin_bp,
         facilities_admin_bp,
         regions_admin_bp,

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Final
 
 import reportlab
+import segno
 from babel.dates import format_date
 from num2words import num2words
-from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.lib.colors import Color, black
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import simpleSplit
@@ -32,8 +32,9 @@ MARGIN: Final = 56.0
 CENTRE: Final = PAGE_WIDTH / 2
 #: Where a signer puts the visible signature field, (x1, y1, x2, y2) in PDF points.
 SIGNATURE_BOX: Final = (338.0, 168.0, 508.0, 232.0)
-#: The QR code of the verification URL, (x1, y1, x2, y2) in PDF points.
-QR_BOX: Final = (MARGIN + 4, 150.0, MARGIN + 92, 238.0)
+#: The sealed QR code (or, on a preview, the verification URL), (x1, y1, x2, y2) in PDF
+#: points: 39 mm square, so that a version-13 code has modules of 0.57 mm.
+QR_BOX: Final = (MARGIN + 4, 128.0, MARGIN + 114, 238.0)
 #: Name of the form XObject that holds the QR code's modules.
 QR_FORM_NAME: Final = "VerificationQR"
 
@@ -95,6 +96,8 @@ class AktaContent:
     verification_url: str
     #: 1 for the first issue; a corrected akta is printed with "Perbaikan ke-(version - 1)".
     version: int = 1
+    #: The sealed QR text (akta.seal); empty on a preview, whose QR is the URL.
+    seal: str = ""
 
     def __post_init__(self) -> None:
         model = WordingModel(self.wording_model)
@@ -137,6 +140,18 @@ def birth_date_words(day: date) -> str:
 def issue_date_text(day: date) -> str:
     """The issue date as printed in the closing line, e.g. "22 November 2026"."""
     return format_date(day, "d MMMM y", locale="id")
+
+
+def printed_names(content: AktaContent) -> dict[str, str | None]:
+    """The names, sex and birth place exactly as the akta prints them."""
+    model = WordingModel(content.wording_model)
+    return {
+        "child_name": content.child_name.upper(),
+        "child_sex": _SEX_WORDS[Sex(content.child_sex)],
+        "birth_place": content.birth_place.upper(),
+        "father_name": str(content.father_name).upper() if model in _NEEDS_FATHER else None,
+        "mother_name": str(content.mother_name).upper() if model in _NEEDS_MOTHER else None,
+    }
 
 
 def _parents_text(content: AktaContent) -> str:
@@ -229,7 +244,7 @@ def render_akta_pdf(content: AktaContent) -> bytes:
     _draw_header(canvas, content)
     _draw_body(canvas, content)
     _draw_closing(canvas, content)
-    _draw_qr(canvas, content.verification_url)
+    _draw_qr(canvas, content.seal or content.verification_url)
     _draw_footer(canvas)
     canvas.showPage()
     canvas.save()
@@ -412,16 +427,30 @@ def _draw_officer(canvas: Canvas, content: AktaContent, x: float) -> None:
     _centred(canvas, y - 13, f"NIP. {content.officer_nip}", FONT, 9, x)
 
 
-def _draw_qr(canvas: Canvas, url: str) -> None:
-    """The QR code of the verification URL with its caption, left of the signature."""
+def _draw_qr(canvas: Canvas, text: str) -> None:
+    """The QR code (segno) with its caption, left of the signature: an alphanumeric code
+    for the sealed text, a byte code for a URL."""
     x1, y1, x2, y2 = QR_BOX
-    widget = QrCodeWidget(url, barLevel="M", barBorder=0, barWidth=x2 - x1, barHeight=y2 - y1)
-    # Filled modules only, in a form of their own: no font state, easy to find and compare.
+    code = segno.make_qr(text, error="m")
+    matrix = code.matrix
+    module = (x2 - x1) / len(matrix)
+    # Filled modules only, one rectangle per run, in a form of their own: no font state,
+    # easy to find and compare.
     canvas.beginForm(QR_FORM_NAME, upperx=x2 - x1, uppery=y2 - y1)
     canvas.setFillColor(black)
-    for module in widget.draw().contents:
-        if module.fillColor is not None:
-            canvas.rect(module.x, module.y, module.width, module.height, stroke=0, fill=1)
+    path = canvas.beginPath()
+    top = y2 - y1
+    for row, modules in enumerate(matrix):
+        column = 0
+        while column < len(modules):
+            if not modules[column]:
+                column += 1
+                continue
+            start = column
+            while column < len(modules) and modules[column]:
+                column += 1
+            path.rect(start * module, top - (row + 1) * module, (column - start) * module, module)
+    canvas.drawPath(path, stroke=0, fill=1)
     canvas.endForm()
     canvas.saveState()
     canvas.translate(x1, y1)
@@ -430,8 +459,8 @@ def _draw_qr(canvas: Canvas, url: str) -> None:
     centre = (x1 + x2) / 2
     canvas.setFillColor(_GREY)
     # Captions start below the quiet zone (four modules) that scanners need around the code.
-    _centred(canvas, y1 - 16, "Pindai untuk memeriksa keaslian", FONT, 7, centre)
-    _centred(canvas, y1 - 24, "Scan to verify authenticity", FONT_ITALIC, 6.5, centre)
+    _centred(canvas, y1 - 12, "Pindai untuk memeriksa keaslian", FONT, 7, centre)
+    _centred(canvas, y1 - 20, "Scan to verify authenticity", FONT_ITALIC, 6.5, centre)
     canvas.setFillColor(black)
 
 

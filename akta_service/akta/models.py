@@ -43,6 +43,11 @@ class AktaDocument(Base):
     correction_reason: Mapped[str | None] = mapped_column(sa.Text)
     correction_changes: Mapped[dict[str, Any]] = mapped_column(JsonData, default=dict)
     correction_document_id: Mapped[int | None] = mapped_column(sa.ForeignKey("documents.id"))
+    #: Set when a pejabat annulled the akta (every version of it): a court order or a void
+    #: registration, with the reason and the supporting document.
+    annulled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    annulment_reason: Mapped[str | None] = mapped_column(sa.Text)
+    annulment_document_id: Mapped[int | None] = mapped_column(sa.ForeignKey("documents.id"))
 
     def __repr__(self) -> str:
         return (

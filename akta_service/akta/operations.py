@@ -21,6 +21,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from akta_service.accounts.models import User
 from akta_service.akta.document import SIGNATURE_BOX, AktaContent, render_akta_pdf
 from akta_service.akta.models import AktaDocument, SigningAuthorisation, SigningBatchItem
+from akta_service.akta.seal import sealed_content
 from akta_service.akta.signing import sign_pdf
 from akta_service.births.locking import lock_for_job
 from akta_service.births.models import BirthReport, Document, ReportStatus, WordingModel
@@ -231,7 +232,10 @@ def _produce(
         raise SigningRefused("signing_identity_missing")
     now = utcnow()
     token = secrets.token_urlsafe(24)
-    content = akta_content(report, region, token, version, now, signer)
+    content = sealed_content(
+        akta_content(report, region, token, version, now, signer),
+        current_settings().public_base_url,
+    )
     service = signing_service()
     try:
         remote_signer = service.signer(signer.nik, authorisation)

@@ -31,6 +31,7 @@ class ReportStatus(enum.StrEnum):
     AWAITING_SIGNATURE = "awaiting_signature"
     REGISTERED = "registered"
     ISSUED = "issued"
+    ANNULLED = "annulled"
     REJECTED = "rejected"
     CANCELLED = "cancelled"
 
@@ -123,7 +124,7 @@ class CheckOutcome(enum.StrEnum):
 
 #: A report carries a registration number: signed (the `sign` trigger's destination) and
 #: every state after that.
-NUMBERED_STATUSES = (ReportStatus.REGISTERED, ReportStatus.ISSUED)
+NUMBERED_STATUSES = (ReportStatus.REGISTERED, ReportStatus.ISSUED, ReportStatus.ANNULLED)
 #: Neither ended nor numbered: the report still waits for someone (the office's queue).
 OPEN_STATUSES = (
     ReportStatus.SUBMITTED,

@@ -32,6 +32,7 @@ _REACHED = {
     S.AWAITING_SIGNATURE: 3,
     S.REGISTERED: 4,
     S.ISSUED: 5,
+    S.ANNULLED: 5,
 }
 
 

@@ -35,7 +35,7 @@ def _load(document: dict[str, Any]) -> Any:
 def test_the_shipped_workflow_loads() -> None:
     workflow = load_workflow_file(WORKFLOW_FILE)
     assert workflow.initial == "submitted"
-    assert workflow.final == {"issued", "rejected", "cancelled"}
+    assert workflow.final == {"annulled", "rejected", "cancelled"}
     assert set(workflow.flags) == {"late", "potential_duplicate", "dukcapil_unavailable"}
 
 

@@ -31,6 +31,7 @@ EXPECTED: dict[str, tuple[tuple[ReportStatus, ...], ReportStatus, set[Role]]] = 
     "send_back": ((S.AWAITING_SIGNATURE,), S.IN_REVIEW, {Role.PEJABAT}),
     "sign": ((S.AWAITING_SIGNATURE,), S.REGISTERED, {Role.PEJABAT}),
     "issue": ((S.REGISTERED,), S.ISSUED, {Role.SYSTEM}),
+    "annul": ((S.ISSUED,), S.ANNULLED, {Role.PEJABAT}),
     "reject": (
         (S.NEEDS_CORRECTION, S.IN_REVIEW, S.AWAITING_SIGNATURE),
         S.REJECTED,
@@ -97,7 +98,9 @@ def test_transition_table(
         )
         assert (stored.actor_id, stored.actor_role) == (actor.id, str(role))
         assert stored.reason == "Alasan yang jelas untuk pelapor"
-        assert (report.registration_number is not None) == (dest in (S.REGISTERED, S.ISSUED))
+        assert (report.registration_number is not None) == (
+            dest in (S.REGISTERED, S.ISSUED, S.ANNULLED)
+        )
     else:
         expected_error = (
             IllegalTransition if state not in EXPECTED[trigger][0] else PermissionDenied
