@@ -28,9 +28,8 @@ def _report(code: str) -> BirthReport:
 
 def _page(report: BirthReport, refusal: DomainError | None = None) -> ResponseReturnValue:
     record_read(report, current_user.as_actor(), "akta annulment form")
-    errors = (
-        {e["field"]: e["message"] for e in (refusal.detail.get("errors") or [])} if refusal else {}
-    )
+    found = refusal.detail.get("errors") if refusal else None
+    errors = {error.field: error.message for error in found or []}
     return render_template(
         "office/akta_annulment.html",
         report=report,

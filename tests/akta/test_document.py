@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 from pypdf.generic import ContentStream
-from reportlab.graphics.barcode import qrencoder
+import segno
 
 from akta_service.akta.document import (
     QR_BOX,
@@ -224,12 +224,10 @@ def test_no_text_where_the_signature_stamp_goes(pdfs: dict[str, bytes]) -> None:
     assert not [y for y in baselines if y1 - 2 <= y <= y2 + 2]
 
 
-def qr_cells(url: str) -> set[tuple[int, int]]:
-    """The dark modules (row, column) of the QR code reportlab's encoder makes for url."""
-    code = qrencoder.QRCode(None, qrencoder.QRErrorCorrectLevel.M)
-    code.addData(url)
-    code.make()
-    return {(r, c) for r, row in enumerate(code.modules) for c, dark in enumerate(row) if dark}
+def qr_cells(text: str) -> set[tuple[int, int]]:
+    """The dark modules (row, column) of the QR code segno makes for text (level M)."""
+    code = segno.make_qr(text, error="m")
+    return {(r, c) for r, row in enumerate(code.matrix) for c, dark in enumerate(row) if dark}
 
 
 def drawn_qr_cells(pdf: bytes) -> set[tuple[int, int]]:
@@ -247,7 +245,17 @@ def drawn_qr_cells(pdf: bytes) -> set[tuple[int, int]]:
     return cells
 
 
-def test_qr_code_encodes_the_verification_url_at_its_place(pdfs: dict[str, bytes]) -> None:
+def test_a_sealed_akta_draws_its_sealed_text_not_the_url() -> None:
+    sealed = "AK1:" + "6BFOXN*TS0BI$ZD-PHQ7I9AD66V5B22CH9M9ESI9XBHXK-%69LQOGI.*V76GCV4*XUA2P-FHT-H"
+    pdf = render_akta_pdf(content_for(seal=sealed))
+    assert drawn_qr_cells(pdf) == qr_cells(sealed)
+    assert drawn_qr_cells(pdf) != qr_cells(URL)
+    assert segno.make_qr(sealed, error="m").mode == "alphanumeric"
+
+
+def test_a_preview_qr_code_encodes_the_verification_url_at_its_place(
+    pdfs: dict[str, bytes],
+) -> None:
     pdf = pdfs["recorded_marriage"]
     assert drawn_qr_cells(pdf) == qr_cells(URL)
     assert drawn_qr_cells(pdf) != qr_cells(URL.replace("8f3a9c2d", "00000000"))

@@ -106,7 +106,7 @@ def test_signing_issues_a_signed_akta_in_the_right_wording(
     assert (report.father_name is not None and report.father_name.upper() in text) == father_named
     if phrase:
         assert phrase in text
-    assert document.verification_token in text or "Pindai" in text
+    assert "Pindai untuk memeriksa keaslian" in text
 
     validation = validate_pdf(pdf, trust_root("3274", app.config["AKTA_SETTINGS"]))
     assert validation.signed
@@ -251,13 +251,20 @@ def test_the_service_process_holds_no_signing_key(
     assert issue_akta(report.id) == "issued"
 
     settings = app.config["AKTA_SETTINGS"]
-    # The journal's daily seal key (core.journal_seal) is the one key still read from a
-    # file, by whichever process makes the seal; it signs no akta.
+    # The journal's daily seal key (core.journal_seal) and the office's QR seal keys
+    # (akta.seal_keys, encrypted) are the keys still read from files; neither signs an
+    # akta's PDF, which only the officer's token at the signing service does.
+    seal_keys = settings.instance_path / "akta-seal-keys"
     files = [
         p
         for p in settings.instance_path.rglob("*")
-        if p.is_file() and p != settings.journal_seal_key_path
+        if p.is_file() and p != settings.journal_seal_key_path and seal_keys not in p.parents
     ]
+    assert all(
+        b"ENCRYPTED PRIVATE KEY" in p.read_bytes()
+        for p in seal_keys.glob("*.pem")
+        if not p.name.endswith(".pub.pem")
+    )
     assert settings.signing_path / "ca.pem" in files  # only the trust root, public
     for path in files:
         assert b"PRIVATE KEY" not in path.read_bytes(), path
