@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import segno
 from pypdf import PdfReader
 from pypdf.generic import ContentStream
-import segno
 
 from akta_service.akta.document import (
     QR_BOX,

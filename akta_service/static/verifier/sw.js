@@ -20,6 +20,13 @@ self.addEventListener("activate", (event) => {
   event.waitUntil(self.clients.claim());
 });
 
+// A kept copy says so, so that the page can tell a fresh status list from an old one.
+function marked(kept) {
+  const headers = new Headers(kept.headers);
+  headers.set("X-Akta-Kept", "1");
+  return new Response(kept.body, { status: kept.status, statusText: kept.statusText, headers });
+}
+
 self.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);
   if (event.request.method !== "GET" || url.origin !== self.location.origin || !SHELL.includes(url.pathname)) {
@@ -35,6 +42,6 @@ self.addEventListener("fetch", (event) => {
         }
         return response;
       })
-      .catch(() => caches.match(url.pathname).then((kept) => kept || Response.error())),
+      .catch(() => caches.match(url.pathname).then((kept) => (kept ? marked(kept) : Response.error()))),
   );
 });

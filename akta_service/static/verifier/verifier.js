@@ -121,8 +121,9 @@ async function cachedFetch(url, asBytes) {
   try {
     const response = await fetch(url, { cache: "no-store" });
     if (!response.ok) throw new Error(String(response.status));
-    await cache.put(url, response.clone());
-    return { body: asBytes ? new Uint8Array(await response.arrayBuffer()) : await response.json(), fresh: true };
+    const fresh = !response.headers.get("X-Akta-Kept");
+    if (fresh) await cache.put(url, response.clone());
+    return { body: asBytes ? new Uint8Array(await response.arrayBuffer()) : await response.json(), fresh };
   } catch (error) {
     const kept = await cache.match(url);
     if (!kept) return null;
