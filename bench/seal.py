@@ -1,5 +1,6 @@
-"""`python -m bench.seal`: the sealed QR on the issue path: per akta, seal the printed facts (COSE_Sign1, ES256),
-draw the QR (segno) and render the page (ReportLab), sign it as PAdES B-LT through the
+"""`python -m bench.seal`: the sealed QR on the issue path. Per akta: seal the printed
+facts (COSE_Sign1, ES256), draw the QR (segno) and render the page (ReportLab), sign it as
+PAdES B-LT through the
 sandbox signing service (SoftHSM2 where installed: authorise, sign the hash, timestamp,
 OCSP). Each akta's own figures; the first, which starts the service and loads the fonts,
 is left out.

@@ -7,68 +7,36 @@ public page, the status list and so the offline verifier say "dibatalkan" with t
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
 
 from akta_service.akta.models import AktaDocument
-from akta_service.births.documents import MAX_DOCUMENT_BYTES, inspected
-from akta_service.births.models import BirthReport, Document, DocumentKind
+from akta_service.births.documents import attach_document
+from akta_service.births.models import BirthReport, DocumentKind
 from akta_service.core.actors import Actor
 from akta_service.core.db import db, utcnow
 from akta_service.core.errors import FieldError, InvalidInput
-from akta_service.core.storage import storage
-from akta_service.core.untrusted_files import sniff_content_type
 from akta_service.workflow.engine import fire
-
-
-def _supporting_document(report: BirthReport, data: bytes, actor: Actor) -> Document:
-    """The court order (or the finding) as one of the report's documents."""
-    sniffed = sniff_content_type(data)
-    if sniffed is None:
-        raise InvalidInput("annulment_invalid", errors=[FieldError("document", "unsupported_type")])
-    content_type, extension = sniffed
-    inspection = inspected(data, "document")
-    key = (
-        f"documents/{report.region_code}/{report.tracking_code}/"
-        f"annulment-{secrets.token_hex(8)}.{extension}"
-    )
-    storage().put(key, data)
-    document = Document(
-        report_id=report.id,
-        kind=DocumentKind.OTHER,
-        content_type=content_type,
-        size_bytes=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
-        storage_key=key,
-        uploaded_by=actor.id,
-        pages=inspection.pages,
-    )
-    db.session.add(document)
-    db.session.flush()
-    return document
 
 
 def annul_akta(report: BirthReport, actor: Actor, reason: str, document: bytes) -> datetime:
     """A pejabat of the report's region annuls its issued akta; returns when.
 
     :param document: the supporting document's bytes (PDF, JPEG or PNG), required.
-    :raises InvalidInput: no reason, no document, or a file that is not one.
+    :raises InvalidInput: no reason, or a document that cannot be taken (none, too large,
+        not a PDF, JPEG or PNG).
     :raises GuardRefused, IllegalTransition: not this pejabat's, or not issued.
     """
     reason = (reason or "").strip()
-    errors = []
-    if not reason:
-        errors.append(FieldError("reason", "reason_missing"))
+    errors = [] if reason else [FieldError("reason", "reason_missing")]
     if not document:
         errors.append(FieldError("document", "file_missing"))
-    elif len(document) > MAX_DOCUMENT_BYTES:
-        errors.append(FieldError("document", "too_large"))
     if errors:
         raise InvalidInput("annulment_invalid", errors=errors)
-    supporting = _supporting_document(report, document, actor)
+    supporting = attach_document(
+        report, DocumentKind.OTHER, document, actor, evidence_after_issue=True
+    )
     now = utcnow()
     versions = list(
         db.session.scalars(sa.select(AktaDocument).where(AktaDocument.report_id == report.id))

@@ -115,13 +115,16 @@ def attach_document(
     data: bytes,
     actor: Actor,
     inspection: Inspection | None = None,
+    evidence_after_issue: bool = False,
 ) -> Document:
     """Store the file and the pictures clerks see of it, and record it on the report (flushed,
     journalled). Raises InvalidInput, storing nothing, for a file that cannot be taken.
 
     :param inspection: the file as already opened by the caller (`inspected`), if it was.
+    :param evidence_after_issue: the office's evidence for an issued akta (an annulment's
+        court order), taken when the report's own documents are closed.
     """
-    if report.status not in CANCELLABLE_STATUSES:
+    if report.status not in CANCELLABLE_STATUSES and not evidence_after_issue:
         raise IllegalTransition("documents_closed", state=str(report.status))
     if kind not in {k.value for k in DocumentKind}:
         raise _invalid("document_kind", "kind", "choice", allowed=[k.value for k in DocumentKind])

@@ -63,6 +63,14 @@ def _statuses(client: FlaskClient) -> Any:
     return read_status_list(answer.data)
 
 
+def _annul(office: FlaskClient, address: str, token: str, reason: str, document: bytes) -> Any:
+    return office.post(
+        address,
+        data={"csrf_token": token, "reason": reason, "document": (io.BytesIO(document), "p.pdf")},
+        content_type="multipart/form-data",
+    )
+
+
 def _verify_qr(app: Flask, source: str) -> Any:
     return app.test_cli_runner().invoke(cli, ["verify-qr", source])
 
@@ -140,15 +148,10 @@ def test_a_pejabat_annuls_the_akta_and_the_status_list_says_so(
     assert db.session.get(BirthReport, report.id).status == ReportStatus.ISSUED  # type: ignore[union-attr]
 
     reason = "Putusan Pengadilan Negeri Cirebon No. 12/Pdt.P/2026/PN Cbn"
-    done = office.post(
-        address,
-        data={
-            "csrf_token": token,
-            "reason": reason,
-            "document": (io.BytesIO(pdf_bytes()), "putusan.pdf"),
-        },
-        content_type="multipart/form-data",
-    )
+    not_a_document = _annul(office, address, token, reason, b"<html>not a court order</html>")
+    assert not_a_document.status_code == 422
+    assert 'id="document-error"' in not_a_document.get_data(as_text=True)
+    done = _annul(office, address, token, reason, pdf_bytes())
     assert done.status_code == 302, done.get_data(as_text=True)
     db.session.expire_all()
     stored = db.session.get(BirthReport, report.id)
@@ -176,15 +179,7 @@ def test_a_pejabat_annuls_the_akta_and_the_status_list_says_so(
     public = client.get(f"/verifikasi/{document.verification_token}").get_data(as_text=True)
     assert "Akta ini telah dibatalkan" in public
 
-    again = office.post(
-        address,
-        data={
-            "csrf_token": token,
-            "reason": reason,
-            "document": (io.BytesIO(pdf_bytes()), "putusan.pdf"),
-        },
-        content_type="multipart/form-data",
-    )
+    again = _annul(office, address, token, reason, pdf_bytes())
     assert again.status_code == 409  # annulled once; nothing annuls it twice
 
 
