@@ -15,6 +15,7 @@ from akta_service.akta.seal_keys import key_set
 from akta_service.core.clock import local_timezone
 from akta_service.core.config import current_settings
 from akta_service.core.db import db
+from akta_service.core.limits import limiter
 from akta_service.core.resources import resource_dir
 
 bp = Blueprint("akta_seal", __name__)
@@ -53,7 +54,12 @@ def keys() -> ResponseReturnValue:
     return response
 
 
+def _address_limit() -> str:
+    return current_settings().verify_rate_limit
+
+
 @bp.get("/periksa-akta/status")
+@limiter.limit(_address_limit)
 def status() -> ResponseReturnValue:
     """The signed status list (COSE_Sign1, see akta.seal)."""
     body = status_list(status_entries(), current_settings().public_base_url)

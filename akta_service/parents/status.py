@@ -32,7 +32,6 @@ _REACHED = {
     S.AWAITING_SIGNATURE: 3,
     S.REGISTERED: 4,
     S.ISSUED: 5,
-    S.ANNULLED: 5,
 }
 
 
@@ -113,7 +112,11 @@ def timeline(report: BirthReport) -> Timeline:
         "signed": _entered(journal, S.REGISTERED),
         "ready": _entered(journal, S.ISSUED),
     }
-    ended = {S.REJECTED: _l("Laporan ditolak."), S.CANCELLED: _l("Laporan dibatalkan.")}
+    ended = {
+        S.REJECTED: _l("Laporan ditolak."),
+        S.CANCELLED: _l("Laporan dibatalkan."),
+        S.ANNULLED: _l("Akta kelahiran dibatalkan oleh Pejabat Pencatatan Sipil."),
+    }
     if report.status in ended:
         reached = 1 + sum(1 for key, _ in STAGES[1:] if times[key] is not None)
     else:

@@ -25,6 +25,7 @@ from akta_service.cli import cli
 from akta_service.core.actors import Actor
 from akta_service.core.audit import JournalEntry
 from akta_service.core.db import db
+from akta_service.parents.status import timeline
 from akta_service.regions.models import Region
 from akta_service.verification.gateway import dukcapil
 from akta_service.verification.operations import verify_report
@@ -178,6 +179,7 @@ def test_a_pejabat_annuls_the_akta_and_the_status_list_says_so(
     assert "Status: DIBATALKAN pada" in cli_answer.output
     public = client.get(f"/verifikasi/{document.verification_token}").get_data(as_text=True)
     assert "Akta ini telah dibatalkan" in public
+    assert "dibatalkan" in str(timeline(stored).ended)  # the parents' status page
 
     again = _annul(office, address, token, reason, pdf_bytes())
     assert again.status_code == 409  # annulled once; nothing annuls it twice
