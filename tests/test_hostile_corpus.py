@@ -47,6 +47,10 @@ PUBLIC_ENDPOINTS = {
     "health.readyz",
     "office.login",
     "akta_public.verify",
+    "akta_seal.keys",
+    "akta_seal.status",
+    "akta_seal.verifier",
+    "akta_seal.service_worker",
     "parents.start",
     "parents.begin",
     "parents.step",
@@ -144,6 +148,9 @@ def test_no_public_page_answers_a_5xx_to_hostile_input(app: Flask, client: Flask
             _is_a_page(client.get(f"{path}?{query}", headers={"Accept": "text/html"}))
         for path in ("/healthz", "/readyz", "/api/v1/openapi.json", "/api/v1/docs"):
             assert client.get(f"{path}?{query}").status_code < 500
+        for path in ("/.well-known/akta-keys.json", "/periksa-akta/status", "/periksa-akta/sw.js"):
+            assert client.get(f"{path}?{query}").status_code < 500
+        _is_a_page(client.get(f"/periksa-akta/?{query}", headers={"Accept": "text/html"}))
         segment = quote_from_bytes(value, safe="") or "x"
         assert client.get(f"/static/{segment}").status_code < 500
         for path in (f"/verifikasi/{segment}", f"/lapor/lanjut/{segment}", f"/lapor/{segment}"):
