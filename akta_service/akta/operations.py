@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
 
 from akta_service.accounts.models import User
+from akta_service.accounts.second_factor import require_totp
 from akta_service.akta.document import SIGNATURE_BOX, AktaContent, render_akta_pdf
 from akta_service.akta.models import AktaDocument, SigningAuthorisation, SigningBatchItem
 from akta_service.akta.signing import sign_pdf
@@ -132,10 +133,28 @@ def seal_authorisation(authorisation: Authorisation) -> str:
     return _sealer().encrypt(authorisation.sad.encode()).decode()
 
 
-def authorise_issue(report: BirthReport, signer: User, passphrase: str) -> None:
-    """Before `sign`: the pejabat's passphrase buys one signature, which the issue step
-    (a job, after the 3-in-1) makes; the authorisation waits sealed in the database."""
-    authorisation = authorise_signature(signer, passphrase, ISSUE_SIGNATURES)
+def authorise_signing(signer: User, passphrase: str, code: str, reports: int = 1) -> Authorisation:
+    """How the office pages authorise signatures, one report or a batch: the pejabat's
+    current TOTP code first, then their passphrase (asked in addition to it, never instead).
+
+    A wrong code refuses before the passphrase reaches the signing service; both count
+    towards their own lockouts (the TOTP codes', the signing service's).
+    :raises SecondFactorRefused: no second factor, a wrong or used code, codes locked.
+    :raises SigningRefused: as `authorise_signature`.
+    """
+    require_totp(signer, code)
+    return authorise_signature(signer, passphrase, reports * ISSUE_SIGNATURES)
+
+
+def keep_authorisation(
+    report: BirthReport, signer: User, authorisation: Authorisation, sealed: str | None = None
+) -> None:
+    """The authorisation waits sealed for the report's issue step (a job, after the 3-in-1);
+    it replaces one the report had (expired, or from a failed attempt).
+
+    :param sealed: the authorisation as `seal_authorisation` sealed it already (a batch
+        seals its one authorisation once, for all its reports).
+    """
     existing = db.session.get(SigningAuthorisation, report.id)
     if existing is not None:
         db.session.delete(existing)
@@ -144,11 +163,23 @@ def authorise_issue(report: BirthReport, signer: User, passphrase: str) -> None:
         SigningAuthorisation(
             report_id=report.id,
             signer_id=signer.id,
-            sealed=seal_authorisation(authorisation),
+            sealed=sealed or seal_authorisation(authorisation),
             expires_at=authorisation.expires_at,
         )
     )
     db.session.flush()
+
+
+def authorise_issue(report: BirthReport, signer: User, passphrase: str) -> None:
+    """The passphrase alone buys the report's signature: for signing outside the office pages
+    (the demo seed, benchmarks, tests' setup), which ask the TOTP code too (authorise_signing)."""
+    keep_authorisation(report, signer, authorise_signature(signer, passphrase, ISSUE_SIGNATURES))
+
+
+def usable_authorisation(report: BirthReport) -> bool:
+    """Whether the report's issue step still has an authorisation to sign with."""
+    waiting = db.session.get(SigningAuthorisation, report.id)
+    return waiting is not None and waiting.expires_at > utcnow()
 
 
 def _waiting_authorisation(report: BirthReport) -> tuple[User, Authorisation] | None:

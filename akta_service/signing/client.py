@@ -89,6 +89,19 @@ class SigningServiceClient:
         ]
         return Credential(certificates[0], tuple(certificates[1:]))
 
+    def state(self, nik: str) -> tuple[bool, str | None]:
+        """Whether the officer's signing is locked, and the NIP their certificate names."""
+        answer = self._call("credentials/info", {"credentialID": nik, "certificates": "single"})
+        certificate = asn1_x509.Certificate.load(
+            base64.b64decode(answer["cert"]["certificates"][0])
+        )
+        nip = certificate.subject.native.get("serial_number")
+        return answer["key"]["status"] == "disabled", nip if isinstance(nip, str) else None
+
+    def unlock(self, nik: str) -> None:
+        """Lift the lock five wrong passphrases put on the officer's signing."""
+        self._call("credentials/unlock", {"credentialID": nik})
+
     def sign_hashes(self, nik: str, sad: str, digests: list[bytes]) -> list[bytes]:
         answer = self._call(
             "signatures/signHash",

@@ -14,6 +14,9 @@ Wire (JSON unless said; errors ``{"error": code, "error_description": Indonesian
   and every try after it: 423 ``signer_locked`` until ``akta signing unlock``.
 - ``POST /csc/v1/signatures/signHash`` ``{"credentialID", "SAD", "hash": [base64 SHA-256],
   "hashAlgo", "signAlgo"}``: ``{"signatures": [base64 DER ECDSA]}``, made in the token.
+- ``POST /csc/v1/credentials/unlock`` ``{"credentialID": NIK}`` (not in the CSC API: the
+  registration authority's part, which the office's admin pages call): lifts the lock of
+  five wrong passphrases; ``{"unlocked": true}``.
 - ``POST /ocsp`` (RFC 6960) and ``POST /tsa`` (RFC 3161); ``GET /ca.pem``; ``GET /_health``.
 
 With an API key, /csc needs ``Authorization: Bearer <key>``.
@@ -307,6 +310,13 @@ def create_signing_app(service: SigningService) -> Flask:
         return jsonify(
             service.authorise(_field("credentialID", str), _field("PIN", str), signatures)
         )
+
+    @app.post("/csc/v1/credentials/unlock")
+    def unlock() -> Response:
+        officer = service.credential(_field("credentialID", str))
+        service.registry.unlock(officer.nip)
+        log.info("the officer NIP %s may sign again (unlocked)", officer.nip)
+        return jsonify({"unlocked": True})
 
     @app.post("/csc/v1/signatures/signHash")
     def sign_hash() -> Response:
