@@ -403,18 +403,15 @@ def correction_refusal(report: BirthReport, actor: Actor) -> str | None:
     return None
 
 
-def correct_akta(
+def check_correction(
     report: BirthReport,
     changes: dict[str, Any],
     reason: str,
     supporting_document_id: int | None,
-    signer: User,
-    passphrase: str,
-) -> AktaDocument:
-    """A pejabat corrects an issued akta: a new version with the same registration number,
-    signed at once with their own key (their passphrase authorises it); the old version is
-    marked superseded. Both are in the journal."""
-    actor = signer.as_actor()
+    actor: Actor,
+) -> None:
+    """Whether `actor` may make this correction: raises GuardRefused or InvalidInput (every
+    field's problem at once), before anything is signed."""
     refusal = correction_refusal(report, actor)
     if refusal:
         raise GuardRefused(refusal)
@@ -431,10 +428,25 @@ def correct_akta(
             errors.append(FieldError("supporting_document_id", "unknown_document"))
     if errors:
         raise InvalidInput("correction_invalid", errors=errors)
+
+
+def correct_akta(
+    report: BirthReport,
+    changes: dict[str, Any],
+    reason: str,
+    supporting_document_id: int | None,
+    signer: User,
+    authorisation: Authorisation,
+) -> AktaDocument:
+    """A pejabat corrects an issued akta: a new version with the same registration number,
+    signed at once with their own key (`authorisation`, which their TOTP code and passphrase
+    bought: authorise_signing); the old version is marked superseded. Both are in the
+    journal."""
+    actor = signer.as_actor()
+    check_correction(report, changes, reason, supporting_document_id, actor)
     previous = current_akta(report)
     if previous is None:
         raise NotFound("akta_in_force_missing")
-    authorisation = authorise_signature(signer, passphrase)
     before = {name: getattr(report, name) for name in changes}
     for name, value in changes.items():
         setattr(report, name, value)
