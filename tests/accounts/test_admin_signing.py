@@ -149,7 +149,7 @@ def test_an_admin_unlocks_a_locked_pejabat_who_then_signs_again(
     assert entry.data == {"user_id": ratna.id, "nip": PJ2.nip}
 
 
-def test_an_unlock_without_an_identity_says_what_to_do_first(
+def test_an_unlock_without_a_known_identity_says_what_to_do_first(
     client: FlaskClient, accounts: dict[str, User]
 ) -> None:
     ratna = accounts["ratna3274"]
@@ -157,6 +157,11 @@ def test_an_unlock_without_an_identity_says_what_to_do_first(
     refused = _post(client, ratna, "/buka-kunci")
     page = client.get(refused.headers["Location"]).get_data(as_text=True)
     assert "Hubungkan dulu akun ini dengan NIK dan NIP pejabat" in page
+    # A NIK the signing service does not know has nothing to unlock; the page says so.
+    _post(client, ratna, nik="3274010101990009", nip=PJ2.nip)
+    refused = _post(client, ratna, "/buka-kunci")
+    page = client.get(refused.headers["Location"]).get_data(as_text=True)
+    assert "NIK ini belum terdaftar di layanan tanda tangan elektronik" in page
     assert not _journal("office:user:signing_unlock")
 
 
