@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import hashlib
 import threading
 import time
@@ -26,6 +27,11 @@ from typing import Any
 import httpx
 from asn1crypto import tsp
 from asn1crypto import x509 as asn1_x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+from cryptography.hazmat.primitives.hashes import SHA256 as SHA256Hash
+from cryptography.x509 import load_der_x509_certificate
 from pyhanko.sign import signers
 from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError, set_tsp_headers
@@ -66,6 +72,13 @@ class Credential:
     @property
     def signer_name(self) -> str:
         return str(self.certificate.subject.native.get("common_name", ""))
+
+    @functools.cached_property
+    def public_key(self) -> ec.EllipticCurvePublicKey:
+        key = load_der_x509_certificate(self.certificate.dump()).public_key()
+        if not isinstance(key, ec.EllipticCurvePublicKey):
+            raise SigningServiceError("signing_algorithm_unsupported")
+        return key
 
 
 class SigningServiceClient:
@@ -262,4 +275,10 @@ class RemoteSigner(signers.Signer):
             raise SigningServiceError("signing_algorithm_unsupported")
         digest = hashlib.sha256(data).digest()
         (signature,) = self._client.sign_hashes(self._nik, self._authorisation.sad, [digest])
+        # The chain is kept for a while: a key the kept certificate does not verify (the
+        # officer re-enrolled meanwhile) must fail here, not give an akta that never validates.
+        try:
+            self.credential.public_key.verify(signature, digest, ec.ECDSA(Prehashed(SHA256Hash())))
+        except InvalidSignature:
+            raise SigningServiceError("signing_certificate_mismatch") from None
         return signature

@@ -18,7 +18,13 @@ from cryptography import x509
 from reportlab.pdfgen import canvas
 
 from akta_service.akta.signing import sign_pdf, signature_room, validate_pdf
-from akta_service.signing.client import SigningServiceClient, SigningServiceError
+from akta_service.signing.client import (
+    Authorisation,
+    RemoteSigner,
+    SigningReuse,
+    SigningServiceClient,
+    SigningServiceError,
+)
 from tests.services import (
     BIN,
     SOFTHSM2_MODULE,
@@ -74,9 +80,13 @@ def one_page() -> bytes:
 
 
 def signed_by(
-    client: SigningServiceClient, server: SigningServer, officer: SigningOfficer
+    client: SigningServiceClient,
+    server: SigningServer,
+    officer: SigningOfficer,
+    authorisation: Authorisation | None = None,
+    reuse: SigningReuse | None = None,
 ) -> bytes:
-    authorisation = client.authorise(officer.nik, officer.passphrase)
+    authorisation = authorisation or client.authorise(officer.nik, officer.passphrase)
     return sign_pdf(
         one_page(),
         client.signer(officer.nik, authorisation),
@@ -87,6 +97,7 @@ def signed_by(
         location="Cirebon",
         signer_name=officer.name,
         signed_at=datetime.now(WIB),
+        reuse=reuse,
     )
 
 
@@ -358,19 +369,8 @@ def test_akta_of_a_batch_share_the_ocsp_answers_each_with_its_own_timestamp(
 ) -> None:
     authorisation = client.authorise(BAMBANG.nik, BAMBANG.passphrase, signatures=3)
 
-    def signed(reuse: object) -> bytes:
-        return sign_pdf(
-            one_page(),
-            client.signer(BAMBANG.nik, authorisation),
-            timestamper=client.timestamper(),
-            trust_root_pem=server.trust_root(),
-            field_box=(330, 60, 560, 130),
-            reason="Kutipan Akta Kelahiran",
-            location="Cirebon",
-            signer_name=BAMBANG.name,
-            signed_at=datetime.now(WIB),
-            reuse=reuse,  # type: ignore[arg-type]
-        )
+    def signed(reuse: SigningReuse) -> bytes:
+        return signed_by(client, server, BAMBANG, authorisation, reuse)
 
     first, second = signed(client.reuse()), signed(client.reuse())
     client.forget_reuse()
@@ -416,3 +416,25 @@ def test_the_sandbox_tsa_still_signs_through_the_method_it_replaces() -> None:
         replaced.parameters
     )
     assert "self._sign_tst_info(" in inspect.getsource(DummyTimeStamper.request_tsa_response)
+
+
+def test_a_signature_the_kept_certificate_does_not_verify_is_refused(
+    server: SigningServer, client: SigningServiceClient
+) -> None:
+    """As if the officer re-enrolled (a new key) while the old chain was still kept."""
+    authorisation = client.authorise(BAMBANG.nik, BAMBANG.passphrase)
+    stale = RemoteSigner(client, BAMBANG.nik, authorisation, client.credential(RINA.nik))
+
+    with pytest.raises(SigningServiceError) as refused:
+        sign_pdf(
+            one_page(),
+            stale,
+            timestamper=client.timestamper(),
+            trust_root_pem=server.trust_root(),
+            reason="Kutipan Akta Kelahiran",
+            location="Cirebon",
+            signer_name=BAMBANG.name,
+            signed_at=datetime.now(WIB),
+        )
+
+    assert refused.value.code == "signing_certificate_mismatch"
