@@ -12,7 +12,7 @@ import io
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from asn1crypto import x509 as asn1_x509
@@ -150,6 +150,9 @@ def sign_pdf(
             trust_roots=[load_cert_from_pemder(str(trust_root_pem))],
             allow_fetching=True,
             revocation_mode="hard-fail",
+            # The context's moment is its creation; the OCSP answer is made after it, more
+            # than pyHanko's default second later on a busy machine ("too recent").
+            time_tolerance=timedelta(minutes=1),
             fetchers=fetchers,
         ),
     )
