@@ -268,17 +268,23 @@ def _produce(
         remote_signer = service.signer(signer.nik, authorisation)
     except SigningServiceError as error:
         raise _refusal(error) from None
-    signed = sign_pdf(
-        render_akta_pdf(content),
-        remote_signer,
-        timestamper=service.timestamper(),
-        trust_root_pem=signing_trust_root(),
-        field_box=SIGNATURE_BOX,
-        reason=f"Kutipan Akta Kelahiran {content.registration_number}",
-        location=region.issue_place,
-        signer_name=content.officer_name,
-        signed_at=now.astimezone(local_timezone()),  # the stamp shows office time (WIB)
-    )
+    try:
+        signed = sign_pdf(
+            render_akta_pdf(content),
+            remote_signer,
+            timestamper=service.timestamper(),
+            trust_root_pem=signing_trust_root(),
+            field_box=SIGNATURE_BOX,
+            reason=f"Kutipan Akta Kelahiran {content.registration_number}",
+            location=region.issue_place,
+            signer_name=content.officer_name,
+            signed_at=now.astimezone(local_timezone()),  # the stamp shows office time (WIB)
+            # The chain's and the TSA's OCSP answers, fetched once for the akta of a batch.
+            reuse=service.reuse(),
+        )
+    except Exception:
+        service.forget_reuse()  # a failed fetch is not kept for the next akta
+        raise
     # The certificate, not the account, says who signed: the two must agree.
     certificate_nip = remote_signer.credential.certificate.subject.native.get("serial_number")
     if certificate_nip != signer.nip:
