@@ -21,12 +21,10 @@ import io
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 import sqlalchemy as sa
 
 from akta_service.accounts.models import User
-from akta_service.accounts.second_factor import require_totp
 from akta_service.akta.document import (
     MARGIN,
     PAGE_HEIGHT,
@@ -34,12 +32,12 @@ from akta_service.akta.document import (
     SIGNATURE_BOX,
     render_akta_pdf,
 )
-from akta_service.akta.models import SigningAuthorisation, SigningBatchItem
+from akta_service.akta.models import SigningBatchItem
 from akta_service.akta.operations import (
     ISSUE_JOB,
-    ISSUE_SIGNATURES,
     akta_content,
-    authorise_signature,
+    authorise_signing,
+    keep_authorisation,
     seal_authorisation,
 )
 from akta_service.births.models import BirthReport, ReportStatus
@@ -104,8 +102,7 @@ def sign_batch(signer: User, reports: Sequence[BirthReport], passphrase: str, co
         raise InvalidInput("signing_batch_empty")
     if len(reports) > MAX_BATCH:
         raise InvalidInput("signing_batch_too_large", maximum=MAX_BATCH, chosen=len(reports))
-    require_totp(signer, code)
-    authorisation = authorise_signature(signer, passphrase, len(reports) * ISSUE_SIGNATURES)
+    authorisation = authorise_signing(signer, passphrase, code, len(reports))
     sealed = seal_authorisation(authorisation)
     batch_id = secrets.token_urlsafe(16)
     actor = signer.as_actor()
@@ -118,7 +115,7 @@ def sign_batch(signer: User, reports: Sequence[BirthReport], passphrase: str, co
             with db.session.begin_nested():  # one refused report does not stop the others
                 if report.region_code not in actor.region_codes:
                     raise GuardRefused("outside_your_region", region=report.region_code)
-                _keep_authorisation(report, signer, sealed, authorisation.expires_at)
+                keep_authorisation(report, signer, authorisation, sealed)
                 if report.status == ReportStatus.REGISTERED:
                     _sign_again(report, actor, batch_id)
                 else:
@@ -137,19 +134,6 @@ _KNOWN = {
     "signer_is_approver": "signer_is_approver",
     "duplicate_undecided": "duplicate_undecided",
 }
-
-
-def _keep_authorisation(report: BirthReport, signer: User, sealed: str, expires: datetime) -> None:
-    existing = db.session.get(SigningAuthorisation, report.id)
-    if existing is not None:
-        db.session.delete(existing)
-        db.session.flush()
-    db.session.add(
-        SigningAuthorisation(
-            report_id=report.id, signer_id=signer.id, sealed=sealed, expires_at=expires
-        )
-    )
-    db.session.flush()
 
 
 def _sign_again(report: BirthReport, actor: Actor, batch_id: str) -> None:

@@ -8,6 +8,7 @@ Bitstream Vera TTFs that ReportLab ships (the family DejaVu grew from), never fr
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -345,9 +346,16 @@ def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
     lines = list(simpleSplit(text, font, size, width))
     if len(lines) < 2:
         return lines
-    while width > 40 and len(simpleSplit(text, font, size, width - 4)) == len(lines):
-        width -= 4
-    return list(simpleSplit(text, font, size, width))
+    # The narrowest of width, width - 4, ... (stopping at 40) that still takes as few
+    # lines: greedy wrapping never takes fewer lines when narrower, so halve the steps.
+    fits, beyond = 0, 1 + max(0, math.ceil((width - 40) / 4))
+    while beyond - fits > 1:
+        steps = (fits + beyond) // 2
+        if len(simpleSplit(text, font, size, width - 4 * steps)) == len(lines):
+            fits = steps
+        else:
+            beyond = steps
+    return list(simpleSplit(text, font, size, width - 4 * fits))
 
 
 def _body_items(content: AktaContent, size: float) -> list[tuple[float, str, str, float]]:

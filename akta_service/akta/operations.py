@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
 
 from akta_service.accounts.models import User
+from akta_service.accounts.second_factor import require_totp
 from akta_service.akta.document import SIGNATURE_BOX, AktaContent, render_akta_pdf
 from akta_service.akta.models import AktaDocument, SigningAuthorisation, SigningBatchItem
 from akta_service.akta.seal import sealed_content
@@ -133,10 +134,28 @@ def seal_authorisation(authorisation: Authorisation) -> str:
     return _sealer().encrypt(authorisation.sad.encode()).decode()
 
 
-def authorise_issue(report: BirthReport, signer: User, passphrase: str) -> None:
-    """Before `sign`: the pejabat's passphrase buys one signature, which the issue step
-    (a job, after the 3-in-1) makes; the authorisation waits sealed in the database."""
-    authorisation = authorise_signature(signer, passphrase, ISSUE_SIGNATURES)
+def authorise_signing(signer: User, passphrase: str, code: str, reports: int = 1) -> Authorisation:
+    """How the office pages authorise signatures, one report or a batch: the pejabat's
+    current TOTP code first, then their passphrase (asked in addition to it, never instead).
+
+    A wrong code refuses before the passphrase reaches the signing service; both count
+    towards their own lockouts (the TOTP codes', the signing service's).
+    :raises SecondFactorRefused: no second factor, a wrong or used code, codes locked.
+    :raises SigningRefused: as `authorise_signature`.
+    """
+    require_totp(signer, code)
+    return authorise_signature(signer, passphrase, reports * ISSUE_SIGNATURES)
+
+
+def keep_authorisation(
+    report: BirthReport, signer: User, authorisation: Authorisation, sealed: str | None = None
+) -> None:
+    """The authorisation waits sealed for the report's issue step (a job, after the 3-in-1);
+    it replaces one the report had (expired, or from a failed attempt).
+
+    :param sealed: the authorisation as `seal_authorisation` sealed it already (a batch
+        seals its one authorisation once, for all its reports).
+    """
     existing = db.session.get(SigningAuthorisation, report.id)
     if existing is not None:
         db.session.delete(existing)
@@ -145,11 +164,23 @@ def authorise_issue(report: BirthReport, signer: User, passphrase: str) -> None:
         SigningAuthorisation(
             report_id=report.id,
             signer_id=signer.id,
-            sealed=seal_authorisation(authorisation),
+            sealed=sealed or seal_authorisation(authorisation),
             expires_at=authorisation.expires_at,
         )
     )
     db.session.flush()
+
+
+def authorise_issue(report: BirthReport, signer: User, passphrase: str) -> None:
+    """The passphrase alone buys the report's signature: for signing outside the office pages
+    (the demo seed, benchmarks, tests' setup), which ask the TOTP code too (authorise_signing)."""
+    keep_authorisation(report, signer, authorise_signature(signer, passphrase, ISSUE_SIGNATURES))
+
+
+def usable_authorisation(report: BirthReport) -> bool:
+    """Whether the report's issue step still has an authorisation to sign with."""
+    waiting = db.session.get(SigningAuthorisation, report.id)
+    return waiting is not None and waiting.expires_at > utcnow()
 
 
 def _waiting_authorisation(report: BirthReport) -> tuple[User, Authorisation] | None:
@@ -241,17 +272,23 @@ def _produce(
         remote_signer = service.signer(signer.nik, authorisation)
     except SigningServiceError as error:
         raise _refusal(error) from None
-    signed = sign_pdf(
-        render_akta_pdf(content),
-        remote_signer,
-        timestamper=service.timestamper(),
-        trust_root_pem=signing_trust_root(),
-        field_box=SIGNATURE_BOX,
-        reason=f"Kutipan Akta Kelahiran {content.registration_number}",
-        location=region.issue_place,
-        signer_name=content.officer_name,
-        signed_at=now.astimezone(local_timezone()),  # the stamp shows office time (WIB)
-    )
+    try:
+        signed = sign_pdf(
+            render_akta_pdf(content),
+            remote_signer,
+            timestamper=service.timestamper(),
+            trust_root_pem=signing_trust_root(),
+            field_box=SIGNATURE_BOX,
+            reason=f"Kutipan Akta Kelahiran {content.registration_number}",
+            location=region.issue_place,
+            signer_name=content.officer_name,
+            signed_at=now.astimezone(local_timezone()),  # the stamp shows office time (WIB)
+            # The chain's and the TSA's OCSP answers, fetched once for the akta of a batch.
+            reuse=service.reuse(),
+        )
+    except Exception:
+        service.forget_reuse()  # a failed fetch is not kept for the next akta
+        raise
     # The certificate, not the account, says who signed: the two must agree.
     certificate_nip = remote_signer.credential.certificate.subject.native.get("serial_number")
     if certificate_nip != signer.nip:
@@ -376,18 +413,15 @@ def correction_refusal(report: BirthReport, actor: Actor) -> str | None:
     return None
 
 
-def correct_akta(
+def check_correction(
     report: BirthReport,
     changes: dict[str, Any],
     reason: str,
     supporting_document_id: int | None,
-    signer: User,
-    passphrase: str,
-) -> AktaDocument:
-    """A pejabat corrects an issued akta: a new version with the same registration number,
-    signed at once with their own key (their passphrase authorises it); the old version is
-    marked superseded. Both are in the journal."""
-    actor = signer.as_actor()
+    actor: Actor,
+) -> None:
+    """Whether `actor` may make this correction: raises GuardRefused or InvalidInput (every
+    field's problem at once), before anything is signed."""
     refusal = correction_refusal(report, actor)
     if refusal:
         raise GuardRefused(refusal)
@@ -404,10 +438,25 @@ def correct_akta(
             errors.append(FieldError("supporting_document_id", "unknown_document"))
     if errors:
         raise InvalidInput("correction_invalid", errors=errors)
+
+
+def correct_akta(
+    report: BirthReport,
+    changes: dict[str, Any],
+    reason: str,
+    supporting_document_id: int | None,
+    signer: User,
+    authorisation: Authorisation,
+) -> AktaDocument:
+    """A pejabat corrects an issued akta: a new version with the same registration number,
+    signed at once with their own key (`authorisation`, which their TOTP code and passphrase
+    bought: authorise_signing); the old version is marked superseded. Both are in the
+    journal."""
+    actor = signer.as_actor()
+    check_correction(report, changes, reason, supporting_document_id, actor)
     previous = current_akta(report)
     if previous is None:
         raise NotFound("akta_in_force_missing")
-    authorisation = authorise_signature(signer, passphrase)
     before = {name: getattr(report, name) for name in changes}
     for name, value in changes.items():
         setattr(report, name, value)

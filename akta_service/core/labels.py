@@ -64,6 +64,18 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "submit": N_("Laporan dikirim"),
         "new_pin": N_("PIN baru dibuat"),
         "akta_view": N_("Akta dibuka"),
+        "signing_identity": N_("Identitas tanda tangan elektronik dihubungkan"),
+        "signing_unlock": N_("Kunci tanda tangan elektronik dibuka"),
+        "signing_identity_view": N_("Identitas tanda tangan elektronik dilihat"),
+    },
+    # A pejabat's signing as the signing service sees it (accounts.operations.SigningState).
+    "signing_state": {
+        "no_identity": N_("belum dihubungkan (NIK dan NIP kosong)"),
+        "not_enrolled": N_("NIK belum terdaftar di layanan tanda tangan elektronik"),
+        "nip_mismatch": N_("NIP akun berbeda dengan NIP pada sertifikat pejabat"),
+        "locked": N_("terkunci setelah 5 kali passphrase salah"),
+        "active": N_("aktif, dapat menandatangani"),
+        "unreachable": N_("layanan tanda tangan elektronik tidak dapat dihubungi"),
     },
     # Verification checks (verification.checks), by their stored names.
     "check": {

@@ -15,15 +15,20 @@ from typing import Any
 
 import pytest
 import segno
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pypdf import PdfReader
 from pypdf.generic import ContentStream
+from reportlab.lib.utils import simpleSplit
 
 from akta_service.akta.document import (
+    FONT,
     QR_BOX,
     QR_FORM_NAME,
     SIGNATURE_BOX,
     AktaContent,
     UnprintableTextError,
+    _wrap,
     akta_lines,
     akta_sentences,
     render_akta_pdf,
@@ -335,3 +340,31 @@ def test_page_renders_to_png_for_a_person_to_look_at(pdfs: dict[str, bytes], mod
     assert abs(width - 827) <= 1  # A4 at 100 dpi: 8.27 x 11.69 inches
     assert abs(height - 1169) <= 1
     assert len(png) > 20_000  # text, frame and QR code, not a blank page
+
+
+def _narrowest_step_by_step(text: str, font: str, size: float, width: float) -> list[str]:
+    """What the renderer's wrapping must give: narrowed 4 pt at a time while no line is added."""
+    lines = list(simpleSplit(text, font, size, width))
+    if len(lines) < 2:
+        return lines
+    while width > 40 and len(simpleSplit(text, font, size, width - 4)) == len(lines):
+        width -= 4
+    return list(simpleSplit(text, font, size, width))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    words=st.lists(
+        st.text(alphabet="abcdefghijklmnopqrstuvwxyzAIKLMW-,.", min_size=1, max_size=14),
+        min_size=1,
+        max_size=40,
+    ),
+    size=st.sampled_from([8.5, 10.0, 11.5, 13.0]),
+    width=st.floats(min_value=20, max_value=500),
+)
+def test_wrapping_takes_the_same_lines_as_narrowing_step_by_step(
+    words: list[str], size: float, width: float
+) -> None:
+    render_akta_pdf(content_for())  # the fonts registered
+    text = " ".join(words)
+    assert _wrap(text, FONT, size, width) == _narrowest_step_by_step(text, FONT, size, width)

@@ -22,6 +22,7 @@ from akta_service.akta.operations import (
     SigningRefused,
     akta_pdf,
     authorise_issue,
+    authorise_signature,
     correct_akta,
     current_akta,
     issue_akta,
@@ -279,13 +280,15 @@ def test_a_correction_makes_a_new_version_with_the_same_number(
     first = current_akta(report)
     assert first is not None
 
-    passphrase = SIGNING_OFFICERS["pj1"].passphrase
+    pejabat = _user(actors["pejabat"])
+    # What the pejabat's TOTP code and passphrase bought (the form asks both).
+    authorisation = authorise_signature(pejabat, SIGNING_OFFICERS["pj1"].passphrase)
     with pytest.raises(GuardRefused):
-        correct_akta(report, {"child_name": "X"}, "salah", None, _user(actors["operator"]), "x")
-    with pytest.raises(InvalidInput) as refused:
         correct_akta(
-            report, {"registration_number": "X"}, "", None, _user(actors["pejabat"]), passphrase
+            report, {"child_name": "X"}, "salah", None, _user(actors["operator"]), authorisation
         )
+    with pytest.raises(InvalidInput) as refused:
+        correct_akta(report, {"registration_number": "X"}, "", None, pejabat, authorisation)
     assert {e.field for e in refused.value.detail["errors"]} == {"registration_number", "reason"}
 
     new_name = report.child_name + " Ramadhani"
@@ -294,8 +297,8 @@ def test_a_correction_makes_a_new_version_with_the_same_number(
         {"child_name": new_name},
         "Salah ketik nama pada laporan",
         None,
-        _user(actors["pejabat"]),
-        passphrase,
+        pejabat,
+        authorisation,
     )
     assert second.version == 2
     assert second.registration_number == first.registration_number

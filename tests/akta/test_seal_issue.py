@@ -16,7 +16,13 @@ from flask.testing import FlaskClient
 
 from akta_service.accounts.models import User
 from akta_service.accounts.operations import create_user
-from akta_service.akta.operations import akta_pdf, akta_versions, correct_akta, issue_akta
+from akta_service.akta.operations import (
+    akta_pdf,
+    akta_versions,
+    authorise_signature,
+    correct_akta,
+    issue_akta,
+)
 from akta_service.akta.qr_image import read_qr
 from akta_service.akta.seal import ANNULLED, SUPERSEDED, VALID, check_qr, read_status_list
 from akta_service.births.models import BirthReport, Channel, ReportStatus
@@ -209,7 +215,7 @@ def test_a_correction_marks_its_predecessor_superseded_in_the_status_list(
         "Salah ketik nama",
         None,
         signer,
-        SIGNING_OFFICERS["pj1"].passphrase,
+        authorise_signature(signer, SIGNING_OFFICERS["pj1"].passphrase),
     )
     new, _ = _qr_of(report, tmp_path, version=2)
     statuses = _statuses(client)
