@@ -29,6 +29,13 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "rejected": N_("Ditolak"),
         "cancelled": N_("Dibatalkan pelapor"),
     },
+    # A facility's birth notification (workflows/birth_notification.yaml); "notified" is also
+    # the office's queue tab of the notifications not yet completed.
+    "notification_status": {
+        "notified": N_("Diberitahukan fasilitas, belum dilengkapi keluarga"),
+        "completed": N_("Dilengkapi keluarga"),
+        "expired": N_("Tidak dilengkapi sampai batas waktu"),
+    },
     # A flag as a badge.
     "flag": {
         "late": N_("Terlambat"),
@@ -50,6 +57,9 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "issue": N_("Akta diterbitkan"),
         "reject": N_("Ditolak"),
         "cancel": N_("Dibatalkan pelapor"),
+        "notify": N_("Kelahiran diberitahukan fasilitas"),
+        "complete": N_("Dilengkapi keluarga"),
+        "expire": N_("Batas waktu pemberitahuan lewat"),
     },
     # Journal entries that are not workflow moves (their action's last part).
     "action": {
@@ -62,6 +72,8 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "submit": N_("Laporan dikirim"),
         "new_pin": N_("PIN baru dibuat"),
         "akta_view": N_("Akta dibuka"),
+        "birth_letter": N_("Surat keterangan lahir dikirim fasilitas"),
+        "remind": N_("Pengingat dikirim ke keluarga"),
     },
     # Verification checks (verification.checks), by their stored names.
     "check": {
