@@ -23,6 +23,8 @@ DOCUMENTED_REFUSALS = frozenset(
         "same_witness",
         "future_birth",
         "marriage_in_future",
+        # BirthNotificationInput's: the family reachable by phone or e-mail.
+        "contact_required",
         "idempotency_key_reused",
         # An uploaded file is judged by its bytes (PDF, JPEG or PNG), which no schema says.
         "unsupported_type",

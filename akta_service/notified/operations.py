@@ -19,12 +19,14 @@ from akta_service.births.codes import (
     new_tracking_code,
     normalise_tracking_code,
 )
+from akta_service.births.documents import MAX_DOCUMENT_BYTES, sniff_content_type
 from akta_service.core.actors import Actor
 from akta_service.core.audit import record
 from akta_service.core.clock import local_timezone
 from akta_service.core.config import current_settings
 from akta_service.core.db import db, utcnow
 from akta_service.core.errors import (
+    FieldError,
     IllegalTransition,
     InvalidInput,
     NotFound,
@@ -200,6 +202,13 @@ def attach_birth_letter(notice: NotifiedBirth, data: bytes, actor: Actor) -> dic
     a newer one replaces it. Raises InvalidInput for a file that cannot be taken."""
     if notice.status != NotificationStatus.NOTIFIED:
         raise IllegalTransition("birth_letter_closed", state=str(notice.status))
+    # Refused as the births API refuses a document, with the same codes.
+    if not data:
+        raise InvalidInput("file_missing", errors=[FieldError("file", "required")])
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise InvalidInput("too_large", errors=[FieldError("file", "too_large")])
+    if sniff_content_type(data) is None:
+        raise InvalidInput("unsupported_type", errors=[FieldError("file", "unsupported_type")])
     try:
         prepared = prepare_upload(data)
     except UploadRefused as refused:
