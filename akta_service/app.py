@@ -156,16 +156,19 @@ def _exempt_and_register_api(app: Flask) -> None:
     from akta_service.core.api import API_CONFIG, api
     from akta_service.facilities.api import blp as webhook_api
     from akta_service.notified.api import blp as notified_api
+    from akta_service.notified.fhir_api import blp as fhir_api
 
     csrf.exempt(births_api)
     csrf.exempt(webhook_api)
     csrf.exempt(notified_api)
+    csrf.exempt(fhir_api)
     for key, value in API_CONFIG.items():
         app.config.setdefault(key, value)
     api.init_app(app)
     api.register_blueprint(births_api)
     api.register_blueprint(webhook_api)
     api.register_blueprint(notified_api)
+    api.register_blueprint(fhir_api)
 
 
 def _init_templates(app: Flask) -> None:

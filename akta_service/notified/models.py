@@ -119,3 +119,24 @@ class CompletionLink(Base):
 
     def __repr__(self) -> str:
         return f"<CompletionLink {self.id} notice={self.notified_birth_id}>"
+
+
+class FhirBundleReceipt(Base):
+    """A FHIR Bundle a facility sent, by its identifier: a re-send gets the same answer."""
+
+    __tablename__ = "fhir_bundle_receipts"
+    __table_args__ = (
+        sa.UniqueConstraint("facility_code", "bundle_key", name="uq_fhir_bundle_per_facility"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
+    facility_code: Mapped[str] = mapped_column(sa.ForeignKey("facilities.code"))
+    #: Bundle.identifier's system and value, "system|value".
+    bundle_key: Mapped[str] = mapped_column(sa.String(300))
+    #: SHA-256 of the Bundle as sent: the same identifier with other content is refused.
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
+    notified_birth_id: Mapped[int | None] = mapped_column(sa.ForeignKey("notified_births.id"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<FhirBundleReceipt {self.id} {self.facility_code} {self.bundle_key}>"

@@ -4,6 +4,7 @@ marking what was never completed."""
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import uuid
 from datetime import date, datetime, time, timedelta
@@ -39,7 +40,13 @@ from akta_service.core.sweep import SweepTimes, sweeper
 from akta_service.facilities.models import Facility
 from akta_service.notifications.models import Delivery, DeliveryChannel
 from akta_service.notifications.operations import DELIVER_JOB
-from akta_service.notified.models import CompletionLink, NotificationStatus, NotifiedBirth
+from akta_service.notified.fhir import BundleRefused, Issue, bundle_key, map_bundle, read_bundle
+from akta_service.notified.models import (
+    CompletionLink,
+    FhirBundleReceipt,
+    NotificationStatus,
+    NotifiedBirth,
+)
 from akta_service.notified.schemas import BirthNotificationInput
 from akta_service.notified.workflow import fire_notice
 from akta_service.parents.models import Draft
@@ -369,3 +376,61 @@ def remind_and_expire(times: SweepTimes) -> int:
     today = times.now.astimezone(local_timezone()).date()
     expire_notices(today)
     return send_reminders(today)
+
+
+# FHIR intake --------------------------------------------------------------------------------
+
+
+def _content_hash(payload: Any) -> str:
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def receive_bundle(
+    payload: Any, facility: Facility, actor: Actor, language: str = "en"
+) -> tuple[NotifiedBirth, bool]:
+    """The notification a SATUSEHAT-shaped FHIR Bundle describes, and whether it was there
+    already: a Bundle re-sent with the same identifier (at once, or later) gets the first
+    one's notification, never a second. Raises BundleRefused."""
+    bundle = read_bundle(payload)
+    digest = _content_hash(payload)
+    receipt = FhirBundleReceipt(
+        facility_code=facility.code, bundle_key=bundle_key(bundle), content_hash=digest
+    )
+    try:
+        # A re-send arriving meanwhile waits here until the first one commits.
+        with db.session.begin_nested():
+            db.session.add(receipt)
+    except IntegrityError:
+        return _first_answer(facility.code, bundle_key(bundle), digest), True
+    mapped = map_bundle(bundle)
+    try:
+        data = load_notification_input(mapped.payload)
+    except InvalidInput as invalid:
+        raise mapped.refused(invalid.detail.get("errors", []), language) from invalid
+    notice = notify_birth(data, facility, actor)
+    receipt.notified_birth_id = notice.id
+    db.session.flush()
+    return notice, False
+
+
+def _first_answer(facility_code: str, key: str, digest: str) -> NotifiedBirth:
+    first = db.session.scalar(
+        sa.select(FhirBundleReceipt).where(
+            FhirBundleReceipt.facility_code == facility_code, FhirBundleReceipt.bundle_key == key
+        )
+    )
+    if first is None or first.content_hash != digest or first.notified_birth_id is None:
+        raise BundleRefused(
+            [
+                Issue(
+                    "conflict",
+                    "a different Bundle was sent before with this identifier",
+                    "Bundle.identifier",
+                )
+            ],
+            status=409,
+        )
+    notice = db.session.get(NotifiedBirth, first.notified_birth_id)
+    assert notice is not None  # noqa: S101 - a foreign key
+    return notice

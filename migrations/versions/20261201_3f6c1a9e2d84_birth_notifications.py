@@ -82,6 +82,18 @@ def upgrade():
     with op.batch_alter_table('notification_links', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_notification_links_notified_birth_id'), ['notified_birth_id'], unique=False)
 
+    op.create_table('fhir_bundle_receipts',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('facility_code', sa.String(length=20), nullable=False),
+    sa.Column('bundle_key', sa.String(length=300), nullable=False),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('notified_birth_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('received_at', akta_service.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['facility_code'], ['facilities.code'], name=op.f('fk_fhir_bundle_receipts_facility_code_facilities')),
+    sa.ForeignKeyConstraint(['notified_birth_id'], ['notified_births.id'], name=op.f('fk_fhir_bundle_receipts_notified_birth_id_notified_births')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fhir_bundle_receipts')),
+    sa.UniqueConstraint('facility_code', 'bundle_key', name='uq_fhir_bundle_per_facility')
+    )
     with op.batch_alter_table('drafts', schema=None) as batch_op:
         batch_op.add_column(sa.Column('notified_birth_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True))
         batch_op.create_unique_constraint(batch_op.f('uq_drafts_notified_birth_id'), ['notified_birth_id'])
@@ -98,6 +110,7 @@ def downgrade():
     with op.batch_alter_table('notification_links', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_notification_links_notified_birth_id'))
 
+    op.drop_table('fhir_bundle_receipts')
     op.drop_table('notification_links')
     with op.batch_alter_table('notified_births', schema=None) as batch_op:
         batch_op.drop_index('ix_notified_births_status_birth')
