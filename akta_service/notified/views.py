@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, Response, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -16,6 +18,12 @@ from akta_service.core.clock import local_today
 from akta_service.core.db import db
 from akta_service.core.sessions import staff_required
 from akta_service.facilities.models import Facility
+from akta_service.notified.completeness import (
+    BUCKETS,
+    MEASURES,
+    Completeness,
+    build_completeness,
+)
 from akta_service.notified.models import NotificationStatus, NotifiedBirth
 from akta_service.notified.operations import open_family_form
 
@@ -69,3 +77,63 @@ def office_list() -> ResponseReturnValue:
         "age": lambda notice: (today - notice.birth_date).days,
     }
     return render_template("office/notified.html", **context)
+
+
+#: Words of the measures and buckets, on the page and as the CSV's columns.
+MEASURE_WORDS = {
+    "notified": "Diberitahukan",
+    "completed": "Dilengkapi keluarga",
+    "registered": "Tercatat",
+    "issued": "Akta terbit",
+}
+BUCKET_WORDS = {
+    "on_time": "Terbit dalam batas waktu (≤ {on_time_days} hari)",
+    "within_year": "Terbit dalam setahun",
+    "later": "Terbit lebih dari setahun",
+}
+
+
+def _completeness() -> Completeness:
+    board = build_completeness([r.code for r in current_user.regions])
+    record("staff:dashboard:completeness", current_user.as_actor(), data={"aggregates_only": True})
+    return board
+
+
+@bp.get("/kantor/kelengkapan")
+@staff_required()
+def completeness() -> ResponseReturnValue:
+    """Every birth counted: what the facilities notified and what became of it."""
+    return render_template(
+        "office/completeness.html",
+        board=_completeness(),
+        measures=MEASURE_WORDS,
+        buckets=BUCKET_WORDS,
+    )
+
+
+@bp.get("/kantor/kelengkapan.csv")
+@staff_required()
+def completeness_csv() -> ResponseReturnValue:
+    """The same aggregates as CSV: counts and shares, no personal data."""
+    board = _completeness()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["fasilitas", "minggu_mulai", *MEASURES])
+    for facility in board.facilities:
+        for week in board.weeks:
+            counts = [board.counts[facility, week, measure] for measure in MEASURES]
+            writer.writerow([facility, week.isoformat(), *counts])
+    writer.writerow([])
+    writer.writerow(["ketepatan_waktu", "porsi", "akta_terbit"])
+    for bucket in BUCKETS:
+        share = board.timeliness.get(bucket)
+        writer.writerow([bucket, "" if share is None else f"{share:.4f}", board.issued_total])
+    writer.writerow([])
+    writer.writerow(["fasilitas_berkurang", "4_minggu_terakhir", "4_minggu_sebelumnya"])
+    for name, last, earlier in board.fewer:
+        writer.writerow([name, last, earlier])
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="kelengkapan.csv"'},
+    )
