@@ -7,7 +7,7 @@ from typing import Any
 from flask import g, request, url_for
 from flask.views import MethodView
 
-from akta_service.births.documents import MAX_DOCUMENT_BYTES, read_upload
+from akta_service.births.documents import read_upload, upload_request_body
 from akta_service.births.models import BirthReport
 from akta_service.core.api import ApiBlueprint
 from akta_service.core.db import db
@@ -89,29 +89,7 @@ class NotificationItem(MethodView):
 class NotificationBirthLetter(MethodView):
     decorators = [idempotent, per_credential, require_facility]  # noqa: RUF012
 
-    @blp.doc(
-        parameters=[IDEMPOTENCY_PARAMETER],
-        requestBody={
-            "required": True,
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["file"],
-                        "properties": {
-                            "file": {
-                                "type": "string",
-                                "format": "binary",
-                                "minLength": 1,
-                                "maxLength": MAX_DOCUMENT_BYTES,
-                            },
-                        },
-                    },
-                    "encoding": {"file": {"contentType": "application/pdf, image/jpeg, image/png"}},
-                }
-            },
-        },
-    )
+    @blp.doc(parameters=[IDEMPOTENCY_PARAMETER], requestBody=upload_request_body())
     @blp.response(201, BirthLetterOut)
     def post(self, tracking_code: str) -> tuple[dict[str, Any], int]:
         """The surat keterangan lahir (PDF, JPEG or PNG, 10 MB at most): the family's form

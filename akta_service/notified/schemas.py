@@ -6,46 +6,29 @@ from typing import Any, ClassVar
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from akta_service.births.models import Attendant, BirthPlaceKind, BirthType, Sex
 from akta_service.births.schemas import (
-    ClockTime,
-    IsoDate,
+    ChildSchema,
     NikField,
     Text,
-    _enum,
     _errors,
-    _int,
     _name,
     _Strict,
 )
-from akta_service.core.clock import local_today
 
 
-class NotifiedChild(_Strict):
-    """What the facility knows of the child at the bedside; the family adds the name."""
+class NotifiedChild(ChildSchema):
+    """What the facility knows of the child at the bedside (a report's child, with the same
+    rules); the family adds the name."""
+
+    class Meta:
+        unknown = "raise"
+        exclude = ("name",)
 
     provisional_name = _name(
         load_default=None,
         allow_none=True,
         metadata={"description": 'The facility\'s generic name, e.g. "Bayi Ny. Siti Aminah"'},
     )
-    sex = _enum(Sex, required=True)
-    birth_date = IsoDate(required=True, error_messages=_errors(invalid="date"))
-    birth_time = ClockTime(
-        load_default=None, allow_none=True, error_messages=_errors(invalid="time")
-    )
-    birth_place = _name(required=True)
-    birth_place_kind = _enum(BirthPlaceKind, required=True)
-    birth_order = _int(1, 30, "birth_order", required=True)
-    birth_type = _enum(BirthType, load_default=BirthType.SINGLE)
-    weight_grams = _int(200, 8000, "weight_grams", load_default=None, allow_none=True)
-    length_cm = _int(15, 70, "length_cm", load_default=None, allow_none=True)
-    attendant = _enum(Attendant, required=True)
-
-    @validates_schema(skip_on_field_errors=False)
-    def _not_in_future(self, data: dict[str, Any], **_: Any) -> None:
-        if data.get("birth_date") and data["birth_date"] > local_today():
-            raise ValidationError("future_birth", field_name="birth_date")
 
 
 class NotifiedMother(_Strict):

@@ -6,9 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
-from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
@@ -17,7 +15,6 @@ from akta_service.accounts.operations import create_user
 from akta_service.births.models import ReportStatus
 from akta_service.core.actors import Actor
 from akta_service.core.db import db, utcnow
-from akta_service.facilities.operations import create_facility, issue_credential
 from akta_service.notified.models import NotificationStatus, NotifiedBirth
 from tests.factories import BirthReportFactory
 from tests.notified.notifying import days_ago, notification_of, notify
@@ -25,17 +22,6 @@ from tests.parents.conftest import sandbox_report
 from tests.web import STAFF_PASSWORD, sign_in
 
 ADMIN = Actor.system("test admin")
-
-
-@pytest.fixture
-def tokens(session: Any) -> dict[str, str]:
-    create_facility("RSUD-GJ", "RSUD Gunung Jati", "hospital", "3274", ADMIN)
-    create_facility("BIDAN-SRI", "Bidan Sri Wahyuni", "midwife", "3274", ADMIN)
-    create_user("rina", "Rina Pimpinan", "viewer", STAFF_PASSWORD, ["3274"], ADMIN)
-    return {
-        "hospital": issue_credential("RSUD-GJ", ADMIN).token,
-        "midwife": issue_credential("BIDAN-SRI", ADMIN).token,
-    }
 
 
 def _completed_as(code: str, status: ReportStatus, born_days_ago: int) -> None:
@@ -58,6 +44,7 @@ def _completed_as(code: str, status: ReportStatus, born_days_ago: int) -> None:
 def test_the_completeness_page_and_csv_count_what_became_of_each_notification(
     app: Flask, client: FlaskClient, tokens: dict[str, str]
 ) -> None:
+    create_user("rina", "Rina Pimpinan", "viewer", STAFF_PASSWORD, ["3274"], ADMIN)
     family = sandbox_report()
     codes = [
         notify(client, tokens["hospital"], notification_of(family))["tracking_code"]

@@ -16,7 +16,6 @@ from flask.testing import FlaskClient
 from akta_service.core.actors import Actor
 from akta_service.core.clock import local_today
 from akta_service.core.db import db
-from akta_service.facilities.operations import create_facility, issue_credential
 from akta_service.notified.models import NotifiedBirth
 from tests.notified.bundles import bundle
 from tests.notified.notifying import auth
@@ -27,9 +26,8 @@ FHIR = "application/fhir+json"
 
 
 @pytest.fixture
-def token(session: Any) -> str:
-    create_facility("RSUD-GJ", "RSUD Gunung Jati", "hospital", "3274", ADMIN)
-    return issue_credential("RSUD-GJ", ADMIN).token
+def token(tokens: dict[str, str]) -> str:
+    return tokens["hospital"]
 
 
 @pytest.fixture

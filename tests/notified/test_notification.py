@@ -16,7 +16,6 @@ from akta_service.core.actors import Actor
 from akta_service.core.audit import JournalEntry
 from akta_service.core.db import db
 from akta_service.core.jobs import run_job
-from akta_service.facilities.operations import create_facility, issue_credential
 from akta_service.jobs.queue import run_pending
 from akta_service.notifications.models import Delivery, DeliveryChannel, DeliveryStatus
 from akta_service.notified.models import NotificationStatus, NotifiedBirth
@@ -46,16 +45,6 @@ from tests.web import STAFF_PASSWORD, sign_in
 
 ADMIN = Actor.system("test admin")
 LETTER = pdf_bytes()
-
-
-@pytest.fixture
-def tokens(session: Any) -> dict[str, str]:
-    create_facility("RSUD-GJ", "RSUD Gunung Jati", "hospital", "3274", ADMIN)
-    create_facility("BIDAN-SRI", "Bidan Sri Wahyuni", "midwife", "3274", ADMIN)
-    return {
-        "hospital": issue_credential("RSUD-GJ", ADMIN).token,
-        "midwife": issue_credential("BIDAN-SRI", ADMIN).token,
-    }
 
 
 @pytest.fixture
