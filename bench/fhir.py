@@ -98,7 +98,7 @@ def run() -> None:
         token = _bench_facility(app)
         env = {**app.config["AKTA_BENCH_ENV"], **SETTINGS}
         folder = Path(app.instance_path).parent
-        with gunicorn("akta_service.wsgi:app", WORKERS, env, folder) as url:
+        with gunicorn("akta_service.wsgi:app", WORKERS, env, folder, startup_seconds=180) as url:
             births = measure(
                 "births POST /api/v1/births",
                 f"{url}/api/v1/births",
