@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -46,19 +47,24 @@ def _mothers(bodies: Bodies) -> list[dict[str, str]]:
 async def _closed_loop(url: str, token: str, body: Any, content_type: str) -> tuple[int, int]:
     """Requests answered 2xx and not, by CONNECTIONS clients for SECONDS after a warm-up."""
     counted = {"ok": 0, "failed": 0}
+    refusals: Counter[str] = Counter()
     sequence = iter(range(10**9))
     headers = {"Authorization": f"Bearer {token}", "Content-Type": content_type}
     stop_warmup = time.monotonic() + WARMUP_SECONDS
     stop = stop_warmup + SECONDS
 
     async def client() -> None:
-        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+        async with httpx.AsyncClient(timeout=30) as http:
             while (now := time.monotonic()) < stop:
-                response = await http.post("", content=body(next(sequence)), headers=headers)
+                response = await http.post(url, content=body(next(sequence)), headers=headers)
                 if now >= stop_warmup:
                     counted["ok" if response.status_code < 300 else "failed"] += 1
+                if response.status_code >= 300:
+                    refusals[f"{response.status_code} {response.text[:200]}"] += 1
 
     await asyncio.gather(*(client() for _ in range(CONNECTIONS)))
+    for refusal, count in refusals.most_common(3):
+        print(f"  not 2xx x{count}: {refusal}")
     return counted["ok"], counted["failed"]
 
 

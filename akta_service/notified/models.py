@@ -135,7 +135,8 @@ class FhirBundleReceipt(Base):
     bundle_key: Mapped[str] = mapped_column(sa.String(300))
     #: SHA-256 of the Bundle as sent: the same identifier with other content is refused.
     content_hash: Mapped[str] = mapped_column(sa.String(64))
-    notified_birth_id: Mapped[int | None] = mapped_column(sa.ForeignKey("notified_births.id"))
+    #: The notification it made (drawn before it, so that the receipt is written first).
+    tracking_code: Mapped[str] = mapped_column(sa.String(12))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def __repr__(self) -> str:

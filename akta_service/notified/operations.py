@@ -82,14 +82,17 @@ def _first_reminder(born: date, sent: list[int]) -> date | None:
     return born + timedelta(days=days[0]) if days else None
 
 
-def notify_birth(data: dict[str, Any], facility: Facility, actor: Actor) -> NotifiedBirth:
+def notify_birth(
+    data: dict[str, Any], facility: Facility, actor: Actor, tracking_code: str | None = None
+) -> NotifiedBirth:
     """Record a facility's notification and tell the family how to complete it.
 
     :param data: output of :func:`load_notification_input`.
+    :param tracking_code: the code drawn for it already (FHIR intake's receipt).
     """
     child, mother, contact = data["child"], data["mother"], data["contact"]
     notice = NotifiedBirth(
-        tracking_code=new_tracking_code(),
+        tracking_code=tracking_code or new_tracking_code(),
         facility_code=facility.code,
         region_code=facility.region_code,
         status=NotificationStatus.NOTIFIED,
@@ -115,12 +118,13 @@ def notify_birth(data: dict[str, Any], facility: Facility, actor: Actor) -> Noti
     )
     db.session.add(notice)
     try:
-        with db.session.begin_nested():
-            db.session.flush()
+        db.session.flush()
     except IntegrityError as exc:
         if "tracking_code" not in str(exc.orig):
             raise
         raise TryAgain("report_not_stored") from exc
+    _tell_family(notice, "notified", "Lengkapi laporan akta kelahiran")
+    # Last: the journal's realm chain is locked from this append until the commit.
     record(
         "workflow:notified_birth:notify",
         actor,
@@ -128,7 +132,6 @@ def notify_birth(data: dict[str, Any], facility: Facility, actor: Actor) -> Noti
         to_state=str(notice.status),
         data={"tracking_code": notice.tracking_code, "facility": facility.code},
     )
-    _tell_family(notice, "notified", "Lengkapi laporan akta kelahiran")
     return notice
 
 
@@ -395,7 +398,10 @@ def receive_bundle(
     bundle = read_bundle(payload)
     digest = _content_hash(payload)
     receipt = FhirBundleReceipt(
-        facility_code=facility.code, bundle_key=bundle_key(bundle), content_hash=digest
+        facility_code=facility.code,
+        bundle_key=bundle_key(bundle),
+        content_hash=digest,
+        tracking_code=new_tracking_code(),
     )
     try:
         # A re-send arriving meanwhile waits here until the first one commits.
@@ -408,10 +414,7 @@ def receive_bundle(
         data = load_notification_input(mapped.payload)
     except InvalidInput as invalid:
         raise mapped.refused(invalid.detail.get("errors", []), language) from invalid
-    notice = notify_birth(data, facility, actor)
-    receipt.notified_birth_id = notice.id
-    db.session.flush()
-    return notice, False
+    return notify_birth(data, facility, actor, tracking_code=receipt.tracking_code), False
 
 
 def _first_answer(facility_code: str, key: str, digest: str) -> NotifiedBirth:
@@ -420,7 +423,8 @@ def _first_answer(facility_code: str, key: str, digest: str) -> NotifiedBirth:
             FhirBundleReceipt.facility_code == facility_code, FhirBundleReceipt.bundle_key == key
         )
     )
-    if first is None or first.content_hash != digest or first.notified_birth_id is None:
+    notice = find_notice(first.tracking_code) if first is not None else None
+    if first is None or first.content_hash != digest or notice is None:
         raise BundleRefused(
             [
                 Issue(
@@ -431,6 +435,4 @@ def _first_answer(facility_code: str, key: str, digest: str) -> NotifiedBirth:
             ],
             status=409,
         )
-    notice = db.session.get(NotifiedBirth, first.notified_birth_id)
-    assert notice is not None  # noqa: S101 - a foreign key
     return notice

@@ -87,10 +87,9 @@ def upgrade():
     sa.Column('facility_code', sa.String(length=20), nullable=False),
     sa.Column('bundle_key', sa.String(length=300), nullable=False),
     sa.Column('content_hash', sa.String(length=64), nullable=False),
-    sa.Column('notified_birth_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('tracking_code', sa.String(length=12), nullable=False),
     sa.Column('received_at', akta_service.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['facility_code'], ['facilities.code'], name=op.f('fk_fhir_bundle_receipts_facility_code_facilities')),
-    sa.ForeignKeyConstraint(['notified_birth_id'], ['notified_births.id'], name=op.f('fk_fhir_bundle_receipts_notified_birth_id_notified_births')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_fhir_bundle_receipts')),
     sa.UniqueConstraint('facility_code', 'bundle_key', name='uq_fhir_bundle_per_facility')
     )
