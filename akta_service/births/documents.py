@@ -78,6 +78,26 @@ def read_upload(upload: FileStorage | None) -> bytes:
         upload.close()
 
 
+def upload_request_body(**fields: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI request body of an upload: multipart `file` (PDF, JPEG or PNG judged by its
+    content, 10 MB at most) beside the other form `fields` given, all required."""
+    file = {"type": "string", "format": "binary", "minLength": 1, "maxLength": MAX_DOCUMENT_BYTES}
+    return {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": [*fields, "file"],
+                    "properties": {**fields, "file": file},
+                },
+                # Judged by its content (unsupported_type otherwise), 10 MB at most.
+                "encoding": {"file": {"contentType": "application/pdf, image/jpeg, image/png"}},
+            }
+        },
+    }
+
+
 #: What each kind of document is, as the clerk knows it.
 DOCUMENT_LABELS = {
     "birth_letter": "Surat keterangan lahir",

@@ -30,6 +30,13 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "rejected": N_("Ditolak"),
         "cancelled": N_("Dibatalkan pelapor"),
     },
+    # A facility's birth notification (workflows/birth_notification.yaml); "notified" is also
+    # the office's queue tab of the notifications not yet completed.
+    "notification_status": {
+        "notified": N_("Diberitahukan fasilitas, belum dilengkapi keluarga"),
+        "completed": N_("Dilengkapi keluarga"),
+        "expired": N_("Tidak dilengkapi sampai batas waktu"),
+    },
     # A flag as a badge.
     "flag": {
         "late": N_("Terlambat"),
@@ -52,6 +59,9 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "annul": N_("Akta dibatalkan"),
         "reject": N_("Ditolak"),
         "cancel": N_("Dibatalkan pelapor"),
+        "notify": N_("Kelahiran diberitahukan fasilitas"),
+        "complete": N_("Dilengkapi keluarga"),
+        "expire": N_("Batas waktu pemberitahuan lewat"),
     },
     # Journal entries that are not workflow moves (their action's last part).
     "action": {
@@ -67,6 +77,8 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "signing_identity": N_("Identitas tanda tangan elektronik dihubungkan"),
         "signing_unlock": N_("Kunci tanda tangan elektronik dibuka"),
         "signing_identity_view": N_("Identitas tanda tangan elektronik dilihat"),
+        "birth_letter": N_("Surat keterangan lahir dikirim fasilitas"),
+        "remind": N_("Pengingat dikirim ke keluarga"),
     },
     # A pejabat's signing as the signing service sees it (accounts.operations.SigningState).
     "signing_state": {

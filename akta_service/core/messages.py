@@ -232,6 +232,14 @@ MESSAGES: dict[str, str] = {
     "wrong_code_or_pin": N_("Kode pelacakan atau PIN salah. Periksa kembali keduanya."),
     "documents_closed": N_("Dokumen tidak dapat ditambahkan pada laporan berstatus '%(state)s'."),
     "akta_not_issued_in_status": N_("Akta belum terbit: laporan berstatus '%(state)s'."),
+    # Refusals: facilities' birth notifications (notified).
+    "notification_invalid": N_(
+        "Data pemberitahuan kelahiran belum benar. Perbaiki kolom yang ditandai."
+    ),
+    "birth_letter_closed": N_(
+        "Surat keterangan lahir tidak dapat dikirim lagi: pemberitahuan berstatus '%(state)s'."
+    ),
+    "document_refused": N_("Berkas tidak dapat diterima. Perbaiki sesuai keterangan kolomnya."),
     "cursor_unknown": N_("Cursor tidak dikenal; pakai next_cursor dari halaman sebelumnya."),
     # Refusals: the API and the service as a whole (core).
     "fields_invalid": N_("Data belum benar. Perbaiki kolom yang ditandai."),
