@@ -6,6 +6,7 @@ import copy
 import hashlib
 import io
 import re
+import subprocess
 from datetime import timedelta
 from typing import Any
 
@@ -120,6 +121,29 @@ def test_signing_issues_a_signed_akta_in_the_right_wording(
     tampered[position + 1] ^= 0x01
     broken = validate_pdf(bytes(tampered), trust_root("3274", app.config["AKTA_SETTINGS"]))
     assert not (broken.intact and broken.trusted and broken.covers_whole_document)
+
+
+def test_the_akta_names_the_kab_kota_of_birth_and_keeps_the_facility_in_the_report(
+    officer: Region, actors: dict[str, Actor]
+) -> None:
+    report = _signed(actors)
+    report.child_birth_order = 2
+    assert issue_akta(report.id) == "issued"
+    document = current_akta(report)
+    assert document is not None
+    printed = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"],  # noqa: S607 - poppler-utils, as a reader would
+        input=akta_pdf(document),
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    words = " ".join(printed.split())
+    # "Kota Cirebon" is written as the KTP writes a place of birth: CIREBON.
+    assert "bahwa di CIREBON pada tanggal" in words
+    assert "anak ke DUA, " in words
+    assert report.child_birth_place not in printed
+    assert report.child_birth_place.upper() not in printed
+    assert report.child_birth_place == _family()["example_report"]["child"]["birth_place"]
 
 
 def test_issuing_twice_issues_once(officer: Region, actors: dict[str, Actor]) -> None:
