@@ -6,7 +6,6 @@ import copy
 import hashlib
 import io
 import re
-import subprocess
 from datetime import timedelta
 from typing import Any
 
@@ -43,6 +42,7 @@ from akta_service.verification.gateway import dukcapil
 from akta_service.verification.operations import verify_report
 from akta_service.workflow.engine import fire
 from tests.conftest import SIGNING_OFFICERS, sign_as
+from tests.files import pdf_text
 
 S = ReportStatus
 INFORMANT = Actor(id="informant:web", name="Pelapor", role=Role.INFORMANT)
@@ -131,13 +131,8 @@ def test_the_akta_names_the_kab_kota_of_birth_and_keeps_the_facility_in_the_repo
     assert issue_akta(report.id) == "issued"
     document = current_akta(report)
     assert document is not None
-    printed = subprocess.run(
-        ["pdftotext", "-layout", "-", "-"],  # noqa: S607 - poppler-utils, as a reader would
-        input=akta_pdf(document),
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    words = " ".join(printed.split())
+    words = pdf_text(akta_pdf(document))
+    printed = words
     # "Kota Cirebon" is written as the KTP writes a place of birth: CIREBON.
     assert "bahwa di CIREBON pada tanggal" in words
     assert "anak ke DUA, " in words

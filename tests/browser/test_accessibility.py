@@ -15,7 +15,6 @@ from akta_service.births.operations import get_report_by_tracking_code
 from tests.browser.accessibility import Audit, violations
 from tests.browser.conftest import LiveServer
 from tests.browser.office import (
-    OFFICE_SCREEN,
     PHONES,
     add_staff,
     claim,
@@ -28,7 +27,6 @@ from tests.browser.office import (
     wait_for_status,
 )
 from tests.browser.parents import (
-    PHONE,
     SAVE,
     NewContext,
     Shots,
@@ -46,13 +44,6 @@ from tests.files import jpeg_bytes, pdf_bytes
 from tests.parents.form import PDF, STEP_SLUGS, form_answers
 from tests.web import STAFF_PASSWORD
 
-SCREENS: dict[str, dict[str, Any]] = {"phone": PHONE, "office": OFFICE_SCREEN}
-
-
-@pytest.fixture(params=sorted(SCREENS))
-def screen(request: pytest.FixtureRequest) -> dict[str, Any]:
-    return SCREENS[request.param]
-
 
 @pytest.fixture
 def audit(request: pytest.FixtureRequest) -> Audit:
@@ -62,6 +53,15 @@ def audit(request: pytest.FixtureRequest) -> Audit:
 def _visit(page: Page, audit: Audit, url: str, name: str) -> None:
     page.goto(url)
     audit(page, name)
+
+
+def _password_step(page: Page, username: str) -> Page:
+    """The sign-in page's first step: name and password (the second factor comes next)."""
+    page.goto("/kantor/masuk")
+    page.get_by_label("Nama pengguna").fill(username)
+    page.get_by_label("Kata sandi").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="Masuk").click()
+    return page
 
 
 def _verification_token(live: LiveServer, code: str) -> str:
@@ -183,20 +183,12 @@ def test_every_office_page_passes_axe(
     # A pejabat enrols the second factor, signs in with it and opens the signing pages.
     username = add_staff(live_server, "pejabat", "Ratna Pejabat")
     give_signing_key(live_server, username)
-    pejabat = new_context(**screen).new_page()
-    pejabat.goto("/kantor/masuk")
-    pejabat.get_by_label("Nama pengguna").fill(username)
-    pejabat.get_by_label("Kata sandi").fill(STAFF_PASSWORD)
-    pejabat.get_by_role("button", name="Masuk").click()
+    pejabat = _password_step(new_context(**screen).new_page(), username)
     expect(pejabat).to_have_url(re.compile(r"/kantor/2fa$"))
     audit(pejabat, "2fa")
     enrol_totp(pejabat, username)
     assert username in PHONES
-    again = new_context(**screen).new_page()
-    again.goto("/kantor/masuk")
-    again.get_by_label("Nama pengguna").fill(username)
-    again.get_by_label("Kata sandi").fill(STAFF_PASSWORD)
-    again.get_by_role("button", name="Masuk").click()
+    again = _password_step(new_context(**screen).new_page(), username)
     expect(again).to_have_url(re.compile(r"/kantor/masuk/kode$"))
     audit(again, "kode")
     again.get_by_label("Kode verifikasi atau kode pemulihan").fill(totp_code(username))

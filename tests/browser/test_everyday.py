@@ -6,7 +6,6 @@ to test-artifacts/browser/<test>/."""
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,6 @@ from akta_service.births.models import BirthReport
 from akta_service.core.db import db
 from tests.browser.accessibility import Audit
 from tests.browser.conftest import LiveServer
-from tests.browser.office import OFFICE_SCREEN
 from tests.browser.parents import (
     PHONE,
     NewContext,
@@ -30,29 +28,13 @@ from tests.browser.parents import (
     save_step,
     upload,
 )
+from tests.files import pdf_text
 from tests.parents.form import STEP_SLUGS, form_answers
-
-SCREENS: dict[str, dict[str, Any]] = {"phone": PHONE, "office": OFFICE_SCREEN}
-
-
-@pytest.fixture(params=sorted(SCREENS))
-def screen(request: pytest.FixtureRequest) -> dict[str, Any]:
-    return SCREENS[request.param]
 
 
 @pytest.fixture
 def shots(request: pytest.FixtureRequest) -> Shots:
     return Shots(request.node)
-
-
-def _printed(pdf: bytes) -> str:
-    text = subprocess.run(
-        ["pdftotext", "-layout", "-", "-"],  # noqa: S607 - poppler-utils
-        input=pdf,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    return " ".join(text.split())
 
 
 def _to_documents(page: Page, report: dict[str, Any], shots: Shots) -> None:
@@ -94,7 +76,7 @@ def test_the_sptjm_forms_come_filled_in_and_the_signed_one_shows_its_first_page(
     )
     birth = _download(page, "sptjm-sptjm_birth")
     marriage = _download(page, "sptjm-sptjm_marriage")
-    birth_text, marriage_text = _printed(birth), _printed(marriage)
+    birth_text, marriage_text = pdf_text(birth), pdf_text(marriage)
     assert "KEBENARAN DATA KELAHIRAN" in birth_text
     assert "KEBENARAN SEBAGAI PASANGAN SUAMI ISTRI" in marriage_text
     for witness in report["witnesses"]:
@@ -117,6 +99,7 @@ def test_the_sptjm_forms_come_filled_in_and_the_signed_one_shows_its_first_page(
     first_page = page.get_by_role("img", name=re.compile("^Halaman pertama SPTJM kebenaran data"))
     size = first_page.evaluate("img => [img.naturalWidth, img.naturalHeight]")
     assert size[1] > size[0]  # an upright A4 page
+    expect(page.locator("#error-summary")).to_have_count(0)
     audit = Audit(shots)
     audit(page, "dokumen-diunggah")
     audit.assert_clean()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import subprocess
 from datetime import timedelta
 from pathlib import Path
 
@@ -41,6 +40,7 @@ from tests.browser.parents import (
     upload,
     upload_documents,
 )
+from tests.files import pdf_text
 from tests.parents.form import PDF, form_answers
 
 #: The documents a family with a recorded marriage is asked for.
@@ -95,13 +95,7 @@ def test_a_parent_reports_from_a_phone_sees_it_checked_and_downloads_the_akta(
     pdf = Path(saving.value.path()).read_bytes()
     assert pdf.startswith(b"%PDF-")
     assert hashlib.sha256(pdf).hexdigest() == sha256  # the signed akta the office issued
-    printed = subprocess.run(
-        ["pdftotext", "-", "-"],  # noqa: S607 - poppler-utils, as the parent reads it
-        input=pdf,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    words = " ".join(printed.split())
+    words = pdf_text(pdf)
     # The kab/kota of birth, as on the KTP; the facility is not the place of birth.
     assert "bahwa di CIREBON pada tanggal" in words
     assert report["child"]["birth_place"].upper() not in words

@@ -4,7 +4,6 @@ page (pdftotext), and given to the report's own reporter only."""
 
 from __future__ import annotations
 
-import subprocess
 from typing import Any
 
 import pytest
@@ -15,6 +14,7 @@ from flask.testing import FlaskClient
 from akta_service.core.audit import JournalEntry
 from akta_service.core.db import db
 from akta_service.jobs.queue import run_pending
+from tests.files import pdf_text
 from tests.parents.conftest import sandbox_report
 from tests.parents.form import fill_steps, form_answers, required_kinds, start
 from tests.parents.reporting import (
@@ -26,18 +26,6 @@ from tests.parents.reporting import (
 
 BIRTH_URL = "/lapor/dokumen/sptjm/sptjm_birth.pdf"
 MARRIAGE_URL = "/lapor/dokumen/sptjm/sptjm_marriage.pdf"
-
-
-def _printed(pdf: bytes) -> str:
-    """The page's text as poppler reads it, on one line."""
-    assert pdf.startswith(b"%PDF-")
-    text = subprocess.run(
-        ["pdftotext", "-layout", "-", "-"],  # noqa: S607 - poppler-utils
-        input=pdf,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    return " ".join(text.split())
 
 
 def _without_birth_letter(kind: str) -> dict[str, Any]:
@@ -52,7 +40,7 @@ def _download(client: FlaskClient, url: str) -> str:
     assert answer.mimetype == "application/pdf"
     assert answer.headers["Content-Disposition"].startswith("attachment; filename=")
     assert "no-store" in answer.headers["Cache-Control"]
-    return _printed(answer.get_data())
+    return pdf_text(answer.get_data())
 
 
 def test_the_documents_step_offers_both_forms_filled_in_with_the_draft(
