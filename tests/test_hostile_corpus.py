@@ -66,8 +66,10 @@ PUBLIC_ENDPOINTS = {
     "parents.correction",
     "parents.cancel",
     "parents.akta_download",
+    "parents.status_sptjm",
     "parents.status_close",
     "parents.document_preview",
+    "parents.draft_sptjm",
     "parents.remove_document",
     "parents.receipt_page",
     "parents.receipt_download",
@@ -180,7 +182,11 @@ def test_no_public_page_answers_a_5xx_to_hostile_input(app: Flask, client: Flask
     _hostile_posts(client, "/lapor/dokumen")
     for value in VALUES:
         segment = quote_from_bytes(value, safe="") or "x"
-        for path in (f"/lapor/dokumen/lihat/{segment}", f"/lapor/dokumen/hapus/{segment}"):
+        for path in (
+            f"/lapor/dokumen/lihat/{segment}",
+            f"/lapor/dokumen/hapus/{segment}",
+            f"/lapor/dokumen/sptjm/{segment}.pdf",
+        ):
             assert client.get(path, headers={"Accept": "text/html"}).status_code < 500
     assert finish_documents(client).status_code == 302
     _hostile_posts(client, "/lapor/kirim", page="/lapor/periksa")
@@ -212,6 +218,9 @@ def test_no_public_page_answers_a_5xx_to_hostile_input(app: Flask, client: Flask
         query = corpus.query_string({"q": value, "lang": value})
         for path in ("/status/laporan", "/status/akta.pdf"):
             _is_a_page(client.get(f"{path}?{query}", headers={"Accept": "text/html"}))
+        segment = quote_from_bytes(value, safe="") or "x"
+        answer = client.get(f"/status/sptjm/{segment}.pdf", headers={"Accept": "text/html"})
+        assert answer.status_code < 500
     _hostile_posts(client, "/status/perbaiki")
     _hostile_posts(client, "/status/batal")
     for value in VALUES:

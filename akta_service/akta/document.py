@@ -78,6 +78,7 @@ class AktaContent:
     child_name: str
     #: "male" or "female" (Sex).
     child_sex: str
+    #: The kab/kota of birth as the register writes it ("Cirebon"), not the facility.
     birth_place: str
     birth_date: date
     birth_order: int
@@ -157,7 +158,9 @@ def printed_names(content: AktaContent) -> dict[str, str | None]:
 
 def _parents_text(content: AktaContent) -> str:
     model = WordingModel(content.wording_model)
-    child = f"anak ke {in_words(content.birth_order)}, {_SEX_WORDS[Sex(content.child_sex)]}"
+    # The register's data in capitals, as the place and the names: "anak ke SATU, PEREMPUAN".
+    order, sex = in_words(content.birth_order), _SEX_WORDS[Sex(content.child_sex)]
+    child = f"anak ke {order.upper()}, {sex.upper()}"
     if model in _NEEDS_FATHER:
         father, mother = str(content.father_name).upper(), str(content.mother_name).upper()
         return f"{child}, dari ayah {father} dan ibu {mother}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import re
 import secrets
 from datetime import datetime
 from pathlib import Path
@@ -223,7 +224,7 @@ def akta_content(
         child_nik=report.child_nik,
         child_name=report.child_name,
         child_sex=str(report.child_sex),
-        birth_place=report.child_birth_place,
+        birth_place=birth_place_name(region),
         birth_date=report.child_birth_date,
         birth_order=report.child_birth_order,
         wording_model=str(wording_of(report)),
@@ -238,6 +239,14 @@ def akta_content(
         verification_url=f"{settings.public_base_url}/verifikasi/{token}",
         version=version,
     )
+
+
+def birth_place_name(region: Region) -> str:
+    """Where the akta says the child was born: the kab/kota by its name ("Kota Cirebon" ->
+    "Cirebon"), as the F-2.01 instructions and the register's wording (F-2.14, Permendagri
+    109/2019) write the place of birth and the KTP shows it; the facility stays in the report.
+    The report's kab/kota: the form does not ask for another one."""
+    return re.sub(r"^(Kota|Kabupaten|Kab\.)\s+", "", region.name)
 
 
 def _officer_title(region: Region, signer: User) -> str:

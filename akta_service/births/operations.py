@@ -107,6 +107,7 @@ def submit_birth_report(
     :param data: output of :func:`load_report_input`.
     :param tracking_code: the code the birth already has (a facility's notification).
     """
+    now = utcnow()
     report = BirthReport(
         # Random, and unique by the database's index rather than by asking first: a query
         # per submission to rule out what happens about once in 10^8 submissions (30^10
@@ -114,8 +115,8 @@ def submit_birth_report(
         tracking_code=tracking_code or new_tracking_code(),
         channel=channel,
         facility_code=facility_code,
-        submitted_at=utcnow(),
-        next_verification_at=utcnow(),
+        submitted_at=now,
+        next_verification_at=now,
         **report_fields(data),
     )
     db.session.add(report)

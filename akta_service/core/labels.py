@@ -63,6 +63,22 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "complete": N_("Dilengkapi keluarga"),
         "expire": N_("Batas waktu pemberitahuan lewat"),
     },
+    # The workflow's triggers as something to do, for a refusal ("'setujui' tidak berlaku").
+    "act": {
+        "submit": N_("kirim laporan"),
+        "start_verification": N_("mulai pemeriksaan Dukcapil"),
+        "pass_verification": N_("nyatakan lolos pemeriksaan Dukcapil"),
+        "fail_verification": N_("nyatakan tidak lolos pemeriksaan Dukcapil"),
+        "refuse": N_("tolak karena di luar wilayah kantor"),
+        "resubmit": N_("kirim perbaikan"),
+        "request_correction": N_("minta perbaikan"),
+        "approve": N_("setujui"),
+        "send_back": N_("kembalikan ke operator"),
+        "sign": N_("tanda tangani"),
+        "issue": N_("terbitkan akta"),
+        "reject": N_("tolak"),
+        "cancel": N_("batalkan"),
+    },
     # Journal entries that are not workflow moves (their action's last part).
     "action": {
         "claim": N_("Mulai ditangani"),
@@ -148,6 +164,31 @@ def label(value: object, kind: str) -> str:
         return "—"
     text = LABELS[kind].get(str(value))
     return gettext(text if text is not None else UNLABELLED)
+
+
+#: Parameters of a refusal (core.errors) that carry internal names, and the kind of their label.
+LABELLED_PARAMETERS: Mapping[str, str] = {
+    "state": "status",
+    "trigger": "act",
+    "allowed_triggers": "act",
+    "role": "role",
+    "roles": "role",
+}
+
+
+def labelled_parameters(params: Mapping[str, object]) -> dict[str, object]:
+    """A refusal's parameters as a person reads them: each internal name by its label (a list
+    item by item); the others as they are."""
+    shown: dict[str, object] = {}
+    for name, value in params.items():
+        kind = LABELLED_PARAMETERS.get(name)
+        if kind is None or not isinstance(value, str | list | tuple):
+            shown[name] = value
+        elif isinstance(value, str):
+            shown[name] = label(value, kind)
+        else:
+            shown[name] = [label(item, kind) for item in value]
+    return shown
 
 
 def journal_label(action: str, trigger: str | None = None) -> str:

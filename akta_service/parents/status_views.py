@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
@@ -28,6 +28,7 @@ from akta_service.core.errors import ConflictError, DomainError, FieldError, Not
 from akta_service.core.limits import hashed_key, limiter
 from akta_service.notifications.operations import send_new_status_pin
 from akta_service.parents import operations as ops
+from akta_service.parents import sptjm
 from akta_service.parents.correction import (
     CorrectionRequest,
     correction_request,
@@ -145,6 +146,7 @@ def status_page() -> ResponseReturnValue:
         timeline=timeline(report),
         fix_fields=[plain_name(name) for name in correction.fields] if correction else [],
         can_cancel=ops.can_cancel(report),
+        sptjm_forms=sptjm.report_needs(report) if correction else [],
     )
 
 
@@ -347,6 +349,24 @@ def akta_download() -> ResponseReturnValue:
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     # Cache-Control: no-store and X-Content-Type-Options: nosniff come with every page here.
     return response
+
+
+@bp.get("/status/sptjm/<kind>.pdf")
+def status_sptjm(kind: str) -> ResponseReturnValue:
+    """The SPTJM the report calls for, filled in with its data, for the reporter who opened
+    the status page with the PIN."""
+    report = _opened_report()
+    if report is None:
+        return redirect(url_for("parents.status_form"))
+    if kind not in sptjm.report_needs(report):
+        abort(404)
+    record(
+        "public:birth_report:sptjm_read",
+        Actor.informant(report.tracking_code, report.informant_name),
+        report=report,
+        read=True,
+    )
+    return sptjm.sptjm_download(kind, sptjm.facts_of_report(report))
 
 
 @bp.post("/status/keluar")

@@ -91,7 +91,7 @@ def test_model_1_sentences_read_like_a_real_akta() -> None:
         "Berdasarkan Akta Kelahiran Nomor 3274-LU-22112026-0001",
         "bahwa di CIREBON pada tanggal delapan belas bulan Juli tahun dua ribu tujuh belas",
         "telah lahir AISYAH PUTRI",
-        "anak ke satu, perempuan, dari ayah AGUS SETIAWAN dan ibu DEWI LESTARI",
+        "anak ke SATU, PEREMPUAN, dari ayah AGUS SETIAWAN dan ibu DEWI LESTARI",
         "Kutipan ini dikeluarkan di Cirebon pada tanggal 22 November 2026",
     ]
 
@@ -101,14 +101,14 @@ def test_model_1_sentences_read_like_a_real_akta() -> None:
     [
         (
             "recorded_marriage",
-            "anak ke satu, perempuan, dari ayah AGUS SETIAWAN dan ibu DEWI LESTARI",
+            "anak ke SATU, PEREMPUAN, dari ayah AGUS SETIAWAN dan ibu DEWI LESTARI",
         ),
         (
             "unrecorded_marriage",
-            "anak ke satu, perempuan, dari ayah AGUS SETIAWAN dan ibu DEWI LESTARI",
+            "anak ke SATU, PEREMPUAN, dari ayah AGUS SETIAWAN dan ibu DEWI LESTARI",
         ),
-        ("mother_only", "anak ke satu, perempuan, anak seorang ibu DEWI LESTARI"),
-        ("unknown_origin", "anak ke satu, perempuan"),
+        ("mother_only", "anak ke SATU, PEREMPUAN, anak seorang ibu DEWI LESTARI"),
+        ("unknown_origin", "anak ke SATU, PEREMPUAN"),
     ],
 )
 def test_pdf_prints_the_wording_of_each_model(
@@ -150,9 +150,9 @@ def test_pdf_prints_the_english_glosses(pdfs: dict[str, bytes], model: str) -> N
 def test_dates_and_birth_order_are_written_in_words() -> None:
     text = page_text(render_akta_pdf(content_for(birth_order=2, birth_date=date(2026, 2, 21))))
     assert "pada tanggal dua puluh satu bulan Februari tahun dua ribu dua puluh enam" in text
-    assert "anak ke dua, perempuan" in text
+    assert "anak ke DUA, PEREMPUAN" in text
     twelfth = akta_sentences(content_for(birth_order=12, child_sex="male"))[3]
-    assert twelfth.startswith("anak ke dua belas, laki-laki, dari ayah")
+    assert twelfth.startswith("anak ke DUA BELAS, LAKI-LAKI, dari ayah")
 
 
 @pytest.mark.parametrize(

@@ -43,6 +43,7 @@ from akta_service.verification.gateway import dukcapil
 from akta_service.verification.operations import verify_report
 from akta_service.workflow.engine import fire
 from tests.conftest import SIGNING_OFFICERS, sign_as
+from tests.files import pdf_text
 
 S = ReportStatus
 INFORMANT = Actor(id="informant:web", name="Pelapor", role=Role.INFORMANT)
@@ -121,6 +122,24 @@ def test_signing_issues_a_signed_akta_in_the_right_wording(
     tampered[position + 1] ^= 0x01
     broken = validate_pdf(bytes(tampered), trust_root("3274", app.config["AKTA_SETTINGS"]))
     assert not (broken.intact and broken.trusted and broken.covers_whole_document)
+
+
+def test_the_akta_names_the_kab_kota_of_birth_and_keeps_the_facility_in_the_report(
+    officer: Region, actors: dict[str, Actor]
+) -> None:
+    report = _signed(actors)
+    report.child_birth_order = 2
+    assert issue_akta(report.id) == "issued"
+    document = current_akta(report)
+    assert document is not None
+    words = pdf_text(akta_pdf(document))
+    printed = words
+    # "Kota Cirebon" is written as the KTP writes a place of birth: CIREBON.
+    assert "bahwa di CIREBON pada tanggal" in words
+    assert "anak ke DUA, " in words
+    assert report.child_birth_place not in printed
+    assert report.child_birth_place.upper() not in printed
+    assert report.child_birth_place == _family()["example_report"]["child"]["birth_place"]
 
 
 def test_issuing_twice_issues_once(officer: Region, actors: dict[str, Actor]) -> None:
