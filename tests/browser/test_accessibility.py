@@ -5,15 +5,22 @@ test-artifacts/browser/<test>/."""
 from __future__ import annotations
 
 import re
+import secrets
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
+from akta_service.accounts.models import User
 from akta_service.akta.operations import current_akta
 from akta_service.births.operations import get_report_by_tracking_code
+from akta_service.core.actors import Actor
+from akta_service.core.db import db
+from akta_service.facilities.models import FacilityKind
+from akta_service.facilities.operations import create_facility, issue_credential
 from tests.browser.accessibility import Audit, violations
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import REGION, LiveServer
 from tests.browser.office import (
     PHONES,
     add_staff,
@@ -62,6 +69,20 @@ def _password_step(page: Page, username: str) -> Page:
     page.get_by_label("Kata sandi").fill(STAFF_PASSWORD)
     page.get_by_role("button", name="Masuk").click()
     return page
+
+
+def _user_id(live: LiveServer, username: str) -> int:
+    found = live.run(lambda: db.session.scalar(sa.select(User.id).where(User.username == username)))
+    assert found is not None
+    return int(found)
+
+
+def _a_facility_credential() -> tuple[str, str]:
+    """A new facility of the office's region and an API credential of it."""
+    code = f"RS{secrets.token_hex(3).upper()}"
+    create_facility(code, "RSUD Contoh", FacilityKind.HOSPITAL, REGION, Actor.system("t"))
+    issued = issue_credential(code, Actor.system("t"))
+    return code, issued.credential.key_id
 
 
 def _verification_token(live: LiveServer, code: str) -> str:
@@ -145,6 +166,7 @@ def test_every_public_page_passes_axe(
     token = _verification_token(live_server, issued_code)
     _visit(third, audit, f"/verifikasi/{token}", "verifikasi")
     _visit(third, audit, "/verifikasi/tidak-ada", "verifikasi-tidak-ada")
+    _visit(third, audit, "/periksa-akta/", "periksa-akta")
     audit.assert_clean()
 
 
@@ -178,6 +200,8 @@ def test_every_office_page_passes_axe(
     wait_for_status(live_server, issued, "issued", timeout=120)
     _visit(operator, audit, f"/kantor/laporan/{issued}", "laporan-terbit")
     _visit(operator, audit, "/kantor/dasbor", "dasbor")
+    _visit(operator, audit, "/kantor/pemberitahuan", "pemberitahuan")
+    _visit(operator, audit, "/kantor/kelengkapan", "kelengkapan")
     _visit(operator, audit, "/kantor/sandi", "sandi")
 
     # A pejabat enrols the second factor, signs in with it and opens the signing pages.
@@ -195,6 +219,7 @@ def test_every_office_page_passes_axe(
     again.get_by_role("button", name="Lanjut").click()
     _visit(again, audit, "/kantor/tanda-tangan", "tanda-tangan")
     _visit(again, audit, f"/kantor/laporan/{issued}/akta/perbaiki", "akta-perbaiki")
+    _visit(again, audit, f"/kantor/laporan/{issued}/akta/batalkan", "akta-batalkan")
 
     admin = sign_in(new_context, add_staff(live_server, "admin", "Adi Admin"), **screen)
     for url, name in (
@@ -202,8 +227,12 @@ def test_every_office_page_passes_axe(
         ("/kantor/admin/fasilitas", "fasilitas"),
         ("/kantor/admin/wilayah", "wilayah"),
         ("/kantor/admin/wilayah/3274", "wilayah-3274"),
+        (f"/kantor/admin/pengguna/{_user_id(live_server, username)}/tanda-tangan", "pejabat-tte"),
     ):
         _visit(admin, audit, url, name)
+    facility, key_id = live_server.run(_a_facility_credential)
+    _visit(admin, audit, f"/kantor/admin/fasilitas/{facility}", "fasilitas-satu")
+    _visit(admin, audit, f"/kantor/admin/fasilitas/{facility}/kredensial/{key_id}/cabut", "cabut")
     audit.assert_clean()
 
 
