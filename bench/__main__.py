@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import api, batch, issuing, queue, signing, verification, workflow
+from bench import api, batch, issuing, queue, signing, storage, verification, workflow
 
 
 def main() -> None:
@@ -12,6 +12,7 @@ def main() -> None:
     batch.main()
     verification.main()
     api.main()
+    storage.main([])  # its defaults: 1,000 documents of 1-3 MB per backend
     queue.main([])  # its defaults: a million reports, then the queue's figures
 
 
