@@ -32,18 +32,16 @@ from flask.testing import FlaskClient
 
 from akta_service.accounts.operations import create_user
 from akta_service.births.documents import attach_document
-from akta_service.births.models import BirthReport, Channel, DocumentKind
-from akta_service.births.operations import load_report_input, submit_birth_report
-from akta_service.core.actors import Actor, Role
+from akta_service.births.models import BirthReport, DocumentKind
+from akta_service.core.actors import Actor
 from akta_service.core.db import db
 from akta_service.core.untrusted_files import Inspection, Picture
-from akta_service.verification.gateway import dukcapil
-from bench.common import bench_app, percentiles, postgres_available
+from bench.common import bench_app, percentiles, postgres_available, submit_sandbox_reports
+from bench.queue import PASSWORD, sign_in
 
 TARGET_RATIO = 1.5
 DOCUMENTS = 1_000
 PER_REPORT = 4
-PASSWORD = "bench-kata-sandi-panjang"  # noqa: S105 - a throw-away bench account
 PNG = b"\x89PNG\r\n\x1a\n"
 KINDS = [
     DocumentKind.BIRTH_LETTER,
@@ -54,26 +52,8 @@ KINDS = [
 _IMAGE = re.compile(r'<img src="(/kantor/laporan/[^"]+/dokumen/[^"]+)"')
 
 
-def sign_in(client: FlaskClient, username: str) -> None:
-    page = client.get("/kantor/masuk").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)
-    assert token, "the sign-in page has no CSRF token"
-    answer = client.post(
-        "/kantor/masuk",
-        data={"username": username, "password": PASSWORD, "csrf_token": token.group(1)},
-    )
-    assert answer.status_code == 302, f"sign-in of {username} refused"
-
-
 def _reports(count: int) -> list[str]:
-    informant = Actor(id="informant:web", name="Bench", role=Role.INFORMANT)
-    families = dukcapil().population.sample_families(count, region="3274")  # type: ignore[attr-defined]
-    codes = []
-    for family in families:
-        report = submit_birth_report(
-            load_report_input(family["example_report"]), Channel.WEB, informant
-        )
-        codes.append(report.tracking_code)
+    codes = [report.tracking_code for report in submit_sandbox_reports(count)]
     create_user("bench-op", "Bench Operator", "operator", PASSWORD, ["3274"], Actor.system("b"))
     db.session.commit()
     return codes

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -142,15 +143,21 @@ def test_a_key_is_written_once(raw: Storage, ring: Keyring) -> None:
     assert store.get("once.pdf") == b"first"
 
 
-@pytest.fixture
-def database_app(backend: str, tmp_path: Path) -> Iterator[Flask]:
-    """A committing app whose files live in its database."""
+@contextmanager
+def _committing_app(backend: str, tmp_path: Path, stored_in: str) -> Iterator[Flask]:
     with fresh_database(backend, tmp_path) as url:
-        app = make_migrated_app(url, tmp_path / "instance", AKTA_STORAGE_BACKEND="database")
+        app = make_migrated_app(url, tmp_path / "instance", AKTA_STORAGE_BACKEND=stored_in)
         yield app
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+@pytest.fixture
+def database_app(backend: str, tmp_path: Path) -> Iterator[Flask]:
+    """A committing app whose files live in its database."""
+    with _committing_app(backend, tmp_path, "database") as app:
+        yield app
 
 
 def _count(model: type[Any]) -> int:
@@ -250,12 +257,8 @@ def test_rotating_without_the_old_key_configured_stops_saying_which(
 @pytest.fixture
 def folder_app(backend: str, tmp_path: Path) -> Iterator[Flask]:
     """A committing app on the folder backend, about to move its files into the database."""
-    with fresh_database(backend, tmp_path) as url:
-        app = make_migrated_app(url, tmp_path / "instance", AKTA_STORAGE_BACKEND="folder")
+    with _committing_app(backend, tmp_path, "folder") as app:
         yield app
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 def _switch(app: Flask, backend: StorageBackend) -> None:
