@@ -83,6 +83,16 @@ class LocalStorage:
     def get(self, key: str) -> bytes:
         return self._path(key).read_bytes()
 
+    def replace(self, key: str, data: bytes) -> None:
+        """Rewrite an existing file atomically (only to seal one kept before encryption)."""
+        path = self._path(key)
+        temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 

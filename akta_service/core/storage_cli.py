@@ -87,3 +87,22 @@ def migrate_command(target_name: str) -> None:
         f"{outcomes['orphaned']} tanpa kunci dilewati; setiap SHA-256 cocok. "
         f"Sekarang set AKTA_STORAGE_BACKEND={target.value} dan mulai ulang layanan."
     )
+
+
+@storage_group.command("encrypt-existing")
+@with_appcontext
+def encrypt_existing_command() -> None:
+    """Encrypt, in place, the files kept before encryption at rest (run once after upgrading;
+    they are read as they are until then). Safe to stop and run again."""
+    opener = storage()
+    assert isinstance(opener, EncryptedStorage)  # noqa: S101 - storage() always encrypts
+    sealed = 0
+    every_key = opener.keys()
+    for key in every_key:
+        with unit_of_work():
+            changed = opener.seal_existing(key)
+        if changed:
+            with unit_of_work():
+                opener.seal_existing(key)  # the file, once its key is committed
+            sealed += 1
+    click.echo(f"{sealed} berkas dienkripsi; semua berkas kini tersimpan terenkripsi.")

@@ -114,6 +114,19 @@ class FileKey(Base):
         return f"<FileKey {self.key} under {self.master_key_id}>"
 
 
+def is_sealed(stored: bytes) -> bool:
+    """Whether the bytes are a sealed file (every file is, but those kept before encryption
+    at rest until `akta storage encrypt-existing` has run)."""
+    return stored.startswith(MAGIC)
+
+
+def file_key_row(key: str) -> sa.Row[str, bytes] | None:
+    """(master_key_id, wrapped_key) of the stored file, if it has its key."""
+    return db.session.execute(
+        sa.select(FileKey.master_key_id, FileKey.wrapped_key).where(FileKey.key == key)
+    ).first()
+
+
 def _seal(key: bytes, data: bytes, associated: bytes) -> bytes:
     nonce = os.urandom(NONCE_BYTES)
     return nonce + AESGCM(key).encrypt(nonce, data, associated)
@@ -168,18 +181,46 @@ class EncryptedStorage:
         )
 
     def get(self, key: str) -> bytes:
-        row = db.session.execute(
-            sa.select(FileKey.master_key_id, FileKey.wrapped_key).where(FileKey.key == key)
-        ).first()
+        stored = self.backend.get(key)
+        if not is_sealed(stored):
+            return stored  # kept before encryption at rest: `akta storage encrypt-existing`
+        row = file_key_row(key)
         if row is None:
-            raise FileNotFoundError(key)
-        return self.decrypt(key, self.backend.get(key), row.master_key_id, bytes(row.wrapped_key))
+            raise FileNotFoundError(key)  # sealed by work that rolled back: nothing refers to it
+        return self.decrypt(key, stored, row.master_key_id, bytes(row.wrapped_key))
+
+    def seal_existing(self, key: str) -> bool:
+        """Encrypt a file kept before encryption at rest, in place; False if it already is.
+
+        The file key is committed first (by the caller's unit of work), the file replaced
+        after: stopped in between, the file still reads as it was, and the next run seals it
+        with the key already there.
+        """
+        stored = self.backend.get(key)
+        if is_sealed(stored):
+            return False
+        row = file_key_row(key)
+        if row is None:
+            file_key = AESGCM.generate_key(256)
+            db.session.execute(
+                sa.insert(FileKey).values(
+                    key=key,
+                    master_key_id=self.ring.current.id,
+                    wrapped_key=wrap(key, file_key, self.ring.current),
+                    created_at=utcnow(),
+                )
+            )
+            return True  # sealed on the next call, once the key is committed
+        file_key = unwrap(key, row.master_key_id, bytes(row.wrapped_key), self.ring)
+        replace = getattr(self.backend, "replace", None)
+        if replace is None:
+            raise StorageDecryptionError(f"stored file {key}: this backend cannot seal in place")
+        replace(key, MAGIC + _seal(file_key, stored, _file_aad(key)))
+        return True
 
     def decrypt(self, key: str, sealed: bytes, master_key_id: str, wrapped: bytes) -> bytes:
         """The file's bytes from its stored form and its wrapped key."""
         file_key = unwrap(key, master_key_id, wrapped, self.ring)
-        if not sealed.startswith(MAGIC):
-            raise StorageDecryptionError(f"stored file {key}: not a sealed file")
         try:
             return _open(file_key, sealed[len(MAGIC) :], _file_aad(key))
         except InvalidTag:

@@ -12,11 +12,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-
-from akta_service.core.db import db
 from akta_service.core.storage import Storage
-from akta_service.core.storage_crypto import EncryptedStorage, FileKey
+from akta_service.core.storage_crypto import EncryptedStorage, file_key_row, is_sealed
 
 
 class StorageMigrationError(RuntimeError):
@@ -39,11 +36,14 @@ def _digest(data: bytes) -> str:
 
 def copy_file(key: str, source: Storage, target: Storage, opener: EncryptedStorage) -> Copied:
     """Copy one stored file (as ciphertext) and prove the copy; raises StorageMigrationError."""
-    row = db.session.execute(
-        sa.select(FileKey.master_key_id, FileKey.wrapped_key).where(FileKey.key == key)
-    ).first()
     data = source.get(key)
     digest = _digest(data)
+    if not is_sealed(data):
+        raise StorageMigrationError(
+            f"{key} is kept unencrypted (from before encryption at rest): run "
+            "`akta storage encrypt-existing` first; nothing was switched"
+        )
+    row = file_key_row(key)
     if row is None:
         return Copied(key, "orphaned", digest)
     opener.decrypt(key, data, row.master_key_id, bytes(row.wrapped_key))  # the source opens

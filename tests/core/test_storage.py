@@ -276,7 +276,8 @@ def test_migrating_copies_every_file_checked_and_resumes_after_an_interruption(
             for key, data in files.items():
                 storage().put(key, data)
         # A file left by a request that rolled back: no key refers to it, nothing reads it.
-        LocalStorage(folder_app.config["AKTA_SETTINGS"].storage_path).put("orphan.pdf", b"?")
+        with pytest.raises(RuntimeError):
+            _store_then_fail("orphan.pdf")
         before = _resting(folder_app)
         runner = folder_app.test_cli_runner()
 
@@ -366,3 +367,43 @@ def test_readyz_is_not_ready_when_the_folder_cannot_be_written(
 
     assert response.status_code == 503
     assert response.get_json()["storage"]["state"] == "unavailable"
+
+
+def test_files_kept_before_encryption_are_read_then_sealed_in_place(
+    folder_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = {f"documents/3274/OLD/{n}.pdf": SECRET_TEXT + bytes([n]) for n in range(4)}
+    with folder_app.app_context():
+        folder = LocalStorage(folder_app.config["AKTA_SETTINGS"].storage_path)
+        for key, data in files.items():
+            folder.put(key, data)  # as the service stored them before this version
+        assert {key: storage().get(key) for key in files} == files  # still read after upgrading
+        runner = folder_app.test_cli_runner()
+        refused = runner.invoke(cli, ["storage", "migrate", "--to", "database"])
+        assert refused.exit_code == 1
+        assert "run `akta storage encrypt-existing` first" in refused.output
+
+        real_replace = LocalStorage.replace
+        calls = {"n": 0}
+
+        def dies_on_the_third(self: LocalStorage, key: str, data: bytes) -> None:
+            calls["n"] += 1
+            if calls["n"] == 3:
+                raise OSError("disk full")
+            real_replace(self, key, data)
+
+        monkeypatch.setattr(LocalStorage, "replace", dies_on_the_third)
+        interrupted = runner.invoke(cli, ["storage", "encrypt-existing"])
+        assert interrupted.exit_code != 0
+        db.session.remove()
+        assert {key: storage().get(key) for key in files} == files  # every file still reads
+
+        monkeypatch.setattr(LocalStorage, "replace", real_replace)
+        done = runner.invoke(cli, ["storage", "encrypt-existing"])
+        assert done.exit_code == 0, done.output
+        assert "2 berkas dienkripsi" in done.output
+        db.session.remove()
+        assert {key: storage().get(key) for key in files} == files
+        assert all(SECRET_TEXT[:16] not in folder.get(key) for key in files)
+        assert _count(FileKey) == 4
+        assert "0 berkas dienkripsi" in runner.invoke(cli, ["storage", "encrypt-existing"]).output
