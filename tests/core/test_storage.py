@@ -12,11 +12,12 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Blueprint, Flask
 
 from akta_service.cli import cli
 from akta_service.core import storage as storage_module
 from akta_service.core.db import db
+from akta_service.core.sessions import csrf
 from akta_service.core.storage import (
     DatabaseStorage,
     LocalStorage,
@@ -407,3 +408,36 @@ def test_files_kept_before_encryption_are_read_then_sealed_in_place(
         assert all(SECRET_TEXT[:16] not in folder.get(key) for key in files)
         assert _count(FileKey) == 4
         assert "0 berkas dienkripsi" in runner.invoke(cli, ["storage", "encrypt-existing"]).output
+
+
+requests = Blueprint("storage_test", __name__)
+
+
+@requests.post("/t/store/<name>")
+def store(name: str) -> str:
+    storage().put(f"documents/3274/T/{name}.pdf", SECRET_TEXT)
+    if name == "crash":
+        raise RuntimeError("a fault after the file was stored")
+    return "stored"
+
+
+def test_a_request_that_fails_after_storing_leaves_no_file_in_the_database(
+    backend: str, tmp_path: Path
+) -> None:
+    with fresh_database(backend, tmp_path) as url:
+        app = make_migrated_app(
+            url, tmp_path / "instance", AKTA_STORAGE_BACKEND="database", PROPAGATE_EXCEPTIONS=False
+        )
+        csrf.exempt(requests)  # posted by this test, not by a browser form
+        app.register_blueprint(requests)
+        try:
+            client = app.test_client()
+            assert client.post("/t/store/crash").status_code == 500
+            assert client.post("/t/store/kept").status_code == 200
+            with app.app_context():
+                assert set(storage().keys()) == {"documents/3274/T/kept.pdf"}
+                assert _count(FileKey) == 1
+        finally:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
