@@ -123,6 +123,17 @@ class StoredFile(Base):
         return f"<StoredFile {self.key} {self.size_bytes} B>"
 
 
+def _read_binary(connection: sa.Connection, key: str) -> bytes | None:
+    """The file's bytes in PostgreSQL's binary format, on the session's own connection (so in
+    its transaction): a 2 MB file arrives in a fifth of the time its hex text takes."""
+    driver = connection.connection.driver_connection
+    assert driver is not None  # noqa: S101 - a connection in use has its driver's
+    with driver.cursor(binary=True) as cursor:
+        cursor.execute("SELECT data FROM stored_files WHERE key = %s", (key,))
+        row = cursor.fetchone()
+    return None if row is None else bytes(row[0])
+
+
 #: Keys listed per query by `keys()`: a page at a time, never the whole table.
 KEYS_PAGE = 1000
 
@@ -141,7 +152,11 @@ class DatabaseStorage:
         )
 
     def get(self, key: str) -> bytes:
-        data = db.session.scalar(sa.select(StoredFile.data).where(StoredFile.key == key))
+        connection = db.session.connection()
+        if connection.dialect.name == "postgresql":
+            data = _read_binary(connection, key)
+        else:
+            data = db.session.scalar(sa.select(StoredFile.data).where(StoredFile.key == key))
         if data is None:
             raise FileNotFoundError(key)
         return bytes(data)
