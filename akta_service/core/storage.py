@@ -39,7 +39,6 @@ class Storage(Protocol):
 
     def keys(self) -> Iterator[str]:
         """Every stored key, in no particular order."""
-        ...
 
 
 class StorageBackend(enum.StrEnum):
@@ -51,6 +50,16 @@ class StorageBackend(enum.StrEnum):
 
 class StorageKeyError(ValueError):
     """A key that would leave the storage folder."""
+
+
+def _written_beside(path: Path, data: bytes) -> Path:
+    """The data in a hidden temporary file beside `path`, on disk, ready to be put in place."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return temporary
 
 
 class LocalStorage:
@@ -70,11 +79,7 @@ class LocalStorage:
         """Write atomically; writing the same key again is refused (files are immutable)."""
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        temporary = _written_beside(path, data)
         try:
             os.link(temporary, path)
         finally:
@@ -86,12 +91,7 @@ class LocalStorage:
     def replace(self, key: str, data: bytes) -> None:
         """Rewrite an existing file atomically (only to seal one kept before encryption)."""
         path = self._path(key)
-        temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
+        os.replace(_written_beside(path, data), path)
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
