@@ -17,8 +17,14 @@ from flask.typing import ResponseReturnValue
 
 from akta_service.core.db import read_only_connection
 from akta_service.core.resources import resource_dir
-from akta_service.core.storage import storage
-from akta_service.core.storage_crypto import StorageDecryptionError, keyring, unknown_master_key
+from akta_service.core.storage import backend_storage
+from akta_service.core.storage_crypto import (
+    StorageDecryptionError,
+    keyring,
+    unknown_master_key,
+    unwrap,
+    wrap,
+)
 from akta_service.core.transaction import undone
 
 bp = Blueprint("health", __name__)
@@ -51,7 +57,8 @@ def migration_heads() -> tuple[set[str], set[str]]:
 
 def storage_state() -> dict[str, Any]:
     """Whether a file can be written and read back (then undone) in the configured backend,
-    and whether every master key the file keys are wrapped by is configured."""
+    the current master key seals and opens, and every master key the file keys are wrapped
+    by is configured."""
     settings = current_app.config["AKTA_SETTINGS"]
     ring = keyring(settings)
     state: dict[str, Any] = {
@@ -60,11 +67,14 @@ def storage_state() -> dict[str, Any]:
     }
     probe, payload = f".readyz-{secrets.token_hex(8)}", secrets.token_bytes(32)
     try:
+        # The backend itself (no file key written: on SQLite that would wait for the lock).
         with undone():
-            store = storage()
+            store = backend_storage(current_app)
             store.put(probe, payload)
             readable = store.get(probe) == payload
             store.delete(probe)
+        wrapped = wrap(probe, payload, ring.current)
+        readable = readable and unwrap(probe, ring.current.id, wrapped, ring) == payload
         unknown = unknown_master_key(ring)
     except (OSError, sa.exc.SQLAlchemyError, StorageDecryptionError) as exc:
         return {**state, "state": "unavailable", "error": type(exc).__name__}
