@@ -441,3 +441,13 @@ def test_a_request_that_fails_after_storing_leaves_no_file_in_the_database(
             with app.app_context():
                 db.session.remove()
                 db.engine.dispose()
+
+
+def test_a_new_master_key_is_printed_ready_for_the_settings(app: Flask) -> None:
+    first = app.test_cli_runner().invoke(cli, ["storage", "new-master-key"])
+    second = app.test_cli_runner().invoke(cli, ["storage", "new-master-key"])
+
+    assert first.exit_code == 0
+    key = MasterKey.parse(first.output)
+    assert len(key.secret) == 32
+    assert MasterKey.parse(second.output) != key
