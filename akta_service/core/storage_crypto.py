@@ -171,6 +171,10 @@ class EncryptedStorage:
     def put(self, key: str, data: bytes) -> None:
         file_key = AESGCM.generate_key(256)
         self.backend.put(key, MAGIC + _seal(file_key, data, _file_aad(key)))
+        self._keep_key(key, file_key)
+
+    def _keep_key(self, key: str, file_key: bytes) -> None:
+        """The file's key, wrapped by the current master key, in the session's transaction."""
         db.session.execute(
             sa.insert(FileKey).values(
                 key=key,
@@ -201,15 +205,7 @@ class EncryptedStorage:
             return False
         row = file_key_row(key)
         if row is None:
-            file_key = AESGCM.generate_key(256)
-            db.session.execute(
-                sa.insert(FileKey).values(
-                    key=key,
-                    master_key_id=self.ring.current.id,
-                    wrapped_key=wrap(key, file_key, self.ring.current),
-                    created_at=utcnow(),
-                )
-            )
+            self._keep_key(key, AESGCM.generate_key(256))
             return True  # sealed on the next call, once the key is committed
         file_key = unwrap(key, row.master_key_id, bytes(row.wrapped_key), self.ring)
         replace = getattr(self.backend, "replace", None)
