@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import api, batch, issuing, queue, seal, signing, verification, workflow
+from bench import api, batch, issuing, queue, seal, signing, storage, verification, workflow
 
 
 def main() -> None:
@@ -13,6 +13,7 @@ def main() -> None:
     seal.main()
     verification.main()
     api.main()
+    storage.main([])  # its defaults: 1,000 documents of 1-3 MB per backend
     queue.main([])  # its defaults: a million reports, then the queue's figures
 
 

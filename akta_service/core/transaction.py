@@ -58,3 +58,13 @@ def _finish_request(response: Response) -> Response:
 def init_transactions(app: Flask) -> None:
     """Make the request's end its one commit point (registered after every other hook)."""
     app.after_request(_finish_request)
+
+
+@contextmanager
+def undone() -> Iterator[None]:
+    """Work that is tried and then always undone (a readiness probe's write)."""
+    savepoint = db.session.begin_nested()
+    try:
+        yield
+    finally:
+        savepoint.rollback()
