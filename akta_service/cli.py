@@ -314,6 +314,10 @@ def _attach_feature_commands() -> None:
 
     for group in (facilities_group, credentials_group, sandbox_group, akta_group, signing_group):
         cli.add_command(group)
+    from akta_service.backup.cli import BACKUP_COMMANDS
+
+    for command in BACKUP_COMMANDS:  # `akta backup FILE`, `akta restore FILE`
+        cli.add_command(command)
     # Beside Flask-Migrate's upgrade and downgrade: `akta db grant-app-role`.
     from flask_migrate.cli import db as db_group
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -24,6 +25,9 @@ class Storage(Protocol):
     def exists(self, key: str) -> bool: ...
 
     def delete(self, key: str) -> None: ...
+
+    def keys(self) -> Iterator[str]:
+        """Every stored key, in no particular order."""
 
 
 class StorageKeyError(ValueError):
@@ -66,6 +70,14 @@ class LocalStorage:
         """Remove a file that is no longer needed (e.g. an expired draft's upload); a missing
         file is not an error, so deleting twice is harmless."""
         self._path(key).unlink(missing_ok=True)
+
+    def keys(self) -> Iterator[str]:
+        """Every stored key, in no particular order (a write still under way is not one)."""
+        for folder, _subfolders, names in os.walk(self.root):
+            for name in names:
+                if name.startswith(".") and name.endswith(".tmp"):
+                    continue
+                yield (Path(folder) / name).relative_to(self.root).as_posix()
 
 
 def storage() -> Storage:
