@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import api, batch, issuing, queue, signing, verification, workflow
+from bench import api, backup, batch, issuing, queue, signing, verification, workflow
 
 
 def main() -> None:
@@ -13,6 +13,7 @@ def main() -> None:
     verification.main()
     api.main()
     queue.main([])  # its defaults: a million reports, then the queue's figures
+    backup.main([])  # 100,000 reports backed up and restored
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ from akta_service.signing.gateway import close_signing_service
 from akta_service.verification.gateway import dukcapil
 from akta_service.verification.operations import verify_report
 from akta_service.workflow.engine import fire
-from tests.conftest import SIGNING_OFFICERS, app_config, sign_as
+from tests.conftest import _staff, app_config, sign_as
 from tests.databases import fresh_database
 from tests.files import jpeg_bytes, pdf_bytes
 from tests.services import SigningServer
@@ -51,21 +51,6 @@ KEY = Fernet.generate_key().decode()
 
 def _run(app: Flask, *args: str, key: str = KEY) -> Result:
     return app.test_cli_runner().invoke(cli, list(args), env={"AKTA_BACKUP_KEY": key})
-
-
-def _staff(username: str, role: str) -> User:
-    officer = SIGNING_OFFICERS.get(username)
-    user = User(
-        username=username,
-        full_name=officer.name if officer else f"Operator {username}",
-        role=role,
-        password_hash="not-a-real-hash",
-        regions=[db.session.get(Region, "3274")],
-        nik=officer.nik if officer else None,
-        nip=officer.nip if officer else None,
-    )
-    db.session.add(user)
-    return user
 
 
 def _report(index: int) -> BirthReport:
@@ -90,8 +75,8 @@ def populate(app: Flask) -> dict[str, Any]:
         assert region is not None
         region.signing_officer_name = "Drs. Bambang Sutrisno, M.Si."
         region.signing_officer_nip = "197001011990031001"
-        operator = _staff("op1", "operator")
-        pejabat = _staff("pj1", "pejabat")
+        operator = _staff("op1", "operator", ["3274"])
+        pejabat = _staff("pj1", "pejabat", ["3274"])
         create_facility("RSUD-GJ", "RSUD Gunung Jati", "hospital", "3274", Actor.system("t"))
         token = issue_credential("RSUD-GJ", Actor.system("t")).token
         db.session.commit()
@@ -120,6 +105,15 @@ def populate(app: Flask) -> dict[str, Any]:
         == ["submitted", "in_review", "needs_correction", "awaiting_signature"] + ["issued"] * 2
     )
     return {"token": token, "issued": tracking[4:]}
+
+
+def backed_up(source: Flask, tmp_path: Path) -> Path:
+    """The populated service's backup."""
+    populate(source)
+    backup = tmp_path / "cadangan.akta-backup"
+    made = _run(source, "backup", str(backup))
+    assert made.exit_code == 0, made.output
+    return backup
 
 
 def table_counts(app: Flask) -> dict[str, int]:
@@ -235,9 +229,7 @@ def test_a_backup_restores_into_another_database_and_storage(
 def test_a_restore_refuses_a_target_that_is_not_empty(
     source: Flask, target: Flask, tmp_path: Path
 ) -> None:
-    populate(source)
-    backup = tmp_path / "cadangan.akta-backup"
-    assert _run(source, "backup", str(backup)).exit_code == 0
+    backup = backed_up(source, tmp_path)
     into_itself = _run(source, "restore", str(backup))
     assert into_itself.exit_code == 1
     assert "basis data tujuan tidak kosong" in into_itself.output
@@ -252,9 +244,7 @@ def test_a_restore_refuses_a_target_that_is_not_empty(
 def test_an_interrupted_restore_leaves_an_empty_database_and_is_finished_with_force(
     source: Flask, target: Flask, tmp_path: Path
 ) -> None:
-    populate(source)
-    backup = tmp_path / "cadangan.akta-backup"
-    assert _run(source, "backup", str(backup)).exit_code == 0
+    backup = backed_up(source, tmp_path)
     cut = tmp_path / "terpotong.akta-backup"
     cut.write_bytes(backup.read_bytes()[: backup.stat().st_size * 3 // 4])
 
@@ -275,9 +265,7 @@ def test_an_interrupted_restore_leaves_an_empty_database_and_is_finished_with_fo
 
 
 def test_a_backup_alone_reveals_no_document_and_no_name(source: Flask, tmp_path: Path) -> None:
-    populate(source)
-    backup = tmp_path / "cadangan.akta-backup"
-    assert _run(source, "backup", str(backup)).exit_code == 0
+    backup = backed_up(source, tmp_path)
     with source.app_context():
         mother = db.session.scalars(sa.select(BirthReport.mother_name)).first()
         keys = db.session.scalars(sa.select(Document.storage_key)).all()
@@ -400,9 +388,7 @@ def test_without_a_key_the_backup_says_how_to_make_one(source: Flask, tmp_path: 
 def test_a_database_migrated_but_empty_is_a_target_too(
     backend: str, source: Flask, tmp_path: Path
 ) -> None:
-    populate(source)
-    backup = tmp_path / "cadangan.akta-backup"
-    assert _run(source, "backup", str(backup)).exit_code == 0
+    backup = backed_up(source, tmp_path)
     with fresh_database(backend, tmp_path) as url:
         migrated = create_app(app_config(url, tmp_path / "third", **_same_seal_key(tmp_path)))
         with migrated.app_context():  # `akta db upgrade`, no seed
