@@ -70,7 +70,8 @@ class ArchiveWriter:
         info.mtime = int(time.time())
         info.mode = 0o600
         self._tar.addfile(info, io.BytesIO(data))
-        self._tar.members.clear()  # tarfile remembers every member; a stream needs none
+        # tarfile keeps a list of every member (undeclared in its stubs); a stream needs none.
+        self._tar.members.clear()  # type: ignore[attr-defined]
 
     def add(self, name: str, data: bytes) -> None:
         """Seal `data` and append it as member `name`."""
@@ -117,7 +118,7 @@ class ArchiveReader:
         """(name, plaintext) of every sealed member; one that does not open stops the read."""
         try:
             while (member := self._tar.next()) is not None:
-                self._tar.members.clear()  # as when writing: nothing to look back at
+                self._tar.members.clear()  # type: ignore[attr-defined]  # as when writing
                 sealed = self._read(member)
                 nonce, body = sealed[:_NONCE_BYTES], sealed[_NONCE_BYTES:]
                 try:

@@ -8,7 +8,7 @@ import hashlib
 import io
 import tarfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,9 @@ from akta_service.core.db import db
 from akta_service.core.journal_seal import last_midnight, seal_journal
 from akta_service.core.storage import LocalStorage, storage
 from akta_service.facilities.operations import create_facility, issue_credential
+from akta_service.jobs.queue import run_pending
+from akta_service.parents.models import Draft
+from akta_service.parents.operations import add_upload, start_draft
 from akta_service.regions.models import Region
 from akta_service.signing.gateway import close_signing_service
 from akta_service.verification.gateway import dukcapil
@@ -42,7 +45,7 @@ from akta_service.verification.operations import verify_report
 from akta_service.workflow.engine import fire
 from tests.conftest import _staff, app_config, sign_as
 from tests.databases import fresh_database
-from tests.files import jpeg_bytes, pdf_bytes
+from tests.files import jpeg_bytes, pdf_bytes, png_bytes
 from tests.services import SigningServer
 
 S = ReportStatus
@@ -305,11 +308,11 @@ def test_a_row_whose_file_is_missing_stops_the_backup_and_names_it(
 
 class _WritesDuringBackup(LocalStorage):
     """The app's own folder storage; the first file the backup reads waits until another
-    clerk's work (a new report with its documents, an akta issued) has committed."""
+    request's or job's work has committed."""
 
-    def __init__(self, root: Path, app: Flask, pending: int) -> None:
+    def __init__(self, root: Path, app: Flask, work: Callable[[], None]) -> None:
         super().__init__(root)
-        self.app, self.pending, self.done = app, pending, False
+        self.app, self.work, self.done = app, work, False
         self.errors: list[BaseException] = []
 
     def get(self, key: str) -> bytes:
@@ -323,13 +326,25 @@ class _WritesDuringBackup(LocalStorage):
     def _write(self) -> None:
         with self.app.app_context():
             try:
-                _report(9)
-                assert issue_akta(self.pending) == "issued"
+                self.work()
                 db.session.commit()
             except BaseException as exc:
                 self.errors.append(exc)
             finally:
                 db.session.remove()
+
+
+def _backup_while(source: Flask, backup: Path, work: Callable[[], None]) -> Result:
+    folder = source.config["AKTA_SETTINGS"].storage_path
+    busy = _WritesDuringBackup(folder, source, work)
+    source.extensions["akta_storage"] = busy
+    try:
+        made = _run(source, "backup", str(backup))
+    finally:
+        source.extensions["akta_storage"] = LocalStorage(folder)
+    assert busy.done
+    assert not busy.errors, busy.errors
+    return made
 
 
 def test_writes_during_a_backup_leave_it_consistent(
@@ -350,17 +365,14 @@ def test_writes_during_a_backup_leave_it_consistent(
         db.session.remove()
     before = table_counts(source)
     files_before = stored_keys(source)
-    folder = source.config["AKTA_SETTINGS"].storage_path
-    busy = _WritesDuringBackup(folder, source, pending)
-    source.extensions["akta_storage"] = busy
     backup = tmp_path / "cadangan.akta-backup"
-    try:
-        made = _run(source, "backup", str(backup))
-    finally:
-        source.extensions["akta_storage"] = LocalStorage(folder)
+
+    def another_clerks_work() -> None:  # a new report with its documents, an akta issued
+        _report(9)
+        assert issue_akta(pending) == "issued"
+
+    made = _backup_while(source, backup, another_clerks_work)
     assert made.exit_code == 0, made.output
-    assert busy.done
-    assert not busy.errors, busy.errors
     after = table_counts(source)
     assert after["birth_reports"] == before["birth_reports"] + 1  # written during the backup
     assert after["akta_documents"] == before["akta_documents"] + 1
@@ -425,3 +437,37 @@ def test_archive_members_are_sealed_with_their_names() -> None:
         list(ArchiveReader(io.BytesIO(renamed.getvalue()), key))
     with pytest.raises(ArchiveError, match="kunci lain"):
         ArchiveReader(io.BytesIO(out.getvalue()), bytes(32))
+
+
+def test_an_upload_let_go_during_a_backup_makes_it_start_on_a_new_snapshot(
+    source: Flask, target: Flask, tmp_path: Path
+) -> None:
+    with source.app_context():
+        draft, _token = start_draft()
+        add_upload(draft, "kk", jpeg_bytes())
+        db.session.commit()
+        draft_id, first = draft.id, draft.documents["kk"]["storage_key"]
+        db.session.remove()
+
+    def parent_replaces_the_photo() -> None:
+        replaced = db.session.get(Draft, draft_id)
+        assert replaced is not None
+        add_upload(replaced, "kk", png_bytes())
+        db.session.commit()
+        run_pending(source)  # the old file is deleted once the change committed
+
+    backup = tmp_path / "cadangan.akta-backup"
+    made = _backup_while(source, backup, parent_replaces_the_photo)
+    assert made.exit_code == 0, made.output
+    assert "2 percobaan" in made.output
+    with source.app_context():
+        assert not storage().exists(first)
+        db.session.remove()
+    assert _run(target, "restore", str(backup)).exit_code == 0
+    with target.app_context():
+        restored = db.session.get(Draft, draft_id)
+        assert restored is not None
+        upload = restored.documents["kk"]
+        assert upload["storage_key"] != first
+        assert hashlib.sha256(storage().get(upload["storage_key"])).hexdigest() == upload["sha256"]
+        db.session.remove()
