@@ -20,17 +20,19 @@ import random
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import psycopg
 from cryptography.fernet import Fernet
+from flask import Flask
 
 from akta_service import create_app
 from akta_service.backup.archive import load_backup_key
-from akta_service.backup.operations import backup_service, restore_service
+from akta_service.backup.operations import Outcome, backup_service, restore_service
+from akta_service.core.config import Settings
 from akta_service.core.db import db
-from akta_service.core.storage import storage
+from akta_service.core.storage import Storage, storage
 from bench.common import POSTGRES_ADMIN, postgres_available
 from bench.queue import bench_database_url, generate, queue_database
 
@@ -46,7 +48,7 @@ JOURNAL_ACTIONS = (
 )
 
 
-def add_journal(app: object) -> int:
+def add_journal(app: Flask) -> int:
     """Six journal entries per report, by COPY (outside the hash chains: the bench measures
     the backup's size and time, not the chains)."""
     columns = (
@@ -54,7 +56,7 @@ def add_journal(app: object) -> int:
         "occurred_at"
     )
     count = 0
-    with psycopg.connect(bench_database_url(app)) as conn:  # type: ignore[arg-type]
+    with psycopg.connect(bench_database_url(app)) as conn:
         ids = [row[0] for row in conn.execute("SELECT id FROM birth_reports ORDER BY id")]
         with conn.cursor().copy(f"COPY journal_entries ({columns}) FROM STDIN") as copy:
             for report_id in ids:
@@ -78,12 +80,12 @@ def add_journal(app: object) -> int:
     return count
 
 
-def add_documents(app: object, fraction: float, seed: int) -> tuple[int, int]:
+def add_documents(app: Flask, fraction: float, seed: int) -> tuple[int, int]:
     """Two documents for `fraction` of the reports: rows by COPY, bytes through storage()."""
     chooser = random.Random(seed)
-    url = bench_database_url(app)  # type: ignore[arg-type]
+    url = bench_database_url(app)
     count = size = 0
-    with app.app_context(), psycopg.connect(url) as conn:  # type: ignore[attr-defined]
+    with app.app_context(), psycopg.connect(url) as conn:
         ids = [row[0] for row in conn.execute("SELECT id FROM birth_reports ORDER BY id")]
         chosen = chooser.sample(ids, max(1, int(len(ids) * fraction)))
         columns = (
@@ -127,18 +129,24 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"backup: {documents:,} documents ({document_bytes / 1e6:,.0f} MB) stored in "
             f"{time.perf_counter() - started:.1f} s"
         )
-        with app.app_context():
-            started = time.perf_counter()
-            made = backup_service(
-                backup, load_backup_key(key), app.config["AKTA_SETTINGS"], storage()
-            )
-            took = time.perf_counter() - started
-            db.session.remove()
+        made, took = timed(app, backup_service, backup, key)
         print(
             f"backup: {args.reports:,} reports, {sum(made.rows.values()):,} rows, {made.files:,} "
             f"files -> {backup.stat().st_size / 1e6:,.0f} MB in {took:.1f} s"
         )
         restore_into(backup, key, folder, args.reports)
+
+
+def timed(
+    app: Flask, operation: Callable[[Path, bytes, Settings, Storage], Outcome], path: Path, key: str
+) -> tuple[Outcome, float]:
+    """The backup or restore as the command runs it, and the seconds it took."""
+    with app.app_context():
+        started = time.perf_counter()
+        outcome = operation(path, load_backup_key(key), app.config["AKTA_SETTINGS"], storage())
+        took = time.perf_counter() - started
+        db.session.remove()
+    return outcome, took
 
 
 def restore_into(backup: Path, key: str, folder: Path, reports: int) -> None:
@@ -155,13 +163,8 @@ def restore_into(backup: Path, key: str, folder: Path, reports: int) -> None:
                 "AKTA_JOBS": "manual",
             }
         )
+        restored, took = timed(app, restore_service, backup, key)
         with app.app_context():
-            started = time.perf_counter()
-            restored = restore_service(
-                backup, load_backup_key(key), app.config["AKTA_SETTINGS"], storage()
-            )
-            took = time.perf_counter() - started
-            db.session.remove()
             db.engine.dispose()
         print(
             f"restore: {reports:,} reports, {sum(restored.rows.values()):,} rows, "

@@ -111,11 +111,16 @@ def _keys_in(value: Any) -> Iterator[str]:
             yield from _keys_in(item)
 
 
-def _tables(connection: sa.Connection) -> list[sa.Table]:
-    """The database's own tables as they are at its revision, parents before children."""
+def _tables(connection: sa.Connection, store: Storage) -> list[sa.Table]:
+    """The database's own tables as they are at its revision, parents before children.
+
+    A storage that keeps its files in tables of the database names them in
+    `database_tables`: its files are backed up once, through get and put, as any storage's.
+    """
+    skipped = {*_SKIPPED_TABLES, *getattr(store, "database_tables", ())}
     metadata = sa.MetaData()
     metadata.reflect(bind=connection)
-    return [t for t in metadata.sorted_tables if t.name not in _SKIPPED_TABLES]
+    return [t for t in metadata.sorted_tables if t.name not in skipped]
 
 
 def _encode(value: Any) -> Any:
@@ -186,7 +191,7 @@ def _write_backup(handle: IO[bytes], engine: sa.Engine, key: bytes, store: Stora
         revision = MigrationContext.configure(connection).get_current_revision()
         if revision is None:
             raise BackupError("basis data belum bermigrasi (jalankan `akta db upgrade`)")
-        found = _tables(connection)
+        found = _tables(connection, store)
         start = {
             "backup_id": backup_id,
             "revision": revision,
@@ -307,7 +312,7 @@ def restore_service(
             _refuse_unless_empty(engine, store, force)
             _migrate(engine, start["revision"])
             with engine.connect() as connection, connection.begin():
-                loader = _Loader(connection, {t.name: t for t in _tables(connection)}, store)
+                loader = _Loader(connection, {t.name: t for t in _tables(connection, store)}, store)
                 for name, data in members:
                     loader.take(name, data)
                 loader.check(start)
@@ -323,7 +328,7 @@ def _refuse_unless_empty(engine: sa.Engine, store: Storage, force: bool) -> None
     with engine.connect() as connection, connection.begin():
         filled = [
             table.name
-            for table in _tables(connection)
+            for table in _tables(connection, store)
             if connection.scalar(sa.select(sa.exists().select_from(table)))
         ]
     if filled:
