@@ -317,6 +317,10 @@ def _attach_feature_commands() -> None:
         cli.add_command(group)
     cli.add_command(verify_qr_command)
     cli.add_command(storage_group)
+    from akta_service.backup.cli import BACKUP_COMMANDS
+
+    for command in BACKUP_COMMANDS:  # `akta backup FILE`, `akta restore FILE`
+        cli.add_command(command)
     # Beside Flask-Migrate's upgrade and downgrade: `akta db grant-app-role`.
     from flask_migrate.cli import db as db_group
 

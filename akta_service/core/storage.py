@@ -23,7 +23,7 @@ from flask import Flask, current_app
 from sqlalchemy.orm import Mapped, mapped_column
 
 from akta_service.core.db import Base, UTCDateTime, db, utcnow
-from akta_service.core.storage_crypto import EncryptedStorage, keyring
+from akta_service.core.storage_crypto import EncryptedStorage, FileKey, keyring
 
 
 class Storage(Protocol):
@@ -121,6 +121,12 @@ class StoredFile(Base):
 
     def __repr__(self) -> str:
         return f"<StoredFile {self.key} {self.size_bytes} B>"
+
+
+#: The storage's own tables, whatever the backend: the files' bytes (`database`) and every
+#: file's wrapped key. Only `storage()` reads and writes them, and a backup carries the files
+#: through it (plaintext, sealed anew under the target's master key on restore), not the rows.
+STORAGE_TABLES = (StoredFile.__tablename__, FileKey.__tablename__)
 
 
 def _read_binary(connection: sa.Connection, key: str) -> bytes | None:
