@@ -104,6 +104,7 @@ def add_documents(app: Flask, fraction: float, seed: int) -> tuple[int, int]:
                         (report_id, kind, "image/jpeg", len(data), digest, key, "now()", "web")
                     )
                     count, size = count + 1, size + len(data)
+        db.session.commit()  # the files' keys, written by storage() in the app's session
         conn.commit()
     return count, size
 
