@@ -308,6 +308,7 @@ def users_signing_identity(username: str, nik: str, nip: str) -> None:
 
 def _attach_feature_commands() -> None:
     from akta_service.akta.cli import akta_group, verify_qr_command
+    from akta_service.core.storage_cli import storage_group
     from akta_service.facilities.cli import credentials_group, facilities_group
     from akta_service.signing.cli import signing_group
     from akta_service.verification.cli import sandbox_group
@@ -315,6 +316,11 @@ def _attach_feature_commands() -> None:
     for group in (facilities_group, credentials_group, sandbox_group, akta_group, signing_group):
         cli.add_command(group)
     cli.add_command(verify_qr_command)
+    cli.add_command(storage_group)
+    from akta_service.backup.cli import BACKUP_COMMANDS
+
+    for command in BACKUP_COMMANDS:  # `akta backup FILE`, `akta restore FILE`
+        cli.add_command(command)
     # Beside Flask-Migrate's upgrade and downgrade: `akta db grant-app-role`.
     from flask_migrate.cli import db as db_group
 

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from bench import api, batch, issuing, queue, seal, signing, verification, workflow
+from bench import (
+    api,
+    backup,
+    batch,
+    issuing,
+    queue,
+    seal,
+    signing,
+    storage,
+    verification,
+    workflow,
+)
 
 
 def main() -> None:
@@ -13,7 +24,9 @@ def main() -> None:
     seal.main()
     verification.main()
     api.main()
+    storage.main([])  # its defaults: 1,000 documents of 1-3 MB per backend
     queue.main([])  # its defaults: a million reports, then the queue's figures
+    backup.main([])  # 100,000 reports backed up and restored
 
 
 if __name__ == "__main__":

@@ -25,28 +25,28 @@ from flask import Flask
 from akta_service.accounts.second_factor import current_code, enrol_directly
 from akta_service.akta.batch import MAX_BATCH, batch_lines, sign_batch
 from akta_service.akta.operations import ISSUE_JOB, issue_akta
-from akta_service.births.models import BirthReport, Channel
-from akta_service.births.operations import load_report_input, submit_birth_report
-from akta_service.core.actors import Actor, Role
+from akta_service.births.models import BirthReport
+from akta_service.core.actors import Actor
 from akta_service.core.db import db
 from akta_service.core.jobs import run_job
-from akta_service.verification.gateway import dukcapil
 from akta_service.verification.operations import verify_report
 from akta_service.workflow.engine import fire
-from bench.common import BENCH_SIGNER, bench_app, bench_signer, bench_staff, postgres_available
+from bench.common import (
+    BENCH_SIGNER,
+    bench_app,
+    bench_signer,
+    bench_staff,
+    postgres_available,
+    submit_sandbox_reports,
+)
 
 PER_AKTA_P95_MS = 150.0
 BATCH_S = 10.0
 
 
 def _approved(count: int, operator: Actor) -> list[int]:
-    informant = Actor(id="informant:web", name="Bench", role=Role.INFORMANT)
-    families = dukcapil().population.sample_families(count, region="3274")  # type: ignore[attr-defined]
     ids = []
-    for family in families:
-        report = submit_birth_report(
-            load_report_input(family["example_report"]), Channel.WEB, informant
-        )
+    for report in submit_sandbox_reports(count):
         verify_report(report.id)
         fire(report, "approve", operator)
         db.session.commit()

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import flask_migrate
 import psycopg
@@ -115,3 +116,18 @@ def bench_staff(role: str) -> Actor:
     db.session.add(user)
     db.session.commit()
     return user.as_actor()
+
+
+def submit_sandbox_reports(count: int) -> list[Any]:
+    """`count` web reports of different sandbox families of Kota Cirebon, submitted (flushed)."""
+    from akta_service.births.models import Channel
+    from akta_service.births.operations import load_report_input, submit_birth_report
+    from akta_service.core.actors import Role
+    from akta_service.verification.gateway import dukcapil
+
+    informant = Actor(id="informant:web", name="Bench", role=Role.INFORMANT)
+    families = dukcapil().population.sample_families(count, region="3274")  # type: ignore[attr-defined]
+    return [
+        submit_birth_report(load_report_input(f["example_report"]), Channel.WEB, informant)
+        for f in families
+    ]

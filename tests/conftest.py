@@ -186,7 +186,10 @@ def app(
     """The service on a migrated database of the session's backend."""
     folder = tmp_path_factory.mktemp(f"app-{backend}")
     with fresh_database(backend, folder) as url:
-        application = make_migrated_app(url, folder / "instance")
+        # Each database with the files where it keeps them in the field: the embedded
+        # service in its folder, production in PostgreSQL itself.
+        stored = {"AKTA_STORAGE_BACKEND": "database"} if backend == "postgresql" else {}
+        application = make_migrated_app(url, folder / "instance", **stored)
         yield application
         close_signing_service(application)
         with application.app_context():

@@ -172,6 +172,7 @@ def test_serve_refuses_production_with_limits_each_process_counts_alone(tmp_path
         "AKTA_PUBLIC_BASE_URL=https://akta.example.go.id\n"
         "AKTA_SIGNING_SERVICE_URL=https://tte.example.go.id\n"
         "AKTA_RATELIMIT_STORAGE_URI=memory://\n"
+        f"AKTA_STORAGE_MASTER_KEY=k2026-prod:{'A' * 43}=\n"
     )
 
     refused = akta(tmp_path, "serve", "--port", str(free_port()), timeout=60)

@@ -18,6 +18,9 @@ from limits import parse_many
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from akta_service.core.storage import StorageBackend
+from akta_service.core.storage_crypto import MasterKey, MasterKeyError
+
 
 class Environment(enum.StrEnum):
     """AKTA_ENV: where the service runs; production refuses unsafe defaults."""
@@ -109,8 +112,14 @@ class Settings:
     sweep_grace_seconds: float = 30.0
     #: A pooled PostgreSQL connection idle longer than this is checked before use.
     db_idle_check_seconds: float = 10.0
-    #: Folder of stored files (documents, issued akta).
+    #: Where stored files (documents, pictures, issued akta) live: a folder or the database.
+    storage_backend: StorageBackend = StorageBackend.FOLDER
+    #: Folder of stored files with the folder backend.
     storage_path: Path = Path("instance/files")
+    #: Wraps every new file key (AKTA_STORAGE_MASTER_KEY); never stored in the database.
+    storage_master_key: MasterKey = field(default_factory=MasterKey.generate, repr=False)
+    #: Older master keys still wrapping file keys until `akta storage rotate-key` has run.
+    storage_previous_master_keys: tuple[MasterKey, ...] = field(default=(), repr=False)
     #: Folder with the trust root (ca.pem) the akta's signatures are checked against; no key.
     signing_path: Path = Path("instance/pki")
     signing_service: SigningServiceMode = SigningServiceMode.EMBEDDED
@@ -229,6 +238,25 @@ def _migration_database_url(
     return _database_url(raw, instance_path, production, "AKTA_MIGRATION_DATABASE_URL")
 
 
+def _generated_secret(path: Path, make: Callable[[], str]) -> str:
+    """The secret kept in the instance folder (outside production), made on first use."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written whole under a temporary name, then linked into place: two processes
+        # starting at once both end up reading the one complete secret.
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(make())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+    return path.read_text().strip()
+
+
 def _secret_key(raw: str | None, instance_path: Path, production: bool) -> str:
     if raw:
         if production and len(raw) < 32:
@@ -240,26 +268,54 @@ def _secret_key(raw: str | None, instance_path: Path, production: bool) -> str:
             "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
         )
     key_file = instance_path / "secret_key"
-    if not key_file.exists():
-        instance_path.mkdir(parents=True, exist_ok=True)
-        # Written whole under a temporary name, then linked into place: two processes
-        # starting at once both end up reading the one complete key.
-        temporary = instance_path / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
-        try:
-            os.link(temporary, key_file)
-        except FileExistsError:
-            pass
-        finally:
-            temporary.unlink()
-    key = key_file.read_text().strip()
+    key = _generated_secret(key_file, lambda: secrets.token_urlsafe(48))
     if len(key) < 32:
         raise ConfigError(
             f"{key_file} is empty or damaged; delete it to generate a new AKTA_SECRET_KEY"
         )
     return key
+
+
+def _master_key(values: Mapping[str, Any], instance_path: Path, production: bool) -> MasterKey:
+    name = "AKTA_STORAGE_MASTER_KEY"
+    raw = str(values.get(name) or "")
+    if not raw and production:
+        raise ConfigError(
+            f"{name} is required when AKTA_ENV=production: it encrypts every stored document "
+            "and is kept outside the database; make one with: akta storage new-master-key"
+        )
+    if not raw:
+        raw = _generated_secret(
+            instance_path / "storage-master-key", lambda: MasterKey.generate().encoded()
+        )
+        name = str(instance_path / "storage-master-key")
+    try:
+        return MasterKey.parse(raw)
+    except MasterKeyError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+
+
+def _storage(values: Mapping[str, Any], instance_path: Path, production: bool) -> dict[str, Any]:
+    default = StorageBackend.DATABASE if production else StorageBackend.FOLDER
+    current = _master_key(values, instance_path, production)
+    previous = []
+    for text in str(values.get("AKTA_STORAGE_PREVIOUS_MASTER_KEYS") or "").split(","):
+        if not text.strip():
+            continue
+        try:
+            previous.append(MasterKey.parse(text))
+        except MasterKeyError as exc:
+            raise ConfigError(f"AKTA_STORAGE_PREVIOUS_MASTER_KEYS: {exc}") from None
+    if any(key.id == current.id for key in previous):
+        raise ConfigError(
+            f"AKTA_STORAGE_PREVIOUS_MASTER_KEYS repeats the current master key's id {current.id!r}"
+        )
+    return {
+        "storage_backend": _choice(values, "AKTA_STORAGE_BACKEND", StorageBackend, default),
+        "storage_path": Path(values.get("AKTA_STORAGE_PATH") or instance_path / "files").resolve(),
+        "storage_master_key": current,
+        "storage_previous_master_keys": tuple(previous),
+    }
 
 
 N = TypeVar("N", int, float)
@@ -517,7 +573,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
         ),
         **_dukcapil(values, production),
         **_jobs(values),
-        storage_path=Path(values.get("AKTA_STORAGE_PATH") or instance_path / "files").resolve(),
+        **_storage(values, instance_path, production),
         **_signing(values, production, instance_path),
         public_base_url=_public_base_url(values, production),
         smtp_url=values.get("AKTA_SMTP_URL") or None,

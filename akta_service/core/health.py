@@ -1,8 +1,10 @@
 """Liveness (`/healthz`: the database answers) and readiness (`/readyz`: schema at head,
-and the state of what the service leans on besides its database)."""
+stored files readable and writable with their master keys, and the state of what the service
+leans on besides its database)."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -10,11 +12,20 @@ import sqlalchemy as sa
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
 from akta_service.core.db import read_only_connection
 from akta_service.core.resources import resource_dir
+from akta_service.core.storage import backend_storage
+from akta_service.core.storage_crypto import (
+    StorageDecryptionError,
+    keyring,
+    unknown_master_key,
+    unwrap,
+    wrap,
+)
+from akta_service.core.transaction import undone
 
 bp = Blueprint("health", __name__)
 
@@ -44,6 +55,34 @@ def migration_heads() -> tuple[set[str], set[str]]:
     return applied, shipped
 
 
+def storage_state() -> dict[str, Any]:
+    """Whether a file can be written and read back (then undone) in the configured backend,
+    the current master key seals and opens, and every master key the file keys are wrapped
+    by is configured."""
+    settings = current_app.config["AKTA_SETTINGS"]
+    ring = keyring(settings)
+    state: dict[str, Any] = {
+        "backend": str(settings.storage_backend),
+        "master_key": ring.current.id,
+    }
+    probe, payload = f".readyz-{secrets.token_hex(8)}", secrets.token_bytes(32)
+    try:
+        # The backend itself (no file key written: on SQLite that would wait for the lock).
+        with undone():
+            store = backend_storage(current_app)
+            store.put(probe, payload)
+            readable = store.get(probe) == payload
+            store.delete(probe)
+        wrapped = wrap(probe, payload, ring.current)
+        readable = readable and unwrap(probe, ring.current.id, wrapped, ring) == payload
+        unknown = unknown_master_key(ring)
+    except (OSError, sa.exc.SQLAlchemyError, StorageDecryptionError) as exc:
+        return {**state, "state": "unavailable", "error": type(exc).__name__}
+    if unknown:
+        return {**state, "state": "master_key_missing", "missing_master_key": unknown}
+    return {**state, "state": "ok" if readable else "unreadable"}
+
+
 @bp.get("/healthz")
 def healthz() -> ResponseReturnValue:
     try:
@@ -67,4 +106,7 @@ def readyz() -> ResponseReturnValue:
     }
     if applied != shipped:
         return jsonify(status="not_ready", migrations="behind", **body), 503
+    body["storage"] = storage_state()
+    if body["storage"]["state"] != "ok":
+        return jsonify(status="not_ready", migrations="at_head", **body), 503
     return jsonify(status="ready", migrations="at_head", **body)

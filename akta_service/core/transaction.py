@@ -14,7 +14,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask, Response
+from sqlalchemy.orm import scoped_session, sessionmaker
 
 from akta_service.core.db import db
 
@@ -58,3 +60,38 @@ def _finish_request(response: Response) -> Response:
 def init_transactions(app: Flask) -> None:
     """Make the request's end its one commit point (registered after every other hook)."""
     app.after_request(_finish_request)
+
+
+@contextmanager
+def undone() -> Iterator[None]:
+    """Work that is tried and then always undone (a readiness probe's write)."""
+    savepoint = db.session.begin_nested()
+    try:
+        yield
+    finally:
+        savepoint.rollback()
+
+
+@contextmanager
+def session_joined(connection: sa.Connection) -> Iterator[None]:
+    """`db.session` joined to the transaction under way on `connection` (in savepoints of
+    its own), so that what it writes commits or rolls back with that transaction's work.
+
+    For a command that runs alone in its process (`akta restore`): the session is swapped
+    for everyone until the block ends.
+    """
+    joined = scoped_session(
+        sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+        scopefunc=db.session.registry.scopefunc,
+    )
+    original = db.session
+    db.session = joined  # type: ignore[assignment]  # a plain session, bound to `connection`
+    try:
+        yield
+        joined.commit()  # releases its savepoint: the connection's commit is the real one
+    except BaseException:
+        joined.rollback()
+        raise
+    finally:
+        joined.remove()
+        db.session = original

@@ -17,6 +17,7 @@ GOOD_POSTGRES = "postgresql://akta@db.example/akta"
 GOOD_DUKCAPIL = "https://dukcapil.example/api"
 GOOD_LIMITS = "redis://redis.example:6379/1"
 GOOD_SIGNING = "https://tte.example.go.id"
+GOOD_MASTER_KEY = "k2026-prod:" + "A" * 43 + "="
 
 
 @pytest.fixture(autouse=True)
@@ -43,6 +44,7 @@ def production(tmp_path: Path, **values: Any) -> Settings:
             "AKTA_SIGNING_SERVICE_URL": GOOD_SIGNING,
             "AKTA_PUBLIC_BASE_URL": "https://akta.example.go.id",
             "AKTA_RATELIMIT_STORAGE_URI": GOOD_LIMITS,
+            "AKTA_STORAGE_MASTER_KEY": GOOD_MASTER_KEY,
             **values,
         },
     )
@@ -234,6 +236,7 @@ def test_production_refuses_limits_that_each_process_counts_alone(
                 "AKTA_PUBLIC_BASE_URL": "https://akta.example.go.id",
                 "AKTA_RATELIMIT_STORAGE_URI": store,
                 "AKTA_SIGNING_SERVICE_URL": GOOD_SIGNING,
+                "AKTA_STORAGE_MASTER_KEY": GOOD_MASTER_KEY,
                 "AKTA_INSTANCE_PATH": str(tmp_path / "instance"),
             }
         )
@@ -293,3 +296,60 @@ def test_development_starts_the_sandbox_signing_service_beside_it(tmp_path: Path
     assert loaded.signing_service_url == "http://127.0.0.1:5002"
     assert loaded.signing_path == (tmp_path / "instance" / "pki").resolve()
     assert "rahasia" not in repr(settings(tmp_path, AKTA_SIGNING_SERVICE_API_KEY="rahasia"))
+
+
+def test_production_keeps_files_in_the_database_with_the_master_key_of_its_settings(
+    tmp_path: Path,
+) -> None:
+    loaded = production(tmp_path)
+
+    assert loaded.storage_backend == "database"
+    assert loaded.storage_master_key.id == "k2026-prod"
+    assert loaded.storage_master_key.secret == bytes(32)
+    assert not (tmp_path / "instance" / "storage-master-key").exists()
+    assert "AAAA" not in repr(loaded)
+
+
+def test_production_without_a_storage_master_key_refuses_to_start(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="AKTA_STORAGE_MASTER_KEY is required") as caught:
+        production(tmp_path, AKTA_STORAGE_MASTER_KEY="")
+
+    assert "akta storage new-master-key" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("no-colon-here", "<id>:<base64 key>"),
+        ("k1:not base64!", "not valid base64"),
+        ("k1:" + "A" * 22 + "==", "must be 32 bytes"),
+    ],
+)
+def test_a_malformed_master_key_is_refused_saying_what_is_wrong(
+    tmp_path: Path, value: str, problem: str
+) -> None:
+    with pytest.raises(ConfigError, match="AKTA_STORAGE_MASTER_KEY") as caught:
+        production(tmp_path, AKTA_STORAGE_MASTER_KEY=value)
+
+    assert problem in str(caught.value)
+
+
+def test_an_old_master_key_may_not_share_the_current_ones_id(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="AKTA_STORAGE_PREVIOUS_MASTER_KEYS repeats"):
+        production(tmp_path, AKTA_STORAGE_PREVIOUS_MASTER_KEYS=GOOD_MASTER_KEY)
+
+
+def test_development_makes_its_master_key_once_in_the_instance_folder(tmp_path: Path) -> None:
+    first = settings(tmp_path)
+    again = settings(tmp_path)
+
+    assert first.storage_backend == "folder"
+    assert first.storage_master_key == again.storage_master_key
+    key_file = tmp_path / "instance" / "storage-master-key"
+    assert key_file.stat().st_mode & 0o077 == 0  # readable by the service's user alone
+    assert key_file.read_text().startswith(f"{first.storage_master_key.id}:")
+
+
+def test_an_unknown_storage_backend_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="AKTA_STORAGE_BACKEND must be one of folder, database"):
+        settings(tmp_path, AKTA_STORAGE_BACKEND="tape")

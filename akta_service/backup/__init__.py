@@ -1,0 +1,1 @@
+"""Backup and restore: one consistent, encrypted copy of the database and its files."""
