@@ -21,6 +21,7 @@ from akta_service.births.models import (
     Document,
     DocumentKind,
     DocumentPicture,
+    ReportStatus,
 )
 from akta_service.core.actors import Actor
 from akta_service.core.audit import record
@@ -121,7 +122,8 @@ def attach_document(
 
     :param inspection: the file as already opened by the caller (`inspected`), if it was.
     """
-    if report.status not in CANCELLABLE_STATUSES:
+    # An issued akta takes documents too: the evidence for a correction of it.
+    if report.status not in (*CANCELLABLE_STATUSES, ReportStatus.ISSUED):
         raise IllegalTransition("documents_closed", state=str(report.status))
     if kind not in {k.value for k in DocumentKind}:
         raise _invalid("document_kind", "kind", "choice", allowed=[k.value for k in DocumentKind])

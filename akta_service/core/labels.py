@@ -62,6 +62,18 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "submit": N_("Laporan dikirim"),
         "new_pin": N_("PIN baru dibuat"),
         "akta_view": N_("Akta dibuka"),
+        "request_correction": N_("Perbaikan akta diajukan"),
+        "approve_correction": N_("Permohonan perbaikan akta disetujui"),
+        "refuse_correction": N_("Permohonan perbaikan akta ditolak"),
+        "sign_correction": N_("Perbaikan akta ditandatangani"),
+        "print": N_("Akta dicetak atau diunduh petugas"),
+    },
+    # A request to correct an issued akta (akta.models.CorrectionStatus).
+    "correction_status": {
+        "requested": N_("Menunggu pemeriksaan operator"),
+        "approved": N_("Disetujui, menunggu tanda tangan pejabat"),
+        "refused": N_("Ditolak"),
+        "issued": N_("Akta perbaikan terbit"),
     },
     # Verification checks (verification.checks), by their stored names.
     "check": {
