@@ -155,7 +155,7 @@ def decide_akta_correction(
         raise PermissionDenied("correction_check_by_operator")
     reason = (reason or "").strip()
     if not approve and not reason:
-        raise InvalidInput("correction_invalid", errors=[FieldError("reason", "reason_missing")])
+        raise InvalidInput("reason_missing")
     status = CorrectionStatus.APPROVED if approve else CorrectionStatus.REFUSED
     # Compare and set: of two clerks, the one whose update finds it still requested wins.
     decided = db.session.execute(

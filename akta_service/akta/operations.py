@@ -395,7 +395,8 @@ def issue_kia(
         reason=f"Kartu Identitas Anak {report.child_nik}",
         signed_at=akta.issued_at,
     )
-    key = f"kia/{region.code}/{akta.issued_at:%Y/%m}/{report.child_nik}-v{akta.version}.pdf"
+    stem = f"{report.child_nik}-v{akta.version}-{akta.verification_token[:8]}"
+    key = f"kia/{region.code}/{akta.issued_at:%Y/%m}/{stem}.pdf"
     storage().put(key, signed)
     card = KiaCard(
         report_id=report.id,
