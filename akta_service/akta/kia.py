@@ -16,6 +16,7 @@ from typing import Final
 from babel.dates import format_date
 from reportlab.lib.colors import Color, black
 from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
 from akta_service.akta.document import (
@@ -145,9 +146,24 @@ def _draw_facts(canvas: Canvas, content: KiaContent) -> None:
         canvas.setFont(FONT, 4.6)
         canvas.drawString(7, y, label)
         canvas.setFillColor(black)
-        canvas.setFont(FONT_BOLD, 5.2)
-        canvas.drawString(56, y, f": {value}"[:46])
+        _fitted(canvas, 56, y, f": {value}", KIA_QR_BOX[0] - 60)
         y -= 8.6
+
+
+def _fitted(
+    canvas: Canvas,
+    x: float,
+    y: float,
+    text: str,
+    width: float,
+    *,
+    size: float = 5.2,
+    centred: bool = False,
+) -> None:
+    """Bold text at `size`, smaller when it would not fit in `width`: never cut short."""
+    size = min(size, size * width / max(1.0, pdfmetrics.stringWidth(text, FONT_BOLD, size)))
+    canvas.setFont(FONT_BOLD, size)
+    (canvas.drawCentredString if centred else canvas.drawString)(x, y, text)
 
 
 def _draw_issue(canvas: Canvas, content: KiaContent) -> None:
@@ -157,8 +173,7 @@ def _draw_issue(canvas: Canvas, content: KiaContent) -> None:
     canvas.setFont(FONT, 4.2)
     canvas.drawCentredString(centre, 30, f"{content.issue_place.upper()}, {when}")
     canvas.drawCentredString(centre, 24, "KEPALA DINAS DUKCAPIL")
-    canvas.setFont(FONT_BOLD, 4.2)
-    canvas.drawCentredString(centre, 10, content.officer_name.upper()[:34])
+    _fitted(canvas, centre, 10, content.officer_name.upper(), 74, size=4.2, centred=True)
     canvas.setFillColor(_GREY)
     canvas.setFont(FONT, 3.6)
     canvas.drawCentredString(centre, 4, "Ditandatangani secara elektronik")
