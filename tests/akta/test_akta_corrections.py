@@ -42,7 +42,6 @@ from akta_service.workflow.engine import fire
 from tests.conftest import SIGNING_OFFICERS, with_signing_identity
 from tests.files import pdf_bytes
 from tests.parents.conftest import sandbox_report
-from tests.parents.form import text_of
 from tests.parents.reporting import find_report, open_status, report_through_the_form
 from tests.web import STAFF_PASSWORD, csrf_token, next_code, sign_in
 
@@ -193,7 +192,8 @@ def test_a_parents_request_is_checked_signed_in_a_batch_and_supersedes_the_old_v
     assert report.mother_name == NEW_MOTHER_NAME
     old, new = akta_versions(report)
     assert (old.version, new.version) == (1, 2)
-    assert old.superseded_at is not None and new.superseded_at is None
+    assert old.superseded_at is not None
+    assert new.superseded_at is None
     assert new.registration_number == old.registration_number == report.registration_number
     assert new.signer_name == "Ahmad Pejabat"
     text = " ".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(akta_pdf(new))).pages)
@@ -381,7 +381,8 @@ def test_a_facility_requests_a_correction_through_the_api_and_reads_the_decision
     assert again.get_json()["code"] == "akta_correction_open"
 
     asked = db.session.get(AktaCorrectionRequest, created.get_json()["id"])
-    assert asked is not None and asked.requested_by == "facility:RSUD-GJ"
+    assert asked is not None
+    assert asked.requested_by == "facility:RSUD-GJ"
     decide_akta_correction(asked, False, "Surat keterangan lahir menyebut Cirebon.", staff["siti"])
     db.session.commit()
     listed = call("GET", "/akta-corrections").get_json()["items"]

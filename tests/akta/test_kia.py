@@ -66,10 +66,11 @@ def test_a_child_under_five_gets_a_signed_kia_at_card_size_with_the_akta(
     assert head_name is not None
     valid_until = fifth_birthday(report.child_birth_date)
     assert card.valid_until == valid_until
+    born = f"{report.child_birth_place.upper()}, {report.child_birth_date:%d-%m-%Y}"
     assert facts == {
         "NIK": report.child_nik,
         "Nama": report.child_name.upper(),
-        "Tempat/Tgl Lahir": f"{report.child_birth_place.upper()}, {report.child_birth_date:%d-%m-%Y}",
+        "Tempat/Tgl Lahir": born,
         "Jenis Kelamin": "PEREMPUAN" if report.child_sex == "female" else "LAKI-LAKI",
         "No. KK": report.kk_number,
         "Kepala Keluarga": head_name.upper(),
@@ -80,7 +81,9 @@ def test_a_child_under_five_gets_a_signed_kia_at_card_size_with_the_akta(
     assert "KEPALA DINAS DUKCAPIL" in text
 
     validation = validate_pdf(pdf, trust_root("3274", app.config["AKTA_SETTINGS"]))
-    assert validation.signed and validation.intact and validation.trusted
+    assert validation.signed
+    assert validation.intact
+    assert validation.trusted
     assert validation.covers_whole_document
     assert validation.signer == "Pejabat pj1"
     tampered = pdf.replace(report.kk_number.encode(), b"3274000000000000")
@@ -146,9 +149,11 @@ def test_the_status_page_shows_each_document_of_the_3_in_1_and_downloads_each(
     assert "selesai" in text_of(page, "document-akta")
     assert report.registration_number in text_of(page, "document-akta")  # type: ignore[operator]
     kk = text_of(page, "document-kk")
-    assert "selesai" in kk and report.kk_number in kk
+    assert "selesai" in kk
+    assert report.kk_number in kk
     kia = text_of(page, "document-kia")
-    assert "selesai" in kia and "berlaku hingga" in kia
+    assert "selesai" in kia
+    assert "berlaku hingga" in kia
     assert text_of(page, "akta-download") == "Unduh akta (PDF)"
     assert text_of(page, "kia-download") == "Unduh KIA (PDF)"
 
