@@ -110,6 +110,10 @@ def inspected(data: bytes, field: str = "file") -> Inspection:
         raise _invalid(refused.code, field, refused.code, **refused.params) from refused
 
 
+#: Reports that take documents: open ones, and an issued one (the evidence for a correction).
+DOCUMENT_OPEN_STATUSES = (*CANCELLABLE_STATUSES, ReportStatus.ISSUED)
+
+
 def attach_document(
     report: BirthReport,
     kind: str,
@@ -122,8 +126,7 @@ def attach_document(
 
     :param inspection: the file as already opened by the caller (`inspected`), if it was.
     """
-    # An issued akta takes documents too: the evidence for a correction of it.
-    if report.status not in (*CANCELLABLE_STATUSES, ReportStatus.ISSUED):
+    if report.status not in DOCUMENT_OPEN_STATUSES:
         raise IllegalTransition("documents_closed", state=str(report.status))
     if kind not in {k.value for k in DocumentKind}:
         raise _invalid("document_kind", "kind", "choice", allowed=[k.value for k in DocumentKind])
