@@ -4,6 +4,7 @@ correct or cancel it, download the akta.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -338,27 +339,38 @@ def cancel() -> ResponseReturnValue:
     return redirect(url_for("parents.status_page"))
 
 
-@bp.get("/status/akta.pdf")
-def akta_download() -> ResponseReturnValue:
+def _download(
+    fetch: Callable[[BirthReport], tuple[str, bytes]], missing_title: str, missing: str
+) -> ResponseReturnValue:
+    """A signed document of the opened report as an attachment (`fetch` names and reads it,
+    raising NotFound while there is none: then a page saying so)."""
     report = _opened_report()
     if report is None:
         return redirect(url_for("parents.status_form"))
     try:
-        document, data = ops.akta_for_informant(report)
+        filename, data = fetch(report)
     except NotFound:
-        return _error_page(
-            404,
-            _("Akta belum terbit"),
-            _(
-                "Akta kelahiran dapat diunduh setelah ditandatangani dan terbit. Lihat "
-                "perkembangannya di halaman status."
-            ),
-        )
+        return _error_page(404, missing_title, missing)
     response = Response(data, mimetype="application/pdf")
-    filename = f"akta-kelahiran-{document.registration_number}.pdf"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     # Cache-Control: no-store and X-Content-Type-Options: nosniff come with every page here.
     return response
+
+
+@bp.get("/status/akta.pdf")
+def akta_download() -> ResponseReturnValue:
+    def akta(report: BirthReport) -> tuple[str, bytes]:
+        document, data = ops.akta_for_informant(report)
+        return f"akta-kelahiran-{document.registration_number}.pdf", data
+
+    return _download(
+        akta,
+        _("Akta belum terbit"),
+        _(
+            "Akta kelahiran dapat diunduh setelah ditandatangani dan terbit. Lihat "
+            "perkembangannya di halaman status."
+        ),
+    )
 
 
 #: What a parent may ask to correct on an issued akta, as the form names it.
@@ -456,24 +468,18 @@ def akta_correction() -> ResponseReturnValue:
 
 @bp.get("/status/kia.pdf")
 def kia_download() -> ResponseReturnValue:
-    report = _opened_report()
-    if report is None:
-        return redirect(url_for("parents.status_form"))
-    try:
-        card, data = ops.kia_for_informant(report)
-    except NotFound:
-        return _error_page(
-            404,
-            _("KIA tidak tersedia"),
-            _(
-                "Kartu Identitas Anak diterbitkan bersama akta untuk anak di bawah lima tahun. "
-                "Lihat keadaannya di halaman status."
-            ),
-        )
-    response = Response(data, mimetype="application/pdf")
-    filename = f"kia-{card.child_nik}.pdf"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    def card(report: BirthReport) -> tuple[str, bytes]:
+        issued, data = ops.kia_for_informant(report)
+        return f"kia-{issued.child_nik}.pdf", data
+
+    return _download(
+        card,
+        _("KIA tidak tersedia"),
+        _(
+            "Kartu Identitas Anak diterbitkan bersama akta untuk anak di bawah lima tahun. "
+            "Lihat keadaannya di halaman status."
+        ),
+    )
 
 
 @bp.post("/status/keluar")
