@@ -21,7 +21,6 @@ import io
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -37,7 +36,6 @@ from akta_service.akta.document import (
 from akta_service.akta.models import (
     AktaCorrectionRequest,
     CorrectionStatus,
-    SigningAuthorisation,
     SigningBatchItem,
 )
 from akta_service.akta.operations import (
@@ -48,6 +46,7 @@ from akta_service.akta.operations import (
     authorise_signature,
     corrected_content,
     current_akta,
+    keep_authorisation,
     seal_authorisation,
 )
 from akta_service.births.models import BirthReport, ReportStatus
@@ -137,7 +136,7 @@ def sign_batch(signer: User, reports: Sequence[BirthReport], passphrase: str, co
             with db.session.begin_nested():  # one refused report does not stop the others
                 if report.region_code not in actor.region_codes:
                     raise GuardRefused("outside_your_region", region=report.region_code)
-                _keep_authorisation(report, signer, sealed, authorisation.expires_at)
+                keep_authorisation(report, signer, sealed, authorisation.expires_at)
                 if report.status == ReportStatus.ISSUED:
                     _sign_correction(report, actor, batch_id)
                 elif report.status == ReportStatus.REGISTERED:
@@ -158,19 +157,6 @@ _KNOWN = {
     "signer_is_approver": "signer_is_approver",
     "duplicate_undecided": "duplicate_undecided",
 }
-
-
-def _keep_authorisation(report: BirthReport, signer: User, sealed: str, expires: datetime) -> None:
-    existing = db.session.get(SigningAuthorisation, report.id)
-    if existing is not None:
-        db.session.delete(existing)
-        db.session.flush()
-    db.session.add(
-        SigningAuthorisation(
-            report_id=report.id, signer_id=signer.id, sealed=sealed, expires_at=expires
-        )
-    )
-    db.session.flush()
 
 
 def _sign_again(report: BirthReport, actor: Actor, batch_id: str) -> None:

@@ -152,16 +152,18 @@ def authorise_issue(report: BirthReport, signer: User, passphrase: str) -> None:
     """Before `sign`: the pejabat's passphrase buys one signature, which the issue step
     (a job, after the 3-in-1) makes; the authorisation waits sealed in the database."""
     authorisation = authorise_signature(signer, passphrase, ISSUE_SIGNATURES)
+    keep_authorisation(report, signer, seal_authorisation(authorisation), authorisation.expires_at)
+
+
+def keep_authorisation(report: BirthReport, signer: User, sealed: str, expires: datetime) -> None:
+    """The report's sealed authorisation, replacing any it had, until its issue step."""
     existing = db.session.get(SigningAuthorisation, report.id)
     if existing is not None:
         db.session.delete(existing)
         db.session.flush()
     db.session.add(
         SigningAuthorisation(
-            report_id=report.id,
-            signer_id=signer.id,
-            sealed=seal_authorisation(authorisation),
-            expires_at=authorisation.expires_at,
+            report_id=report.id, signer_id=signer.id, sealed=sealed, expires_at=expires
         )
     )
     db.session.flush()
