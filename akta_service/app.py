@@ -39,6 +39,7 @@ def _import_models() -> None:
     from akta_service.core import journal_seal as _journal_seal  # noqa: F401
     from akta_service.facilities import models as _facilities  # noqa: F401
     from akta_service.notifications import models as _notifications  # noqa: F401
+    from akta_service.notified import models as _notified  # noqa: F401
     from akta_service.parents import models as _parents  # noqa: F401
     from akta_service.regions import models as _regions  # noqa: F401
 
@@ -52,6 +53,7 @@ def connect_features() -> None:
     from akta_service.core import journal_seal as _seal  # noqa: F401 - the daily seal
     from akta_service.core import sweep as _sweep  # noqa: F401 - the sweep job
     from akta_service.notifications import operations as _notifications  # noqa: F401
+    from akta_service.notified import operations as _notified  # noqa: F401 - sweepers
     from akta_service.parents import operations as _parents  # noqa: F401 - sweeper
     from akta_service.verification import operations as _verification  # noqa: F401
 
@@ -78,9 +80,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     with app.app_context():
         configure_engine_events(db.engine, settings.db_idle_check_seconds)
         # Fail at start-up, not at the first request, when the workflow file is wrong.
-        from akta_service.workflow.definition import birth_registration
+        from akta_service.workflow.definition import birth_notification, birth_registration
 
         birth_registration()
+        birth_notification()
 
     _register_pages(app)
     init_limits(app)
@@ -111,11 +114,14 @@ def _register_pages(app: Flask) -> None:
     """Every feature's pages, each on its own blueprint, and the home page."""
     from akta_service.accounts.admin import bp as accounts_admin_bp
     from akta_service.accounts.views import bp as office_bp
+    from akta_service.akta.annulment_views import bp as akta_annulment_bp
     from akta_service.akta.batch_views import bp as akta_batch_bp
     from akta_service.akta.office import bp as akta_office_bp
+    from akta_service.akta.seal_views import bp as akta_seal_bp
     from akta_service.akta.views import bp as akta_public_bp
     from akta_service.core.health import bp as health_bp
     from akta_service.facilities.admin import bp as facilities_admin_bp
+    from akta_service.notified.views import bp as notified_bp
     from akta_service.parents import form_views as _form  # noqa: F401 - /lapor on parents_bp
     from akta_service.parents import status_views as _status  # noqa: F401 - /status
     from akta_service.parents.i18n import current_language, init_i18n
@@ -131,11 +137,14 @@ def _register_pages(app: Flask) -> None:
         review_bp,
         akta_office_bp,
         akta_batch_bp,
+        akta_annulment_bp,
+        akta_seal_bp,
         accounts_admin_bp,
         facilities_admin_bp,
         regions_admin_bp,
         stats_bp,
         parents_bp,
+        notified_bp,
     ):
         app.register_blueprint(blueprint)
     init_i18n(app)
@@ -150,14 +159,20 @@ def _exempt_and_register_api(app: Flask) -> None:
     from akta_service.births.api import blp as births_api
     from akta_service.core.api import API_CONFIG, api
     from akta_service.facilities.api import blp as webhook_api
+    from akta_service.notified.api import blp as notified_api
+    from akta_service.notified.fhir_api import blp as fhir_api
 
     csrf.exempt(births_api)
     csrf.exempt(webhook_api)
+    csrf.exempt(notified_api)
+    csrf.exempt(fhir_api)
     for key, value in API_CONFIG.items():
         app.config.setdefault(key, value)
     api.init_app(app)
     api.register_blueprint(births_api)
     api.register_blueprint(webhook_api)
+    api.register_blueprint(notified_api)
+    api.register_blueprint(fhir_api)
 
 
 def _init_templates(app: Flask) -> None:

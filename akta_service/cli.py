@@ -307,13 +307,14 @@ def users_signing_identity(username: str, nik: str, nip: str) -> None:
 
 
 def _attach_feature_commands() -> None:
-    from akta_service.akta.cli import akta_group
+    from akta_service.akta.cli import akta_group, verify_qr_command
     from akta_service.facilities.cli import credentials_group, facilities_group
     from akta_service.signing.cli import signing_group
     from akta_service.verification.cli import sandbox_group
 
     for group in (facilities_group, credentials_group, sandbox_group, akta_group, signing_group):
         cli.add_command(group)
+    cli.add_command(verify_qr_command)
     # Beside Flask-Migrate's upgrade and downgrade: `akta db grant-app-role`.
     from flask_migrate.cli import db as db_group
 

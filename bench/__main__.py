@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import api, batch, issuing, queue, signing, verification, workflow
+from bench import api, batch, issuing, queue, seal, signing, verification, workflow
 
 
 def main() -> None:
@@ -10,6 +10,7 @@ def main() -> None:
     signing.main()
     issuing.main()
     batch.main()
+    seal.main()
     verification.main()
     api.main()
     queue.main([])  # its defaults: a million reports, then the queue's figures

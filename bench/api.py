@@ -216,9 +216,16 @@ def _free_port() -> int:
 
 @contextmanager
 def gunicorn(
-    target: str, worker_args: list[str], env: dict[str, str], folder: Path
+    target: str,
+    worker_args: list[str],
+    env: dict[str, str],
+    folder: Path,
+    startup_seconds: float = 30,
 ) -> Iterator[str]:
-    """gunicorn serving `target` on a free port; output to a log file in `folder`."""
+    """gunicorn serving `target` on a free port; output to a log file in `folder`.
+
+    :param startup_seconds: how long its workers may take to answer (a busy machine).
+    """
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = folder / f"gunicorn-{port}.log"
@@ -236,7 +243,7 @@ def gunicorn(
             start_new_session=True,
         )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + startup_seconds
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"gunicorn {target} exited:\n{log_path.read_text()}")

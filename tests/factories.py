@@ -19,7 +19,7 @@ from akta_service.births.models import (
     ReportStatus,
     Sex,
 )
-from akta_service.core.db import db
+from akta_service.core.db import db, utcnow
 
 #: Every name, NIK, KK number and phone number the factories made: no log line may carry one
 #: (tests/logcheck.py checks the whole run's log against them).
@@ -157,6 +157,9 @@ class BirthReportFactory(BaseFactory):
     region_code = "3274"
     facility_code = None
     status = ReportStatus.SUBMITTED
+    submitted_at = factory.LazyFunction(utcnow)
+    #: A report made in its status: it has been there since it was submitted.
+    status_since = factory.SelfAttribute("submitted_at")
     child_name = "Aisyah Putri"
     child_sex = Sex.FEMALE
     child_birth_date = factory.LazyAttribute(

@@ -6,11 +6,24 @@ from __future__ import annotations
 import functools
 import io
 import struct
+import subprocess
 import zlib
 
 from PIL import ExifTags, Image, PngImagePlugin
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
+
+
+def pdf_text(pdf: bytes) -> str:
+    """A PDF's text as a reader sees it on the page (poppler's pdftotext), on one line."""
+    assert pdf.startswith(b"%PDF-")
+    text = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"],  # noqa: S607 - poppler-utils
+        input=pdf,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    return " ".join(text.split())
 
 
 def jpeg_bytes() -> bytes:

@@ -21,6 +21,8 @@ from akta_service.core.limits import limiter
 from akta_service.facilities.operations import create_facility, issue_credential
 from akta_service.jobs.queue import run_pending
 from tests import hostile_corpus as corpus
+from tests.notified.bundles import bundle
+from tests.notified.notifying import notification_of
 from tests.parents.conftest import sandbox_report
 from tests.parents.form import (
     PDF,
@@ -47,11 +49,16 @@ PUBLIC_ENDPOINTS = {
     "health.readyz",
     "office.login",
     "akta_public.verify",
+    "akta_seal.keys",
+    "akta_seal.status",
+    "akta_seal.verifier",
+    "akta_seal.service_worker",
     "parents.start",
     "parents.begin",
     "parents.step",
     "parents.submit",
     "parents.resume",
+    "notified.family_link",
     "parents.status_form",
     "parents.status_open",
     "parents.status_page",
@@ -61,8 +68,10 @@ PUBLIC_ENDPOINTS = {
     "parents.akta_download",
     "parents.kia_download",
     "parents.akta_correction",
+    "parents.status_sptjm",
     "parents.status_close",
     "parents.document_preview",
+    "parents.draft_sptjm",
     "parents.remove_document",
     "parents.receipt_page",
     "parents.receipt_download",
@@ -81,7 +90,11 @@ def test_every_public_endpoint_is_covered_by_the_corpus(app: Flask) -> None:
         for rule in app.url_map.iter_rules()
         if not rule.rule.startswith("/kantor/") or rule.endpoint == "office.login"
     }
-    api = {e for e in public if e.startswith(("births_api.", "webhook_api."))}
+    api = {
+        e
+        for e in public
+        if e.startswith(("births_api.", "webhook_api.", "notified_api.", "fhir_api."))
+    }
     assert public - api == PUBLIC_ENDPOINTS
     assert api == set(API_OPERATIONS_COVERED)
 
@@ -146,9 +159,17 @@ def test_no_public_page_answers_a_5xx_to_hostile_input(app: Flask, client: Flask
             _is_a_page(client.get(f"{path}?{query}", headers={"Accept": "text/html"}))
         for path in ("/healthz", "/readyz", "/api/v1/openapi.json", "/api/v1/docs"):
             assert client.get(f"{path}?{query}").status_code < 500
+        for path in ("/.well-known/akta-keys.json", "/periksa-akta/status", "/periksa-akta/sw.js"):
+            assert client.get(f"{path}?{query}").status_code < 500
+        _is_a_page(client.get(f"/periksa-akta/?{query}", headers={"Accept": "text/html"}))
         segment = quote_from_bytes(value, safe="") or "x"
         assert client.get(f"/static/{segment}").status_code < 500
-        for path in (f"/verifikasi/{segment}", f"/lapor/lanjut/{segment}", f"/lapor/{segment}"):
+        for path in (
+            f"/verifikasi/{segment}",
+            f"/lapor/lanjut/{segment}",
+            f"/lapor/{segment}",
+            f"/lapor/kelahiran/{segment}",
+        ):
             _is_a_page(client.get(path, headers={"Accept": "text/html"}))
     _hostile_posts(client, "/kantor/masuk")
 
@@ -163,7 +184,11 @@ def test_no_public_page_answers_a_5xx_to_hostile_input(app: Flask, client: Flask
     _hostile_posts(client, "/lapor/dokumen")
     for value in VALUES:
         segment = quote_from_bytes(value, safe="") or "x"
-        for path in (f"/lapor/dokumen/lihat/{segment}", f"/lapor/dokumen/hapus/{segment}"):
+        for path in (
+            f"/lapor/dokumen/lihat/{segment}",
+            f"/lapor/dokumen/hapus/{segment}",
+            f"/lapor/dokumen/sptjm/{segment}.pdf",
+        ):
             assert client.get(path, headers={"Accept": "text/html"}).status_code < 500
     assert finish_documents(client).status_code == 302
     _hostile_posts(client, "/lapor/kirim", page="/lapor/periksa")
@@ -195,6 +220,9 @@ def test_no_public_page_answers_a_5xx_to_hostile_input(app: Flask, client: Flask
         query = corpus.query_string({"q": value, "lang": value})
         for path in ("/status/laporan", "/status/akta.pdf", "/status/kia.pdf"):
             _is_a_page(client.get(f"{path}?{query}", headers={"Accept": "text/html"}))
+        segment = quote_from_bytes(value, safe="") or "x"
+        answer = client.get(f"/status/sptjm/{segment}.pdf", headers={"Accept": "text/html"})
+        assert answer.status_code < 500
     _hostile_posts(client, "/status/perbaiki")
     # Not issued: the akta's correction form is not offered, and its posts store nothing.
     _hostile_posts(client, "/status/perbaikan-akta", page="/status/laporan")
@@ -233,6 +261,10 @@ API_OPERATIONS_COVERED = (
     "births_api.BirthReportAktaCorrections",
     "webhook_api.WebhookItem",
     "webhook_api.WebhookDeliveries",
+    "notified_api.NotificationCollection",
+    "notified_api.NotificationItem",
+    "notified_api.NotificationBirthLetter",
+    "fhir_api.FhirBundleIntake",
 )
 
 
@@ -246,7 +278,8 @@ def _api(client: FlaskClient, method: str, path: str, token: str, **kwargs: Any)
     headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
     response = client.open(path, method=method, headers=headers, **kwargs)
     assert response.status_code < 500, (method, path, response.status_code)
-    assert response.status_code < 300 or response.mimetype == "application/problem+json"
+    errors = ("application/problem+json", "application/fhir+json")
+    assert response.status_code < 300 or response.mimetype in errors
     return response
 
 
@@ -354,3 +387,46 @@ def test_an_oversized_body_is_a_413_that_says_the_limits_in_indonesian(
         assert problem.status_code == 413, name
         assert problem.get_json()["code"] == "payload_too_large"
         assert "10 MB" in problem.get_json()["detail"]
+
+
+def test_notifications_and_fhir_bundles_refuse_every_hostile_value_with_a_4xx(
+    client: FlaskClient, token: str
+) -> None:
+    report = sandbox_report("recorded")
+    notification = notification_of(report)
+    for path in corpus.leaf_paths(notification):
+        limiter.reset()  # a credential's limit is for real traffic, not this corpus
+        dotted = ".".join(str(p) for p in path if not isinstance(p, int))
+        for value in {**corpus.TEXT, **corpus.JSON_VALUES}.values():
+            body = corpus.json_with(notification, path, value)
+            response = _api(client, "POST", "/api/v1/notifications", token, json=body)
+            if response.status_code == 422:
+                named = _fields_named(response)
+                assert any(f.startswith(dotted) or dotted.startswith(f) for f in named), (
+                    dotted,
+                    named,
+                )
+    created = _api(client, "POST", "/api/v1/notifications", token, json=notification)
+    code = created.get_json()["tracking_code"]
+    hospital = bundle("single_birth_hospital", report)
+    for number, path in enumerate(corpus.leaf_paths(hospital)):
+        limiter.reset()
+        for name, value in corpus.JSON_VALUES.items():
+            body = corpus.json_with(hospital, path, value)
+            if path[0] != "identifier":  # each its own Bundle, not a re-send
+                body["identifier"]["value"] = f"korpus-{number}-{name}"
+            response = _api(client, "POST", "/api/v1/fhir", token, json=body)
+            assert response.status_code in (200, 201, 409, 422), (path, response.status_code)
+    limiter.reset()
+    for body in corpus.JSON_BODIES.values():
+        for path in ("/api/v1/notifications", "/api/v1/fhir"):
+            response = _api(client, "POST", path, token, data=body, content_type="application/json")
+            assert response.status_code in (400, 422), (path, body[:40])
+    for value in corpus.FORM_VALUES.values():
+        segment = quote_from_bytes(value, safe="") or "x"
+        _api(client, "GET", f"/api/v1/notifications/{segment}", token)
+        body, content_type = corpus.multipart(
+            {corpus.LONG_FIELD_NAME: value}, files={"file": (value, PDF)}
+        )
+        letter = f"/api/v1/notifications/{code}/birth-letter"
+        _api(client, "POST", letter, token, data=body, content_type=content_type)

@@ -26,12 +26,16 @@ from akta_service.accounts.operations import (
     managed_users,
     reset_password,
     set_active,
+    set_signing_identity,
+    signing_state,
+    unlock_signing,
 )
 from akta_service.accounts.second_factor import reset_second_factor
 from akta_service.core.actors import Role
 from akta_service.core.audit import record
 from akta_service.core.db import db
 from akta_service.core.errors import DomainError, InvalidInput
+from akta_service.core.forms import has_errors, show_refusal
 from akta_service.core.messages import lazy_message
 from akta_service.core.sessions import staff_required
 from akta_service.regions.models import Region
@@ -150,3 +154,81 @@ def reset_2fa(user_id: int) -> ResponseReturnValue:
     reset_second_factor(user, current_user.as_actor())
     flash(f"Verifikasi dua langkah {user.username} diatur ulang.", "info")
     return redirect(url_for("accounts_admin.users"))
+
+
+def _trimmed(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
+
+
+class SigningIdentityForm(FlaskForm):
+    """The pejabat's identity at the signing service: the NIK it knows them by, the NIP
+    their certificate (and so the akta they sign) names."""
+
+    nik = StringField(
+        "NIK pejabat (16 angka, seperti terdaftar di layanan tanda tangan elektronik)",
+        validators=[DataRequired(lazy_message("required"))],
+        filters=[_trimmed],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
+    nip = StringField(
+        "NIP pejabat (18 angka, seperti tertulis pada sertifikatnya)",
+        validators=[DataRequired(lazy_message("required"))],
+        filters=[_trimmed],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
+
+
+def _pejabat(user_id: int) -> User:
+    """A pejabat's account this admin manages (only a pejabat signs akta)."""
+    user = _user(user_id)
+    if user.role != Role.PEJABAT:
+        abort(404)
+    return user
+
+
+def _signing_page(user: User, form: SigningIdentityForm) -> ResponseReturnValue:
+    record(
+        "office:user:signing_identity_view",
+        current_user.as_actor(),
+        data={"user_id": user.id},
+        read=True,
+    )
+    page = render_template(
+        "office/admin_signing.html", user=user, form=form, state=signing_state(user)
+    )
+    return page, 422 if has_errors(form) else 200, {"Cache-Control": "no-store"}
+
+
+@bp.route("/pengguna/<int:user_id>/tanda-tangan", methods=["GET", "POST"])
+@staff_required(Role.ADMIN)
+def signing(user_id: int) -> ResponseReturnValue:
+    """A pejabat's signing identity (NIK, NIP) and whether they can sign now."""
+    user = _pejabat(user_id)
+    form = SigningIdentityForm(obj=user)
+    if form.validate_on_submit():
+        try:
+            with db.session.begin_nested():
+                set_signing_identity(
+                    user, form.nik.data or "", form.nip.data or "", current_user.as_actor()
+                )
+        except InvalidInput as refused:
+            show_refusal(form, refused)
+        else:
+            flash(f"Identitas tanda tangan {user.username} disimpan.", "info")
+            return redirect(url_for("accounts_admin.signing", user_id=user.id))
+    return _signing_page(user, form)
+
+
+@bp.post("/pengguna/<int:user_id>/tanda-tangan/buka-kunci")
+@staff_required(Role.ADMIN)
+def unlock(user_id: int) -> ResponseReturnValue:
+    """Let a pejabat locked out by five wrong passphrases sign again."""
+    user = _pejabat(user_id)
+    try:
+        with db.session.begin_nested():
+            unlock_signing(user, current_user.as_actor())
+    except DomainError as refused:
+        flash(refused.message, "error")
+    else:
+        flash(f"Tanda tangan elektronik {user.full_name} dapat dipakai lagi.", "info")
+    return redirect(url_for("accounts_admin.signing", user_id=user.id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import secrets
 from datetime import datetime, timedelta
 
@@ -17,6 +18,8 @@ from akta_service.core.errors import DomainError, FieldError, InvalidInput
 from akta_service.core.lockout import Counter
 from akta_service.regions.models import Region
 from akta_service.regions.operations import nip_problem
+from akta_service.signing.client import SigningServiceError
+from akta_service.signing.gateway import signing_service
 
 _hasher = PasswordHasher()
 
@@ -267,6 +270,7 @@ def signed_in_user(session_id: str) -> User | None:
 def set_signing_identity(user: User, nik: str, nip: str, actor: Actor) -> None:
     """Link a pejabat's account to their identity at the signing service (NIK) and the NIP
     their certificate names: the akta they sign names them."""
+    ensure_manages(actor, user)
     errors = []
     if len(nik) != 16 or not nik.isascii() or not nik.isdigit():
         errors.append(FieldError("nik", "nik_length"))
@@ -279,3 +283,51 @@ def set_signing_identity(user: User, nik: str, nip: str, actor: Actor) -> None:
     db.session.flush()
     # The NIK is personal data: the journal says that it changed, not what it is.
     record("office:user:signing_identity", actor, data={"user_id": user.id, "nip": nip})
+
+
+class SigningState(enum.StrEnum):
+    """What the signing service says of a pejabat's signing (the admin's page shows it)."""
+
+    NO_IDENTITY = "no_identity"
+    NOT_ENROLLED = "not_enrolled"
+    #: Enrolled, but the certificate names another NIP than the account's.
+    NIP_MISMATCH = "nip_mismatch"
+    LOCKED = "locked"
+    ACTIVE = "active"
+    UNREACHABLE = "unreachable"
+
+
+class SigningUnlockRefused(DomainError):
+    """The officer's signing could not be unlocked (no identity, not enrolled, no answer)."""
+
+    status = 409
+    code = "signing_unlock_refused"
+
+
+def signing_state(user: User) -> SigningState:
+    """Whether the account can sign now, as the signing service sees its NIK and NIP."""
+    if not (user.nik and user.nip):
+        return SigningState.NO_IDENTITY
+    try:
+        locked, certificate_nip = signing_service().state(user.nik)
+    except SigningServiceError as error:
+        if error.code == "credential_unknown":
+            return SigningState.NOT_ENROLLED
+        return SigningState.UNREACHABLE
+    if certificate_nip != user.nip:
+        return SigningState.NIP_MISMATCH
+    return SigningState.LOCKED if locked else SigningState.ACTIVE
+
+
+def unlock_signing(user: User, actor: Actor) -> None:
+    """An admin lets a pejabat locked out by five wrong passphrases sign again."""
+    ensure_manages(actor, user)
+    if not (user.nik and user.nip):
+        raise SigningUnlockRefused("signing_unlock_no_identity")
+    try:
+        signing_service().unlock(user.nik)
+    except SigningServiceError as error:
+        if error.code == "credential_unknown":
+            raise SigningUnlockRefused("signing_unlock_not_enrolled") from None
+        raise SigningUnlockRefused("signing_service_unavailable") from None
+    record("office:user:signing_unlock", actor, data={"user_id": user.id, "nip": user.nip})

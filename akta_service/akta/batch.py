@@ -25,7 +25,6 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from akta_service.accounts.models import User
-from akta_service.accounts.second_factor import require_totp
 from akta_service.akta.document import (
     MARGIN,
     PAGE_HEIGHT,
@@ -40,10 +39,9 @@ from akta_service.akta.models import (
 )
 from akta_service.akta.operations import (
     ISSUE_JOB,
-    ISSUE_SIGNATURES,
     akta_content,
     approved_correction,
-    authorise_signature,
+    authorise_signing,
     corrected_content,
     current_akta,
     keep_authorisation,
@@ -122,8 +120,7 @@ def sign_batch(signer: User, reports: Sequence[BirthReport], passphrase: str, co
         raise InvalidInput("signing_batch_empty")
     if len(reports) > MAX_BATCH:
         raise InvalidInput("signing_batch_too_large", maximum=MAX_BATCH, chosen=len(reports))
-    require_totp(signer, code)
-    authorisation = authorise_signature(signer, passphrase, len(reports) * ISSUE_SIGNATURES)
+    authorisation = authorise_signing(signer, passphrase, code, len(reports))
     sealed = seal_authorisation(authorisation)
     batch_id = secrets.token_urlsafe(16)
     actor = signer.as_actor()
@@ -136,7 +133,7 @@ def sign_batch(signer: User, reports: Sequence[BirthReport], passphrase: str, co
             with db.session.begin_nested():  # one refused report does not stop the others
                 if report.region_code not in actor.region_codes:
                     raise GuardRefused("outside_your_region", region=report.region_code)
-                keep_authorisation(report, signer, sealed, authorisation.expires_at)
+                keep_authorisation(report, signer, authorisation, sealed)
                 if report.status == ReportStatus.ISSUED:
                     _sign_correction(report, actor, batch_id)
                 elif report.status == ReportStatus.REGISTERED:

@@ -13,7 +13,7 @@ from akta_service.akta.batch import (
     sign_batch,
     signable,
 )
-from akta_service.akta.operations import approved_correction
+from akta_service.akta.operations import approved_correction, usable_authorisation
 from akta_service.births.models import BirthReport, ReportStatus
 from akta_service.core.actors import Role
 from akta_service.core.audit import record, record_read
@@ -52,6 +52,11 @@ def _page(
         refusal=refusal.message if refusal else None,
         registered=ReportStatus.REGISTERED,
         issued=ReportStatus.ISSUED,
+        expired={
+            r.id
+            for r in reports
+            if r.status == ReportStatus.REGISTERED and not usable_authorisation(r)
+        },
     ), (refusal.status if refusal else 200)
 
 
@@ -76,13 +81,15 @@ def sign() -> ResponseReturnValue:
     try:
         if len(ids) > MAX_BATCH:
             raise InvalidInput("signing_batch_too_large", maximum=MAX_BATCH, chosen=len(ids))
-        with db.session.begin_nested():  # a refusal moves nothing (the counts stay)
-            batch_id = sign_batch(
-                current_user._get_current_object(),
-                chosen,
-                request.form.get("passphrase", ""),
-                request.form.get("code", ""),
-            )
+        # No savepoint around it: sign_batch refuses before any report moves, and what a
+        # refusal wrote (a wrong TOTP code counted, journalled) must stay, or codes could be
+        # guessed without end.
+        batch_id = sign_batch(
+            current_user._get_current_object(),
+            chosen,
+            request.form.get("passphrase", ""),
+            request.form.get("code", ""),
+        )
     except DomainError as refused:
         return _page(refused, ids)
     return redirect(url_for("akta_batch.status", batch_id=batch_id))

@@ -1,4 +1,5 @@
-"""`akta akta verify FILE.pdf`: check an akta's electronic signature from the command line."""
+"""`akta akta verify FILE.pdf`: check an akta's electronic signature from the command line;
+`akta verify-qr IMAGE|TEXT`: check its sealed QR code; `akta akta rotate-seal-key`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,18 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from akta_service.akta.operations import trust_root
+from akta_service.akta.seal import (
+    ANNULLED,
+    INVALID,
+    PREFIX,
+    SUPERSEDED,
+    check_qr,
+    read_status_list,
+    status_list,
+)
+from akta_service.akta.seal import VALID as VALID_SEAL
+from akta_service.akta.seal_keys import rotate
+from akta_service.akta.seal_views import status_entries
 from akta_service.akta.signing import validate_pdf
 from akta_service.core.clock import local_time
 from akta_service.core.errors import DomainError
@@ -53,3 +66,68 @@ def verify_command(pdf_file: Path, region: str | None) -> None:
     if not result.readable:
         context.exit(UNREADABLE)
     context.exit(VALID if result.valid else NOT_VALID)
+
+
+def _qr_text(source: str) -> str:
+    """The code's text: `source` itself, or the QR code read from the image file it names
+    (PNG, JPEG, or a PDF's first page rendered at 150 dpi with pdftoppm)."""
+    path = Path(source)
+    if source.upper().startswith(PREFIX) or not path.is_file():
+        return source
+    from akta_service.akta.qr_image import read_qr
+
+    found = read_qr(path)
+    if found is None:
+        raise click.ClickException(f"Tidak ada kode QR yang terbaca pada {path}.")
+    return found
+
+
+_VERDICTS = {
+    VALID_SEAL: "SAH",
+    INVALID: "TIDAK SAH",
+    ANNULLED: "DIBATALKAN",
+    SUPERSEDED: "TIDAK BERLAKU (sudah diperbaiki, ada versi yang lebih baru)",
+}
+
+
+@click.command("verify-qr")
+@click.argument("source", metavar="IMAGE|TEXT")
+@with_appcontext
+def verify_qr_command(source: str) -> None:
+    """Check an akta's sealed QR code (a photo or scan of it, or its text): exit 0 when it is
+    valid, 1 when it is not (invalid, annulled or superseded)."""
+    statuses = read_status_list(
+        status_list(status_entries(), current_app.config["AKTA_SETTINGS"].public_base_url)
+    )
+    result = check_qr(_qr_text(source), statuses=statuses)
+    suffix = f" pada {result.status_date}" if result.status_date else ""
+    click.echo(f"Status: {_VERDICTS[result.status]}{suffix}")
+    if result.problem:
+        click.echo(f"Masalah: {result.problem}")
+    if result.facts:
+        facts = result.facts
+        for label, value in (
+            ("Nomor akta", facts.registration_number),
+            ("Versi", facts.version),
+            ("Nama anak", facts.child_name),
+            ("Jenis kelamin", facts.child_sex),
+            ("Tempat lahir", facts.birth_place),
+            ("Tanggal lahir", facts.birth_date),
+            ("Nama ayah", facts.father_name or "—"),
+            ("Nama ibu", facts.mother_name or "—"),
+            ("Tanggal terbit", facts.issue_date),
+            ("SHA-256 teks akta", facts.text_sha256),
+            ("Halaman verifikasi", facts.verification_url),
+            ("Kunci segel", result.kid),
+        ):
+            click.echo(f"{label}: {value}")
+    click.echo(f"Status pembatalan per: {local_time(statuses.issued_at)}")
+    click.get_current_context().exit(VALID if result.status == VALID_SEAL else NOT_VALID)
+
+
+@akta_group.command("rotate-seal-key")
+@with_appcontext
+def rotate_seal_key_command() -> None:
+    """A new seal key signs from now on; the old ones stay published and valid for what
+    they sealed."""
+    click.echo(f"Kunci segel baru: {rotate()}")

@@ -6,7 +6,7 @@ PDF with an annotation added: PDF viewers and pyHanko judge any revision appende
 approval signature that adds an annotation as a change to the signed document ("diubah
 setelah ditandatangani"), so the stamp would make a genuine akta read as tampered. The signed
 original stays as it was issued (its SHA-256 is the one the public page knows); a copy carries
-the same QR code, which is how paper is checked.
+the same sealed facts in its QR code, which is how paper is checked.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from akta_service.akta.document import render_akta_pdf
 from akta_service.akta.models import AktaDocument
-from akta_service.akta.operations import akta_pdf, issued_content
+from akta_service.akta.operations import akta_pdf, sealed_issued_content
 from akta_service.births.models import BirthReport
 from akta_service.core.actors import Actor
 from akta_service.core.audit import record
@@ -43,5 +43,5 @@ def staff_copy(report: BirthReport, document: AktaDocument, actor: Actor) -> tup
     )
     if number == 1:
         return number, akta_pdf(document)
-    content = dataclasses.replace(issued_content(report, document), copy_number=number)
+    content = dataclasses.replace(sealed_issued_content(report, document), copy_number=number)
     return number, render_akta_pdf(content)

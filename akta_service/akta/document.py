@@ -8,6 +8,7 @@ Bitstream Vera TTFs that ReportLab ships (the family DejaVu grew from), never fr
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -15,9 +16,9 @@ from pathlib import Path
 from typing import Final
 
 import reportlab
+import segno
 from babel.dates import format_date
 from num2words import num2words
-from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.lib.colors import Color, black
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import simpleSplit
@@ -32,8 +33,9 @@ MARGIN: Final = 56.0
 CENTRE: Final = PAGE_WIDTH / 2
 #: Where a signer puts the visible signature field, (x1, y1, x2, y2) in PDF points.
 SIGNATURE_BOX: Final = (338.0, 168.0, 508.0, 232.0)
-#: The QR code of the verification URL, (x1, y1, x2, y2) in PDF points.
-QR_BOX: Final = (MARGIN + 4, 150.0, MARGIN + 92, 238.0)
+#: The sealed QR code (or, on a preview, the verification URL), (x1, y1, x2, y2) in PDF
+#: points: 39 mm square, so that a version-13 code has modules of 0.57 mm.
+QR_BOX: Final = (MARGIN + 4, 128.0, MARGIN + 114, 238.0)
 #: Name of the form XObject that holds the QR code's modules.
 QR_FORM_NAME: Final = "VerificationQR"
 
@@ -76,6 +78,7 @@ class AktaContent:
     child_name: str
     #: "male" or "female" (Sex).
     child_sex: str
+    #: The kab/kota of birth as the register writes it ("Cirebon"), not the facility.
     birth_place: str
     birth_date: date
     birth_order: int
@@ -97,6 +100,8 @@ class AktaContent:
     version: int = 1
     #: A staff print after the first: which one it is, printed as "Salinan ke-N".
     copy_number: int | None = None
+    #: The sealed QR text (akta.seal); empty on a preview, whose QR is the URL.
+    seal: str = ""
 
     def __post_init__(self) -> None:
         model = WordingModel(self.wording_model)
@@ -141,9 +146,23 @@ def issue_date_text(day: date) -> str:
     return format_date(day, "d MMMM y", locale="id")
 
 
+def printed_names(content: AktaContent) -> dict[str, str | None]:
+    """The names, sex and birth place exactly as the akta prints them."""
+    model = WordingModel(content.wording_model)
+    return {
+        "child_name": content.child_name.upper(),
+        "child_sex": _SEX_WORDS[Sex(content.child_sex)],
+        "birth_place": content.birth_place.upper(),
+        "father_name": str(content.father_name).upper() if model in _NEEDS_FATHER else None,
+        "mother_name": str(content.mother_name).upper() if model in _NEEDS_MOTHER else None,
+    }
+
+
 def _parents_text(content: AktaContent) -> str:
     model = WordingModel(content.wording_model)
-    child = f"anak ke {in_words(content.birth_order)}, {_SEX_WORDS[Sex(content.child_sex)]}"
+    # The register's data in capitals, as the place and the names: "anak ke SATU, PEREMPUAN".
+    order, sex = in_words(content.birth_order), _SEX_WORDS[Sex(content.child_sex)]
+    child = f"anak ke {order.upper()}, {sex.upper()}"
     if model in _NEEDS_FATHER:
         father, mother = str(content.father_name).upper(), str(content.mother_name).upper()
         return f"{child}, dari ayah {father} dan ibu {mother}"
@@ -236,7 +255,7 @@ def render_akta_pdf(content: AktaContent) -> bytes:
     _draw_header(canvas, content)
     _draw_body(canvas, content)
     _draw_closing(canvas, content)
-    _draw_qr(canvas, content.verification_url)
+    _draw_qr(canvas, content.seal or content.verification_url)
     _draw_footer(canvas)
     canvas.showPage()
     canvas.save()
@@ -360,9 +379,16 @@ def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
     lines = list(simpleSplit(text, font, size, width))
     if len(lines) < 2:
         return lines
-    while width > 40 and len(simpleSplit(text, font, size, width - 4)) == len(lines):
-        width -= 4
-    return list(simpleSplit(text, font, size, width))
+    # The narrowest of width, width - 4, ... (stopping at 40) that still takes as few
+    # lines: greedy wrapping never takes fewer lines when narrower, so halve the steps.
+    fits, beyond = 0, 1 + max(0, math.ceil((width - 40) / 4))
+    while beyond - fits > 1:
+        steps = (fits + beyond) // 2
+        if len(simpleSplit(text, font, size, width - 4 * steps)) == len(lines):
+            fits = steps
+        else:
+            beyond = steps
+    return list(simpleSplit(text, font, size, width - 4 * fits))
 
 
 def _body_items(content: AktaContent, size: float) -> list[tuple[float, str, str, float]]:
@@ -445,15 +471,29 @@ def _draw_officer(canvas: Canvas, content: AktaContent, x: float) -> None:
 def draw_qr_code(
     canvas: Canvas, text: str, box: tuple[float, float, float, float] = QR_BOX
 ) -> None:
-    """The QR code of `text` filling `box`: the akta's and the KIA's alike."""
+    """The QR code (segno) of `text` filling `box`, the akta's and the KIA's alike: an
+    alphanumeric code for a sealed text, a byte code for a URL."""
     x1, y1, x2, y2 = box
-    widget = QrCodeWidget(text, barLevel="M", barBorder=0, barWidth=x2 - x1, barHeight=y2 - y1)
-    # Filled modules only, in a form of their own: no font state, easy to find and compare.
+    code = segno.make_qr(text, error="m")
+    matrix = code.matrix
+    module = (x2 - x1) / len(matrix)
+    # Filled modules only, one rectangle per run, in a form of their own: no font state,
+    # easy to find and compare.
     canvas.beginForm(QR_FORM_NAME, upperx=x2 - x1, uppery=y2 - y1)
     canvas.setFillColor(black)
-    for module in widget.draw().contents:
-        if module.fillColor is not None:
-            canvas.rect(module.x, module.y, module.width, module.height, stroke=0, fill=1)
+    path = canvas.beginPath()
+    top = y2 - y1
+    for row, modules in enumerate(matrix):
+        column = 0
+        while column < len(modules):
+            if not modules[column]:
+                column += 1
+                continue
+            start = column
+            while column < len(modules) and modules[column]:
+                column += 1
+            path.rect(start * module, top - (row + 1) * module, (column - start) * module, module)
+    canvas.drawPath(path, stroke=0, fill=1)
     canvas.endForm()
     canvas.saveState()
     canvas.translate(x1, y1)
@@ -461,15 +501,16 @@ def draw_qr_code(
     canvas.restoreState()
 
 
-def _draw_qr(canvas: Canvas, url: str) -> None:
-    """The QR code of the verification URL with its caption, left of the signature."""
+def _draw_qr(canvas: Canvas, text: str) -> None:
+    """The QR code (the sealed text, or a preview's URL) with its caption, left of the
+    signature."""
     x1, y1, x2, _y2 = QR_BOX
-    draw_qr_code(canvas, url)
+    draw_qr_code(canvas, text)
     centre = (x1 + x2) / 2
     canvas.setFillColor(_GREY)
     # Captions start below the quiet zone (four modules) that scanners need around the code.
-    _centred(canvas, y1 - 16, "Pindai untuk memeriksa keaslian", FONT, 7, centre)
-    _centred(canvas, y1 - 24, "Scan to verify authenticity", FONT_ITALIC, 6.5, centre)
+    _centred(canvas, y1 - 12, "Pindai untuk memeriksa keaslian", FONT, 7, centre)
+    _centred(canvas, y1 - 20, "Scan to verify authenticity", FONT_ITALIC, 6.5, centre)
     canvas.setFillColor(black)
 
 

@@ -46,6 +46,11 @@ class AktaDocument(Base):
     correction_document_id: Mapped[int | None] = mapped_column(sa.ForeignKey("documents.id"))
     #: Prints and downloads by staff so far; the second and later are marked "Salinan ke-N".
     staff_copies: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    #: Set when a pejabat annulled the akta (every version of it): a court order or a void
+    #: registration, with the reason and the supporting document.
+    annulled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    annulment_reason: Mapped[str | None] = mapped_column(sa.Text)
+    annulment_document_id: Mapped[int | None] = mapped_column(sa.ForeignKey("documents.id"))
 
     def __repr__(self) -> str:
         return (

@@ -13,12 +13,15 @@ from wtforms import IntegerField, PasswordField, RadioField, StringField, TextAr
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from akta_service.accounts.second_factor import SecondFactorRefused
 from akta_service.akta.corrections import decide_akta_correction
 from akta_service.akta.models import AktaCorrectionRequest
 from akta_service.akta.operations import (
     CORRECTABLE_FIELDS,
     SigningRefused,
     akta_versions,
+    authorise_signing,
+    check_correction,
     correct_akta,
     correction_refusal,
 )
@@ -90,6 +93,11 @@ class CorrectionForm(FlaskForm):
     passphrase = PasswordField(
         "Passphrase tanda tangan elektronik Anda (tidak disimpan)",
         render_kw={"autocomplete": "off"},
+    )
+    #: The current code of the pejabat's authenticator app: asked with the passphrase.
+    code = StringField(
+        "Kode verifikasi dua langkah (dari aplikasi autentikator)",
+        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code"},
     )
 
 
@@ -164,20 +172,23 @@ def correct(code: str) -> ResponseReturnValue:
     form = _form(report)
     if not form.validate_on_submit():
         return _page(report, form)
+    signer = current_user._get_current_object()
+    correction = (
+        report,
+        _changes(form, report),
+        form.reason.data or "",
+        _supporting_document_id(form),
+    )
     try:
+        check_correction(*correction, signer.as_actor())  # before a code is used up on it
+        # Outside the savepoint: a wrong code stays counted, as on the sign forms.
+        authorisation = authorise_signing(signer, form.passphrase.data or "", form.code.data or "")
         with db.session.begin_nested():  # a refusal undoes the correction, not the page's read
-            document = correct_akta(
-                report,
-                _changes(form, report),
-                form.reason.data or "",
-                _supporting_document_id(form),
-                current_user._get_current_object(),
-                form.passphrase.data or "",
-            )
+            document = correct_akta(*correction, signer, authorisation)
     except InvalidInput as refused:
         show_refusal(form, refused)
         return _page(report, form, refused)
-    except (GuardRefused, SigningRefused) as refused:
+    except (GuardRefused, SigningRefused, SecondFactorRefused) as refused:
         return _page(report, form, refused)
     flash(f"Akta diperbaiki: versi {document.version} terbit", "info")
     return redirect(url_for("review.report", code=report.tracking_code))

@@ -11,6 +11,7 @@ import base64
 import dataclasses
 import hashlib
 import logging
+import re
 import secrets
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
 
 from akta_service.accounts.models import User
+from akta_service.accounts.second_factor import require_totp
 from akta_service.akta.document import SIGNATURE_BOX, AktaContent, render_akta_pdf
 from akta_service.akta.kia import (
     KiaContent,
@@ -36,6 +38,7 @@ from akta_service.akta.models import (
     SigningAuthorisation,
     SigningBatchItem,
 )
+from akta_service.akta.seal import sealed_content
 from akta_service.akta.signing import sign_pdf
 from akta_service.births.locking import lock_for_job
 from akta_service.births.models import BirthReport, Document, ReportStatus, WordingModel
@@ -148,25 +151,53 @@ def seal_authorisation(authorisation: Authorisation) -> str:
     return _sealer().encrypt(authorisation.sad.encode()).decode()
 
 
-def authorise_issue(report: BirthReport, signer: User, passphrase: str) -> None:
-    """Before `sign`: the pejabat's passphrase buys one signature, which the issue step
-    (a job, after the 3-in-1) makes; the authorisation waits sealed in the database."""
-    authorisation = authorise_signature(signer, passphrase, ISSUE_SIGNATURES)
-    keep_authorisation(report, signer, seal_authorisation(authorisation), authorisation.expires_at)
+def authorise_signing(signer: User, passphrase: str, code: str, reports: int = 1) -> Authorisation:
+    """How the office pages authorise signatures, one report or a batch: the pejabat's
+    current TOTP code first, then their passphrase (asked in addition to it, never instead).
+
+    A wrong code refuses before the passphrase reaches the signing service; both count
+    towards their own lockouts (the TOTP codes', the signing service's).
+    :raises SecondFactorRefused: no second factor, a wrong or used code, codes locked.
+    :raises SigningRefused: as `authorise_signature`.
+    """
+    require_totp(signer, code)
+    return authorise_signature(signer, passphrase, reports * ISSUE_SIGNATURES)
 
 
-def keep_authorisation(report: BirthReport, signer: User, sealed: str, expires: datetime) -> None:
-    """The report's sealed authorisation, replacing any it had, until its issue step."""
+def keep_authorisation(
+    report: BirthReport, signer: User, authorisation: Authorisation, sealed: str | None = None
+) -> None:
+    """The authorisation waits sealed for the report's issue step (a job, after the 3-in-1);
+    it replaces one the report had (expired, or from a failed attempt).
+
+    :param sealed: the authorisation as `seal_authorisation` sealed it already (a batch
+        seals its one authorisation once, for all its reports).
+    """
     existing = db.session.get(SigningAuthorisation, report.id)
     if existing is not None:
         db.session.delete(existing)
         db.session.flush()
     db.session.add(
         SigningAuthorisation(
-            report_id=report.id, signer_id=signer.id, sealed=sealed, expires_at=expires
+            report_id=report.id,
+            signer_id=signer.id,
+            sealed=sealed or seal_authorisation(authorisation),
+            expires_at=authorisation.expires_at,
         )
     )
     db.session.flush()
+
+
+def authorise_issue(report: BirthReport, signer: User, passphrase: str) -> None:
+    """The passphrase alone buys the report's signature: for signing outside the office pages
+    (the demo seed, benchmarks, tests' setup), which ask the TOTP code too (authorise_signing)."""
+    keep_authorisation(report, signer, authorise_signature(signer, passphrase, ISSUE_SIGNATURES))
+
+
+def usable_authorisation(report: BirthReport) -> bool:
+    """Whether the report's issue step still has an authorisation to sign with."""
+    waiting = db.session.get(SigningAuthorisation, report.id)
+    return waiting is not None and waiting.expires_at > utcnow()
 
 
 def _waiting_authorisation(report: BirthReport) -> tuple[User, Authorisation] | None:
@@ -221,7 +252,7 @@ def _printed(
         child_nik=report.child_nik,
         child_name=report.child_name,
         child_sex=str(report.child_sex),
-        birth_place=report.child_birth_place,
+        birth_place=birth_place_name(region),
         birth_date=report.child_birth_date,
         birth_order=report.child_birth_order,
         wording_model=str(wording_of(report)),
@@ -253,10 +284,10 @@ def issued_content(report: BirthReport, document: AktaDocument) -> AktaContent:
     return content
 
 
-#: The akta's printed fields of each correctable report attribute.
+#: The akta's printed fields of each correctable report attribute (the place of birth it
+#: prints is the report's kab/kota, `birth_place_name`, not the facility).
 _PRINTED_AS = {
     "child_name": "child_name",
-    "child_birth_place": "birth_place",
     "child_birth_order": "birth_order",
     "mother_name": "mother_name",
     "father_name": "father_name",
@@ -265,12 +296,27 @@ _PRINTED_AS = {
 
 def corrected_content(content: AktaContent, values: dict[str, Any]) -> AktaContent:
     """The content with these report attributes' values printed instead."""
-    return dataclasses.replace(content, **{_PRINTED_AS[name]: v for name, v in values.items()})
+    printed = {_PRINTED_AS[name]: v for name, v in values.items() if name in _PRINTED_AS}
+    return dataclasses.replace(content, **printed)
+
+
+def sealed_issued_content(report: BirthReport, document: AktaDocument) -> AktaContent:
+    """What an issued version printed, its QR code sealed again: the facts, and the digest of
+    the printed text, its own QR code carries (a staff copy's, the KIA's)."""
+    return sealed_content(issued_content(report, document), current_settings().public_base_url)
 
 
 def verification_url(token: str) -> str:
     """The public verification page of one issued version (what its QR code opens)."""
     return f"{current_settings().public_base_url}/verifikasi/{token}"
+
+
+def birth_place_name(region: Region) -> str:
+    """Where the akta says the child was born: the kab/kota by its name ("Kota Cirebon" ->
+    "Cirebon"), as the F-2.01 instructions and the register's wording (F-2.14, Permendagri
+    109/2019) write the place of birth and the KTP shows it; the facility stays in the report.
+    The report's kab/kota: the form does not ask for another one."""
+    return re.sub(r"^(Kota|Kabupaten|Kab\.)\s+", "", region.name)
 
 
 def _officer_title(region: Region, signer: User) -> str:
@@ -296,7 +342,10 @@ def _produce(
         raise SigningRefused("signing_identity_missing")
     now = utcnow()
     token = secrets.token_urlsafe(24)
-    content = akta_content(report, region, token, version, now, signer)
+    content = sealed_content(
+        akta_content(report, region, token, version, now, signer),
+        current_settings().public_base_url,
+    )
     signed = _signed(
         render_akta_pdf(content),
         signer,
@@ -344,17 +393,24 @@ def _signed(
         remote_signer = service.signer(signer.nik or "", authorisation)
     except SigningServiceError as error:
         raise _refusal(error) from None
-    signed = sign_pdf(
-        pdf,
-        remote_signer,
-        timestamper=service.timestamper(),
-        trust_root_pem=signing_trust_root(),
-        field_box=field_box,
-        reason=reason,
-        location=region.issue_place,
-        signer_name=signer.full_name,
-        signed_at=signed_at.astimezone(local_timezone()),  # the stamp shows office time (WIB)
-    )
+    try:
+        signed = sign_pdf(
+            pdf,
+            remote_signer,
+            timestamper=service.timestamper(),
+            trust_root_pem=signing_trust_root(),
+            field_box=field_box,
+            reason=reason,
+            location=region.issue_place,
+            signer_name=signer.full_name,
+            signed_at=signed_at.astimezone(local_timezone()),  # the stamp shows office time (WIB)
+            # The chain's and the TSA's OCSP answers, fetched once for the akta (and KIA
+            # cards) of a batch.
+            reuse=service.reuse(),
+        )
+    except Exception:
+        service.forget_reuse()  # a failed fetch is not kept for the next signature
+        raise
     # The certificate, not the account, says who signed: the two must agree.
     certificate_nip = remote_signer.credential.certificate.subject.native.get("serial_number")
     if certificate_nip != signer.nip:
@@ -366,7 +422,8 @@ def issue_kia(
     report: BirthReport, akta: AktaDocument, signer: User, authorisation: Authorisation
 ) -> KiaCard | None:
     """The Kartu Identitas Anak of a child under five, signed like the akta version it comes
-    with and carrying the same QR code; None for a child five or older."""
+    with; its QR code seals that version's facts as the akta's does (the same facts and
+    printed text's digest, sealed when the card is made). None for a child five or older."""
     issued_on = akta.issued_at.astimezone(local_timezone()).date()
     if report.child_nik is None or not under_five(report.child_birth_date, issued_on):
         return None
@@ -376,7 +433,7 @@ def issue_kia(
         child_nik=report.child_nik,
         child_name=report.child_name,
         child_sex=str(report.child_sex),
-        birth_place=report.child_birth_place,
+        birth_place=birth_place_name(region),
         birth_date=report.child_birth_date,
         kk_number=report.kk_number,
         head_of_family=head_of_family(report),
@@ -386,7 +443,7 @@ def issue_kia(
         issue_date=issued_on,
         valid_until=fifth_birthday(report.child_birth_date),
         officer_name=akta.signer_name,
-        qr_text=verification_url(akta.verification_token),
+        qr_text=sealed_issued_content(report, akta).seal,
     )
     signed = _signed(
         render_kia_pdf(content),
@@ -577,18 +634,15 @@ def correction_errors(
     return errors
 
 
-def correct_akta(
+def check_correction(
     report: BirthReport,
     changes: dict[str, Any],
     reason: str,
     supporting_document_id: int | None,
-    signer: User,
-    passphrase: str,
-) -> AktaDocument:
-    """A pejabat corrects an issued akta: a new version with the same registration number,
-    signed at once with their own key (their passphrase authorises it); the old version is
-    marked superseded. Both are in the journal."""
-    actor = signer.as_actor()
+    actor: Actor,
+) -> None:
+    """Whether `actor` may make this correction: raises GuardRefused or InvalidInput (every
+    field's problem at once), before anything is signed."""
     refusal = correction_refusal(report, actor)
     if refusal:
         raise GuardRefused(refusal)
@@ -599,7 +653,22 @@ def correct_akta(
             errors.append(FieldError("supporting_document_id", "unknown_document"))
     if errors:
         raise InvalidInput("correction_invalid", errors=errors)
-    authorisation = authorise_signature(signer, passphrase)
+
+
+def correct_akta(
+    report: BirthReport,
+    changes: dict[str, Any],
+    reason: str,
+    supporting_document_id: int | None,
+    signer: User,
+    authorisation: Authorisation,
+) -> AktaDocument:
+    """A pejabat corrects an issued akta: a new version with the same registration number,
+    signed at once with their own key (`authorisation`, which their TOTP code and passphrase
+    bought: authorise_signing); the old version is marked superseded. Both are in the
+    journal."""
+    actor = signer.as_actor()
+    check_correction(report, changes, reason, supporting_document_id, actor)
     return issue_corrected_version(
         report, changes, reason.strip(), supporting_document_id, signer, authorisation, actor
     )

@@ -12,7 +12,7 @@ import io
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from asn1crypto import x509 as asn1_x509
@@ -22,7 +22,11 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.writer import BasePdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko.sign.diff_analysis import ModificationLevel
-from pyhanko.sign.signers.pdf_signer import PdfSigningSession
+from pyhanko.sign.signers.pdf_signer import (
+    DSSContentSettings,
+    PdfSigningSession,
+    SigDSSPlacementPreference,
+)
 from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.dss import DocumentSecurityStore
@@ -31,6 +35,8 @@ from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverage
 from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
+
+from akta_service.signing.client import SigningReuse
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +104,7 @@ def sign_pdf(
     location: str,
     signer_name: str,
     signed_at: datetime,
+    reuse: SigningReuse | None = None,
 ) -> bytes:
     """The PDF with a PAdES B-LT signature in the "Pejabat" field on page 1.
 
@@ -107,12 +114,20 @@ def sign_pdf(
         answers are fetched (from the certificates' responders) and embedded.
     :param field_box: (x1, y1, x2, y2) in points for a visible stamp; None signs invisibly.
     :param signed_at: the time the stamp shows (with its zone, e.g. WIB).
+    :param reuse: what the signatures of a batch share (`SigningServiceClient.reuse`): the
+        OCSP answers fetched, and the room the first signature took; None: all anew.
     :raises pyhanko.pdf_utils.misc.PdfReadError: `pdf` is not a readable PDF.
     :raises pyhanko.sign.general.SigningError: the field is already signed, or the
         chain or its revocation answers could not be had.
     """
     if signed_at.tzinfo is None:
         raise ValueError("signed_at must carry a time zone")
+    if reuse is not None:
+        fetchers = reuse.fetchers
+    else:
+        # One plain request per OCSP answer: nothing stays open after signing (the
+        # default aiohttp session would outlive the event loop each signature runs in).
+        fetchers = RequestsFetcherBackend(per_request_timeout=10).get_fetchers()
     box = None
     if field_box is not None:
         x1, y1, x2, y2 = (round(value) for value in field_box)
@@ -125,13 +140,20 @@ def sign_pdf(
         location=location,
         name=signer_name,
         embed_validation_info=True,
+        # The chain's and the TSA's validation data go in the signature's own revision (both
+        # are fetched before signing): one incremental write instead of two, B-LT as before.
+        dss_settings=DSSContentSettings(
+            placement=SigDSSPlacementPreference.TOGETHER_WITH_SIGNATURE,
+            include_vri=False,
+        ),
         validation_context=ValidationContext(
             trust_roots=[load_cert_from_pemder(str(trust_root_pem))],
             allow_fetching=True,
             revocation_mode="hard-fail",
-            # One plain request per OCSP answer: nothing stays open after signing (the
-            # default aiohttp session would outlive the event loop each signature runs in).
-            fetcher_backend=RequestsFetcherBackend(per_request_timeout=10),
+            # The context's moment is its creation; the OCSP answer is made after it, more
+            # than pyHanko's default second later on a busy machine ("too recent").
+            time_tolerance=timedelta(minutes=1),
+            fetchers=fetchers,
         ),
     )
     pdf_signer = _PdfSignerAt(
@@ -141,8 +163,25 @@ def sign_pdf(
         timestamper=timestamper,
         new_field_spec=fields.SigFieldSpec(SIGNATURE_FIELD, on_page=0, box=box),
     )
-    output = pdf_signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)), output=io.BytesIO())
-    return bytes(output.getvalue())
+    certificate = signer.signing_cert.sha256 if signer.signing_cert else b""
+    room = reuse.rooms.get(certificate) if reuse is not None else None
+    output = pdf_signer.sign_pdf(
+        IncrementalPdfFileWriter(io.BytesIO(pdf)), output=io.BytesIO(), bytes_reserved=room
+    )
+    signed = bytes(output.getvalue())
+    if reuse is not None and room is None:
+        reuse.rooms[certificate] = signature_room(signed)
+    return signed
+
+
+def signature_room(pdf: bytes) -> int:
+    """The bytes reserved for the (first) signature's /Contents: the gap its /ByteRange
+    leaves, less the hex string's two delimiters."""
+    found = re.search(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+\d+\s*\]", pdf)
+    if found is None:
+        raise ValueError("no signature in the PDF")
+    start, length, second = (int(number) for number in found.groups())
+    return second - (start + length) - 2
 
 
 def validate_pdf(pdf: bytes, trust_root_pem: Path, at: datetime | None = None) -> AktaValidation:

@@ -20,7 +20,7 @@ from akta_service.akta.corrections import (
 )
 from akta_service.akta.models import CorrectionStatus
 from akta_service.akta.operations import akta_pdf, current_akta
-from akta_service.births.documents import MAX_DOCUMENT_BYTES, attach_document, read_upload
+from akta_service.births.documents import attach_document, read_upload, upload_request_body
 from akta_service.births.models import (
     BirthReport,
     Channel,
@@ -335,28 +335,9 @@ class BirthReportDocuments(MethodView):
 
     @blp.doc(
         parameters=[IDEMPOTENCY_PARAMETER],
-        requestBody={
-            "required": True,
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["kind", "file"],
-                        "properties": {
-                            "kind": {"type": "string", "enum": [k.value for k in DocumentKind]},
-                            "file": {
-                                "type": "string",
-                                "format": "binary",
-                                "minLength": 1,
-                                "maxLength": MAX_DOCUMENT_BYTES,
-                            },
-                        },
-                    },
-                    # Judged by its content (unsupported_type otherwise), 10 MB at most.
-                    "encoding": {"file": {"contentType": "application/pdf, image/jpeg, image/png"}},
-                }
-            },
-        },
+        requestBody=upload_request_body(
+            kind={"type": "string", "enum": [k.value for k in DocumentKind]}
+        ),
     )
     @blp.response(201, DocumentOut)
     def post(self, tracking_code: str) -> tuple[Document, int]:

@@ -79,6 +79,26 @@ def read_upload(upload: FileStorage | None) -> bytes:
         upload.close()
 
 
+def upload_request_body(**fields: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI request body of an upload: multipart `file` (PDF, JPEG or PNG judged by its
+    content, 10 MB at most) beside the other form `fields` given, all required."""
+    file = {"type": "string", "format": "binary", "minLength": 1, "maxLength": MAX_DOCUMENT_BYTES}
+    return {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": [*fields, "file"],
+                    "properties": {**fields, "file": file},
+                },
+                # Judged by its content (unsupported_type otherwise), 10 MB at most.
+                "encoding": {"file": {"contentType": "application/pdf, image/jpeg, image/png"}},
+            }
+        },
+    }
+
+
 #: What each kind of document is, as the clerk knows it.
 DOCUMENT_LABELS = {
     "birth_letter": "Surat keterangan lahir",
@@ -120,13 +140,16 @@ def attach_document(
     data: bytes,
     actor: Actor,
     inspection: Inspection | None = None,
+    evidence_after_issue: bool = False,
 ) -> Document:
     """Store the file and the pictures clerks see of it, and record it on the report (flushed,
     journalled). Raises InvalidInput, storing nothing, for a file that cannot be taken.
 
     :param inspection: the file as already opened by the caller (`inspected`), if it was.
+    :param evidence_after_issue: the office's evidence for an issued akta (an annulment's
+        court order), taken when the report's own documents are closed.
     """
-    if report.status not in DOCUMENT_OPEN_STATUSES:
+    if report.status not in DOCUMENT_OPEN_STATUSES and not evidence_after_issue:
         raise IllegalTransition("documents_closed", state=str(report.status))
     if kind not in {k.value for k in DocumentKind}:
         raise _invalid("document_kind", "kind", "choice", allowed=[k.value for k in DocumentKind])

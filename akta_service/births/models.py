@@ -31,6 +31,7 @@ class ReportStatus(enum.StrEnum):
     AWAITING_SIGNATURE = "awaiting_signature"
     REGISTERED = "registered"
     ISSUED = "issued"
+    ANNULLED = "annulled"
     REJECTED = "rejected"
     CANCELLED = "cancelled"
 
@@ -123,7 +124,7 @@ class CheckOutcome(enum.StrEnum):
 
 #: A report carries a registration number: signed (the `sign` trigger's destination) and
 #: every state after that.
-NUMBERED_STATUSES = (ReportStatus.REGISTERED, ReportStatus.ISSUED)
+NUMBERED_STATUSES = (ReportStatus.REGISTERED, ReportStatus.ISSUED, ReportStatus.ANNULLED)
 #: Neither ended nor numbered: the report still waits for someone (the office's queue).
 OPEN_STATUSES = (
     ReportStatus.SUBMITTED,
@@ -207,6 +208,9 @@ class BirthReport(Base):
         nik_check("witness2_nik", nullable=False),
         nik_check("child_nik"),
         sa.Index("ix_birth_reports_status_submitted", "status", "submitted_at", "id"),
+        # The queue's tabs, searches and deep pages walk the order reports entered their status.
+        sa.Index("ix_birth_reports_status_since", "status", "status_since", "id"),
+        sa.Index("ix_birth_reports_since", "status_since", "id"),
         # Search results and the deep queue pages walk submission order.
         sa.Index("ix_birth_reports_submitted", "submitted_at", "id"),
         # Tab counts read the open reports only (an index-only scan), not years of issued ones.
@@ -223,14 +227,14 @@ class BirthReport(Base):
         ),
         sa.Index(
             "ix_birth_reports_duplicate_queue",
-            "submitted_at",
+            "status_since",
             "id",
             postgresql_where=_QUEUE_DUPLICATE,
             sqlite_where=_QUEUE_DUPLICATE,
         ),
         sa.Index(
             "ix_birth_reports_late_queue",
-            "submitted_at",
+            "status_since",
             "id",
             postgresql_where=_QUEUE_LATE,
             sqlite_where=_QUEUE_LATE,
@@ -351,6 +355,8 @@ class BirthReport(Base):
     )
     registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, insert_default=FILLED_LATER)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: When the report entered its current status: what the queue counts waiting from.
+    status_since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -96,21 +96,27 @@ def report_fields(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def submit_birth_report(
-    data: dict[str, Any], channel: Channel, actor: Actor, facility_code: str | None = None
+    data: dict[str, Any],
+    channel: Channel,
+    actor: Actor,
+    facility_code: str | None = None,
+    tracking_code: str | None = None,
 ) -> BirthReport:
     """Record a new report in status `submitted` and journal it.
 
     :param data: output of :func:`load_report_input`.
+    :param tracking_code: the code the birth already has (a facility's notification).
     """
+    now = utcnow()
     report = BirthReport(
         # Random, and unique by the database's index rather than by asking first: a query
         # per submission to rule out what happens about once in 10^8 submissions (30^10
         # codes, a million reports) cost more than the rare retry.
-        tracking_code=new_tracking_code(),
+        tracking_code=tracking_code or new_tracking_code(),
         channel=channel,
         facility_code=facility_code,
-        submitted_at=utcnow(),
-        next_verification_at=utcnow(),
+        submitted_at=now,
+        next_verification_at=now,
         **report_fields(data),
     )
     db.session.add(report)

@@ -151,6 +151,10 @@ class Settings:
     document_quota_bytes: int = 20 * 1024 * 1024
     #: Days an unfinished web-form draft is kept after its last change.
     draft_days: int = 30
+    #: Days after a facility's birth notification on which the family is reminded to complete it.
+    notification_reminder_days: tuple[int, ...] = (7, 30, 50)
+    #: Days after the birth when a notification never completed is marked expired (kept).
+    notification_expire_days: int = 365
     #: smtp://host:port (or smtp+starttls://user:pass@host:port); empty: e-mail goes to the log.
     smtp_url: str | None = None
     mail_from: str = "akta@localhost"
@@ -283,6 +287,20 @@ def _int(values: Mapping[str, Any], name: str, default: int, minimum: int) -> in
 
 def _float(values: Mapping[str, Any], name: str, default: float, minimum: float) -> float:
     return _number(values, name, default, minimum, float)
+
+
+def _days(values: Mapping[str, Any], name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    """Comma-separated whole days ("7,30,50"), each at least 1, in increasing order."""
+    raw = values.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        days = tuple(sorted({int(part) for part in str(raw).split(",") if part.strip()}))
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be whole days separated by commas, got {raw!r}") from exc
+    if not days or days[0] < 1:
+        raise ConfigError(f"{name} must name days of at least 1, got {raw!r}")
+    return days
 
 
 E = TypeVar("E", bound=enum.StrEnum)
@@ -507,6 +525,8 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
         **_limits(values, production),
         webhook_allow_private=_webhook_allow_private(values, production),
         draft_days=_int(values, "AKTA_DRAFT_DAYS", 30, 1),
+        notification_reminder_days=_days(values, "AKTA_NOTIFICATION_REMINDER_DAYS", (7, 30, 50)),
+        notification_expire_days=_int(values, "AKTA_NOTIFICATION_EXPIRE_DAYS", 365, 1),
         extra=extra,
     )
 

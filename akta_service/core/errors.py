@@ -23,9 +23,11 @@ from flask import (
     render_template,
     request,
 )
+from flask_babel import force_locale
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
+from akta_service.core.labels import labelled_parameters
 from akta_service.core.messages import MESSAGES, markup, message, message_in
 
 
@@ -94,12 +96,18 @@ class DomainError(Exception):
 
     @property
     def message(self) -> str:
-        """What a person is told, in the current language (Indonesian outside a request)."""
-        return message(self.reason, **self.detail)
+        """What a person is told, in the current language (Indonesian outside a request):
+        internal names (states, triggers, roles) by their labels."""
+        return message(self.reason, **labelled_parameters(self.detail))
 
     def __str__(self) -> str:
         """The Indonesian text, for logs and the command line."""
-        return message_in("id", self.reason, **self.detail)
+        return message_in("id", self.reason, **self._shown_in("id"))
+
+    def _shown_in(self, language: str) -> dict[str, Any]:
+        """The parameters labelled in `language`; the problem's members keep the names."""
+        with force_locale(language):
+            return labelled_parameters(self.detail)
 
     def to_problem(self, language: str = "id") -> dict[str, Any]:
         """The body of an application/problem+json answer, in Indonesian or English."""
@@ -115,7 +123,7 @@ class DomainError(Exception):
             "type": f"https://akta.invalid/problems/{self.code}",
             "title": message_in(language, self.code),
             "status": self.status,
-            "detail": message_in(language, self.reason, **self.detail),
+            "detail": message_in(language, self.reason, **self._shown_in(language)),
             "code": self.code,
             **_jsonable(detail),
         }

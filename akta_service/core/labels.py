@@ -26,8 +26,16 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "awaiting_signature": N_("Menunggu tanda tangan"),
         "registered": N_("Tercatat, akta sedang diterbitkan"),
         "issued": N_("Akta terbit"),
+        "annulled": N_("Akta dibatalkan"),
         "rejected": N_("Ditolak"),
         "cancelled": N_("Dibatalkan pelapor"),
+    },
+    # A facility's birth notification (workflows/birth_notification.yaml); "notified" is also
+    # the office's queue tab of the notifications not yet completed.
+    "notification_status": {
+        "notified": N_("Diberitahukan fasilitas, belum dilengkapi keluarga"),
+        "completed": N_("Dilengkapi keluarga"),
+        "expired": N_("Tidak dilengkapi sampai batas waktu"),
     },
     # A flag as a badge.
     "flag": {
@@ -48,8 +56,28 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "send_back": N_("Dikembalikan ke operator"),
         "sign": N_("Ditandatangani"),
         "issue": N_("Akta diterbitkan"),
+        "annul": N_("Akta dibatalkan"),
         "reject": N_("Ditolak"),
         "cancel": N_("Dibatalkan pelapor"),
+        "notify": N_("Kelahiran diberitahukan fasilitas"),
+        "complete": N_("Dilengkapi keluarga"),
+        "expire": N_("Batas waktu pemberitahuan lewat"),
+    },
+    # The workflow's triggers as something to do, for a refusal ("'setujui' tidak berlaku").
+    "act": {
+        "submit": N_("kirim laporan"),
+        "start_verification": N_("mulai pemeriksaan Dukcapil"),
+        "pass_verification": N_("nyatakan lolos pemeriksaan Dukcapil"),
+        "fail_verification": N_("nyatakan tidak lolos pemeriksaan Dukcapil"),
+        "refuse": N_("tolak karena di luar wilayah kantor"),
+        "resubmit": N_("kirim perbaikan"),
+        "request_correction": N_("minta perbaikan"),
+        "approve": N_("setujui"),
+        "send_back": N_("kembalikan ke operator"),
+        "sign": N_("tanda tangani"),
+        "issue": N_("terbitkan akta"),
+        "reject": N_("tolak"),
+        "cancel": N_("batalkan"),
     },
     # Journal entries that are not workflow moves (their action's last part).
     "action": {
@@ -67,6 +95,11 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "refuse_correction": N_("Permohonan perbaikan akta ditolak"),
         "sign_correction": N_("Perbaikan akta ditandatangani"),
         "print": N_("Akta dicetak atau diunduh petugas"),
+        "signing_identity": N_("Identitas tanda tangan elektronik dihubungkan"),
+        "signing_unlock": N_("Kunci tanda tangan elektronik dibuka"),
+        "signing_identity_view": N_("Identitas tanda tangan elektronik dilihat"),
+        "birth_letter": N_("Surat keterangan lahir dikirim fasilitas"),
+        "remind": N_("Pengingat dikirim ke keluarga"),
     },
     # A request to correct an issued akta (akta.models.CorrectionStatus).
     "correction_status": {
@@ -74,6 +107,15 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "approved": N_("Disetujui, menunggu tanda tangan pejabat"),
         "refused": N_("Ditolak"),
         "issued": N_("Akta perbaikan terbit"),
+    },
+    # A pejabat's signing as the signing service sees it (accounts.operations.SigningState).
+    "signing_state": {
+        "no_identity": N_("belum dihubungkan (NIK dan NIP kosong)"),
+        "not_enrolled": N_("NIK belum terdaftar di layanan tanda tangan elektronik"),
+        "nip_mismatch": N_("NIP akun berbeda dengan NIP pada sertifikat pejabat"),
+        "locked": N_("terkunci setelah 5 kali passphrase salah"),
+        "active": N_("aktif, dapat menandatangani"),
+        "unreachable": N_("layanan tanda tangan elektronik tidak dapat dihubungi"),
     },
     # Verification checks (verification.checks), by their stored names.
     "check": {
@@ -134,6 +176,31 @@ def label(value: object, kind: str) -> str:
         return "—"
     text = LABELS[kind].get(str(value))
     return gettext(text if text is not None else UNLABELLED)
+
+
+#: Parameters of a refusal (core.errors) that carry internal names, and the kind of their label.
+LABELLED_PARAMETERS: Mapping[str, str] = {
+    "state": "status",
+    "trigger": "act",
+    "allowed_triggers": "act",
+    "role": "role",
+    "roles": "role",
+}
+
+
+def labelled_parameters(params: Mapping[str, object]) -> dict[str, object]:
+    """A refusal's parameters as a person reads them: each internal name by its label (a list
+    item by item); the others as they are."""
+    shown: dict[str, object] = {}
+    for name, value in params.items():
+        kind = LABELLED_PARAMETERS.get(name)
+        if kind is None or not isinstance(value, str | list | tuple):
+            shown[name] = value
+        elif isinstance(value, str):
+            shown[name] = label(value, kind)
+        else:
+            shown[name] = [label(item, kind) for item in value]
+    return shown
 
 
 def journal_label(action: str, trigger: str | None = None) -> str:

@@ -232,6 +232,14 @@ MESSAGES: dict[str, str] = {
     "wrong_code_or_pin": N_("Kode pelacakan atau PIN salah. Periksa kembali keduanya."),
     "documents_closed": N_("Dokumen tidak dapat ditambahkan pada laporan berstatus '%(state)s'."),
     "akta_not_issued_in_status": N_("Akta belum terbit: laporan berstatus '%(state)s'."),
+    # Refusals: facilities' birth notifications (notified).
+    "notification_invalid": N_(
+        "Data pemberitahuan kelahiran belum benar. Perbaiki kolom yang ditandai."
+    ),
+    "birth_letter_closed": N_(
+        "Surat keterangan lahir tidak dapat dikirim lagi: pemberitahuan berstatus '%(state)s'."
+    ),
+    "document_refused": N_("Berkas tidak dapat diterima. Perbaiki sesuai keterangan kolomnya."),
     "cursor_unknown": N_("Cursor tidak dikenal; pakai next_cursor dari halaman sebelumnya."),
     # Refusals: the API and the service as a whole (core).
     "fields_invalid": N_("Data belum benar. Perbaiki kolom yang ditandai."),
@@ -359,6 +367,14 @@ MESSAGES: dict[str, str] = {
     "signing_service_unavailable": N_(
         "Layanan tanda tangan elektronik tidak dapat dihubungi. Coba lagi sebentar lagi."
     ),
+    "signing_unlock_refused": N_("Tanda tangan elektronik tidak dapat dibuka kuncinya"),
+    "signing_unlock_no_identity": N_(
+        "Hubungkan dulu akun ini dengan NIK dan NIP pejabat di layanan tanda tangan elektronik."
+    ),
+    "signing_unlock_not_enrolled": N_(
+        "NIK ini belum terdaftar di layanan tanda tangan elektronik: tidak ada kunci yang dapat "
+        "dibuka. Periksa NIK atau daftarkan pejabat terlebih dahulu."
+    ),
     "signing_batch_empty": N_("Pilih minimal satu laporan untuk ditandatangani."),
     "signing_batch_too_large": N_(
         "Satu kali tanda tangan paling banyak %(maximum)s laporan; Anda memilih %(chosen)s."
@@ -369,6 +385,11 @@ MESSAGES: dict[str, str] = {
     ),
     "signing_authorisation_missing": N_(
         "Otorisasi tanda tangan sudah tidak berlaku. Nomor akta tetap; tanda tangani lagi."
+    ),
+    "sign_again_needed": N_(
+        "Akta belum terbit: otorisasi tanda tangan sudah tidak berlaku sebelum akta "
+        "diterbitkan. Nomor akta %(number)s tetap; ketik passphrase dan kode verifikasi "
+        "lagi untuk menerbitkannya."
     ),
     "akta_not_issued_yet": N_("Hanya akta yang sudah terbit yang dapat diperbaiki."),
     "correction_by_pejabat": N_("Perbaikan akta hanya oleh Pejabat Pencatatan Sipil wilayah ini."),

@@ -52,6 +52,7 @@ from akta_service.parents.receipt import (
     sent_at,
     view_receipt,
 )
+from akta_service.parents.sptjm import FORM_NUMBERS, facts_of_answers, sptjm_download
 from akta_service.parents.steps import (
     ALL_STEPS,
     BY_SLUG,
@@ -60,6 +61,7 @@ from akta_service.parents.steps import (
     STEPS,
     Field,
     offered_documents,
+    required_documents,
 )
 from akta_service.parents.uploads import UploadRefused
 
@@ -315,17 +317,28 @@ def _post_documents(draft: Draft) -> Response:
 
 @bp.get("/lapor/dokumen/lihat/<kind>")
 def document_preview(kind: str) -> ResponseReturnValue:
-    """The photo this browser's draft holds for `kind`, for its thumbnail on the page (the
-    cleaned copy that was stored; PDFs are not shown)."""
+    """The thumbnail of what this browser's draft holds for `kind`: the cleaned photo that was
+    stored, or a PDF's first page as drawn in the limited process on upload."""
     draft = _draft()
     stored = draft.documents.get(kind) if draft is not None else None
-    if stored is None or not str(stored["content_type"]).startswith("image/"):
+    pictures = stored.get("pictures") if stored is not None else None
+    if not pictures:
         abort(404)
-    response = Response(storage().get(stored["storage_key"]), mimetype=stored["content_type"])
+    first = pictures[0]
+    response = Response(storage().get(first["storage_key"]), mimetype=first["content_type"])
     # An upload from the public: shown, never run.
     response.headers["Content-Security-Policy"] = "default-src 'none'"
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+@bp.get("/lapor/dokumen/sptjm/<kind>.pdf")
+def draft_sptjm(kind: str) -> ResponseReturnValue:
+    """The SPTJM the documents step asks for, filled in with this browser's draft."""
+    draft = _draft()
+    if draft is None or kind not in FORM_NUMBERS or kind not in required_documents(draft.answers):
+        abort(404)
+    return sptjm_download(kind, facts_of_answers(draft.answers))
 
 
 @bp.get("/lapor/dokumen/hapus/<kind>")

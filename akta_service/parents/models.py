@@ -28,6 +28,10 @@ class Draft(Base):
     documents: Mapped[dict[str, dict[str, Any]]] = mapped_column(JsonData, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    #: The facility's notification this draft completes (opened by the family's link).
+    notified_birth_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("notified_births.id"), unique=True
+    )
     #: Purged by the sweep after this moment, uploads included.
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 

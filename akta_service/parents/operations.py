@@ -46,6 +46,7 @@ from akta_service.core.storage import storage
 from akta_service.core.sweep import SweepTimes, sweeper
 from akta_service.core.untrusted_files import PDF, Inspection, Picture
 from akta_service.notifications.operations import include_status_pin
+from akta_service.notified.workflow import complete_notice, notice_of_draft
 from akta_service.parents.correction import CorrectionRequest, report_answers
 from akta_service.parents.models import Draft
 from akta_service.parents.steps import (
@@ -265,8 +266,18 @@ def submit_draft(draft: Draft) -> Receipt:
             errors=problems,
         )
     data = load_report_input(report_payload(draft.answers))
-    report = submit_birth_report(data, Channel.WEB, WEB_INFORMANT)
+    notice = notice_of_draft(draft.notified_birth_id)
+    report = submit_birth_report(
+        data,
+        Channel.WEB,
+        WEB_INFORMANT,
+        facility_code=notice.facility_code if notice else None,
+        tracking_code=notice.tracking_code if notice else None,
+    )
     informant = Actor.informant(report.tracking_code, report.informant_name)
+    if notice is not None:
+        draft.notified_birth_id = None
+        complete_notice(notice, report, informant)
     for kind, upload in draft.documents.items():
         stored = storage().get(upload["storage_key"])
         attach_document(report, kind, stored, informant, inspection=_kept_inspection(upload))

@@ -26,6 +26,7 @@ from akta_service.core.messages import message
 from akta_service.parents import operations as ops
 from akta_service.parents.i18n import current_language
 from akta_service.parents.models import Draft
+from akta_service.parents.sptjm import FORM_NUMBERS
 
 bp = Blueprint("parents", __name__)
 
@@ -38,7 +39,7 @@ STATUS_SESSION = timedelta(minutes=30)
 
 @bp.context_processor
 def _language() -> dict[str, Any]:
-    return {"lang": current_language()}
+    return {"lang": current_language(), "sptjm_numbers": FORM_NUMBERS}
 
 
 # Limits: per report and per draft, with generous backstops per address (core.limits) ------

@@ -176,16 +176,16 @@ def add_contact(report: BirthReport, phone: str, email: str) -> list[FieldError]
 
 # The PDF ------------------------------------------------------------------------------------
 
-_FONT, _FONT_BOLD = "ReceiptSans", "ReceiptSans-Bold"
+PDF_FONT, PDF_FONT_BOLD = "ReceiptSans", "ReceiptSans-Bold"
 _GREY = Color(0.35, 0.35, 0.35)
 _MARGIN = 56.0
 
 
 @cache
-def _register_fonts() -> None:
+def register_pdf_fonts() -> None:
     folder = Path(reportlab.__file__).parent / "fonts"
-    pdfmetrics.registerFont(TTFont(_FONT, str(folder / "Vera.ttf")))
-    pdfmetrics.registerFont(TTFont(_FONT_BOLD, str(folder / "VeraBd.ttf")))
+    pdfmetrics.registerFont(TTFont(PDF_FONT, str(folder / "Vera.ttf")))
+    pdfmetrics.registerFont(TTFont(PDF_FONT_BOLD, str(folder / "VeraBd.ttf")))
 
 
 def next_steps() -> list[str]:
@@ -207,17 +207,17 @@ def next_steps() -> list[str]:
 def receipt_pdf(shown: Shown) -> bytes:
     """A one-page A4 receipt: the code, when it was sent, what happens next; the PIN only while
     the receipt's first view is the latest."""
-    _register_fonts()
+    register_pdf_fonts()
     report = shown.report
     buffer = io.BytesIO()
     width, height = A4
     canvas = Canvas(buffer, pagesize=A4, invariant=True)
     canvas.setTitle(_("Tanda terima laporan kelahiran"))
     y = height - _MARGIN - 10
-    canvas.setFont(_FONT_BOLD, 16)
+    canvas.setFont(PDF_FONT_BOLD, 16)
     canvas.drawString(_MARGIN, y, _("Tanda terima laporan kelahiran"))
     y -= 20
-    canvas.setFont(_FONT, 10)
+    canvas.setFont(PDF_FONT, 10)
     canvas.setFillColor(_GREY)
     canvas.drawString(
         _MARGIN, y, "Brojol Aja Klalen — " + _("Dinas Kependudukan dan Pencatatan Sipil")
@@ -233,9 +233,9 @@ def receipt_pdf(shown: Shown) -> bytes:
     if shown.pin:
         rows.append((_("PIN"), shown.pin))
     for label, value in rows:
-        canvas.setFont(_FONT, 11)
+        canvas.setFont(PDF_FONT, 11)
         canvas.drawString(_MARGIN, y, label)
-        canvas.setFont(_FONT_BOLD, 13)
+        canvas.setFont(PDF_FONT_BOLD, 13)
         canvas.drawString(_MARGIN + 130, y, value)
         y -= 24
     text_width = width - 2 * _MARGIN
@@ -250,18 +250,18 @@ def receipt_pdf(shown: Shown) -> bytes:
         ]
     )
     y -= 6
-    canvas.setFont(_FONT, 10)
+    canvas.setFont(PDF_FONT, 10)
     for note in notes:
-        for line in simpleSplit(note, _FONT, 10, text_width):
+        for line in simpleSplit(note, PDF_FONT, 10, text_width):
             canvas.drawString(_MARGIN, y, line)
             y -= 14
     y -= 16
-    canvas.setFont(_FONT_BOLD, 12)
+    canvas.setFont(PDF_FONT_BOLD, 12)
     canvas.drawString(_MARGIN, y, _("Langkah berikutnya"))
     y -= 18
-    canvas.setFont(_FONT, 10)
+    canvas.setFont(PDF_FONT, 10)
     for number, step in enumerate(next_steps(), start=1):
-        lines = simpleSplit(step, _FONT, 10, text_width - 18)
+        lines = simpleSplit(step, PDF_FONT, 10, text_width - 18)
         canvas.drawString(_MARGIN, y, f"{number}.")
         for line in lines:
             canvas.drawString(_MARGIN + 18, y, line)

@@ -117,7 +117,11 @@ def timeline(report: BirthReport) -> Timeline:
         "signed": _entered(journal, S.REGISTERED),
         "ready": _entered(journal, S.ISSUED),
     }
-    ended = {S.REJECTED: _l("Laporan ditolak."), S.CANCELLED: _l("Laporan dibatalkan.")}
+    ended = {
+        S.REJECTED: _l("Laporan ditolak."),
+        S.CANCELLED: _l("Laporan dibatalkan."),
+        S.ANNULLED: _l("Akta kelahiran dibatalkan oleh Pejabat Pencatatan Sipil."),
+    }
     if report.status in ended:
         reached = 1 + sum(1 for key, _ in STAGES[1:] if times[key] is not None)
     else:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -36,6 +36,7 @@ from akta_service.core.errors import ConflictError, DomainError, FieldError, Inv
 from akta_service.core.limits import hashed_key, limiter
 from akta_service.notifications.operations import send_new_status_pin
 from akta_service.parents import operations as ops
+from akta_service.parents import sptjm
 from akta_service.parents.correction import (
     CorrectionRequest,
     correction_request,
@@ -158,6 +159,7 @@ def status_page() -> ResponseReturnValue:
         akta_corrections=correction_requests(report) if issued else [],
         can_request_correction=issued and open_correction(report) is None,
         field_labels=AKTA_FIELD_LABELS,
+        sptjm_forms=sptjm.report_needs(report) if correction else [],
     )
 
 
@@ -480,6 +482,24 @@ def kia_download() -> ResponseReturnValue:
             "Lihat keadaannya di halaman status."
         ),
     )
+
+
+@bp.get("/status/sptjm/<kind>.pdf")
+def status_sptjm(kind: str) -> ResponseReturnValue:
+    """The SPTJM the report calls for, filled in with its data, for the reporter who opened
+    the status page with the PIN."""
+    report = _opened_report()
+    if report is None:
+        return redirect(url_for("parents.status_form"))
+    if kind not in sptjm.report_needs(report):
+        abort(404)
+    record(
+        "public:birth_report:sptjm_read",
+        Actor.informant(report.tracking_code, report.informant_name),
+        report=report,
+        read=True,
+    )
+    return sptjm.sptjm_download(kind, sptjm.facts_of_report(report))
 
 
 @bp.post("/status/keluar")

@@ -137,7 +137,7 @@ def search_condition(text: str) -> sa.ColumnElement[bool] | None:
 
 
 def encode_cursor(report: BirthReport) -> str:
-    raw = f"{report.submitted_at.isoformat()}|{report.id}".encode()
+    raw = f"{report.status_since.isoformat()}|{report.id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -163,8 +163,8 @@ def queue_page(
     page_size: int = PAGE_SIZE,
     sort: str = "longest",
 ) -> tuple[list[BirthReport], str | None]:
-    """One page, in waiting order (oldest submission first, or newest with `sort="shortest"`),
-    and the cursor of the next page in that order."""
+    """One page, in waiting order: the report longest in its status first (or last, with
+    `sort="shortest"`), and the cursor of the next page in that order."""
     newest_first = sort == "shortest"
     query = sa.select(BirthReport).where(BirthReport.region_code.in_(region_codes))
     if tab:
@@ -175,13 +175,13 @@ def queue_page(
     position = decode_cursor(after) if after else None
     if position is not None:
         moment, report_id = position
-        key = sa.tuple_(BirthReport.submitted_at, BirthReport.id)
+        key = sa.tuple_(BirthReport.status_since, BirthReport.id)
         seen = sa.tuple_(sa.literal(moment, UTCDateTime()), sa.literal(report_id))
         query = query.where(key < seen if newest_first else key > seen)
     order = (
-        (BirthReport.submitted_at.desc(), BirthReport.id.desc())
+        (BirthReport.status_since.desc(), BirthReport.id.desc())
         if newest_first
-        else (BirthReport.submitted_at, BirthReport.id)
+        else (BirthReport.status_since, BirthReport.id)
     )
     rows = list(db.session.scalars(query.order_by(*order).limit(page_size + 1)))
     page = rows[:page_size]
@@ -232,6 +232,6 @@ def next_in_tab(
             BirthReport.id != after_report.id,
             sa.or_(BirthReport.assigned_to_id.is_(None), BirthReport.assigned_to_id == user_id),
         )
-        .order_by(BirthReport.submitted_at, BirthReport.id)
+        .order_by(BirthReport.status_since, BirthReport.id)
         .limit(1)
     ).first()

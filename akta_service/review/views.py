@@ -17,8 +17,10 @@ from akta_service.akta.corrections import correction_requests
 from akta_service.akta.operations import (
     CORRECTABLE_FIELDS,
     akta_versions,
-    authorise_issue,
+    authorise_signing,
     correction_refusal,
+    keep_authorisation,
+    usable_authorisation,
 )
 from akta_service.births.documents import DOCUMENT_LABELS, PICTURE_EXTENSIONS, document_pictures
 from akta_service.births.fields import FIELD_LABELS
@@ -267,7 +269,18 @@ def _report_page(
         can_correct_akta=correction_refusal(found, current_user.as_actor()) is None,
         akta_corrections=correction_requests(found),
         correctable_labels=CORRECTABLE_FIELDS,
+        sign_again=_sign_again_note(found),
     ), (refusal.status if refusal else 200)
+
+
+def _sign_again_note(found: BirthReport) -> str | None:
+    """For a pejabat, why a numbered report needs their signature again (its authorisation
+    ran out before the akta was issued); None when it does not."""
+    if current_user.role != Role.PEJABAT or found.status != ReportStatus.REGISTERED:
+        return None
+    if usable_authorisation(found):
+        return None  # the issue step still has what it needs
+    return message("sign_again_needed", number=found.registration_number)
 
 
 def _picture_refusal(document: Document) -> str:
@@ -406,14 +419,16 @@ def act(code: str, action: str) -> ResponseReturnValue:
             raise InvalidInput("correction_fields_required")
         if spec.confirm and request.form.get("confirm") != "yes":
             raise InvalidInput("confirmation_required", action=spec.label)
+        signer = current_user._get_current_object()
+        if action == "sign":
+            # The TOTP code, then the passphrase (to the signing service and nowhere else),
+            # as the batch asks them; outside the savepoint, so a wrong code stays counted.
+            authorisation = authorise_signing(
+                signer, request.form.get("passphrase", ""), request.form.get("code", "")
+            )
         with db.session.begin_nested():  # a refusal undoes the move, not the page's read
             if action == "sign":
-                # The passphrase goes to the signing service and nowhere else.
-                authorise_issue(
-                    found,
-                    current_user._get_current_object(),
-                    request.form.get("passphrase", ""),
-                )
+                keep_authorisation(found, signer, authorisation)
             fire(
                 found,
                 action,

@@ -5,20 +5,38 @@ once, the passphrase the officer typed; it gets back an authorisation (SAD) for 
 signing call, then the signature and the officer's certificate chain. pyHanko embeds the
 signature as PAdES through `RemoteSigner`, its external-signer interface. The key never
 leaves the signing service; the passphrase is sent once, to authorise, and kept nowhere.
+
+What is the same for every akta of a batch is asked once and kept for `reuse_for` (ten
+minutes): the officer's certificate chain, the time-stamping authority's certificates and
+the OCSP answers for both (an OCSP answer is good for its validity period, days). Each akta
+still gets its own signature and its own timestamp, over one kept-alive connection.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import functools
 import hashlib
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from asn1crypto import tsp
 from asn1crypto import x509 as asn1_x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+from cryptography.hazmat.primitives.hashes import SHA256 as SHA256Hash
+from cryptography.x509 import load_der_x509_certificate
 from pyhanko.sign import signers
-from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
+from pyhanko.sign.timestamps.api import TimeStamper
+from pyhanko.sign.timestamps.common_utils import TimestampRequestError, set_tsp_headers
+from pyhanko_certvalidator.fetchers.api import Fetchers
+from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 SHA256 = "2.16.840.1.101.3.4.2.1"
@@ -55,14 +73,36 @@ class Credential:
     def signer_name(self) -> str:
         return str(self.certificate.subject.native.get("common_name", ""))
 
+    @functools.cached_property
+    def public_key(self) -> ec.EllipticCurvePublicKey:
+        key = load_der_x509_certificate(self.certificate.dump()).public_key()
+        if not isinstance(key, ec.EllipticCurvePublicKey):
+            raise SigningServiceError("signing_algorithm_unsupported")
+        return key
+
 
 class SigningServiceClient:
     """HTTP calls to the signing service; every failure is a SigningServiceError."""
 
-    def __init__(self, url: str, api_key: str | None = None, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        api_key: str | None = None,
+        timeout: float = 10.0,
+        reuse_for: timedelta = timedelta(minutes=10),
+    ) -> None:
+        """:param reuse_for: how long the officer's chain, the TSA's certificates and the
+        OCSP answers fetched for signing are used again before being asked anew."""
         self.url = url.rstrip("/")
+        self.timeout = timeout
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
+        self._reuse_for = reuse_for.total_seconds()
+        self._credentials: dict[str, tuple[float, Credential]] = {}
+        self._credentials_lock = threading.Lock()
+        # Per thread: pyHanko's fetchers and timestamper keep asyncio state of the event
+        # loop each signature runs in, and issue workers sign on several threads at once.
+        self._per_thread = threading.local()
 
     def close(self) -> None:
         self._http.close()
@@ -89,6 +129,19 @@ class SigningServiceClient:
         ]
         return Credential(certificates[0], tuple(certificates[1:]))
 
+    def state(self, nik: str) -> tuple[bool, str | None]:
+        """Whether the officer's signing is locked, and the NIP their certificate names."""
+        answer = self._call("credentials/info", {"credentialID": nik, "certificates": "single"})
+        certificate = asn1_x509.Certificate.load(
+            base64.b64decode(answer["cert"]["certificates"][0])
+        )
+        nip = certificate.subject.native.get("serial_number")
+        return answer["key"]["status"] == "disabled", nip if isinstance(nip, str) else None
+
+    def unlock(self, nik: str) -> None:
+        """Lift the lock five wrong passphrases put on the officer's signing."""
+        self._call("credentials/unlock", {"credentialID": nik})
+
     def sign_hashes(self, nik: str, sad: str, digests: list[bytes]) -> list[bytes]:
         answer = self._call(
             "signatures/signHash",
@@ -113,11 +166,52 @@ class SigningServiceClient:
 
     def signer(self, nik: str, authorisation: Authorisation) -> RemoteSigner:
         """A pyHanko signer that signs through this service with the officer's key."""
-        return RemoteSigner(self, nik, authorisation, self.credential(nik))
+        return RemoteSigner(self, nik, authorisation, self._kept_credential(nik))
 
-    def timestamper(self) -> RequestsHTTPTimeStamper:
-        """The service's RFC 3161 time-stamping authority."""
-        return RequestsHTTPTimeStamper(f"{self.url}/tsa", timeout=10)
+    def timestamper(self) -> TimeStamper:
+        """The service's RFC 3161 time-stamping authority (this thread's, kept `reuse_for`:
+        pyHanko sizes the signature and validates the TSA from one sample token it keeps)."""
+        return self.reuse().timestamper
+
+    def reuse(self) -> SigningReuse:
+        """What this thread's signatures share for `reuse_for`, then asked for anew."""
+        reuse: SigningReuse | None = getattr(self._per_thread, "reuse", None)
+        if reuse is None or reuse.until <= time.monotonic():
+            reuse = SigningReuse(
+                time.monotonic() + self._reuse_for,
+                _ServiceTimeStamper(self),
+                RequestsFetcherBackend(per_request_timeout=self.timeout).get_fetchers(),
+            )
+            self._per_thread.reuse = reuse
+        return reuse
+
+    def forget_reuse(self) -> None:
+        """Ask for everything anew next time (after a failed signature: pyHanko's fetchers
+        keep a failed fetch too)."""
+        self._per_thread.__dict__.clear()
+        with self._credentials_lock:
+            self._credentials.clear()
+
+    def _kept_credential(self, nik: str) -> Credential:
+        with self._credentials_lock:
+            until, credential = self._credentials.get(nik, (0.0, None))
+        if credential is not None and until > time.monotonic():
+            return credential
+        credential = self.credential(nik)
+        with self._credentials_lock:
+            self._credentials[nik] = (time.monotonic() + self._reuse_for, credential)
+        return credential
+
+    def _timestamp(self, request: bytes) -> bytes:
+        try:
+            response = self._http.post(
+                "/tsa", content=request, headers=set_tsp_headers({}), timeout=self.timeout
+            )
+        except httpx.HTTPError as error:
+            raise TimestampRequestError("Error in communication with timestamp server") from error
+        if response.headers.get("Content-Type") != "application/timestamp-reply":
+            raise TimestampRequestError("Timestamp server response is malformed.")
+        return response.content
 
     def _call(self, endpoint: str, body: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -137,6 +231,32 @@ class SigningServiceClient:
                 left if isinstance(left, int) else None,
             )
         return answer
+
+
+@dataclass
+class SigningReuse:
+    """What one thread's signatures share until `until` (time.monotonic())."""
+
+    until: float
+    timestamper: TimeStamper
+    #: OCSP (CRL, certificate) fetchers that keep what they fetched: the validation data
+    #: of the officer's chain and of the TSA's, the same for every akta meanwhile.
+    fetchers: Fetchers
+    #: The room for the signature container in the PDF, by signing certificate (SHA-256):
+    #: measured on the first signature (pyHanko's size estimate, a dry-run signature).
+    rooms: dict[bytes, int] = field(default_factory=dict)
+
+
+class _ServiceTimeStamper(TimeStamper):
+    """The service's RFC 3161 authority over the client's kept-alive connection."""
+
+    def __init__(self, client: SigningServiceClient) -> None:
+        super().__init__()
+        self._client = client
+
+    async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
+        answer = await asyncio.to_thread(self._client._timestamp, req.dump())
+        return tsp.TimeStampResp.load(answer)
 
 
 class RemoteSigner(signers.Signer):
@@ -168,4 +288,10 @@ class RemoteSigner(signers.Signer):
             raise SigningServiceError("signing_algorithm_unsupported")
         digest = hashlib.sha256(data).digest()
         (signature,) = self._client.sign_hashes(self._nik, self._authorisation.sad, [digest])
+        # The chain is kept for a while: a key the kept certificate does not verify (the
+        # officer re-enrolled meanwhile) must fail here, not give an akta that never validates.
+        try:
+            self.credential.public_key.verify(signature, digest, ec.ECDSA(Prehashed(SHA256Hash())))
+        except InvalidSignature:
+            raise SigningServiceError("signing_certificate_mismatch") from None
         return signature

@@ -14,6 +14,9 @@ Wire (JSON unless said; errors ``{"error": code, "error_description": Indonesian
   and every try after it: 423 ``signer_locked`` until ``akta signing unlock``.
 - ``POST /csc/v1/signatures/signHash`` ``{"credentialID", "SAD", "hash": [base64 SHA-256],
   "hashAlgo", "signAlgo"}``: ``{"signatures": [base64 DER ECDSA]}``, made in the token.
+- ``POST /csc/v1/credentials/unlock`` ``{"credentialID": NIK}`` (not in the CSC API: the
+  registration authority's part, which the office's admin pages call): lifts the lock of
+  five wrong passphrases; ``{"unlocked": true}``.
 - ``POST /ocsp`` (RFC 6960) and ``POST /tsa`` (RFC 3161); ``GET /ca.pem``; ``GET /_health``.
 
 With an API key, /csc needs ``Authorization: Bearer <key>``.
@@ -30,18 +33,22 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from asn1crypto import cms, core, tsp
 from asn1crypto import keys as asn1_keys
-from asn1crypto import tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from flask import Flask, Response, jsonify, request
+from pyhanko.sign.general import as_signing_certificate, simple_cms_attribute
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko_certvalidator.registry import SimpleCertificateStore
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 from werkzeug.exceptions import HTTPException
 
 from akta_service.signing.pki import DemoCA, Officer, create_once
@@ -149,15 +156,10 @@ class SigningService:
         sealing_key = config.folder / "authorisation.key"
         create_once(sealing_key, Fernet.generate_key())
         self._sealer = Fernet(sealing_key.read_bytes().strip())
-        self._timestamper = DummyTimeStamper(
+        assert isinstance(self.ca.tsa_key, rsa.RSAPrivateKey)  # noqa: S101 - DemoCA's
+        self._timestamper = SandboxTimeStamper(
+            self.ca.tsa_key,
             tsa_cert=asn1_x509.Certificate.load(_der(self.ca.tsa_certificate)),
-            tsa_key=asn1_keys.PrivateKeyInfo.load(
-                self.ca.tsa_key.private_bytes(
-                    serialization.Encoding.DER,
-                    serialization.PrivateFormat.PKCS8,
-                    serialization.NoEncryption(),
-                )
-            ),
             certs_to_embed=SimpleCertificateStore.from_certs(
                 [asn1_x509.Certificate.load(_der(self.ca.certificate))]
             ),
@@ -250,6 +252,42 @@ class SigningService:
         return self.ca.ocsp_response(query, self.registry.issued_certificates())
 
 
+class SandboxTimeStamper(DummyTimeStamper):
+    """pyHanko's own time-stamping authority, with its RSA key loaded once.
+
+    DummyTimeStamper loads (and so checks) the key again for every token, tens of ms on
+    each timestamp; this signs the same attributes with the key it was given. It replaces
+    a private method: tests/signing/test_service.py fails when pyHanko's changes shape.
+    """
+
+    def __init__(self, key: rsa.RSAPrivateKey, **kwargs: Any) -> None:
+        pkcs8 = key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        super().__init__(tsa_key=asn1_keys.PrivateKeyInfo.load(pkcs8), **kwargs)
+        self._key = key
+
+    def _sign_tst_info(
+        self, tst_info_data: bytes, md_algorithm: str, dt: datetime
+    ) -> tuple[bytes, cms.CMSAttributes]:
+        digest = hashes.Hash(get_pyca_cryptography_hash(md_algorithm))
+        digest.update(tst_info_data)
+        signed_attrs = cms.CMSAttributes(
+            [
+                simple_cms_attribute("content_type", "tst_info"),
+                simple_cms_attribute("signing_time", cms.Time({"utc_time": core.UTCTime(dt)})),
+                simple_cms_attribute("signing_certificate", as_signing_certificate(self.tsa_cert)),
+                simple_cms_attribute("message_digest", digest.finalize()),
+            ]
+        )
+        signature = self._key.sign(
+            signed_attrs.dump(), PKCS1v15(), get_pyca_cryptography_hash(md_algorithm.upper())
+        )
+        return signature, signed_attrs
+
+
 def create_signing_app(service: SigningService) -> Flask:
     """The service's HTTP face."""
     app = Flask(__name__)
@@ -307,6 +345,13 @@ def create_signing_app(service: SigningService) -> Flask:
         return jsonify(
             service.authorise(_field("credentialID", str), _field("PIN", str), signatures)
         )
+
+    @app.post("/csc/v1/credentials/unlock")
+    def unlock() -> Response:
+        officer = service.credential(_field("credentialID", str))
+        service.registry.unlock(officer.nip)
+        log.info("the officer NIP %s may sign again (unlocked)", officer.nip)
+        return jsonify({"unlocked": True})
 
     @app.post("/csc/v1/signatures/signHash")
     def sign_hash() -> Response:

@@ -227,3 +227,9 @@ def load_workflow_file(path: Path) -> WorkflowDefinition:
 def birth_registration() -> WorkflowDefinition:
     """The birth-registration workflow, loaded once per process."""
     return load_workflow_file(resource_dir("workflows") / "birth_registration.yaml")
+
+
+@cache
+def birth_notification() -> WorkflowDefinition:
+    """The workflow of a facility's birth notification, loaded once per process."""
+    return load_workflow_file(resource_dir("workflows") / "birth_notification.yaml")

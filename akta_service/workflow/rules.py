@@ -39,6 +39,7 @@ class Subject:
     @state.setter
     def state(self, value: str) -> None:
         self.report.status = ReportStatus(value)
+        self.report.status_since = utcnow()
 
 
 def _subject(event: EventData) -> Subject:

@@ -1,7 +1,7 @@
 """Akta correction requests (parents, facilities), staff copies counted, KIA cards
 
 Revision ID: 3f8d2c71a9e4
-Revises: b47c5e1e5b47
+Revises: 1c6df309d8a3
 Create Date: 2026-12-01 12:53:28.648844
 
 """
@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '3f8d2c71a9e4'
-down_revision = 'b47c5e1e5b47'
+down_revision = '1c6df309d8a3'
 branch_labels = None
 depends_on = None
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import io
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -90,6 +91,16 @@ def _journal(report: BirthReport, trigger: str) -> list[JournalEntry]:
             )
         )
     )
+
+
+def _issued_with_its_one_number(app: Flask, report: BirthReport, number: str) -> None:
+    """Signed again, the report is issued under the number it had: `sign` ran once."""
+    assert _issue_all(app) == ["issued"]
+    db.session.refresh(report)
+    assert report.status == S.ISSUED
+    assert report.registration_number == number
+    assert current_akta(report).registration_number == number  # type: ignore[union-attr]
+    assert len(_journal(report, "sign")) == 1  # one number, taken once
 
 
 def test_one_passphrase_and_one_code_sign_and_issue_the_whole_batch(
@@ -225,12 +236,7 @@ def test_a_report_that_fails_keeps_its_place_and_number_and_is_signed_again(
     assert fine.child_name not in page
     response = _batch_form(client, [failing], passphrase=PASSPHRASE, code=next_code(app, "ahmad"))
     assert response.status_code == 302
-    assert _issue_all(app) == ["issued"]
-    db.session.refresh(failing)
-    assert failing.status == S.ISSUED
-    assert failing.registration_number == number
-    assert current_akta(failing).registration_number == number  # type: ignore[union-attr]
-    assert len(_journal(failing, "sign")) == 1
+    _issued_with_its_one_number(app, failing, number)
     again = db.session.scalars(
         sa.select(JournalEntry).where(
             JournalEntry.report_id == failing.id,
@@ -318,3 +324,46 @@ def test_an_empty_list_says_there_is_nothing_to_sign(
     sign_in(client, "ahmad")
     page = client.get("/kantor/tanda-tangan").get_data(as_text=True)
     assert "Tidak ada laporan yang menunggu tanda tangan Anda." in page
+
+
+def test_an_expired_authorisation_is_signed_again_from_the_report_page_keeping_its_number(
+    app: Flask, client: FlaskClient, staff: dict[str, User]
+) -> None:
+    (report,) = _awaiting(staff, 1)
+    sign_in(client, "ahmad")
+    _batch_form(client, [report], passphrase=PASSPHRASE, code=next_code(app, "ahmad"))
+    app.extensions["akta_jobs"].pending.clear()
+    db.session.refresh(report)
+    number = report.registration_number
+    assert number
+    # The pejabat's authorisation runs out before the issue step (the sweep's retry) uses it.
+    waiting = db.session.get(SigningAuthorisation, report.id)
+    assert waiting is not None
+    waiting.expires_at = waiting.created_at - timedelta(minutes=1)
+    db.session.commit()
+    assert issue_akta(report.id) == "authorisation_missing"
+    db.session.commit()
+
+    page = client.get(f"/kantor/laporan/{report.tracking_code}").get_data(as_text=True)
+    assert "otorisasi tanda tangan sudah tidak berlaku sebelum akta diterbitkan" in page
+    assert f"Nomor akta {number} tetap" in page
+    form = re.search(r'<form[^>]*id="sign-again".*?</form>', page, re.S)
+    assert form, "no way to sign again on the report page"
+    assert 'name="passphrase"' in form.group(0)
+    assert 'name="code"' in form.group(0)
+    listing = client.get("/kantor/tanda-tangan").get_data(as_text=True)
+    assert f'id="expired-{report.tracking_code}"' in listing
+
+    response = client.post(
+        "/kantor/tanda-tangan",
+        data={
+            "csrf_token": csrf_token(page),
+            "report": str(report.id),
+            "passphrase": PASSPHRASE,
+            "code": next_code(app, "ahmad"),
+        },
+    )
+    assert response.status_code == 302
+    _issued_with_its_one_number(app, report, number)
+    page = client.get(f"/kantor/laporan/{report.tracking_code}").get_data(as_text=True)
+    assert 'id="sign-again"' not in page

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from akta_service.accounts.models import User
 from akta_service.akta.operations import (
     akta_pdf,
+    authorise_signature,
     correct_akta,
     current_akta,
     trust_root,
@@ -100,7 +101,7 @@ def test_a_copy_of_a_superseded_version_prints_what_that_version_said(
         "Salah ketik",
         None,
         staff["ahmad"],
-        SIGNING_OFFICERS["pj1"].passphrase,
+        authorise_signature(staff["ahmad"], SIGNING_OFFICERS["pj1"].passphrase),
     )
     db.session.commit()
     assert sign_in(client, "siti") == 302

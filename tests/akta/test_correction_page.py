@@ -36,7 +36,7 @@ from tests.factories import BirthReportFactory
 from tests.parents.conftest import sandbox_report
 from tests.parents.reporting import find_report, input_value, open_status, report_through_the_form
 from tests.services import SigningServer
-from tests.web import STAFF_PASSWORD, csrf_token, sign_in
+from tests.web import STAFF_PASSWORD, csrf_token, next_code, sign_in
 
 NEW_NAME = "Kirana Larasati Wibisono"
 
@@ -148,6 +148,7 @@ def test_the_pejabat_corrects_the_childs_name_and_the_family_downloads_the_new_a
         "reason": "Nama anak salah ketik; sesuai surat keterangan lahir",
         "supporting_document_id": str(supporting.id),
         "passphrase": SIGNING_OFFICERS["pj1"].passphrase,
+        "code": next_code(app, "ahmad"),
     }
     sent = office.post(_url(family), data=data)
     assert sent.status_code == 302
@@ -271,6 +272,7 @@ def test_a_wrong_passphrase_issues_nothing_and_says_so_keeping_what_was_typed(
         "child_name": NEW_NAME,
         "reason": "Nama anak salah ketik",
         "passphrase": "bukan-passphrase-ahmad",
+        "code": next_code(app, "ahmad"),
     }
 
     refused = office.post(_url(family), data=data)
@@ -284,3 +286,31 @@ def test_a_wrong_passphrase_issues_nothing_and_says_so_keeping_what_was_typed(
     assert report.child_name != NEW_NAME
     assert len(akta_versions(report)) == 1
     clear_wrong_passphrases(signing_server)
+
+
+def test_the_passphrase_without_a_current_code_corrects_nothing_and_the_guess_counts(
+    app: Flask, family: str, staff: dict[str, User]
+) -> None:
+    office = _office(app, "ahmad")
+    html = office.get(_url(family)).get_data(as_text=True)
+    assert 'name="code"' in html  # asked beside the passphrase
+    data = _shown(html) | {
+        "child_name": NEW_NAME,
+        "reason": "Nama anak salah ketik",
+        "passphrase": SIGNING_OFFICERS["pj1"].passphrase,
+        "code": "000000",
+    }
+
+    refused = office.post(_url(family), data=data)
+
+    assert refused.status_code == 401
+    page = refused.get_data(as_text=True)
+    assert "Kode salah atau sudah dipakai" in page
+    assert input_value(page, "child_name") == NEW_NAME
+    report = find_report(family)
+    assert report.child_name != NEW_NAME
+    assert len(akta_versions(report)) == 1
+    user = db.session.scalar(sa.select(User).where(User.username == "ahmad"))
+    assert user is not None
+    db.session.refresh(user)
+    assert user.totp_failures == 1  # counted towards the lockout, as on the sign forms

@@ -14,16 +14,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import segno
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pypdf import PdfReader
 from pypdf.generic import ContentStream
-from reportlab.graphics.barcode import qrencoder
+from reportlab.lib.utils import simpleSplit
 
 from akta_service.akta.document import (
+    FONT,
     QR_BOX,
     QR_FORM_NAME,
     SIGNATURE_BOX,
     AktaContent,
     UnprintableTextError,
+    _wrap,
     akta_lines,
     akta_sentences,
     render_akta_pdf,
@@ -86,7 +91,7 @@ def test_model_1_sentences_read_like_a_real_akta() -> None:
         "Berdasarkan Akta Kelahiran Nomor 3274-LU-22112026-0001",
         "bahwa di CIREBON pada tanggal delapan belas bulan Juli tahun dua ribu tujuh belas",
         "telah lahir AISYAH PUTRI",
-        "anak ke satu, perempuan, dari ayah AGUS SETIAWAN dan ibu DEWI LESTARI",
+        "anak ke SATU, PEREMPUAN, dari ayah AGUS SETIAWAN dan ibu DEWI LESTARI",
         "Kutipan ini dikeluarkan di Cirebon pada tanggal 22 November 2026",
     ]
 
@@ -96,14 +101,14 @@ def test_model_1_sentences_read_like_a_real_akta() -> None:
     [
         (
             "recorded_marriage",
-            "anak ke satu, perempuan, dari ayah AGUS SETIAWAN dan ibu DEWI LESTARI",
+            "anak ke SATU, PEREMPUAN, dari ayah AGUS SETIAWAN dan ibu DEWI LESTARI",
         ),
         (
             "unrecorded_marriage",
-            "anak ke satu, perempuan, dari ayah AGUS SETIAWAN dan ibu DEWI LESTARI",
+            "anak ke SATU, PEREMPUAN, dari ayah AGUS SETIAWAN dan ibu DEWI LESTARI",
         ),
-        ("mother_only", "anak ke satu, perempuan, anak seorang ibu DEWI LESTARI"),
-        ("unknown_origin", "anak ke satu, perempuan"),
+        ("mother_only", "anak ke SATU, PEREMPUAN, anak seorang ibu DEWI LESTARI"),
+        ("unknown_origin", "anak ke SATU, PEREMPUAN"),
     ],
 )
 def test_pdf_prints_the_wording_of_each_model(
@@ -145,9 +150,9 @@ def test_pdf_prints_the_english_glosses(pdfs: dict[str, bytes], model: str) -> N
 def test_dates_and_birth_order_are_written_in_words() -> None:
     text = page_text(render_akta_pdf(content_for(birth_order=2, birth_date=date(2026, 2, 21))))
     assert "pada tanggal dua puluh satu bulan Februari tahun dua ribu dua puluh enam" in text
-    assert "anak ke dua, perempuan" in text
+    assert "anak ke DUA, PEREMPUAN" in text
     twelfth = akta_sentences(content_for(birth_order=12, child_sex="male"))[3]
-    assert twelfth.startswith("anak ke dua belas, laki-laki, dari ayah")
+    assert twelfth.startswith("anak ke DUA BELAS, LAKI-LAKI, dari ayah")
 
 
 @pytest.mark.parametrize(
@@ -224,12 +229,10 @@ def test_no_text_where_the_signature_stamp_goes(pdfs: dict[str, bytes]) -> None:
     assert not [y for y in baselines if y1 - 2 <= y <= y2 + 2]
 
 
-def qr_cells(url: str) -> set[tuple[int, int]]:
-    """The dark modules (row, column) of the QR code reportlab's encoder makes for url."""
-    code = qrencoder.QRCode(None, qrencoder.QRErrorCorrectLevel.M)
-    code.addData(url)
-    code.make()
-    return {(r, c) for r, row in enumerate(code.modules) for c, dark in enumerate(row) if dark}
+def qr_cells(text: str) -> set[tuple[int, int]]:
+    """The dark modules (row, column) of the QR code segno makes for text (level M)."""
+    code = segno.make_qr(text, error="m")
+    return {(r, c) for r, row in enumerate(code.matrix) for c, dark in enumerate(row) if dark}
 
 
 def drawn_qr_cells(pdf: bytes) -> set[tuple[int, int]]:
@@ -247,7 +250,17 @@ def drawn_qr_cells(pdf: bytes) -> set[tuple[int, int]]:
     return cells
 
 
-def test_qr_code_encodes_the_verification_url_at_its_place(pdfs: dict[str, bytes]) -> None:
+def test_a_sealed_akta_draws_its_sealed_text_not_the_url() -> None:
+    sealed = "AK1:" + "6BFOXN*TS0BI$ZD-PHQ7I9AD66V5B22CH9M9ESI9XBHXK-%69LQOGI.*V76GCV4*XUA2P-FHT-H"
+    pdf = render_akta_pdf(content_for(seal=sealed))
+    assert drawn_qr_cells(pdf) == qr_cells(sealed)
+    assert drawn_qr_cells(pdf) != qr_cells(URL)
+    assert segno.make_qr(sealed, error="m").mode == "alphanumeric"
+
+
+def test_a_preview_qr_code_encodes_the_verification_url_at_its_place(
+    pdfs: dict[str, bytes],
+) -> None:
     pdf = pdfs["recorded_marriage"]
     assert drawn_qr_cells(pdf) == qr_cells(URL)
     assert drawn_qr_cells(pdf) != qr_cells(URL.replace("8f3a9c2d", "00000000"))
@@ -327,3 +340,31 @@ def test_page_renders_to_png_for_a_person_to_look_at(pdfs: dict[str, bytes], mod
     assert abs(width - 827) <= 1  # A4 at 100 dpi: 8.27 x 11.69 inches
     assert abs(height - 1169) <= 1
     assert len(png) > 20_000  # text, frame and QR code, not a blank page
+
+
+def _narrowest_step_by_step(text: str, font: str, size: float, width: float) -> list[str]:
+    """What the renderer's wrapping must give: narrowed 4 pt at a time while no line is added."""
+    lines = list(simpleSplit(text, font, size, width))
+    if len(lines) < 2:
+        return lines
+    while width > 40 and len(simpleSplit(text, font, size, width - 4)) == len(lines):
+        width -= 4
+    return list(simpleSplit(text, font, size, width))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    words=st.lists(
+        st.text(alphabet="abcdefghijklmnopqrstuvwxyzAIKLMW-,.", min_size=1, max_size=14),
+        min_size=1,
+        max_size=40,
+    ),
+    size=st.sampled_from([8.5, 10.0, 11.5, 13.0]),
+    width=st.floats(min_value=20, max_value=500),
+)
+def test_wrapping_takes_the_same_lines_as_narrowing_step_by_step(
+    words: list[str], size: float, width: float
+) -> None:
+    render_akta_pdf(content_for())  # the fonts registered
+    text = " ".join(words)
+    assert _wrap(text, FONT, size, width) == _narrowest_step_by_step(text, FONT, size, width)

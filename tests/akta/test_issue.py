@@ -22,6 +22,7 @@ from akta_service.akta.operations import (
     SigningRefused,
     akta_pdf,
     authorise_issue,
+    authorise_signature,
     correct_akta,
     current_akta,
     issue_akta,
@@ -42,6 +43,7 @@ from akta_service.verification.gateway import dukcapil
 from akta_service.verification.operations import verify_report
 from akta_service.workflow.engine import fire
 from tests.conftest import SIGNING_OFFICERS, sign_as
+from tests.files import pdf_text
 
 S = ReportStatus
 INFORMANT = Actor(id="informant:web", name="Pelapor", role=Role.INFORMANT)
@@ -106,7 +108,7 @@ def test_signing_issues_a_signed_akta_in_the_right_wording(
     assert (report.father_name is not None and report.father_name.upper() in text) == father_named
     if phrase:
         assert phrase in text
-    assert document.verification_token in text or "Pindai" in text
+    assert "Pindai untuk memeriksa keaslian" in text
 
     validation = validate_pdf(pdf, trust_root("3274", app.config["AKTA_SETTINGS"]))
     assert validation.signed
@@ -120,6 +122,24 @@ def test_signing_issues_a_signed_akta_in_the_right_wording(
     tampered[position + 1] ^= 0x01
     broken = validate_pdf(bytes(tampered), trust_root("3274", app.config["AKTA_SETTINGS"]))
     assert not (broken.intact and broken.trusted and broken.covers_whole_document)
+
+
+def test_the_akta_names_the_kab_kota_of_birth_and_keeps_the_facility_in_the_report(
+    officer: Region, actors: dict[str, Actor]
+) -> None:
+    report = _signed(actors)
+    report.child_birth_order = 2
+    assert issue_akta(report.id) == "issued"
+    document = current_akta(report)
+    assert document is not None
+    words = pdf_text(akta_pdf(document))
+    printed = words
+    # "Kota Cirebon" is written as the KTP writes a place of birth: CIREBON.
+    assert "bahwa di CIREBON pada tanggal" in words
+    assert "anak ke DUA, " in words
+    assert report.child_birth_place not in printed
+    assert report.child_birth_place.upper() not in printed
+    assert report.child_birth_place == _family()["example_report"]["child"]["birth_place"]
 
 
 def test_issuing_twice_issues_once(officer: Region, actors: dict[str, Actor]) -> None:
@@ -251,13 +271,20 @@ def test_the_service_process_holds_no_signing_key(
     assert issue_akta(report.id) == "issued"
 
     settings = app.config["AKTA_SETTINGS"]
-    # The journal's daily seal key (core.journal_seal) is the one key still read from a
-    # file, by whichever process makes the seal; it signs no akta.
+    # The journal's daily seal key (core.journal_seal) and the office's QR seal keys
+    # (akta.seal_keys, encrypted) are the keys still read from files; neither signs an
+    # akta's PDF, which only the officer's token at the signing service does.
+    seal_keys = settings.instance_path / "akta-seal-keys"
     files = [
         p
         for p in settings.instance_path.rglob("*")
-        if p.is_file() and p != settings.journal_seal_key_path
+        if p.is_file() and p != settings.journal_seal_key_path and seal_keys not in p.parents
     ]
+    assert all(
+        b"ENCRYPTED PRIVATE KEY" in p.read_bytes()
+        for p in seal_keys.glob("*.pem")
+        if not p.name.endswith(".pub.pem")
+    )
     assert settings.signing_path / "ca.pem" in files  # only the trust root, public
     for path in files:
         assert b"PRIVATE KEY" not in path.read_bytes(), path
@@ -272,13 +299,15 @@ def test_a_correction_makes_a_new_version_with_the_same_number(
     first = current_akta(report)
     assert first is not None
 
-    passphrase = SIGNING_OFFICERS["pj1"].passphrase
+    pejabat = _user(actors["pejabat"])
+    # What the pejabat's TOTP code and passphrase bought (the form asks both).
+    authorisation = authorise_signature(pejabat, SIGNING_OFFICERS["pj1"].passphrase)
     with pytest.raises(GuardRefused):
-        correct_akta(report, {"child_name": "X"}, "salah", None, _user(actors["operator"]), "x")
-    with pytest.raises(InvalidInput) as refused:
         correct_akta(
-            report, {"registration_number": "X"}, "", None, _user(actors["pejabat"]), passphrase
+            report, {"child_name": "X"}, "salah", None, _user(actors["operator"]), authorisation
         )
+    with pytest.raises(InvalidInput) as refused:
+        correct_akta(report, {"registration_number": "X"}, "", None, pejabat, authorisation)
     assert {e.field for e in refused.value.detail["errors"]} == {"registration_number", "reason"}
 
     new_name = report.child_name + " Ramadhani"
@@ -287,8 +316,8 @@ def test_a_correction_makes_a_new_version_with_the_same_number(
         {"child_name": new_name},
         "Salah ketik nama pada laporan",
         None,
-        _user(actors["pejabat"]),
-        passphrase,
+        pejabat,
+        authorisation,
     )
     assert second.version == 2
     assert second.registration_number == first.registration_number

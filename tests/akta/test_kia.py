@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,8 @@ from akta_service.accounts.models import User
 from akta_service.akta.kia import fifth_birthday, head_of_family, under_five
 from akta_service.akta.models import KiaCard
 from akta_service.akta.operations import current_akta, current_kia, trust_root
+from akta_service.akta.qr_image import read_qr
+from akta_service.akta.seal import VALID, check_qr
 from akta_service.akta.signing import validate_pdf
 from akta_service.births.models import BirthReport, InformantRelation, ReportStatus
 from akta_service.core.actors import Actor
@@ -44,7 +47,7 @@ def _card_pdf(report: BirthReport) -> tuple[KiaCard, bytes]:
 
 @pytest.mark.parametrize(("kind", "head"), [("recorded", "father"), ("single_mother", "mother")])
 def test_a_child_under_five_gets_a_signed_kia_at_card_size_with_the_akta(
-    app: Flask, staff: dict[str, User], officer: Any, kind: str, head: str
+    app: Flask, staff: dict[str, User], officer: Any, kind: str, head: str, tmp_path: Path
 ) -> None:
     report = issued_report(staff, kind)
     akta = current_akta(report)
@@ -66,7 +69,8 @@ def test_a_child_under_five_gets_a_signed_kia_at_card_size_with_the_akta(
     assert head_name is not None
     valid_until = fifth_birthday(report.child_birth_date)
     assert card.valid_until == valid_until
-    born = f"{report.child_birth_place.upper()}, {report.child_birth_date:%d-%m-%Y}"
+    # The place of birth as the akta prints it: the kab/kota (Kota Cirebon), not the facility.
+    born = f"CIREBON, {report.child_birth_date:%d-%m-%Y}"
     assert facts == {
         "NIK": report.child_nik,
         "Nama": report.child_name.upper(),
@@ -79,6 +83,21 @@ def test_a_child_under_five_gets_a_signed_kia_at_card_size_with_the_akta(
         "Berlaku Hingga": f"{valid_until:%d-%m-%Y}",
     }
     assert "KEPALA DINAS DUKCAPIL" in text
+
+    # The card's QR code seals the akta version's facts, as the akta's own QR code does.
+    card_file = tmp_path / "kia.pdf"
+    card_file.write_bytes(pdf)
+    sealed = read_qr(card_file)
+    assert sealed is not None, "the KIA's QR code does not read from its PDF at 150 dpi"
+    checked = check_qr(sealed)
+    assert checked.status == VALID
+    assert checked.facts is not None
+    assert (checked.facts.registration_number, checked.facts.version) == (
+        report.registration_number,
+        akta.version,  # type: ignore[union-attr]
+    )
+    assert checked.facts.child_name == report.child_name.upper()
+    assert checked.facts.birth_place == "CIREBON"
 
     validation = validate_pdf(pdf, trust_root("3274", app.config["AKTA_SETTINGS"]))
     assert validation.signed

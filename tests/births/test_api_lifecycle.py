@@ -183,9 +183,10 @@ def test_an_english_client_gets_english_field_errors_and_refusals(
     assert problem["code"] == "illegal_transition"
     assert problem["title"] == "The action does not apply in this status"
     assert problem["detail"] == (
-        "The action 'cancel' does not apply to a report in status 'cancelled'. "
+        "The action 'cancel' does not apply to a report in status 'Cancelled by the informant'. "
         "No action applies now."
     )
+    assert (problem["state"], problem["trigger"]) == ("cancelled", "cancel")  # for machines
     indonesian = client.post(f"/api/v1/births/{code}/cancel", json=reason, headers=_auth(token))
     assert indonesian.get_json()["title"] == "Tindakan tidak berlaku pada status ini"
 
@@ -330,9 +331,9 @@ def test_a_correction_is_sent_back_to_verification(
     assert after["status"] == "in_review"
     again = client.put(f"/api/v1/births/{code}", json=payload, headers=_auth(token))
     assert again.status_code == 409
-    assert (
-        "needs_correction" in again.get_json()["detail"] or "resubmit" in again.get_json()["detail"]
-    )
+    refused = again.get_json()
+    assert (refused["state"], refused["trigger"]) == ("in_review", "resubmit")
+    assert "'kirim perbaikan' tidak berlaku" in refused["detail"]  # in words for a person
 
 
 def test_cancel_before_approval_only(
@@ -361,7 +362,8 @@ def test_cancel_before_approval_only(
         f"/api/v1/births/{second['tracking_code']}/cancel", json={}, headers=_auth(token)
     )
     assert late.status_code == 409
-    assert "awaiting_signature" in late.get_json()["detail"]
+    assert late.get_json()["state"] == "awaiting_signature"
+    assert "berstatus 'Menunggu tanda tangan'" in late.get_json()["detail"]
 
 
 def test_each_credential_is_rate_limited(app: Flask, client: FlaskClient, token: str) -> None:

@@ -340,3 +340,21 @@ def new_context(
 @pytest.fixture
 def page(new_context: Callable[..., BrowserContext]) -> Page:
     return new_context().new_page()
+
+
+#: The two screens the pages are checked on: a parent's cheap phone, an office's monitor.
+SCREENS: dict[str, dict[str, Any]] = {
+    "phone": {
+        "viewport": {"width": 360, "height": 740},
+        "locale": "id-ID",
+        "is_mobile": True,
+        "has_touch": True,
+    },
+    "office": {"viewport": {"width": 1280, "height": 800}},
+}
+
+
+@pytest.fixture(params=sorted(SCREENS))
+def screen(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Browser context options of each screen in turn (a test runs once per screen)."""
+    return SCREENS[request.param]

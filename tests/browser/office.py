@@ -22,7 +22,7 @@ from akta_service.births.operations import (
 )
 from akta_service.core.actors import Actor, Role
 from akta_service.core.db import db, utcnow
-from tests.browser.conftest import REGION, LiveServer
+from tests.browser.conftest import REGION, SCREENS, LiveServer
 from tests.web import STAFF_PASSWORD
 
 INFORMANT = Actor(id="informant:web", name="Pelapor", role=Role.INFORMANT)
@@ -101,7 +101,7 @@ def enrol_totp(page: Page, username: str) -> list[str]:
 
 
 #: The office's screens.
-OFFICE_SCREEN = {"viewport": {"width": 1280, "height": 800}}
+OFFICE_SCREEN = SCREENS["office"]
 
 
 def sign_in(new_context: Callable[..., BrowserContext], username: str, **options: object) -> Page:

@@ -24,6 +24,7 @@ from tests.browser.office import (
     open_from_queue,
     sign_in,
     submit_report,
+    totp_code,
     wait_for_status,
 )
 from tests.browser.parents import Shots
@@ -68,6 +69,7 @@ def test_an_operator_approves_and_a_pejabat_signs_so_the_akta_is_issued(
     open_from_queue(pejabat, code, "Menunggu tanda tangan")
     claim(pejabat)
     pejabat.get_by_label(re.compile("Passphrase tanda tangan")).fill(passphrase)
+    pejabat.get_by_label("Kode verifikasi dua langkah").fill(totp_code(ratna))
     pejabat.get_by_role("button", name="Tanda tangani").click()
     expect(pejabat.get_by_role("status")).to_contain_text(
         f"Laporan {code} ditandatangani; akta sedang diterbitkan."
@@ -109,6 +111,7 @@ def test_the_person_who_approved_cannot_also_sign(
     page.goto(report_page)
     claim(page)
     page.get_by_label(re.compile("Passphrase tanda tangan")).fill(passphrase)
+    page.get_by_label("Kode verifikasi dua langkah").fill(totp_code(username))
     page.get_by_role("button", name="Tanda tangani").click()
     expect(page.get_by_role("alert")).to_have_text(
         "Anda yang menyetujui laporan ini, sehingga tidak boleh juga menandatanganinya. "

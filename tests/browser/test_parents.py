@@ -40,6 +40,7 @@ from tests.browser.parents import (
     upload,
     upload_documents,
 )
+from tests.files import pdf_text
 from tests.parents.form import PDF, form_answers
 
 #: The documents a family with a recorded marriage is asked for.
@@ -94,6 +95,11 @@ def test_a_parent_reports_from_a_phone_sees_it_checked_and_downloads_the_akta(
     pdf = Path(saving.value.path()).read_bytes()
     assert pdf.startswith(b"%PDF-")
     assert hashlib.sha256(pdf).hexdigest() == sha256  # the signed akta the office issued
+    words = pdf_text(pdf)
+    # The kab/kota of birth, as on the KTP; the facility is not the place of birth.
+    assert "bahwa di CIREBON pada tanggal" in words
+    assert report["child"]["birth_place"].upper() not in words
+    assert re.search(r"anak ke [A-Z ]+, (LAKI-LAKI|PEREMPUAN)", words), words
 
 
 def test_without_javascript_the_same_report_is_completed(

@@ -1,7 +1,7 @@
-"""Guesses that arrive together are each counted: 20 wrong PINs or passwords sent at the same
-moment, each by its own client on its own database connection, leave at most 5 checked and the
-lock in place (core.lockout: one UPDATE per guess). On real PostgreSQL, where they truly run
-at once."""
+"""Guesses that arrive together are each counted: 20 wrong PINs, passwords or TOTP codes sent
+at the same moment, each by its own client on its own database connection, leave at most 5
+checked and the lock in place (core.lockout: one UPDATE per guess). On real PostgreSQL, where
+they truly run at once."""
 
 from __future__ import annotations
 
@@ -161,3 +161,62 @@ def test_twenty_wrong_passwords_at_once_leave_five_checked_and_the_account_locke
 
     _in_app(app, unlock)
     assert client.post("/kantor/masuk", data=right).status_code == 302
+
+
+def test_twenty_wrong_totp_codes_at_once_leave_five_checked_and_the_codes_locked(
+    committed_app: Flask,
+) -> None:
+    from akta_service.accounts.second_factor import MAX_FAILED_CODES, current_code, enrol_directly
+
+    app = committed_app
+
+    def pejabat() -> None:
+        user = create_user("ratna", "Ratna", "pejabat", STAFF_PASSWORD, ["3274"], Actor.system("t"))
+        enrol_directly(user, Actor.system("t"))
+
+    _in_app(app, pejabat)
+    with app.app_context():
+        limiter.reset()
+    # Each of 20 devices has passed the password step; the code step is what they guess at.
+    clients: list[FlaskClient] = [app.test_client() for _ in range(GUESSES)]
+    for client in clients:
+        token = csrf_token(client.get("/kantor/masuk").get_data(as_text=True))
+        signed = client.post(
+            "/kantor/masuk",
+            data={"username": "ratna", "password": STAFF_PASSWORD, "csrf_token": token},
+        )
+        assert signed.headers["Location"].endswith("/kantor/masuk/kode")
+    with app.app_context():
+        limiter.reset()
+    tokens = [csrf_token(c.get("/kantor/masuk/kode").get_data(as_text=True)) for c in clients]
+    barrier = threading.Barrier(GUESSES)
+    statuses = [0] * GUESSES
+
+    def guess(index: int) -> None:
+        barrier.wait(timeout=30)
+        data = {"code": f"{index:06d}", "csrf_token": tokens[index]}
+        statuses[index] = clients[index].post("/kantor/masuk/kode", data=data).status_code
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(GUESSES)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert statuses == [401] * GUESSES
+    assert _actions(app, "office:user:second_factor_failed") == MAX_FAILED_CODES
+    assert _actions(app, "office:user:second_factor_locked") == GUESSES - MAX_FAILED_CODES
+
+    def right_code() -> str:
+        user = db.session.scalar(sa.select(User).where(User.username == "ratna"))
+        assert user is not None
+        assert user.totp_locked_until is not None
+        return current_code(user)
+
+    with app.app_context():
+        limiter.reset()
+    refused = clients[0].post(
+        "/kantor/masuk/kode", data={"code": _in_app(app, right_code), "csrf_token": tokens[0]}
+    )
+    assert refused.status_code == 401  # the lock holds, even for the right code
+    assert "Terlalu banyak kode salah" in refused.get_data(as_text=True)

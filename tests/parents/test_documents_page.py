@@ -10,9 +10,13 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
 
 from akta_service.core.db import db
+from akta_service.core.untrusted_files import MAX_PDF_PAGES
 from akta_service.parents.models import Draft
+from tests.files import encrypted_pdf, pdf_with_page_size
 from tests.parents.conftest import sandbox_report
 from tests.parents.form import (
     PDF,
@@ -142,11 +146,53 @@ def test_an_uploaded_photo_is_shown_as_a_thumbnail_to_this_browser_only(
     assert upload(client, "birth_letter", PDF).status_code == 302
     page = client.get("/lapor/dokumen").get_data(as_text=True)
     assert 'alt="Foto Kartu Keluarga (KK) yang diunggah"' in page
-    assert 'id="thumbnail-birth_letter"' not in page  # a PDF has no thumbnail
     shown = client.get("/lapor/dokumen/lihat/kk")
     assert shown.status_code == 200
     assert shown.mimetype == "image/jpeg"
     assert Image.open(io.BytesIO(shown.get_data())).size[0] > 0
     assert shown.headers["Content-Security-Policy"] == "default-src 'none'"
-    assert client.get("/lapor/dokumen/lihat/birth_letter").status_code == 404
     assert app.test_client().get("/lapor/dokumen/lihat/kk").status_code == 404
+    assert app.test_client().get("/lapor/dokumen/lihat/birth_letter").status_code == 404
+
+
+def test_an_uploaded_pdf_is_shown_by_its_first_page(client: FlaskClient, session: Any) -> None:
+    _to_documents(client)
+    # Page 1 black text on white, page 2 a black page: the thumbnail is page 1's.
+    letter = io.BytesIO()
+    pdf = canvas.Canvas(letter, pagesize=A4)
+    pdf.setFont("Helvetica-Bold", 48)
+    pdf.drawString(72, 700, "SURAT KETERANGAN LAHIR")
+    pdf.showPage()
+    pdf.rect(0, 0, A4[0], A4[1], fill=1)
+    pdf.showPage()
+    pdf.save()
+    assert upload(client, "birth_letter", letter.getvalue()).status_code == 302
+    page = client.get("/lapor/dokumen").get_data(as_text=True)
+    assert 'id="thumbnail-birth_letter"' in page
+    assert 'alt="Halaman pertama Surat keterangan lahir' in page
+    shown = client.get("/lapor/dokumen/lihat/birth_letter")
+    assert shown.status_code == 200
+    assert shown.mimetype == "image/png"
+    assert shown.headers["Content-Security-Policy"] == "default-src 'none'"
+    picture = Image.open(io.BytesIO(shown.get_data())).convert("L")
+    width, height = picture.size
+    assert round(height / width, 2) == round(A4[1] / A4[0], 2)  # an upright A4 page
+    assert picture.getextrema() == (0, 255)  # black text on white: drawn, not blank
+    assert sum(picture.histogram()[200:]) > 0.8 * width * height  # mostly white: page 1
+
+
+def test_a_hostile_pdf_is_refused_and_shows_no_thumbnail(client: FlaskClient, session: Any) -> None:
+    _to_documents(client)
+    for hostile in (
+        pdf_with_page_size(200, 200, pages=MAX_PDF_PAGES + 1),
+        pdf_with_page_size(20_000, 20_000),
+        b"%PDF-1.7\n" + b"\x00" * 4096,
+        encrypted_pdf(),
+    ):
+        refused = upload(client, "birth_letter", hostile)
+        assert refused.status_code == 200  # the page again, saying why
+        page = refused.get_data(as_text=True)
+        assert 'id="err-file-birth_letter"' in page
+        assert 'id="thumbnail-birth_letter"' not in page
+        assert client.get("/lapor/dokumen/lihat/birth_letter").status_code == 404
+    assert "birth_letter" not in _draft_documents()

@@ -20,7 +20,7 @@ from akta_service.core.actors import Actor
 from akta_service.core.audit import JournalEntry
 from akta_service.core.db import db, utcnow
 from akta_service.core.storage import storage
-from akta_service.review.queries import queue_page
+from akta_service.review.queries import next_in_tab, queue_page
 from akta_service.workflow.engine import fire
 from tests.factories import BirthReportFactory
 from tests.web import STAFF_PASSWORD, csrf_token, sign_in
@@ -294,3 +294,27 @@ def test_staff_open_every_version_of_the_issued_akta_and_each_view_is_journalled
     db.session.commit()
     _issued_with_versions(other)
     assert client.get(f"/kantor/laporan/{other.tracking_code}/akta/1").status_code == 404
+
+
+def test_the_time_waited_counts_from_entering_the_status_not_from_submission(
+    app: Flask, client: FlaskClient, staff: dict[str, User], actors: dict[str, Actor]
+) -> None:
+    # Submitted five days ago, corrected and verified again just now: in review for minutes.
+    corrected = _waiting(5 * 24, status="needs_correction")
+    fresh = _waiting(3, status="in_review")
+    parent = Actor.informant(corrected.tracking_code, corrected.informant_name)
+    fire(corrected, "resubmit", parent)
+    fire(corrected, "start_verification", actors["system"])
+    fire(corrected, "pass_verification", actors["system"])
+    db.session.commit()
+    assert utcnow() - corrected.status_since < timedelta(minutes=1)
+    sign_in(client, "siti")
+    page = client.get("/kantor/antrian?tab=in_review").get_data(as_text=True)
+    row = page.split(f'id="row-{corrected.tracking_code}"')[1].split("</tr>")[0]
+    assert '<td class="waited">0 menit</td>' in row
+    assert '<td class="waited">3 jam</td>' in page.split(f'id="row-{fresh.tracking_code}"')[1]
+    # The longest in review comes first: the fresh report, three hours in.
+    order = re.findall(r'id="row-(\w+)"', page)
+    assert order.index(fresh.tracking_code) < order.index(corrected.tracking_code)
+    settings = app.config["AKTA_SETTINGS"]
+    assert next_in_tab(["3274"], settings, "in_review", corrected, staff["siti"].id) == fresh

@@ -26,9 +26,11 @@ from akta_service.births.models import (
 from akta_service.core.actors import Actor, Role
 from akta_service.core.audit import record
 from akta_service.core.db import db, utcnow
+from akta_service.core.errors import DomainError
 from akta_service.core.labels import LABELS, journal_label, label
 from akta_service.review.queries import TAB_LABELS
 from akta_service.workflow.definition import birth_registration
+from akta_service.workflow.engine import fire
 from tests.factories import BirthReportFactory
 from tests.web import STAFF_PASSWORD, sign_in
 
@@ -262,3 +264,46 @@ def _token(html: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert match
     return match.group(1)
+
+
+def test_every_workflow_refusal_names_states_actions_and_roles_in_words(
+    session: Any, actors: dict[str, Actor]
+) -> None:
+    """Each trigger tried in each state by each role: the refusal a clerk reads carries
+    labels, never the internal names its parameters hold for the API."""
+    workflow = birth_registration()
+    seen = set()
+    for status in ReportStatus:
+        report = BirthReportFactory(status=status)
+        for trigger in workflow.triggers:
+            for actor in actors.values():
+                if status in workflow.triggers[trigger].sources and actor.role in (
+                    workflow.triggers[trigger].roles
+                ):
+                    continue  # allowed: the guards speak for themselves
+                with pytest.raises(DomainError) as refused:
+                    fire(report, trigger, actor, reason="Alasan.")
+                seen.add(refused.value.reason)
+                text = refused.value.message
+                assert raw_names_in(text) == [], (status, trigger, actor.role, text)
+                assert refused.value.to_problem()["detail"] == text
+    assert {"trigger_not_in_status", "no_trigger_in_status", "role_may_not"} <= seen
+
+
+def test_a_refused_action_on_the_report_page_is_said_in_words(
+    client: FlaskClient, staff: dict[str, User]
+) -> None:
+    report = BirthReportFactory(status=ReportStatus.AWAITING_SIGNATURE)
+    db.session.commit()
+    assert sign_in(client, "operator") == 302
+    page = client.get(f"/kantor/laporan/{report.tracking_code}").get_data(as_text=True)
+    refused = client.post(
+        f"/kantor/laporan/{report.tracking_code}/approve", data={"csrf_token": _token(page)}
+    )
+    html = refused.get_data(as_text=True)
+    text = " ".join(visible_text(html).split())
+    assert (
+        "Tindakan 'setujui' tidak berlaku untuk laporan berstatus 'Menunggu tanda tangan'" in text
+    )
+    assert "tanda tangani, tolak" in text
+    assert raw_names_in(html) == []

@@ -23,7 +23,7 @@ from akta_service.workflow.engine import fire
 from tests.conftest import SIGNING_OFFICERS, clear_wrong_passphrases, with_signing_identity
 from tests.factories import BirthReportFactory
 from tests.services import SigningServer
-from tests.web import STAFF_PASSWORD, csrf_token, sign_in
+from tests.web import STAFF_PASSWORD, csrf_token, next_code, sign_in
 
 PASSWORD = STAFF_PASSWORD
 
@@ -138,7 +138,7 @@ def test_another_regions_report_is_not_shown(client: FlaskClient, staff: dict[st
 
 
 def test_operator_approves_and_another_pejabat_signs(
-    client: FlaskClient, staff: dict[str, User]
+    app: Flask, client: FlaskClient, staff: dict[str, User]
 ) -> None:
     report = BirthReportFactory(status="in_review")
     db.session.commit()
@@ -152,7 +152,13 @@ def test_operator_approves_and_another_pejabat_signs(
     assert 'id="action-sign"' not in page  # an operator cannot sign
     client.post("/kantor/keluar", data={"csrf_token": csrf_token(page)})
     sign_in(client, "ahmad")
-    page = _act(client, report, "sign", passphrase=SIGNING_OFFICERS["pj1"].passphrase)
+    page = _act(
+        client,
+        report,
+        "sign",
+        passphrase=SIGNING_OFFICERS["pj1"].passphrase,
+        code=next_code(app, "ahmad"),
+    )
     assert f"Laporan {report.tracking_code} ditandatangani; akta sedang diterbitkan." in page
     db.session.refresh(report)
     assert report.status == ReportStatus.REGISTERED
@@ -161,7 +167,7 @@ def test_operator_approves_and_another_pejabat_signs(
 
 
 def test_signing_with_a_wrong_passphrase_is_refused_and_nothing_moves(
-    client: FlaskClient, staff: dict[str, User], signing_server: SigningServer
+    app: Flask, client: FlaskClient, staff: dict[str, User], signing_server: SigningServer
 ) -> None:
     report = BirthReportFactory(status="awaiting_signature")
     db.session.commit()
@@ -177,6 +183,7 @@ def test_signing_with_a_wrong_passphrase_is_refused_and_nothing_moves(
             "csrf_token": csrf_token(page),
             "version": version.group(1),
             "passphrase": "bukan-passphrase-ahmad",
+            "code": next_code(app, "ahmad"),
         },
     )
 

@@ -17,8 +17,14 @@ import pytest
 from cryptography import x509
 from reportlab.pdfgen import canvas
 
-from akta_service.akta.signing import sign_pdf, validate_pdf
-from akta_service.signing.client import SigningServiceClient, SigningServiceError
+from akta_service.akta.signing import sign_pdf, signature_room, validate_pdf
+from akta_service.signing.client import (
+    Authorisation,
+    RemoteSigner,
+    SigningReuse,
+    SigningServiceClient,
+    SigningServiceError,
+)
 from tests.services import (
     BIN,
     SOFTHSM2_MODULE,
@@ -74,9 +80,13 @@ def one_page() -> bytes:
 
 
 def signed_by(
-    client: SigningServiceClient, server: SigningServer, officer: SigningOfficer
+    client: SigningServiceClient,
+    server: SigningServer,
+    officer: SigningOfficer,
+    authorisation: Authorisation | None = None,
+    reuse: SigningReuse | None = None,
 ) -> bytes:
-    authorisation = client.authorise(officer.nik, officer.passphrase)
+    authorisation = authorisation or client.authorise(officer.nik, officer.passphrase)
     return sign_pdf(
         one_page(),
         client.signer(officer.nik, authorisation),
@@ -87,6 +97,7 @@ def signed_by(
         location="Cirebon",
         signer_name=officer.name,
         signed_at=datetime.now(WIB),
+        reuse=reuse,
     )
 
 
@@ -343,3 +354,87 @@ def test_hashes_signed_at_once_from_several_workers_all_come_back(
     with ThreadPoolExecutor(max_workers=8) as pool:
         lengths = list(pool.map(sign, range(16)))
     assert all(60 <= length <= 72 for length in lengths)  # 16 DER ECDSA signatures
+
+
+def _embedded_ocsp_answers(pdf: bytes) -> list[bytes]:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
+
+    dss = DocumentSecurityStore.read_dss(PdfFileReader(io.BytesIO(pdf)))
+    return sorted(reference.get_object().data for reference in dss.ocsps)
+
+
+def test_akta_of_a_batch_share_the_ocsp_answers_each_with_its_own_timestamp(
+    server: SigningServer, client: SigningServiceClient, tmp_path: Path
+) -> None:
+    authorisation = client.authorise(BAMBANG.nik, BAMBANG.passphrase, signatures=3)
+
+    def signed(reuse: SigningReuse) -> bytes:
+        return signed_by(client, server, BAMBANG, authorisation, reuse)
+
+    first, second = signed(client.reuse()), signed(client.reuse())
+    client.forget_reuse()
+    third = signed(client.reuse())
+
+    # The officer's and the TSA's OCSP answers, fetched once, are in both (PAdES B-LT) ...
+    assert len(_embedded_ocsp_answers(first)) == 2
+    assert _embedded_ocsp_answers(first) == _embedded_ocsp_answers(second)
+    # ... asked anew once forgotten (each answer carries its request's nonce).
+    assert _embedded_ocsp_answers(third) != _embedded_ocsp_answers(first)
+    # The second took the room the first signature measured, not a dry-run estimate.
+    assert signature_room(second) == signature_room(first)
+    certificate = x509.load_der_x509_certificate(client.credential(BAMBANG.nik).certificate.dump())
+    stamps = set()
+    for pdf in (first, second, third):
+        now = validate_pdf(pdf, server.trust_root())
+        later = validate_pdf(
+            pdf, server.trust_root(), at=certificate.not_valid_after_utc + timedelta(days=30)
+        )
+        assert now.valid, now.summary
+        assert later.valid, later.summary
+        stamps.add(now.timestamped_at)
+        # One incremental write: the signature and its validation data (DSS) together.
+        assert pdf.count(b"%%EOF") == one_page().count(b"%%EOF") + 1
+        path = tmp_path / "akta.pdf"
+        path.write_bytes(pdf)
+        assert "Signature Validation: Signature is Valid." in _pdfsig(path)
+    assert len(stamps) == 3
+
+
+def test_the_sandbox_tsa_still_signs_through_the_method_it_replaces() -> None:
+    """SandboxTimeStamper replaces DummyTimeStamper._sign_tst_info (pyHanko's, private):
+    this fails when pyHanko renames it, changes its arguments or stops calling it."""
+    import inspect
+
+    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+
+    from akta_service.signing.service import SandboxTimeStamper
+
+    replaced = inspect.signature(DummyTimeStamper._sign_tst_info)
+    assert list(replaced.parameters) == ["self", "tst_info_data", "md_algorithm", "dt"]
+    assert list(inspect.signature(SandboxTimeStamper._sign_tst_info).parameters) == list(
+        replaced.parameters
+    )
+    assert "self._sign_tst_info(" in inspect.getsource(DummyTimeStamper.request_tsa_response)
+
+
+def test_a_signature_the_kept_certificate_does_not_verify_is_refused(
+    server: SigningServer, client: SigningServiceClient
+) -> None:
+    """As if the officer re-enrolled (a new key) while the old chain was still kept."""
+    authorisation = client.authorise(BAMBANG.nik, BAMBANG.passphrase)
+    stale = RemoteSigner(client, BAMBANG.nik, authorisation, client.credential(RINA.nik))
+
+    with pytest.raises(SigningServiceError) as refused:
+        sign_pdf(
+            one_page(),
+            stale,
+            timestamper=client.timestamper(),
+            trust_root_pem=server.trust_root(),
+            reason="Kutipan Akta Kelahiran",
+            location="Cirebon",
+            signer_name=BAMBANG.name,
+            signed_at=datetime.now(WIB),
+        )
+
+    assert refused.value.code == "signing_certificate_mismatch"

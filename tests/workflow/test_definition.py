@@ -35,7 +35,7 @@ def _load(document: dict[str, Any]) -> Any:
 def test_the_shipped_workflow_loads() -> None:
     workflow = load_workflow_file(WORKFLOW_FILE)
     assert workflow.initial == "submitted"
-    assert workflow.final == {"issued", "rejected", "cancelled"}
+    assert workflow.final == {"annulled", "rejected", "cancelled"}
     assert set(workflow.flags) == {"late", "potential_duplicate", "dukcapil_unavailable"}
 
 
@@ -76,7 +76,7 @@ def test_unknown_state_in_a_trigger_is_refused() -> None:
 
 def test_a_trigger_leaving_a_final_state_is_refused() -> None:
     document = _document()
-    document["triggers"]["cancel"]["from"].append("issued")
+    document["triggers"]["cancel"]["from"].append("annulled")
     with pytest.raises(WorkflowDefinitionError, match=r"'cancel' leaves final states"):
         _load(document)
 

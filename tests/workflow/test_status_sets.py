@@ -117,7 +117,9 @@ def test_the_numbered_check_reads_as_the_migration_wrote_it() -> None:
         and str(c.name).endswith("registration_number_iff_registered")
     )
     text = str(check.sqltext)
-    assert text == "(status IN ('registered', 'issued')) = (registration_number IS NOT NULL)"
+    assert text == (
+        "(status IN ('registered', 'issued', 'annulled')) = (registration_number IS NOT NULL)"
+    )
     assert text in _migrated_sql()
 
 
