@@ -66,6 +66,8 @@ PUBLIC_ENDPOINTS = {
     "parents.correction",
     "parents.cancel",
     "parents.akta_download",
+    "parents.kia_download",
+    "parents.akta_correction",
     "parents.status_sptjm",
     "parents.status_close",
     "parents.document_preview",
@@ -216,12 +218,14 @@ def test_no_public_page_answers_a_5xx_to_hostile_input(app: Flask, client: Flask
     open_status(client, code, pin)
     for value in VALUES:
         query = corpus.query_string({"q": value, "lang": value})
-        for path in ("/status/laporan", "/status/akta.pdf"):
+        for path in ("/status/laporan", "/status/akta.pdf", "/status/kia.pdf"):
             _is_a_page(client.get(f"{path}?{query}", headers={"Accept": "text/html"}))
         segment = quote_from_bytes(value, safe="") or "x"
         answer = client.get(f"/status/sptjm/{segment}.pdf", headers={"Accept": "text/html"})
         assert answer.status_code < 500
     _hostile_posts(client, "/status/perbaiki")
+    # Not issued: the akta's correction form is not offered, and its posts store nothing.
+    _hostile_posts(client, "/status/perbaikan-akta", page="/status/laporan")
     _hostile_posts(client, "/status/batal")
     for value in VALUES:
         _post_raw(client, "/status/keluar", {"x": value})
@@ -254,6 +258,7 @@ API_OPERATIONS_COVERED = (
     "births_api.BirthReportCancel",
     "births_api.BirthReportDocuments",
     "births_api.BirthReportAkta",
+    "births_api.BirthReportAktaCorrections",
     "webhook_api.WebhookItem",
     "webhook_api.WebhookDeliveries",
     "notified_api.NotificationCollection",
@@ -309,6 +314,7 @@ def test_raw_bodies_and_query_strings_get_a_4xx_from_every_operation(
         ("POST", "/api/v1/births"),
         ("PUT", f"/api/v1/births/{code}"),
         ("PUT", "/api/v1/webhook"),
+        ("POST", f"/api/v1/births/{code}/akta-corrections"),
         ("POST", f"/api/v1/births/{code}/cancel"),  # an empty body cancels: last
     ]
     for method, path in writes:
@@ -316,7 +322,12 @@ def test_raw_bodies_and_query_strings_get_a_4xx_from_every_operation(
             response = _api(client, method, path, token, data=body, content_type="application/json")
             refused = response.status_code in (400, 409, 422)
             assert refused or (path.endswith("/cancel") and name == "empty"), (path, name)
-    reads = ["/api/v1/births", f"/api/v1/births/{code}", "/api/v1/webhook/deliveries"]
+    reads = [
+        "/api/v1/births",
+        f"/api/v1/births/{code}",
+        f"/api/v1/births/{code}/akta-corrections",
+        "/api/v1/webhook/deliveries",
+    ]
     for path in reads:
         for value in corpus.FORM_VALUES.values():
             query = corpus.query_string(
@@ -325,7 +336,7 @@ def test_raw_bodies_and_query_strings_get_a_4xx_from_every_operation(
             _api(client, "GET", f"{path}?{query}", token)
     for value in corpus.FORM_VALUES.values():
         segment = quote_from_bytes(value, safe="") or "x"
-        for suffix in ("", "/akta.pdf"):
+        for suffix in ("", "/akta.pdf", "/akta-corrections"):
             _api(client, "GET", f"/api/v1/births/{segment}{suffix}", token)
         body, content_type = corpus.multipart(
             {"kind": value, corpus.LONG_FIELD_NAME: value}, files={"file": (value, PDF)}

@@ -32,11 +32,18 @@ from akta_service.akta.document import (
     SIGNATURE_BOX,
     render_akta_pdf,
 )
-from akta_service.akta.models import SigningBatchItem
+from akta_service.akta.models import (
+    AktaCorrectionRequest,
+    CorrectionStatus,
+    SigningBatchItem,
+)
 from akta_service.akta.operations import (
     ISSUE_JOB,
     akta_content,
+    approved_correction,
     authorise_signing,
+    corrected_content,
+    current_akta,
     keep_authorisation,
     seal_authorisation,
 )
@@ -75,14 +82,25 @@ class BatchLine:
 
 
 def signable(region_codes: Sequence[str]) -> list[BirthReport]:
-    """Reports of these regions the pejabat may sign now: awaiting signature, and signed
-    ones whose issue step failed or lost its authorisation (signed again, same number)."""
+    """Reports of these regions the pejabat may sign now: awaiting signature, signed ones
+    whose issue step failed or lost its authorisation (signed again, same number), and
+    issued ones whose correction an operator approved (a new version, same number)."""
+    approved = sa.select(AktaCorrectionRequest.report_id).where(
+        AktaCorrectionRequest.status == CorrectionStatus.APPROVED
+    )
     return list(
         db.session.scalars(
             sa.select(BirthReport)
             .where(
                 BirthReport.region_code.in_(region_codes),
-                BirthReport.status.in_([ReportStatus.AWAITING_SIGNATURE, ReportStatus.REGISTERED]),
+                sa.or_(
+                    BirthReport.status.in_(
+                        [ReportStatus.AWAITING_SIGNATURE, ReportStatus.REGISTERED]
+                    ),
+                    sa.and_(
+                        BirthReport.status == ReportStatus.ISSUED, BirthReport.id.in_(approved)
+                    ),
+                ),
                 ~BirthReport.potential_duplicate,
             )
             .order_by(BirthReport.id)
@@ -116,7 +134,9 @@ def sign_batch(signer: User, reports: Sequence[BirthReport], passphrase: str, co
                 if report.region_code not in actor.region_codes:
                     raise GuardRefused("outside_your_region", region=report.region_code)
                 keep_authorisation(report, signer, authorisation, sealed)
-                if report.status == ReportStatus.REGISTERED:
+                if report.status == ReportStatus.ISSUED:
+                    _sign_correction(report, actor, batch_id)
+                elif report.status == ReportStatus.REGISTERED:
                     _sign_again(report, actor, batch_id)
                 else:
                     fire(report, "sign", actor, data={"batch": batch_id})
@@ -147,6 +167,20 @@ def _sign_again(report: BirthReport, actor: Actor, batch_id: str) -> None:
     enqueue(ISSUE_JOB, report.id)
 
 
+def _sign_correction(report: BirthReport, actor: Actor, batch_id: str) -> None:
+    """An approved correction: its new version is made by the issue step, same number."""
+    correction = approved_correction(report)
+    if correction is None:  # refused or signed by someone else since the page was shown
+        raise GuardRefused("signing_batch_refused")
+    record(
+        "akta:birth_report:sign_correction",
+        actor,
+        report=report,
+        data={"batch": batch_id, "request_id": correction.id, "changes": correction.changes},
+    )
+    enqueue(ISSUE_JOB, report.id)
+
+
 def batch_lines(batch_id: str, signer: User) -> list[BatchLine]:
     """The batch's reports in their places, each with its state; [] for no batch of theirs."""
     items = db.session.scalars(
@@ -158,11 +192,11 @@ def batch_lines(batch_id: str, signer: User) -> list[BatchLine]:
     for item in items:
         report = db.session.get(BirthReport, item.report_id)
         assert report is not None  # noqa: S101 - a foreign key guarantees it
-        if report.status == ReportStatus.ISSUED:
+        if report.status == ReportStatus.ISSUED and approved_correction(report) is None:
             state, failure = BatchState.ISSUED, None
         elif item.failure:
             state, failure = BatchState.FAILED, item.failure
-        elif report.status == ReportStatus.REGISTERED:
+        elif report.status in (ReportStatus.REGISTERED, ReportStatus.ISSUED):
             state, failure = BatchState.SIGNED, None
         else:
             state, failure = BatchState.WAITING, None
@@ -175,7 +209,12 @@ def preview_pdf(report: BirthReport, signer: User) -> bytes:
     date as they are now, or marked where signing and the 3-in-1 fill them."""
     region = db.session.get(Region, report.region_code)
     assert region is not None  # noqa: S101 - a foreign key guarantees it
-    content = akta_content(report, region, "pratinjau", 1, utcnow(), signer)
+    correction = approved_correction(report)
+    in_force = current_akta(report) if correction else None
+    version = in_force.version + 1 if in_force else 1
+    content = akta_content(report, region, "pratinjau", version, utcnow(), signer)
+    if correction is not None:
+        content = corrected_content(content, correction.changes)
     if not report.registration_number:
         content = dataclasses.replace(content, registration_number=PENDING_NUMBER)
     return render_akta_pdf(content)

@@ -13,7 +13,7 @@ from akta_service.akta.batch import (
     sign_batch,
     signable,
 )
-from akta_service.akta.operations import usable_authorisation
+from akta_service.akta.operations import approved_correction, usable_authorisation
 from akta_service.births.models import BirthReport, ReportStatus
 from akta_service.core.actors import Role
 from akta_service.core.audit import record, record_read
@@ -51,6 +51,7 @@ def _page(
         maximum=MAX_BATCH,
         refusal=refusal.message if refusal else None,
         registered=ReportStatus.REGISTERED,
+        issued=ReportStatus.ISSUED,
         expired={
             r.id
             for r in reports
@@ -123,7 +124,8 @@ def preview(code: str) -> ResponseReturnValue:
     report = regional_report(code, set(_regions()))
     if report is None:
         abort(404)
-    if report.status not in (ReportStatus.AWAITING_SIGNATURE, ReportStatus.REGISTERED):
+    waiting = report.status in (ReportStatus.AWAITING_SIGNATURE, ReportStatus.REGISTERED)
+    if not waiting and approved_correction(report) is None:
         abort(404)
     record_read(report, current_user.as_actor(), "akta preview")
     return Response(

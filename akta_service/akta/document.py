@@ -98,6 +98,8 @@ class AktaContent:
     verification_url: str
     #: 1 for the first issue; a corrected akta is printed with "Perbaikan ke-(version - 1)".
     version: int = 1
+    #: A staff print after the first: which one it is, printed as "Salinan ke-N".
+    copy_number: int | None = None
     #: The sealed QR text (akta.seal); empty on a preview, whose QR is the URL.
     seal: str = ""
 
@@ -207,6 +209,11 @@ def akta_sentences(content: AktaContent) -> list[str]:
     return [line.text for line in (*akta_lines(content), issue_line(content))]
 
 
+def copy_label(copy_number: int | None) -> str | None:
+    """The mark of a staff print after the first, e.g. "Salinan ke-2"."""
+    return f"Salinan ke-{copy_number}" if copy_number and copy_number > 1 else None
+
+
 def correction_label(version: int) -> str | None:
     """The discreet mark of a corrected akta, e.g. "Perbaikan ke-1" for version 2."""
     return f"Perbaikan ke-{version - 1}" if version > 1 else None
@@ -288,6 +295,7 @@ def _draw_header(canvas: Canvas, content: AktaContent) -> None:
         canvas.setFont(FONT_ITALIC, 7.5)
         canvas.drawString(MARGIN, 790, label)
         canvas.setFillColor(black)
+    _draw_copy_mark(canvas, content)
     _draw_emblem_place(canvas)
     _centred(canvas, 680, "REPUBLIK INDONESIA", FONT_BOLD, 14)
     _draw_pair(canvas, MARGIN + 8, 650, ("PENCATATAN SIPIL", "REGISTRY OFFICE"), "left")
@@ -295,6 +303,28 @@ def _draw_header(canvas: Canvas, content: AktaContent) -> None:
     _draw_pair(canvas, PAGE_WIDTH - MARGIN - 8, 650, pair, "right")
     _centred(canvas, 606, "KUTIPAN AKTA KELAHIRAN", FONT_BOLD, 17)
     _centred(canvas, 592, "EXCERPT OF BIRTH CERTIFICATE", FONT_ITALIC, 9.5)
+
+
+def _draw_copy_mark(canvas: Canvas, content: AktaContent) -> None:
+    """A boxed "Salinan ke-N" left of the emblem, so a reprint is never taken for the first,
+    and in the signature's place where the signature is: on the signed original."""
+    label = copy_label(content.copy_number)
+    if not label:
+        return
+    canvas.setLineWidth(1)
+    canvas.rect(MARGIN, 740, 110, 22)
+    _centred(canvas, 747, label.upper(), FONT_BOLD, 10, MARGIN + 55)
+    x1, _y1, x2, y2 = SIGNATURE_BOX
+    canvas.setFillColor(_GREY)
+    lines = (
+        f"{label}: tanda tangan elektronik",
+        f"{content.officer_name[:40]}",
+        "ada pada akta asli (PDF bertanda tangan);",
+        "keaslian diperiksa lewat kode QR",
+    )
+    for index, line in enumerate(lines):
+        _centred(canvas, y2 - 16 - index * 11, line, FONT_ITALIC, 7.5, (x1 + x2) / 2)
+    canvas.setFillColor(black)
 
 
 def _draw_pair(canvas: Canvas, x: float, y: float, pair: tuple[str, str], align: str) -> None:
@@ -438,10 +468,12 @@ def _draw_officer(canvas: Canvas, content: AktaContent, x: float) -> None:
     _centred(canvas, y - 13, f"NIP. {content.officer_nip}", FONT, 9, x)
 
 
-def _draw_qr(canvas: Canvas, text: str) -> None:
-    """The QR code (segno) with its caption, left of the signature: an alphanumeric code
-    for the sealed text, a byte code for a URL."""
-    x1, y1, x2, y2 = QR_BOX
+def draw_qr_code(
+    canvas: Canvas, text: str, box: tuple[float, float, float, float] = QR_BOX
+) -> None:
+    """The QR code (segno) of `text` filling `box`, the akta's and the KIA's alike: an
+    alphanumeric code for a sealed text, a byte code for a URL."""
+    x1, y1, x2, y2 = box
     code = segno.make_qr(text, error="m")
     matrix = code.matrix
     module = (x2 - x1) / len(matrix)
@@ -467,6 +499,13 @@ def _draw_qr(canvas: Canvas, text: str) -> None:
     canvas.translate(x1, y1)
     canvas.doForm(QR_FORM_NAME)
     canvas.restoreState()
+
+
+def _draw_qr(canvas: Canvas, text: str) -> None:
+    """The QR code (the sealed text, or a preview's URL) with its caption, left of the
+    signature."""
+    x1, y1, x2, _y2 = QR_BOX
+    draw_qr_code(canvas, text)
     centre = (x1 + x2) / 2
     canvas.setFillColor(_GREY)
     # Captions start below the quiet zone (four modules) that scanners need around the code.

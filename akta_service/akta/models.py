@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import enum
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from akta_service.core.db import Base, BigIntKey, JsonData, UTCDateTime, utcnow
+from akta_service.core.db import Base, BigIntKey, JsonData, UTCDateTime, enum_column, utcnow
 
 
 class AktaDocument(Base):
@@ -43,6 +44,8 @@ class AktaDocument(Base):
     correction_reason: Mapped[str | None] = mapped_column(sa.Text)
     correction_changes: Mapped[dict[str, Any]] = mapped_column(JsonData, default=dict)
     correction_document_id: Mapped[int | None] = mapped_column(sa.ForeignKey("documents.id"))
+    #: Prints and downloads by staff so far; the second and later are marked "Salinan ke-N".
+    staff_copies: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     #: Set when a pejabat annulled the akta (every version of it): a court order or a void
     #: registration, with the reason and the supporting document.
     annulled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -100,3 +103,94 @@ class SigningBatchItem(Base):
 
     def __repr__(self) -> str:
         return f"<SigningBatchItem {self.batch_id} report={self.report_id}>"
+
+
+class CorrectionStatus(enum.StrEnum):
+    """Where a request to correct an issued akta stands."""
+
+    #: Waiting for an operator's check.
+    REQUESTED = "requested"
+    #: Checked by an operator: waits for the pejabat's signature of the new version.
+    APPROVED = "approved"
+    #: Refused by an operator, with a reason the requester reads.
+    REFUSED = "refused"
+    #: The corrected version is signed and in force.
+    ISSUED = "issued"
+
+
+#: A request still under way: a report has at most one.
+OPEN_CORRECTION_STATUSES = (CorrectionStatus.REQUESTED, CorrectionStatus.APPROVED)
+
+
+class AktaCorrectionRequest(Base):
+    """A parent's or facility's request to correct an issued akta: checked by an operator,
+    signed by the pejabat as a new version with the same number."""
+
+    __tablename__ = "akta_correction_requests"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(status = 'requested') = (decided_at IS NULL)", "decided_unless_requested"
+        ),
+        sa.CheckConstraint(
+            "status <> 'refused' OR decision_reason IS NOT NULL", "refusal_has_reason"
+        ),
+        sa.CheckConstraint(
+            "(status = 'issued') = (akta_document_id IS NOT NULL)", "issued_has_version"
+        ),
+        # One request under way per report: two sent at once, the second is refused.
+        sa.Index(
+            "uq_akta_correction_open_per_report",
+            "report_id",
+            unique=True,
+            postgresql_where=sa.text("status IN ('requested', 'approved')"),
+            sqlite_where=sa.text("status IN ('requested', 'approved')"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(sa.ForeignKey("birth_reports.id"), index=True)
+    status: Mapped[CorrectionStatus] = mapped_column(
+        enum_column(CorrectionStatus, "correction_status"), default=CorrectionStatus.REQUESTED
+    )
+    #: The corrected values asked for, by report attribute (only correctable fields).
+    changes: Mapped[dict[str, Any]] = mapped_column(JsonData)
+    reason: Mapped[str] = mapped_column(sa.Text)
+    supporting_document_id: Mapped[int] = mapped_column(sa.ForeignKey("documents.id"))
+    #: The journal's actor id of who asked ("informant:<code>", "facility:<code>").
+    requested_by: Mapped[str] = mapped_column(sa.String(120))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The operator's reason, read by the requester (required for a refusal).
+    decision_reason: Mapped[str | None] = mapped_column(sa.Text)
+    #: The corrected version, once signed.
+    akta_document_id: Mapped[int | None] = mapped_column(sa.ForeignKey("akta_documents.id"))
+
+    def __repr__(self) -> str:
+        return f"<AktaCorrectionRequest {self.id} report={self.report_id} {self.status}>"
+
+
+class KiaCard(Base):
+    """One signed Kartu Identitas Anak (Permendagri 2/2016), issued with an akta version to a
+    child under five; valid until the fifth birthday."""
+
+    __tablename__ = "kia_cards"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "length(sha256) = 64 AND ltrim(sha256, '0123456789abcdef') = ''", "sha256_hex"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(sa.ForeignKey("birth_reports.id"), index=True)
+    #: The akta version issued in the same step (a corrected akta brings a new card).
+    akta_document_id: Mapped[int] = mapped_column(sa.ForeignKey("akta_documents.id"), unique=True)
+    child_nik: Mapped[str] = mapped_column(sa.String(16))
+    valid_until: Mapped[date] = mapped_column(sa.Date)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    size_bytes: Mapped[int] = mapped_column(sa.Integer)
+    storage_key: Mapped[str] = mapped_column(sa.String(300), unique=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<KiaCard report={self.report_id} akta={self.akta_document_id}>"

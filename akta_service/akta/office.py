@@ -1,10 +1,11 @@
-"""The office page where a Pejabat Pencatatan Sipil corrects an issued akta."""
+"""The office pages of an issued akta's corrections: the pejabat corrects it directly, an
+operator decides a parent's or facility's request."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -13,6 +14,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from akta_service.accounts.second_factor import SecondFactorRefused
+from akta_service.akta.corrections import decide_akta_correction
+from akta_service.akta.models import AktaCorrectionRequest
 from akta_service.akta.operations import (
     CORRECTABLE_FIELDS,
     SigningRefused,
@@ -189,3 +192,29 @@ def correct(code: str) -> ResponseReturnValue:
         return _page(report, form, refused)
     flash(f"Akta diperbaiki: versi {document.version} terbit", "info")
     return redirect(url_for("review.report", code=report.tracking_code))
+
+
+@bp.post("/<code>/akta/permohonan/<int:request_id>")
+@staff_required(Role.OPERATOR)
+def decide_correction(code: str, request_id: int) -> ResponseReturnValue:
+    """An operator approves or refuses a parent's or facility's correction request."""
+    report = regional_report(code, {r.code for r in current_user.regions})
+    asked = db.session.get(AktaCorrectionRequest, request_id)
+    if report is None or asked is None or asked.report_id != report.id:
+        abort(404)
+    approve = request.form.get("decision") == "approve"
+    try:
+        with db.session.begin_nested():
+            decide_akta_correction(
+                asked, approve, request.form.get("reason", "")[:2000], current_user
+            )
+    except DomainError as refused:
+        flash(refused.message, "error")
+    else:
+        flash(
+            "Permohonan disetujui: menunggu tanda tangan pejabat."
+            if approve
+            else "Permohonan ditolak; pemohon membaca alasan Anda.",
+            "info",
+        )
+    return redirect(url_for("review.report", code=report.tracking_code, tab="akta_correction"))

@@ -8,6 +8,7 @@ writes to the database commits together with the move to `issued`).
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import logging
 import re
@@ -22,7 +23,21 @@ from cryptography.fernet import Fernet, InvalidToken
 from akta_service.accounts.models import User
 from akta_service.accounts.second_factor import require_totp
 from akta_service.akta.document import SIGNATURE_BOX, AktaContent, render_akta_pdf
-from akta_service.akta.models import AktaDocument, SigningAuthorisation, SigningBatchItem
+from akta_service.akta.kia import (
+    KiaContent,
+    fifth_birthday,
+    head_of_family,
+    render_kia_pdf,
+    under_five,
+)
+from akta_service.akta.models import (
+    AktaCorrectionRequest,
+    AktaDocument,
+    CorrectionStatus,
+    KiaCard,
+    SigningAuthorisation,
+    SigningBatchItem,
+)
 from akta_service.akta.seal import sealed_content
 from akta_service.akta.signing import sign_pdf
 from akta_service.births.locking import lock_for_job
@@ -109,9 +124,10 @@ def _refusal(error: SigningServiceError) -> SigningRefused:
     return refusal
 
 
-#: Signatures one sign authorises: the issue step may sign, fail after (storage, database)
-#: and run again; the authorisation is the report's alone and deleted once it is issued.
-ISSUE_SIGNATURES = 3
+#: Signatures one sign authorises: the issue step signs the akta and the KIA, may fail after
+#: (storage, database) and run again; the authorisation is the report's alone and deleted
+#: once it is issued.
+ISSUE_SIGNATURES = 4
 
 
 def authorise_signature(signer: User, passphrase: str, signatures: int = 1) -> Authorisation:
@@ -218,7 +234,19 @@ def akta_content(
     signer: User,
 ) -> AktaContent:
     """What the certificate says, from the report and the pejabat who signs it."""
-    settings = current_settings()
+    officer = (signer.full_name, signer.nip or "", _officer_title(region, signer))
+    return _printed(report, region, token, version, issued_on, officer)
+
+
+def _printed(
+    report: BirthReport,
+    region: Region,
+    token: str,
+    version: int,
+    issued_on: datetime,
+    officer: tuple[str, str, str],
+) -> AktaContent:
+    """The content of one version: the report's facts, and the officer's name, NIP, title."""
     return AktaContent(
         registration_number=report.registration_number or "",
         child_nik=report.child_nik,
@@ -233,12 +261,54 @@ def akta_content(
         region_name=region.name,
         issue_place=region.issue_place,
         issue_date=issued_on.astimezone(local_timezone()).date(),
-        officer_title=_officer_title(region, signer),
-        officer_name=signer.full_name,
-        officer_nip=signer.nip or "",
-        verification_url=f"{settings.public_base_url}/verifikasi/{token}",
+        officer_title=officer[2],
+        officer_name=officer[0],
+        officer_nip=officer[1],
+        verification_url=verification_url(token),
         version=version,
     )
+
+
+def issued_content(report: BirthReport, document: AktaDocument) -> AktaContent:
+    """What an issued version printed: for a superseded one, the values before the
+    corrections that followed it."""
+    region = db.session.get(Region, report.region_code)
+    assert region is not None  # noqa: S101 - a foreign key guarantees it
+    officer = (document.signer_name, document.signer_nip or "", document.signer_title or "")
+    content = _printed(
+        report, region, document.verification_token, document.version, document.issued_at, officer
+    )
+    for later in reversed(akta_versions(report)):
+        if later.version > document.version:
+            content = corrected_content(content, later.correction_changes.get("before", {}))
+    return content
+
+
+#: The akta's printed fields of each correctable report attribute (the place of birth it
+#: prints is the report's kab/kota, `birth_place_name`, not the facility).
+_PRINTED_AS = {
+    "child_name": "child_name",
+    "child_birth_order": "birth_order",
+    "mother_name": "mother_name",
+    "father_name": "father_name",
+}
+
+
+def corrected_content(content: AktaContent, values: dict[str, Any]) -> AktaContent:
+    """The content with these report attributes' values printed instead."""
+    printed = {_PRINTED_AS[name]: v for name, v in values.items() if name in _PRINTED_AS}
+    return dataclasses.replace(content, **printed)
+
+
+def sealed_issued_content(report: BirthReport, document: AktaDocument) -> AktaContent:
+    """What an issued version printed, its QR code sealed again: the facts, and the digest of
+    the printed text, its own QR code carries (a staff copy's, the KIA's)."""
+    return sealed_content(issued_content(report, document), current_settings().public_base_url)
+
+
+def verification_url(token: str) -> str:
+    """The public verification page of one issued version (what its QR code opens)."""
+    return f"{current_settings().public_base_url}/verifikasi/{token}"
 
 
 def birth_place_name(region: Region) -> str:
@@ -276,32 +346,15 @@ def _produce(
         akta_content(report, region, token, version, now, signer),
         current_settings().public_base_url,
     )
-    service = signing_service()
-    try:
-        remote_signer = service.signer(signer.nik, authorisation)
-    except SigningServiceError as error:
-        raise _refusal(error) from None
-    try:
-        signed = sign_pdf(
-            render_akta_pdf(content),
-            remote_signer,
-            timestamper=service.timestamper(),
-            trust_root_pem=signing_trust_root(),
-            field_box=SIGNATURE_BOX,
-            reason=f"Kutipan Akta Kelahiran {content.registration_number}",
-            location=region.issue_place,
-            signer_name=content.officer_name,
-            signed_at=now.astimezone(local_timezone()),  # the stamp shows office time (WIB)
-            # The chain's and the TSA's OCSP answers, fetched once for the akta of a batch.
-            reuse=service.reuse(),
-        )
-    except Exception:
-        service.forget_reuse()  # a failed fetch is not kept for the next akta
-        raise
-    # The certificate, not the account, says who signed: the two must agree.
-    certificate_nip = remote_signer.credential.certificate.subject.native.get("serial_number")
-    if certificate_nip != signer.nip:
-        raise SigningRefused("signing_identity_unknown")
+    signed = _signed(
+        render_akta_pdf(content),
+        signer,
+        authorisation,
+        region,
+        field_box=SIGNATURE_BOX,
+        reason=f"Kutipan Akta Kelahiran {content.registration_number}",
+        signed_at=now,
+    )
     digest = hashlib.sha256(signed).hexdigest()
     key = f"akta/{region.code}/{now:%Y/%m}/{content.registration_number}-v{version}-{token[:8]}.pdf"
     storage().put(key, signed)
@@ -324,16 +377,120 @@ def _produce(
     return document
 
 
+def _signed(
+    pdf: bytes,
+    signer: User,
+    authorisation: Authorisation,
+    region: Region,
+    *,
+    field_box: tuple[float, float, float, float] | None,
+    reason: str,
+    signed_at: datetime,
+) -> bytes:
+    """The PDF signed with the pejabat's own key through the signing service."""
+    service = signing_service()
+    try:
+        remote_signer = service.signer(signer.nik or "", authorisation)
+    except SigningServiceError as error:
+        raise _refusal(error) from None
+    try:
+        signed = sign_pdf(
+            pdf,
+            remote_signer,
+            timestamper=service.timestamper(),
+            trust_root_pem=signing_trust_root(),
+            field_box=field_box,
+            reason=reason,
+            location=region.issue_place,
+            signer_name=signer.full_name,
+            signed_at=signed_at.astimezone(local_timezone()),  # the stamp shows office time (WIB)
+            # The chain's and the TSA's OCSP answers, fetched once for the akta (and KIA
+            # cards) of a batch.
+            reuse=service.reuse(),
+        )
+    except Exception:
+        service.forget_reuse()  # a failed fetch is not kept for the next signature
+        raise
+    # The certificate, not the account, says who signed: the two must agree.
+    certificate_nip = remote_signer.credential.certificate.subject.native.get("serial_number")
+    if certificate_nip != signer.nip:
+        raise SigningRefused("signing_identity_unknown")
+    return signed
+
+
+def issue_kia(
+    report: BirthReport, akta: AktaDocument, signer: User, authorisation: Authorisation
+) -> KiaCard | None:
+    """The Kartu Identitas Anak of a child under five, signed like the akta version it comes
+    with; its QR code seals that version's facts as the akta's does (the same facts and
+    printed text's digest, sealed when the card is made). None for a child five or older."""
+    issued_on = akta.issued_at.astimezone(local_timezone()).date()
+    if report.child_nik is None or not under_five(report.child_birth_date, issued_on):
+        return None
+    region = db.session.get(Region, report.region_code)
+    assert region is not None  # noqa: S101 - a foreign key guarantees it
+    content = KiaContent(
+        child_nik=report.child_nik,
+        child_name=report.child_name,
+        child_sex=str(report.child_sex),
+        birth_place=birth_place_name(region),
+        birth_date=report.child_birth_date,
+        kk_number=report.kk_number,
+        head_of_family=head_of_family(report),
+        registration_number=akta.registration_number,
+        region_name=region.name,
+        issue_place=region.issue_place,
+        issue_date=issued_on,
+        valid_until=fifth_birthday(report.child_birth_date),
+        officer_name=akta.signer_name,
+        qr_text=sealed_issued_content(report, akta).seal,
+    )
+    signed = _signed(
+        render_kia_pdf(content),
+        signer,
+        authorisation,
+        region,
+        field_box=None,
+        reason=f"Kartu Identitas Anak {report.child_nik}",
+        signed_at=akta.issued_at,
+    )
+    stem = f"{report.child_nik}-v{akta.version}-{akta.verification_token[:8]}"
+    key = f"kia/{region.code}/{akta.issued_at:%Y/%m}/{stem}.pdf"
+    storage().put(key, signed)
+    card = KiaCard(
+        report_id=report.id,
+        akta_document_id=akta.id,
+        child_nik=report.child_nik,
+        valid_until=content.valid_until,
+        sha256=hashlib.sha256(signed).hexdigest(),
+        size_bytes=len(signed),
+        storage_key=key,
+        issued_at=akta.issued_at,
+    )
+    db.session.add(card)
+    db.session.flush()
+    return card
+
+
+def current_kia(report: BirthReport) -> KiaCard | None:
+    """The card issued with the akta version in force, if the child got one."""
+    akta = current_akta(report)
+    if akta is None:
+        return None
+    return db.session.scalar(sa.select(KiaCard).where(KiaCard.akta_document_id == akta.id))
+
+
 @job(ISSUE_JOB)
 def issue_akta(report_id: int, registry: Dukcapil | None = None) -> str:
     """3-in-1 with Dukcapil, then the signed akta, then `issued`; safe to run again."""
     report = lock_for_job(report_id)
     if report is None:
         return "busy"
-    if report.status != ReportStatus.REGISTERED:
+    correction = approved_correction(report) if report.status == ReportStatus.ISSUED else None
+    if report.status != ReportStatus.REGISTERED and correction is None:
         return "not_waiting"
     try:
-        return _issue(report, registry)
+        return _issue_correction(report, correction) if correction else _issue(report, registry)
     except DukcapilUnavailable:
         # The report keeps its place and its number; the sweep, or the pejabat signing it
         # again, runs this step again (the 3-in-1 returns the same NIK for the same number).
@@ -381,13 +538,54 @@ def _issue(report: BirthReport, registry: Dukcapil | None) -> str:
         _note_failure(report.id, "signing_authorisation_missing")
         return "authorisation_missing"
     document = _produce(report, 1, *waiting)
+    card = issue_kia(report, document, *waiting)
     db.session.delete(db.session.get(SigningAuthorisation, report.id))
     fire(
         report,
         "issue",
         SYSTEM,
-        data={"version": 1, "sha256": document.sha256, "child_nik_assigned": True},
+        data={
+            "version": 1,
+            "sha256": document.sha256,
+            "child_nik_assigned": True,
+            "kia_sha256": card.sha256 if card else None,
+        },
     )
+    return "issued"
+
+
+def approved_correction(report: BirthReport) -> AktaCorrectionRequest | None:
+    """The report's correction request an operator approved, waiting for its signature."""
+    return db.session.scalar(
+        sa.select(AktaCorrectionRequest).where(
+            AktaCorrectionRequest.report_id == report.id,
+            AktaCorrectionRequest.status == CorrectionStatus.APPROVED,
+        )
+    )
+
+
+def _issue_correction(report: BirthReport, request: AktaCorrectionRequest) -> str:
+    """The pejabat signed an approved correction in a batch: its new version, now."""
+    waiting = _waiting_authorisation(report)
+    if waiting is None:
+        _note_failure(report.id, "signing_authorisation_missing")
+        return "authorisation_missing"
+    signer, authorisation = waiting
+    document = issue_corrected_version(
+        report,
+        request.changes,
+        request.reason,
+        request.supporting_document_id,
+        signer,
+        authorisation,
+        signer.as_actor(),
+        request_id=request.id,
+    )
+    issue_kia(report, document, signer, authorisation)
+    request.status = CorrectionStatus.ISSUED
+    request.akta_document_id = document.id
+    db.session.delete(db.session.get(SigningAuthorisation, report.id))
+    db.session.flush()
     return "issued"
 
 
@@ -422,6 +620,20 @@ def correction_refusal(report: BirthReport, actor: Actor) -> str | None:
     return None
 
 
+def correction_errors(
+    report: BirthReport, changes: dict[str, Any], reason: str
+) -> list[FieldError]:
+    """What is wrong with a correction of these fields for this reason (empty: nothing)."""
+    errors = [
+        FieldError(name, "not_correctable") for name in changes if name not in CORRECTABLE_FIELDS
+    ]
+    if not changes:
+        errors.append(FieldError("changes", "akta_nothing_changed"))
+    if not (reason or "").strip():
+        errors.append(FieldError("reason", "reason_missing"))
+    return errors
+
+
 def check_correction(
     report: BirthReport,
     changes: dict[str, Any],
@@ -434,13 +646,7 @@ def check_correction(
     refusal = correction_refusal(report, actor)
     if refusal:
         raise GuardRefused(refusal)
-    errors = [
-        FieldError(name, "not_correctable") for name in changes if name not in CORRECTABLE_FIELDS
-    ]
-    if not changes:
-        errors.append(FieldError("changes", "akta_nothing_changed"))
-    if not (reason or "").strip():
-        errors.append(FieldError("reason", "reason_missing"))
+    errors = correction_errors(report, changes, reason)
     if supporting_document_id is not None:
         supporting = db.session.get(Document, supporting_document_id)
         if supporting is None or supporting.report_id != report.id:
@@ -463,21 +669,40 @@ def correct_akta(
     journal."""
     actor = signer.as_actor()
     check_correction(report, changes, reason, supporting_document_id, actor)
+    return issue_corrected_version(
+        report, changes, reason.strip(), supporting_document_id, signer, authorisation, actor
+    )
+
+
+def issue_corrected_version(
+    report: BirthReport,
+    changes: dict[str, Any],
+    reason: str,
+    supporting_document_id: int | None,
+    signer: User,
+    authorisation: Authorisation,
+    actor: Actor,
+    request_id: int | None = None,
+) -> AktaDocument:
+    """The corrected version signed and in force, the one before it superseded, and the
+    journal's entry with the values before and after.
+
+    :param request_id: the parent's or facility's request it answers, if any.
+    """
     previous = current_akta(report)
     if previous is None:
         raise NotFound("akta_in_force_missing")
     before = {name: getattr(report, name) for name in changes}
     for name, value in changes.items():
         setattr(report, name, value)
-    now = utcnow()
-    previous.superseded_at = now
+    previous.superseded_at = utcnow()
     db.session.flush()
     document = _produce(
         report,
         previous.version + 1,
         signer,
         authorisation,
-        correction_reason=reason.strip(),
+        correction_reason=reason,
         correction_changes={"before": before, "after": changes},
         correction_document_id=supporting_document_id,
     )
@@ -485,13 +710,14 @@ def correct_akta(
         "akta:birth_report:correct",
         actor,
         report=report,
-        reason=reason.strip(),
+        reason=reason,
         data={
             "superseded_version": previous.version,
             "new_version": document.version,
             "changes": {"before": before, "after": changes},
             "supporting_document_id": supporting_document_id,
             "sha256": document.sha256,
+            "request_id": request_id,
         },
     )
     return document

@@ -13,6 +13,12 @@ from marshmallow import Schema, ValidationError
 from marshmallow import fields as f
 from marshmallow.validate import Length, OneOf, Range, Regexp
 
+from akta_service.akta.corrections import (
+    correction_requests,
+    request_akta_correction,
+    requested_changes,
+)
+from akta_service.akta.models import CorrectionStatus
 from akta_service.akta.operations import akta_pdf, current_akta
 from akta_service.births.documents import attach_document, read_upload, upload_request_body
 from akta_service.births.models import (
@@ -29,7 +35,7 @@ from akta_service.births.operations import (
     submit_birth_report,
 )
 from akta_service.births.queries import latest_checks
-from akta_service.births.schemas import BirthReportInput, Text
+from akta_service.births.schemas import AktaCorrectionInput, BirthReportInput, Text
 from akta_service.core.api import ApiBlueprint
 from akta_service.core.audit import changes, changes_of_new_report
 from akta_service.core.db import UTCDateTime, db
@@ -93,6 +99,8 @@ REPORT_LINKS = {
     "cancel": _item_link("/cancel", "post"),
     "attach_document": _item_link("/documents", "post"),
     "akta": _item_link("/akta.pdf", "get"),
+    "request_akta_correction": _item_link("/akta-corrections", "post"),
+    "akta_corrections": _item_link("/akta-corrections", "get"),
 }
 
 
@@ -365,3 +373,54 @@ class BirthReportAkta(MethodView):
         response.headers["X-Akta-Sha256"] = document.sha256
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
+
+
+class AktaCorrectionOut(Schema):
+    id = f.Integer()
+    #: requested -> approved (waits for the pejabat's signature) -> issued; or refused.
+    status = f.String(validate=OneOf([str(status) for status in CorrectionStatus]))
+    changes = f.Dict(keys=f.String(), values=f.Raw())
+    reason = f.String()
+    supporting_document_id = f.Integer()
+    requested_at = f.DateTime()
+    decided_at = f.DateTime(allow_none=True)
+    #: The operator's reason (always given for a refusal).
+    decision_reason = f.String(allow_none=True)
+
+
+class AktaCorrectionPage(Schema):
+    items = f.List(f.Nested(AktaCorrectionOut))
+
+
+@blp.route("/<tracking_code>/akta-corrections")
+class BirthReportAktaCorrections(MethodView):
+    decorators = [idempotent, per_credential, require_facility]  # noqa: RUF012
+
+    @blp.response(200, AktaCorrectionPage)
+    def get(self, tracking_code: str) -> dict[str, Any]:
+        """The report's requests to correct its akta, the newest first, with each decision."""
+        return {"items": correction_requests(_own_report(tracking_code))}
+
+    @blp.arguments(AktaCorrectionInput)
+    @blp.doc(parameters=[IDEMPOTENCY_PARAMETER])
+    @blp.response(201, AktaCorrectionOut)
+    def post(self, data: dict[str, Any], tracking_code: str) -> tuple[Any, int]:
+        """Ask for a correction of the issued akta: the new values of correctable fields, the
+        reason, and a document attached first (POST .../documents) as the evidence.
+
+        An operator checks it and approves or refuses it with a reason (GET this path); the
+        pejabat signs the corrected version, which keeps the registration number. Refused
+        with 409 `illegal_transition` before the akta is issued, 409 `akta_correction_open`
+        while another request is under way, and 422 `correction_invalid` naming in `errors`
+        `akta_nothing_changed` (no value differs from the akta's), `reason_missing` or
+        `correction_document_required` (no such document on this report).
+        """
+        report = _own_report(tracking_code)
+        asked = request_akta_correction(
+            report,
+            requested_changes(report, data["changes"]),
+            data["reason"],
+            facility_actor(g.credential),
+            document_id=data["supporting_document_id"],
+        )
+        return asked, 201

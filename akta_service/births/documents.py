@@ -21,6 +21,7 @@ from akta_service.births.models import (
     Document,
     DocumentKind,
     DocumentPicture,
+    ReportStatus,
 )
 from akta_service.core.actors import Actor
 from akta_service.core.audit import record
@@ -129,6 +130,10 @@ def inspected(data: bytes, field: str = "file") -> Inspection:
         raise _invalid(refused.code, field, refused.code, **refused.params) from refused
 
 
+#: Reports that take documents: open ones, and an issued one (the evidence for a correction).
+DOCUMENT_OPEN_STATUSES = (*CANCELLABLE_STATUSES, ReportStatus.ISSUED)
+
+
 def attach_document(
     report: BirthReport,
     kind: str,
@@ -144,7 +149,7 @@ def attach_document(
     :param evidence_after_issue: the office's evidence for an issued akta (an annulment's
         court order), taken when the report's own documents are closed.
     """
-    if report.status not in CANCELLABLE_STATUSES and not evidence_after_issue:
+    if report.status not in DOCUMENT_OPEN_STATUSES and not evidence_after_issue:
         raise IllegalTransition("documents_closed", state=str(report.status))
     if kind not in {k.value for k in DocumentKind}:
         raise _invalid("document_kind", "kind", "choice", allowed=[k.value for k in DocumentKind])

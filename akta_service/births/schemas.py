@@ -341,3 +341,25 @@ class BirthReportInput(_Strict):
                 errors["witnesses"] = ["same_witness"]
         if errors:
             raise ValidationError(errors)
+
+
+class AktaCorrectionChanges(_Strict):
+    """The correctable fields of an issued akta, by the report's attribute names."""
+
+    child_name = _name()
+    child_birth_place = _name()
+    child_birth_order = _int(1, 30, "birth_order")
+    mother_name = _name()
+    father_name = _name()
+
+
+class AktaCorrectionInput(_Strict):
+    """A facility's request to correct an issued akta."""
+
+    #: At least one field, with a value other than the akta's (else `akta_nothing_changed`).
+    changes = fields.Nested(AktaCorrectionChanges, required=True)
+    reason = Text(required=True, validate=validate.Length(min=1, max=2000), multiline=True)
+    #: A document attached to the report first (POST .../documents): the evidence.
+    supporting_document_id = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=2**53)
+    )

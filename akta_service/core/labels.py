@@ -90,11 +90,23 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "submit": N_("Laporan dikirim"),
         "new_pin": N_("PIN baru dibuat"),
         "akta_view": N_("Akta dibuka"),
+        "request_correction": N_("Perbaikan akta diajukan"),
+        "approve_correction": N_("Permohonan perbaikan akta disetujui"),
+        "refuse_correction": N_("Permohonan perbaikan akta ditolak"),
+        "sign_correction": N_("Perbaikan akta ditandatangani"),
+        "print": N_("Akta dicetak atau diunduh petugas"),
         "signing_identity": N_("Identitas tanda tangan elektronik dihubungkan"),
         "signing_unlock": N_("Kunci tanda tangan elektronik dibuka"),
         "signing_identity_view": N_("Identitas tanda tangan elektronik dilihat"),
         "birth_letter": N_("Surat keterangan lahir dikirim fasilitas"),
         "remind": N_("Pengingat dikirim ke keluarga"),
+    },
+    # A request to correct an issued akta (akta.models.CorrectionStatus).
+    "correction_status": {
+        "requested": N_("Menunggu pemeriksaan operator"),
+        "approved": N_("Disetujui, menunggu tanda tangan pejabat"),
+        "refused": N_("Ditolak"),
+        "issued": N_("Akta perbaikan terbit"),
     },
     # A pejabat's signing as the signing service sees it (accounts.operations.SigningState).
     "signing_state": {

@@ -261,6 +261,7 @@ MESSAGES: dict[str, str] = {
     # Refusals: the parents' pages (parents).
     "report_incomplete": N_("Laporan belum lengkap. Perbaiki bagian yang ditandai."),
     "akta_not_issued": N_("Akta kelahiran belum terbit."),
+    "kia_not_issued": N_("Kartu Identitas Anak tidak diterbitkan untuk laporan ini."),
     # Refusals: the office (review, akta).
     "nothing_to_do": N_(
         "Tidak ada tindakan %(role)s untuk laporan berstatus %(state)s; laporan ini tidak "
@@ -398,6 +399,19 @@ MESSAGES: dict[str, str] = {
     "unknown_document": N_("Dokumen pendukung tidak ditemukan pada laporan ini"),
     "correction_invalid": N_("Perbaikan akta belum benar"),
     "akta_in_force_missing": N_("Akta yang berlaku tidak ditemukan"),
+    "akta_correction_open": N_(
+        "Sudah ada permohonan perbaikan akta yang sedang diproses. Tunggu keputusannya dulu."
+    ),
+    "akta_correction_decided": N_(
+        "Permohonan ini sudah diputuskan lebih dulu oleh %(by)s: %(decision)s. Keputusan Anda "
+        "tidak disimpan."
+    ),
+    "correction_document_required": N_(
+        "Unggah dokumen pendukung perbaikan (misalnya KK, buku nikah atau surat keterangan lahir)"
+    ),
+    "correction_check_by_operator": N_(
+        "Permohonan perbaikan akta diperiksa oleh operator wilayah laporan ini."
+    ),
     "region_unknown": N_("Wilayah %(region)s tidak dikenal"),
 }
 

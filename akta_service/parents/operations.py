@@ -12,8 +12,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from akta_service.akta.models import AktaDocument
-from akta_service.akta.operations import akta_pdf, current_akta
+from akta_service.akta.models import AktaDocument, KiaCard
+from akta_service.akta.operations import akta_pdf, current_akta, current_kia
 from akta_service.births.documents import (
     PICTURE_EXTENSIONS,
     attach_document,
@@ -476,3 +476,20 @@ def akta_for_informant(report: BirthReport) -> tuple[AktaDocument, bytes]:
         read=True,
     )
     return document, data
+
+
+def kia_for_informant(report: BirthReport) -> tuple[KiaCard, bytes]:
+    """The signed KIA issued with the akta in force, for the informant who opened the report
+    with its PIN; the download is journalled. Raises NotFound when there is none."""
+    card = current_kia(report) if report.status == ReportStatus.ISSUED else None
+    if card is None:
+        raise NotFound("kia_not_issued")
+    data = storage().get(card.storage_key)
+    record(
+        "public:birth_report:kia_download",
+        informant_of(report),
+        report=report,
+        data={"sha256": card.sha256},
+        read=True,
+    )
+    return card, data

@@ -1,15 +1,20 @@
-"""The status page's timeline: where a report stands, in words a parent understands."""
+"""The status page's timeline: where a report stands, in words a parent understands; and
+the documents of the 3-in-1, each with its own status."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask_babel import LazyString
+from babel.dates import format_date
+from flask_babel import LazyString, get_locale
 from flask_babel import lazy_gettext as _l
 
+from akta_service.akta.kia import under_five
+from akta_service.akta.operations import current_akta, current_kia
 from akta_service.births.models import AWAITING_VERIFICATION, BirthReport, ReportStatus
 from akta_service.core.audit import JournalEntry, changes
+from akta_service.core.clock import local_today
 from akta_service.core.config import current_settings
 from akta_service.parents.correction import correction_request
 
@@ -131,3 +136,71 @@ def timeline(report: BirthReport) -> Timeline:
         else:
             stages.append(Stage(key, label, "todo"))
     return Timeline(stages, ended.get(report.status), _reasons(report, journal))
+
+
+@dataclass(frozen=True)
+class IssuedDocument:
+    """One document of the 3-in-1 on the status page: where it stands, and its download."""
+
+    key: str
+    label: LazyString
+    #: done, current, none (not issued for this child)
+    state: str
+    note: LazyString | str
+    #: The parents' endpoint that downloads it, once there is something to download.
+    download: str | None = None
+
+
+def three_in_one(report: BirthReport) -> list[IssuedDocument]:
+    """The akta, the updated KK and the KIA, each with its own status, once signed."""
+    if report.status not in (S.REGISTERED, S.ISSUED):
+        return []
+    issued = report.status == S.ISSUED
+    akta = current_akta(report) if issued else None
+    documents = [
+        IssuedDocument(
+            "akta",
+            _l("Kutipan Akta Kelahiran"),
+            "done" if akta else "current",
+            _l("Terbit, nomor %(number)s", number=report.registration_number or "")
+            if akta
+            else _l("Sedang dibuat."),
+            "parents.akta_download" if akta else None,
+        ),
+        IssuedDocument(
+            "kk",
+            _l("Kartu Keluarga diperbarui"),
+            "done" if report.child_nik else "current",
+            _l(
+                "Anak sudah tercatat di KK nomor %(kk)s (data Dukcapil). KK yang baru dicetak di "
+                "kantor Disdukcapil atau lewat aplikasi Dukcapil.",
+                kk=report.kk_number,
+            )
+            if report.child_nik
+            else _l("Menunggu Dukcapil mencatat anak di KK."),
+        ),
+    ]
+    card = current_kia(report) if issued else None
+    if card is not None:
+        note = _l(
+            "Terbit, berlaku hingga %(day)s", day=format_date(card.valid_until, locale=get_locale())
+        )
+        documents.append(
+            IssuedDocument(
+                "kia", _l("Kartu Identitas Anak (KIA)"), "done", note, "parents.kia_download"
+            )
+        )
+    elif issued or not under_five(report.child_birth_date, local_today()):
+        documents.append(
+            IssuedDocument(
+                "kia",
+                _l("Kartu Identitas Anak (KIA)"),
+                "none",
+                _l("Tidak diterbitkan di sini: anak sudah berusia lima tahun atau lebih."),
+            )
+        )
+    else:
+        documents.append(
+            IssuedDocument("kia", _l("Kartu Identitas Anak (KIA)"), "current", _l("Sedang dibuat."))
+        )
+    return documents

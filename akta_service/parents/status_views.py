@@ -4,14 +4,22 @@ correct or cancel it, download the akta.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
+from akta_service.akta.corrections import (
+    correction_requests,
+    open_correction,
+    request_akta_correction,
+    requested_changes,
+)
 from akta_service.births.codes import format_tracking_code, normalise_tracking_code
 from akta_service.births.documents import read_upload
 from akta_service.births.models import ENDED_WITHOUT_AKTA, BirthReport, ReportStatus
@@ -24,7 +32,7 @@ from akta_service.births.operations import (
 from akta_service.core.actors import Actor
 from akta_service.core.audit import latest_change, record
 from akta_service.core.db import db, utcnow
-from akta_service.core.errors import ConflictError, DomainError, FieldError, NotFound
+from akta_service.core.errors import ConflictError, DomainError, FieldError, InvalidInput, NotFound
 from akta_service.core.limits import hashed_key, limiter
 from akta_service.notifications.operations import send_new_status_pin
 from akta_service.parents import operations as ops
@@ -51,7 +59,7 @@ from akta_service.parents.pages import (
     _upload_limit,
     bp,
 )
-from akta_service.parents.status import timeline
+from akta_service.parents.status import three_in_one, timeline
 from akta_service.parents.steps import (
     DOCUMENT_SPECS,
     FIELDS,
@@ -139,6 +147,7 @@ def status_page() -> ResponseReturnValue:
     correction = (
         correction_request(report) if report.status == ReportStatus.NEEDS_CORRECTION else None
     )
+    issued = report.status == ReportStatus.ISSUED
     return render_template(
         "public/status/report.html",
         report=report,
@@ -146,6 +155,10 @@ def status_page() -> ResponseReturnValue:
         timeline=timeline(report),
         fix_fields=[plain_name(name) for name in correction.fields] if correction else [],
         can_cancel=ops.can_cancel(report),
+        documents=three_in_one(report),
+        akta_corrections=correction_requests(report) if issued else [],
+        can_request_correction=issued and open_correction(report) is None,
+        field_labels=AKTA_FIELD_LABELS,
         sptjm_forms=sptjm.report_needs(report) if correction else [],
     )
 
@@ -328,27 +341,147 @@ def cancel() -> ResponseReturnValue:
     return redirect(url_for("parents.status_page"))
 
 
-@bp.get("/status/akta.pdf")
-def akta_download() -> ResponseReturnValue:
+def _download(
+    fetch: Callable[[BirthReport], tuple[str, bytes]], missing_title: str, missing: str
+) -> ResponseReturnValue:
+    """A signed document of the opened report as an attachment (`fetch` names and reads it,
+    raising NotFound while there is none: then a page saying so)."""
     report = _opened_report()
     if report is None:
         return redirect(url_for("parents.status_form"))
     try:
-        document, data = ops.akta_for_informant(report)
+        filename, data = fetch(report)
     except NotFound:
-        return _error_page(
-            404,
-            _("Akta belum terbit"),
-            _(
-                "Akta kelahiran dapat diunduh setelah ditandatangani dan terbit. Lihat "
-                "perkembangannya di halaman status."
-            ),
-        )
+        return _error_page(404, missing_title, missing)
     response = Response(data, mimetype="application/pdf")
-    filename = f"akta-kelahiran-{document.registration_number}.pdf"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     # Cache-Control: no-store and X-Content-Type-Options: nosniff come with every page here.
     return response
+
+
+@bp.get("/status/akta.pdf")
+def akta_download() -> ResponseReturnValue:
+    def akta(report: BirthReport) -> tuple[str, bytes]:
+        document, data = ops.akta_for_informant(report)
+        return f"akta-kelahiran-{document.registration_number}.pdf", data
+
+    return _download(
+        akta,
+        _("Akta belum terbit"),
+        _(
+            "Akta kelahiran dapat diunduh setelah ditandatangani dan terbit. Lihat "
+            "perkembangannya di halaman status."
+        ),
+    )
+
+
+#: What a parent may ask to correct on an issued akta, as the form names it.
+AKTA_FIELD_LABELS = {
+    "child_name": _l("Nama anak"),
+    "child_birth_place": _l("Tempat lahir anak"),
+    "child_birth_order": _l("Anak ke-"),
+    "mother_name": _l("Nama ibu"),
+    "father_name": _l("Nama ayah"),
+}
+#: The kinds of document a parent may send as the evidence for the correction.
+EVIDENCE_KINDS = ("kk", "marriage_certificate", "birth_letter", "other")
+
+
+def _typed_correction(report: BirthReport) -> tuple[dict[str, str], list[FieldError]]:
+    """The correctable fields as the parent typed them, and what is wrong with their form."""
+    typed = {
+        name: request.form.get(name, "").strip()
+        for name in AKTA_FIELD_LABELS
+        if name != "father_name" or report.father_name
+    }
+    errors = [FieldError(name, "name_length") for name, value in typed.items() if len(value) > 200]
+    order = typed.get("child_birth_order", "")
+    if order and not (order.isdigit() and 1 <= int(order) <= 30):
+        errors.append(FieldError("child_birth_order", "birth_order"))
+    return typed, errors
+
+
+def _asked_changes(report: BirthReport, typed: dict[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = dict(typed)
+    if typed.get("child_birth_order", "").isdigit():
+        values["child_birth_order"] = int(typed["child_birth_order"])
+    return requested_changes(report, values)
+
+
+@bp.route("/status/perbaikan-akta", methods=["GET", "POST"])
+@limiter.limit(_upload_limit, key_func=_opened_report_key, exempt_when=_no_file_chosen)
+@limiter.limit(_address_upload_limit, exempt_when=_no_file_chosen)
+def akta_correction() -> ResponseReturnValue:
+    """A parent asks for a correction of the issued akta: the new values, why, and a
+    document that shows it; an operator checks it, the pejabat signs the new version."""
+    report = _opened_report()
+    if report is None:
+        return redirect(url_for("parents.status_form"))
+    if report.status != ReportStatus.ISSUED or open_correction(report) is not None:
+        flash(_("Perbaikan akta dapat diajukan setelah akta terbit, satu permohonan setiap kali."))
+        return redirect(url_for("parents.status_page"))
+    typed: dict[str, str] = {}
+    errors: list[FieldError] = []
+    if request.method == "POST":
+        typed, errors = _typed_correction(report)
+        if not errors:
+            try:
+                with db.session.begin_nested():  # a refusal stores nothing of this attempt
+                    request_akta_correction(
+                        report,
+                        _asked_changes(report, typed),
+                        request.form.get("reason", "")[:2000],
+                        ops.informant_of(report),
+                        upload=_chosen_upload(),
+                    )
+            except InvalidInput as refused:
+                errors = list(refused.detail.get("errors") or [])
+            except DomainError as refused:
+                flash(refused.message)
+                return redirect(url_for("parents.status_page"))
+            else:
+                flash(
+                    _(
+                        "Permohonan perbaikan akta terkirim. Petugas memeriksanya; keputusannya "
+                        "tampil di halaman status."
+                    )
+                )
+                return redirect(url_for("parents.status_page"))
+    else:
+        record(
+            "public:birth_report:akta_correction_read",
+            ops.informant_of(report),
+            report=report,
+            read=True,
+        )
+    return render_template(
+        "public/status/akta_correction.html",
+        report=report,
+        code=format_tracking_code(report.tracking_code),
+        labels=AKTA_FIELD_LABELS,
+        typed=typed,
+        errors=errors,
+        by_field=_by_field(errors),
+        kinds=[DOCUMENT_SPECS[kind] for kind in EVIDENCE_KINDS],
+        chosen_kind=request.form.get("kind", "kk"),
+        reason=request.form.get("reason", "")[:2000],
+    ), (422 if errors else 200)
+
+
+@bp.get("/status/kia.pdf")
+def kia_download() -> ResponseReturnValue:
+    def card(report: BirthReport) -> tuple[str, bytes]:
+        issued, data = ops.kia_for_informant(report)
+        return f"kia-{issued.child_nik}.pdf", data
+
+    return _download(
+        card,
+        _("KIA tidak tersedia"),
+        _(
+            "Kartu Identitas Anak diterbitkan bersama akta untuk anak di bawah lima tahun. "
+            "Lihat keadaannya di halaman status."
+        ),
+    )
 
 
 @bp.get("/status/sptjm/<kind>.pdf")

@@ -10,6 +10,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from akta_service.accounts.models import User
+from akta_service.akta.models import AktaCorrectionRequest, CorrectionStatus
 from akta_service.births.codes import ALPHABET, normalise_tracking_code
 from akta_service.births.models import OPEN_STATUSES, BirthReport, ReportStatus
 from akta_service.births.operations import get_report_by_tracking_code
@@ -28,6 +29,7 @@ TAB_LABELS = {
     "stalled": "Tertahan (Dukcapil tidak menjawab)",
     "potential_duplicate": "Kemungkinan ganda",
     "late": "Terlambat (> {on_time_days} hari)",
+    "akta_correction": "Permohonan perbaikan akta",
 }
 
 
@@ -64,6 +66,8 @@ def tab_condition(tab: str, settings: Settings) -> sa.ColumnElement[bool]:
         return BirthReport.status == _STATUS_TABS[tab]
     if tab == "stalled":
         return stalled(settings)
+    if tab == "akta_correction":
+        return correction_requested()
     if tab == "potential_duplicate":
         flag = BirthReport.potential_duplicate
     elif tab == "late":
@@ -73,11 +77,20 @@ def tab_condition(tab: str, settings: Settings) -> sa.ColumnElement[bool]:
     return sa.and_(flag.is_(True), BirthReport.status.in_(OPEN_STATUSES))
 
 
+def correction_requested() -> sa.ColumnElement[bool]:
+    """Issued reports whose correction a parent or facility asked for, not yet checked."""
+    waiting = sa.select(AktaCorrectionRequest.report_id).where(
+        AktaCorrectionRequest.status == CorrectionStatus.REQUESTED
+    )
+    return sa.and_(BirthReport.status == ReportStatus.ISSUED, BirthReport.id.in_(waiting))
+
+
 def queue_counts(region_codes: Sequence[str], settings: Settings) -> dict[str, int]:
     """How many reports wait in each tab, in the given regions (one query).
 
-    Every tab lists open reports only, so only those are read: the count costs what the
-    backlog costs, not what the years of issued akta do.
+    Every tab lists open reports only, so only those are read, and the issued ones with a
+    correction waiting: the count costs what the backlog costs, not what the years of issued
+    akta do.
     """
     columns = [
         sa.func.count().filter(tab_condition(tab, settings)).label(tab) for tab in TAB_LABELS
@@ -85,7 +98,10 @@ def queue_counts(region_codes: Sequence[str], settings: Settings) -> dict[str, i
     row = db.session.execute(
         sa.select(*columns)
         .select_from(BirthReport)
-        .where(BirthReport.region_code.in_(region_codes), BirthReport.status.in_(OPEN_STATUSES))
+        .where(
+            BirthReport.region_code.in_(region_codes),
+            sa.or_(BirthReport.status.in_(OPEN_STATUSES), correction_requested()),
+        )
     ).one()
     return dict(zip(TAB_LABELS, row, strict=True))
 

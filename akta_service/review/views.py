@@ -12,7 +12,10 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from akta_service.accounts.models import User
+from akta_service.akta.copies import staff_copy
+from akta_service.akta.corrections import correction_requests
 from akta_service.akta.operations import (
+    CORRECTABLE_FIELDS,
     akta_versions,
     authorise_signing,
     correction_refusal,
@@ -264,6 +267,8 @@ def _report_page(
         can_claim=bool(possible) and holder is None,
         akta_versions=akta_versions(found),
         can_correct_akta=correction_refusal(found, current_user.as_actor()) is None,
+        akta_corrections=correction_requests(found),
+        correctable_labels=CORRECTABLE_FIELDS,
         sign_again=_sign_again_note(found),
     ), (refusal.status if refusal else 200)
 
@@ -456,12 +461,14 @@ def _to_next(done_with: BirthReport, tab: str, outcome: str) -> ResponseReturnVa
 @bp.get("/laporan/<code>/akta/<int:version>")
 @staff_required(*READERS)
 def akta_file(code: str, version: int) -> ResponseReturnValue:
-    """A version of the report's issued akta (the one in force or a superseded one), as
-    signed; every opening is journalled."""
+    """A version of the report's issued akta (the one in force or a superseded one): the
+    signed original the first time, then copies marked "Salinan ke-N"; each is counted."""
     found = _own(code)
     akta = next((a for a in akta_versions(found) if a.version == version), None)
     if akta is None:
         abort(404)
-    data = storage().get(akta.storage_key)
-    record_read(found, current_user.as_actor(), f"akta version {akta.version}")
-    return _file(data, "application/pdf", f"akta-{akta.registration_number}-v{akta.version}.pdf")
+    number, data = staff_copy(found, akta, current_user.as_actor())
+    name = f"akta-{akta.registration_number}-v{akta.version}"
+    return _file(
+        data, "application/pdf", f"{name}.pdf" if number == 1 else f"{name}-salinan-{number}.pdf"
+    )

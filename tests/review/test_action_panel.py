@@ -278,17 +278,17 @@ def test_staff_open_every_version_of_the_issued_akta_and_each_view_is_journalled
         assert opened.mimetype == "application/pdf"
         assert opened.data == content
         assert opened.headers["Cache-Control"] == "private, no-store"
-    reads = db.session.scalars(
-        sa.select(JournalEntry.data).where(
+    # Each opening is a counted copy (the first of each version: the signed original).
+    prints = db.session.scalars(
+        sa.select(JournalEntry.data)
+        .where(
             JournalEntry.report_id == report.id,
-            JournalEntry.action == "staff:birth_report:read",
+            JournalEntry.action == "akta:birth_report:print",
             JournalEntry.actor_id == staff["siti"].as_actor().id,
         )
+        .order_by(JournalEntry.id)
     ).all()
-    assert [r["what"] for r in reads if r["what"].startswith("akta")] == [
-        "akta version 1",
-        "akta version 2",
-    ]
+    assert [(r["version"], r["copy"]) for r in prints] == [(1, 1), (2, 1)]
     assert client.get(f"/kantor/laporan/{report.tracking_code}/akta/3").status_code == 404
     other = BirthReportFactory(status="issued", region_code="3673")
     db.session.commit()

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 
 from akta_service.accounts.models import User
 from akta_service.accounts.operations import create_user
+from akta_service.akta.models import CorrectionStatus
 from akta_service.births.models import (
     BirthReport,
     BirthType,
@@ -52,6 +53,11 @@ OTHER_ACTIONS = (
     "review:birth_report:not_duplicate",
     "births:document:attach",
     "akta:birth_report:correct",
+    "akta:birth_report:request_correction",
+    "akta:birth_report:approve_correction",
+    "akta:birth_report:refuse_correction",
+    "akta:birth_report:sign_correction",
+    "akta:birth_report:print",
     "verification:birth_report:dukcapil_unavailable",
     "workflow:birth_report:submit",
 )
@@ -68,6 +74,7 @@ def _internal_names() -> set[str]:
         *CHECK_NAMES,
         *(str(o) for o in CheckOutcome),
         *(str(m) for m in WordingModel),
+        *(str(c) for c in CorrectionStatus),
         *(str(t) for t in BirthType),
         *(str(s) for s in Sex),
         *(str(c) for c in Channel if c != Channel.WEB),
@@ -132,6 +139,7 @@ def test_every_internal_name_has_an_indonesian_label() -> None:
         "sex": {str(s) for s in Sex},
         "birth_type": {str(t) for t in BirthType},
         "wording_model": {str(m) for m in WordingModel},
+        "correction_status": {str(c) for c in CorrectionStatus},
     }
     for kind, names in kinds.items():
         assert names <= set(LABELS[kind]), (kind, names - set(LABELS[kind]))
