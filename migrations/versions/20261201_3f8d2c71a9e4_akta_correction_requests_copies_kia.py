@@ -1,7 +1,7 @@
 """Akta correction requests (parents, facilities), staff copies counted, KIA cards
 
 Revision ID: 3f8d2c71a9e4
-Revises: 1c6df309d8a3
+Revises: 0b03a000c110
 Create Date: 2026-12-01 12:53:28.648844
 
 """
@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '3f8d2c71a9e4'
-down_revision = '1c6df309d8a3'
+down_revision = '0b03a000c110'
 branch_labels = None
 depends_on = None
 
