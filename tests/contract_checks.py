@@ -39,7 +39,7 @@ DOCUMENTED_REFUSALS = frozenset(
 FHIR_JSON = "application/fhir+json"
 
 
-def _is_outcome(response: schemathesis.Response) -> bool:
+def is_fhir_outcome(response: schemathesis.Response) -> bool:
     """A FHIR endpoint's error: an OperationOutcome whose every issue names its element."""
     content_type = response.headers.get("content-type", [""])[0]
     if not content_type.startswith(FHIR_JSON):
@@ -64,7 +64,7 @@ def valid_data_refused_only_by_documented_rules(
     meta = case.meta
     if meta is None or not meta.generation.mode.is_positive or response.status_code != 422:
         return None
-    if _is_outcome(response):
+    if is_fhir_outcome(response):
         # A Bundle is judged by FHIR R4 and the SATUSEHAT rules its description names, which
         # JSON Schema cannot say: every refusal is one of those.
         return None
@@ -79,7 +79,7 @@ def errors_are_problem_details(
     ctx: Any, response: schemathesis.Response, case: schemathesis.Case
 ) -> bool | None:
     """Every error is RFC 9457 problem+json whose `status` is the HTTP status."""
-    if response.status_code < 400 or _is_outcome(response):
+    if response.status_code < 400 or is_fhir_outcome(response):
         return None
     content_type = response.headers.get("content-type", [""])[0]
     if not content_type.startswith("application/problem+json"):

@@ -36,6 +36,7 @@ from akta_service.core.actors import Actor
 from akta_service.core.db import db
 from akta_service.facilities.operations import create_facility, issue_credential
 from akta_service.verification.gateway import dukcapil
+from tests.contract_checks import errors_are_problem_details
 
 SPEC = "/api/v1/openapi.json"
 #: 30 requests per operation and backend, about a second each operation.
@@ -51,21 +52,7 @@ FUZZ_SETTINGS = hypothesis.settings(
 ADMIN = Actor.system("schemathesis")
 
 
-def problem_details(ctx: Any, response: schemathesis.Response, case: schemathesis.Case) -> None:
-    """Every error is RFC 9457 problem+json whose `status` is the HTTP status (README: API)."""
-    if response.status_code < 400:
-        return
-    content_type = response.headers.get("content-type", [""])[0]
-    assert content_type.startswith("application/problem+json"), (
-        f"{response.status_code} answered as {content_type!r}, not application/problem+json"
-    )
-    body = response.json()
-    missing = {"type", "title", "status", "detail", "code"} - set(body)
-    assert not missing, f"problem details lack {sorted(missing)}: {body}"
-    assert body["status"] == response.status_code, body
-
-
-FUZZ_CHECKS = [not_a_server_error, response_schema_conformance, problem_details]
+FUZZ_CHECKS = [not_a_server_error, response_schema_conformance, errors_are_problem_details]
 
 
 def _auth(token: str) -> dict[str, str]:
