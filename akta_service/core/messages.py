@@ -398,6 +398,7 @@ MESSAGES: dict[str, str] = {
     "reason_missing": N_("Alasan wajib diisi"),
     "unknown_document": N_("Dokumen pendukung tidak ditemukan pada laporan ini"),
     "correction_invalid": N_("Perbaikan akta belum benar"),
+    "annulment_invalid": N_("Pembatalan akta belum lengkap"),
     "akta_in_force_missing": N_("Akta yang berlaku tidak ditemukan"),
     "akta_correction_open": N_(
         "Sudah ada permohonan perbaikan akta yang sedang diproses. Tunggu keputusannya dulu."
