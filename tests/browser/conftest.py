@@ -165,6 +165,8 @@ def serve(folder: Path, **config: Any) -> Iterator[LiveServer]:
         "AKTA_REGIONS": REGION,
         # Many sign-ins from one address in a minute are the test suite, not an attack.
         "AKTA_RATELIMIT_ENABLED": "0",
+        # Every browser test reports families of its own from one shared server: room for all.
+        "AKTA_SANDBOX_FAMILIES": "240",
         **config,
     }
     # The port first: links the service writes (resume links, e-mails) must point at it.

@@ -13,6 +13,7 @@ from akta_service.akta.models import AktaCorrectionRequest
 from akta_service.births.operations import get_report_by_tracking_code
 from akta_service.core.db import db
 from tests.browser.conftest import LiveServer
+from tests.browser.office import wait_for_status
 from tests.browser.parents import (
     NewContext,
     Shots,
@@ -46,6 +47,7 @@ def test_a_parent_asks_from_a_phone_for_a_correction_of_the_issued_akta(
 ) -> None:
     report = live_server.family("recorded")["example_report"]
     code, pin = submit_with_pin(live_server, report)
+    wait_for_status(live_server, code, "in_review")  # Dukcapil's checks come first
     approve_and_sign(live_server, code)
     page = phone(new_context)
     open_status(page, code, pin)
