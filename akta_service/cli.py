@@ -57,6 +57,11 @@ def serve_command(host: str, port: int, threads: int) -> None:
         click.echo(logins)
     # Release the start-up session: an open SQLite transaction would block every request.
     db.session.remove()
+    from akta_service.akta.seal_keys import announce_seal_keys
+
+    # The seal token opens once, now: a missing token or a wrong PIN is said at once (and
+    # on /readyz), not at the first akta issued.
+    click.echo(announce_seal_keys())
     settings = app.config["AKTA_SETTINGS"]
     if settings.signing_service == SigningServiceMode.EMBEDDED:
         from akta_service.signing.gateway import signing_service

@@ -1,5 +1,6 @@
 """`akta akta verify FILE.pdf`: check an akta's electronic signature from the command line;
-`akta verify-qr IMAGE|TEXT`: check its sealed QR code; `akta akta rotate-seal-key`."""
+`akta verify-qr IMAGE|TEXT`: check its sealed QR code; `akta akta rotate-seal-key` and
+`akta akta import-seal-keys`."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from akta_service.akta.seal import (
     status_list,
 )
 from akta_service.akta.seal import VALID as VALID_SEAL
-from akta_service.akta.seal_keys import rotate
+from akta_service.akta.seal_keys import SealKeyError, import_file_keys, rotate
 from akta_service.akta.seal_views import status_entries
 from akta_service.akta.signing import validate_pdf
 from akta_service.core.clock import local_time
@@ -130,4 +131,23 @@ def verify_qr_command(source: str) -> None:
 def rotate_seal_key_command() -> None:
     """A new seal key signs from now on; the old ones stay published and valid for what
     they sealed."""
-    click.echo(f"Kunci segel baru: {rotate()}")
+    try:
+        kid = rotate()
+    except SealKeyError as exc:
+        raise click.ClickException(f"kunci segel: {exc}") from None
+    click.echo(f"Kunci segel baru: {kid}")
+
+
+@akta_group.command("import-seal-keys")
+@with_appcontext
+def import_seal_keys_command() -> None:
+    """Move the seal keys kept as key files into the seal token (once: each key file's
+    private half is removed once the token signs with it); what they sealed stays valid."""
+    try:
+        imported = import_file_keys()
+    except SealKeyError as exc:
+        raise click.ClickException(f"kunci segel: {exc}") from None
+    for kid in imported:
+        click.echo(f"Kunci segel {kid} dipindahkan ke token; berkas kuncinya dihapus.")
+    if not imported:
+        click.echo("Tidak ada berkas kunci segel untuk dipindahkan: semua kunci sudah di token.")

@@ -39,6 +39,7 @@ from akta_service.akta.models import (
     SigningBatchItem,
 )
 from akta_service.akta.seal import sealed_content
+from akta_service.akta.seal_keys import SealKeyError
 from akta_service.akta.signing import sign_pdf
 from akta_service.births.locking import lock_for_job
 from akta_service.births.models import BirthReport, Document, ReportStatus, WordingModel
@@ -501,6 +502,12 @@ def issue_akta(report_id: int, registry: Dukcapil | None = None) -> str:
         log.warning("report %s: the signing service refused (%s)", report.id, refused.code)
         _note_failure(report.id, refused.code)
         return "signing_refused"
+    except SealKeyError as error:
+        # The office's seal token is missing or its PIN wrong (/readyz says so): the report
+        # keeps its number and its authorisation; the sweep issues it once that is fixed.
+        log.error("report %s: the seal keys are unusable (%s); not issued", report.id, error.state)
+        _note_failure(report.id, "seal_keys_unavailable")
+        return "seal_keys_unavailable"
 
 
 def _note_failure(report_id: int, code: str) -> None:

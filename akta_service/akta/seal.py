@@ -42,7 +42,6 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import (
-    decode_dss_signature,
     encode_dss_signature,
 )
 
@@ -51,7 +50,7 @@ from akta_service.akta.document import (
     akta_sentences,
     printed_names,
 )
-from akta_service.akta.seal_keys import SealKey, published_keys, signing_key
+from akta_service.akta.seal_keys import SealKey, active_kid, key_id_bytes, published_keys, sign
 
 PREFIX: Final = "AK1:"
 #: RFC 9052: protected header labels, the ES256 algorithm, the COSE_Sign1 tag.
@@ -143,12 +142,10 @@ def _facts_claim(content: AktaContent) -> dict[int, Any]:
 
 
 def _sign1(claims: dict[int, Any]) -> bytes:
-    kid, key = signing_key()
-    protected = cbor2.dumps({_ALG: _ES256, _KID: kid})
+    kid = active_kid()
+    protected = cbor2.dumps({_ALG: _ES256, _KID: key_id_bytes(kid)})
     payload = cbor2.dumps(claims)
-    to_sign = cbor2.dumps(["Signature1", protected, b"", payload])
-    r, s = decode_dss_signature(key.sign(to_sign, ec.ECDSA(hashes.SHA256())))
-    signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    signature = sign(kid, cbor2.dumps(["Signature1", protected, b"", payload]))
     return cbor2.dumps(cbor2.CBORTag(_SIGN1_TAG, [protected, {}, payload, signature]))
 
 

@@ -62,6 +62,18 @@ class SigningServiceMode(enum.StrEnum):
     HTTP = "http"
 
 
+class SealTokenKind(enum.StrEnum):
+    """AKTA_SEAL_TOKEN: where the office's seal keys live: a PKCS#11 token (SoftHSM2), key
+    files encrypted with AKTA_SECRET_KEY, or the token when SoftHSM2 is installed."""
+
+    AUTO = "auto"
+    SOFTHSM = "softhsm"
+    SOFTWARE = "software"
+
+
+DEFAULT_SOFTHSM2_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
+
+
 class ConfigError(RuntimeError):
     """A setting is missing or wrong; the message names the variable and what to do."""
 
@@ -126,6 +138,12 @@ class Settings:
     #: The signing service's base URL (CSC API under /csc/v1, TSA at /tsa).
     signing_service_url: str = "http://127.0.0.1:5002"
     signing_service_api_key: str | None = field(default=None, repr=False)
+    #: Where the seal keys (QR and status list) live, and the PKCS#11 module of the token.
+    seal_token: SealTokenKind = SealTokenKind.AUTO
+    softhsm2_module: str = DEFAULT_SOFTHSM2_MODULE
+    #: The seal token's user PIN (AKTA_SEAL_TOKEN_PIN); outside production, when unset,
+    #: derived from the secret key.
+    seal_token_pin: str | None = field(default=None, repr=False)
     #: How the public reaches this service: the QR code on the akta points here.
     public_base_url: str = "http://127.0.0.1:5000"
     #: Where rate-limit counters live: memory:// (one process) or redis://... (shared by every
@@ -493,6 +511,23 @@ def _signing(values: Mapping[str, Any], production: bool, instance_path: Path) -
     }
 
 
+def _seal_token(values: Mapping[str, Any], production: bool) -> dict[str, Any]:
+    kind = _choice(values, "AKTA_SEAL_TOKEN", SealTokenKind, SealTokenKind.AUTO)
+    module = str(values.get("AKTA_SOFTHSM2_MODULE") or DEFAULT_SOFTHSM2_MODULE)
+    pin = str(values.get("AKTA_SEAL_TOKEN_PIN") or "") or None
+    in_token = kind == SealTokenKind.SOFTHSM or (
+        kind == SealTokenKind.AUTO and Path(module).is_file()
+    )
+    if production and in_token and not pin:
+        raise ConfigError(
+            "AKTA_SEAL_TOKEN_PIN is required when AKTA_ENV=production: the office's seal keys "
+            f"are in the PKCS#11 token ({module}), which opens only with its PIN"
+        )
+    if pin is not None and not 4 <= len(pin) <= 255:
+        raise ConfigError("AKTA_SEAL_TOKEN_PIN must be 4 to 255 characters")
+    return {"seal_token": kind, "softhsm2_module": module, "seal_token_pin": pin}
+
+
 def _public_base_url(values: Mapping[str, Any], production: bool) -> str:
     url = str(values.get("AKTA_PUBLIC_BASE_URL") or "").rstrip("/")
     if not url:
@@ -579,6 +614,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
         smtp_url=values.get("AKTA_SMTP_URL") or None,
         mail_from=str(values.get("AKTA_MAIL_FROM") or "akta@localhost"),
         **_limits(values, production),
+        **_seal_token(values, production),
         webhook_allow_private=_webhook_allow_private(values, production),
         draft_days=_int(values, "AKTA_DRAFT_DAYS", 30, 1),
         notification_reminder_days=_days(values, "AKTA_NOTIFICATION_REMINDER_DAYS", (7, 30, 50)),

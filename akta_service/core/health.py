@@ -45,6 +45,23 @@ def dependency(name: str) -> Callable[[Callable[[], str]], Callable[[], str]]:
     return register
 
 
+#: name -> the state of something of the service's own it cannot work without besides the
+#: database and the storage (the seal keys), as a dict whose "state" is "ok" or says why
+#: not; any other state makes the service unready. The features register theirs with
+#: :func:`readiness`.
+READINESS: dict[str, Callable[[], dict[str, Any]]] = {}
+
+
+def readiness(name: str) -> Callable[[Callable[[], dict[str, Any]]], Callable[[], dict[str, Any]]]:
+    """Report `fn()` under `name` on /readyz; a state other than "ok" answers 503."""
+
+    def register(fn: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+        READINESS[name] = fn
+        return fn
+
+    return register
+
+
 def migration_heads() -> tuple[set[str], set[str]]:
     """(revisions applied to the database, head revisions shipped with the code)."""
     config = Config()
@@ -107,6 +124,7 @@ def readyz() -> ResponseReturnValue:
     if applied != shipped:
         return jsonify(status="not_ready", migrations="behind", **body), 503
     body["storage"] = storage_state()
-    if body["storage"]["state"] != "ok":
+    body.update({name: state() for name, state in READINESS.items()})
+    if any(body[name]["state"] != "ok" for name in ("storage", *READINESS)):
         return jsonify(status="not_ready", migrations="at_head", **body), 503
     return jsonify(status="ready", migrations="at_head", **body)

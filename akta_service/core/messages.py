@@ -383,6 +383,10 @@ MESSAGES: dict[str, str] = {
     "issue_dukcapil_unavailable": N_(
         "Dukcapil tidak dapat dihubungi untuk NIK anak. Nomor akta tetap; tanda tangani lagi."
     ),
+    "seal_keys_unavailable": N_(
+        "Kunci segel kantor tidak dapat dibuka (token atau PIN). Nomor akta tetap; akta terbit "
+        "setelah petugas teknis memperbaikinya."
+    ),
     "signing_authorisation_missing": N_(
         "Otorisasi tanda tangan sudah tidak berlaku. Nomor akta tetap; tanda tangani lagi."
     ),

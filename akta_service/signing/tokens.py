@@ -58,8 +58,13 @@ class KeyStore(abc.ABC):
         """Whether the officer's token is present."""
 
 
-class SoftHsmKeyStore(KeyStore):
-    """Tokens in SoftHSM2 (through python-pkcs11), in a token folder of the service's own."""
+class SoftHsm:
+    """SoftHSM2 (through python-pkcs11) with its tokens in a folder of the caller's own.
+
+    The officers' tokens (below) and the office's seal token (`akta.seal_keys`) both stand
+    on it: the module check, the configuration, a new token whose security officer's PIN is
+    forgotten, and EC key pairs that never leave the token.
+    """
 
     def __init__(self, folder: Path, module: str = DEFAULT_SOFTHSM2_MODULE) -> None:
         import pkcs11  # the dependency is needed only where SoftHSM2 is used
@@ -85,15 +90,21 @@ class SoftHsmKeyStore(KeyStore):
         self._lock = threading.Lock()
         self.description = f"SoftHSM2 (PKCS#11, {module}), token di {self.tokens}"
 
-    def create(self, nip: str, passphrase: str) -> ec.EllipticCurvePublicKey:
-        from pkcs11 import Attribute, KeyType
-        from pkcs11.util.ec import encode_ec_public_key, encode_named_curve_parameters
+    def reload(self) -> None:
+        """Load the module again on this folder's configuration: a token made since, or
+        another folder's configuration loaded in this process meanwhile, is seen anew."""
+        os.environ["SOFTHSM2_CONF"] = str(self.config)
+        self._lib.reinitialize()
 
-        if self.has_token(nip):
-            raise TokenError(f"a token for NIP {nip} already exists")
+    def token(self, label: str) -> Any:
+        """The token labelled `label`; raises pkcs11's NoSuchToken when there is none."""
+        return self._lib.get_token(token_label=label)
+
+    def init_token(self, label: str, pin: str) -> Any:
+        """A new token labelled `label` whose user PIN is `pin`; returns it. Hold `_lock`."""
         util = shutil.which("softhsm2-util") or "/usr/bin/softhsm2-util"
-        # Only random PINs on the command line: the officer's passphrase is set below,
-        # through the library, by the security officer whose PIN is then forgotten.
+        # Only random PINs on the command line: the user's PIN is set below, through the
+        # library, by the security officer whose PIN is then forgotten.
         so_pin, first_pin = secrets.token_hex(16), secrets.token_hex(16)
         subprocess.run(  # noqa: S603 - a fixed program and our own arguments
             [
@@ -101,7 +112,7 @@ class SoftHsmKeyStore(KeyStore):
                 "--init-token",
                 "--free",
                 "--label",
-                _label(nip),
+                label,
                 "--so-pin",
                 so_pin,
                 "--pin",
@@ -111,23 +122,49 @@ class SoftHsmKeyStore(KeyStore):
             check=True,
             capture_output=True,
         )
+        self.reload()  # the new token appears only after C_Initialize
+        token = self._lib.get_token(token_label=label)
+        with token.open(rw=True, so_pin=so_pin) as session:
+            session.init_pin(pin)
+        return token
+
+    @staticmethod
+    def generate_ec_key(session: Any, label: str, key_id: bytes = b"") -> tuple[bytes, Any, Any]:
+        """A P-256 key pair made inside the token, the private half sensitive and not
+        extractable; returns the public half as DER (SubjectPublicKeyInfo) and both
+        objects."""
+        from pkcs11 import Attribute, KeyType
+        from pkcs11.util.ec import encode_ec_public_key, encode_named_curve_parameters
+
+        parameters = session.create_domain_parameters(
+            KeyType.EC,
+            {Attribute.EC_PARAMS: encode_named_curve_parameters("secp256r1")},
+            local=True,
+        )
+        attributes = {Attribute.ID: key_id} if key_id else {}
+        public, private = parameters.generate_keypair(
+            store=True,
+            label=label,
+            public_template=attributes,
+            private_template={
+                **attributes,
+                Attribute.SENSITIVE: True,
+                Attribute.EXTRACTABLE: False,
+            },
+        )
+        return bytes(encode_ec_public_key(public)), public, private
+
+
+class SoftHsmKeyStore(SoftHsm, KeyStore):
+    """Officers' tokens in SoftHSM2, one per officer, labelled by NIP."""
+
+    def create(self, nip: str, passphrase: str) -> ec.EllipticCurvePublicKey:
+        if self.has_token(nip):
+            raise TokenError(f"a token for NIP {nip} already exists")
         with self._lock:
-            self._lib.reinitialize()  # the new token appears only after C_Initialize
-            token = self._lib.get_token(token_label=_label(nip))
-            with token.open(rw=True, so_pin=so_pin) as session:
-                session.init_pin(passphrase)
+            token = self.init_token(_label(nip), passphrase)
             with token.open(rw=True, user_pin=passphrase) as session:
-                parameters = session.create_domain_parameters(
-                    KeyType.EC,
-                    {Attribute.EC_PARAMS: encode_named_curve_parameters("secp256r1")},
-                    local=True,
-                )
-                public, _private = parameters.generate_keypair(
-                    store=True,
-                    label=KEY_LABEL,
-                    private_template={Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False},
-                )
-                der = encode_ec_public_key(public)
+                der, _public, _private = self.generate_ec_key(session, KEY_LABEL)
         key = serialization.load_der_public_key(der)
         assert isinstance(key, ec.EllipticCurvePublicKey)  # noqa: S101 - we made an EC key
         return key

@@ -44,6 +44,7 @@ from akta_service.verification.operations import verify_report
 from akta_service.workflow.engine import fire
 from tests.conftest import SIGNING_OFFICERS, sign_as
 from tests.files import pdf_text
+from tests.services import softhsm_token
 
 S = ReportStatus
 INFORMANT = Actor(id="informant:web", name="Pelapor", role=Role.INFORMANT)
@@ -271,20 +272,21 @@ def test_the_service_process_holds_no_signing_key(
     assert issue_akta(report.id) == "issued"
 
     settings = app.config["AKTA_SETTINGS"]
-    # The journal's daily seal key (core.journal_seal) and the office's QR seal keys
-    # (akta.seal_keys, encrypted) are the keys still read from files; neither signs an
-    # akta's PDF, which only the officer's token at the signing service does.
+    # The journal's daily seal key (core.journal_seal) is the one key still read from a
+    # file; the office's QR seal keys (akta.seal_keys) are in the seal token, or, where
+    # SoftHSM2 is absent, in encrypted key files. Neither signs an akta's PDF, which only
+    # the officer's token at the signing service does.
     seal_keys = settings.instance_path / "akta-seal-keys"
     files = [
         p
         for p in settings.instance_path.rglob("*")
         if p.is_file() and p != settings.journal_seal_key_path and seal_keys not in p.parents
     ]
-    assert all(
-        b"ENCRYPTED PRIVATE KEY" in p.read_bytes()
-        for p in seal_keys.glob("*.pem")
-        if not p.name.endswith(".pub.pem")
-    )
+    private_files = [p for p in seal_keys.glob("*.pem") if not p.name.endswith(".pub.pem")]
+    if softhsm_token() == "softhsm":
+        assert private_files == []
+        assert (seal_keys / "token" / "tokens").is_dir()
+    assert all(b"ENCRYPTED PRIVATE KEY" in p.read_bytes() for p in private_files)
     assert settings.signing_path / "ca.pem" in files  # only the trust root, public
     for path in files:
         assert b"PRIVATE KEY" not in path.read_bytes(), path

@@ -172,13 +172,6 @@ def test_key_rotation_keeps_old_seals_valid(keys: Path) -> None:
     assert check_qr(new).status == VALID
 
 
-def test_no_private_key_is_kept_in_clear(keys: Path) -> None:
-    seal_keys.active_kid()
-    (private,) = [p for p in keys.glob("*.pem") if not p.name.endswith(".pub.pem")]
-    assert b"ENCRYPTED PRIVATE KEY" in private.read_bytes()
-    assert private.stat().st_mode & 0o077 == 0
-
-
 def test_the_status_list_says_annulled_or_superseded_and_is_sealed(keys: Path) -> None:
     first = seal_text(content_for(), ISSUER)
     corrected = seal_text(content_for(version=2), ISSUER)

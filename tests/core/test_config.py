@@ -18,6 +18,7 @@ GOOD_DUKCAPIL = "https://dukcapil.example/api"
 GOOD_LIMITS = "redis://redis.example:6379/1"
 GOOD_SIGNING = "https://tte.example.go.id"
 GOOD_MASTER_KEY = "k2026-prod:" + "A" * 43 + "="
+GOOD_SEAL_PIN = "seal-token-pin-2026"
 
 
 @pytest.fixture(autouse=True)
@@ -45,6 +46,7 @@ def production(tmp_path: Path, **values: Any) -> Settings:
             "AKTA_PUBLIC_BASE_URL": "https://akta.example.go.id",
             "AKTA_RATELIMIT_STORAGE_URI": GOOD_LIMITS,
             "AKTA_STORAGE_MASTER_KEY": GOOD_MASTER_KEY,
+            "AKTA_SEAL_TOKEN_PIN": GOOD_SEAL_PIN,
             **values,
         },
     )
@@ -58,6 +60,18 @@ def test_good_production_settings_load(tmp_path: Path) -> None:
     assert loaded.database_url == "postgresql+psycopg://akta@db.example/akta"
     assert loaded.region_codes == ("3274",)
     assert not (tmp_path / "instance" / "secret_key").exists()
+
+
+def test_production_with_the_seal_token_needs_its_pin(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="AKTA_SEAL_TOKEN_PIN is required") as caught:
+        production(tmp_path, AKTA_SEAL_TOKEN="softhsm", AKTA_SEAL_TOKEN_PIN="")
+
+    assert "production" in str(caught.value)
+    loaded = production(tmp_path, AKTA_SEAL_TOKEN="softhsm")
+    assert loaded.seal_token_pin == GOOD_SEAL_PIN
+    assert GOOD_SEAL_PIN not in repr(loaded)  # never in a log line that prints the settings
+    files = production(tmp_path, AKTA_SEAL_TOKEN="software", AKTA_SEAL_TOKEN_PIN="")
+    assert files.seal_token == "software"
 
 
 def test_production_without_secret_key_names_it(tmp_path: Path) -> None:

@@ -74,6 +74,7 @@ def test_production_needs_the_trust_root_installed(tmp_path: Path) -> None:
             "AKTA_RATELIMIT_STORAGE_URI": "redis://redis.example:6379/1",
             "AKTA_SIGNING_PATH": str(tmp_path / "pki"),
             "AKTA_STORAGE_MASTER_KEY": "k2026-prod:" + "A" * 43 + "=",
+            "AKTA_SEAL_TOKEN_PIN": "seal-token-pin-2026",
         }
     )
 
