@@ -417,12 +417,19 @@ class TokenSealKeys(SealKeyStore):
             return (self.imported_at_opening if opening else []) + self._import_files(session)
 
 
-def open_seal_keys(settings: Settings, folder: Path) -> SealKeyStore:
-    """The seal keys' store the settings choose; raises SealKeyError naming what is wrong."""
+def _backend(settings: Settings) -> str:
+    """softhsm or software: what the settings choose on this machine."""
     kind = SealTokenKind(settings.seal_token)
     if kind == SealTokenKind.SOFTWARE or (
         kind == SealTokenKind.AUTO and not Path(settings.softhsm2_module).is_file()
     ):
+        return FileSealKeys.backend
+    return TokenSealKeys.backend
+
+
+def open_seal_keys(settings: Settings, folder: Path) -> SealKeyStore:
+    """The seal keys' store the settings choose; raises SealKeyError naming what is wrong."""
+    if _backend(settings) == FileSealKeys.backend:
         return FileSealKeys(folder, settings.secret_key)
     pin = settings.seal_token_pin or token_pin(settings.secret_key)
     return TokenSealKeys(folder, settings.softhsm2_module, pin, settings.secret_key)
@@ -524,13 +531,14 @@ def key_set() -> dict[str, object]:
 @readiness("seal_keys")
 def seal_state() -> dict[str, Any]:
     """The seal keys as /readyz tells them: where they are, and `state` ok or why not."""
+    settings = current_settings()
+    backend = _backend(settings)
     try:
-        store = seal_keys()
         active = active_kid()
-        store.sign(active, hashlib.sha256(b"readyz").digest())  # the key answers, now
+        seal_keys().sign(active, hashlib.sha256(b"readyz").digest())  # the key answers, now
     except SealKeyError as exc:
-        return {"backend": "softhsm", "state": exc.state}
-    return {"backend": store.backend, "active_key": active, "state": "ok"}
+        return {"backend": backend, "state": exc.state}
+    return {"backend": backend, "active_key": active, "state": "ok"}
 
 
 def announce_seal_keys() -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import os
+import subprocess
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import Flask
 
+from akta_service import create_app
 from akta_service.akta import seal_keys
 from akta_service.akta.cli import (
     import_seal_keys_command,
@@ -26,8 +28,8 @@ from akta_service.akta.cli import (
 from akta_service.akta.seal import VALID, SealKey, check_qr, seal_text
 from akta_service.core.config import SealTokenKind
 from tests.akta.test_document import content_for
-from tests.conftest import changed_settings
-from tests.services import SOFTHSM2_MODULE, require_softhsm
+from tests.conftest import app_config, changed_settings
+from tests.services import BIN, SOFTHSM2_MODULE, require_softhsm
 
 ISSUER = "https://akta.example.go.id"
 NO_MODULE = "/usr/lib/softhsm/tidak-ada/libsofthsm2.so"
@@ -239,3 +241,30 @@ def test_without_softhsm_the_key_files_seal_and_start_up_says_so(app: Flask, key
     assert not (keys / "token").exists()
     assert check_qr(text, keys=published).status == VALID
     assert ready["seal_keys"]["backend"] == "software"
+
+
+def test_a_key_rotated_by_another_process_seals_here_at_once(tmp_path: Path) -> None:
+    """`akta akta rotate-seal-key` run beside the serving process, which holds its session."""
+    require_softhsm()
+    config = app_config(
+        f"sqlite:///{tmp_path / 'akta.sqlite3'}", tmp_path / "instance", AKTA_SEAL_TOKEN="softhsm"
+    )
+    app = create_app(config)
+    with app.app_context():
+        first = seal_keys.active_kid()
+        before = seal_text(content_for(), ISSUER)
+        rotated = subprocess.run(  # noqa: S603 - our own program
+            [str(BIN / "akta"), "akta", "rotate-seal-key"],
+            env={**os.environ, **config},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert rotated.returncode == 0, rotated.stdout + rotated.stderr
+        second = seal_keys.active_kid()
+        after = seal_text(content_for(version=2), ISSUER)
+
+        assert second != first
+        assert (check_qr(before).status, check_qr(before).kid) == (VALID, first)
+        assert (check_qr(after).status, check_qr(after).kid) == (VALID, second)
