@@ -7,6 +7,7 @@ import hashlib
 import io
 import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from flask.testing import FlaskClient
 from pypdf import PdfReader
 
 from akta_service.accounts.models import User
+from akta_service.akta import seal_keys
 from akta_service.akta.models import AktaDocument, SigningAuthorisation
 from akta_service.akta.operations import (
     ISSUE_JOB,
@@ -42,9 +44,9 @@ from akta_service.verification.client import HttpDukcapil
 from akta_service.verification.gateway import dukcapil
 from akta_service.verification.operations import verify_report
 from akta_service.workflow.engine import fire
-from tests.conftest import SIGNING_OFFICERS, sign_as
+from tests.conftest import SIGNING_OFFICERS, changed_settings, sign_as
 from tests.files import pdf_text
-from tests.services import softhsm_token
+from tests.services import require_softhsm, softhsm_token
 
 S = ReportStatus
 INFORMANT = Actor(id="informant:web", name="Pelapor", role=Role.INFORMANT)
@@ -263,6 +265,28 @@ def test_without_the_pejabats_authorisation_the_issue_waits(
     assert issue_akta(report.id) == "authorisation_missing"
     assert report.status == S.REGISTERED
     assert current_akta(report) is None
+
+
+def test_with_the_seal_token_unusable_the_issue_waits_and_then_issues(
+    app: Flask,
+    officer: Region,
+    actors: dict[str, Actor],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    require_softhsm()
+    monkeypatch.setattr(seal_keys, "keys_folder", lambda: tmp_path / "seal-keys")
+    seal_keys.active_kid()  # the token, with the right PIN
+    report = _signed(actors)
+
+    with changed_settings(app, seal_token_pin="bukan-pin-token"):
+        assert issue_akta(report.id) == "seal_keys_unavailable"
+    assert report.status == S.REGISTERED
+    assert current_akta(report) is None
+    assert db.session.get(SigningAuthorisation, report.id) is not None  # kept for the retry
+
+    assert issue_akta(report.id) == "issued"  # the PIN set right again: the next try issues
+    assert report.status == S.ISSUED
 
 
 def test_the_service_process_holds_no_signing_key(
