@@ -36,15 +36,19 @@ NO_MODULE = "/usr/lib/softhsm/tidak-ada/libsofthsm2.so"
 
 
 @pytest.fixture
-def keys(app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A seal-key folder (and token) of this test's own, in the token, in an app context."""
-    require_softhsm()
+def folder(app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A seal-key folder of this test's own, in an app context."""
     folder = tmp_path / "seal-keys"
     monkeypatch.setattr(seal_keys, "keys_folder", lambda: folder)
-    with (
-        app.app_context(),
-        changed_settings(app, seal_token=SealTokenKind.SOFTHSM, softhsm2_module=SOFTHSM2_MODULE),
-    ):
+    with app.app_context():
+        yield folder
+
+
+@pytest.fixture
+def keys(app: Flask, folder: Path) -> Iterator[Path]:
+    """The same, its keys in the token (SoftHSM2; under CI=true it must be installed)."""
+    require_softhsm()
+    with changed_settings(app, seal_token=SealTokenKind.SOFTHSM, softhsm2_module=SOFTHSM2_MODULE):
         yield folder
 
 
@@ -227,7 +231,8 @@ def test_softhsm_chosen_but_not_installed_names_the_module(app: Flask, keys: Pat
     assert ready.get_json()["seal_keys"]["state"] == "module_missing"
 
 
-def test_without_softhsm_the_key_files_seal_and_start_up_says_so(app: Flask, keys: Path) -> None:
+def test_without_softhsm_the_key_files_seal_and_start_up_says_so(app: Flask, folder: Path) -> None:
+    keys = folder
     with changed_settings(app, seal_token=SealTokenKind.AUTO, softhsm2_module=NO_MODULE):
         said = seal_keys.announce_seal_keys()
         text = seal_text(content_for(), ISSUER)
