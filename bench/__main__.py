@@ -19,7 +19,7 @@ from bench import (
 def main() -> None:
     workflow.main()
     signing.main()
-    issuing.main()
+    issuing.main([])
     batch.main()
     seal.main()
     verification.main()

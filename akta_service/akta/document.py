@@ -11,7 +11,7 @@ import io
 import math
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Final
 
@@ -474,8 +474,7 @@ def draw_qr_code(
     """The QR code (segno) of `text` filling `box`, the akta's and the KIA's alike: an
     alphanumeric code for a sealed text, a byte code for a URL."""
     x1, y1, x2, y2 = box
-    code = segno.make_qr(text, error="m")
-    matrix = code.matrix
+    matrix = _qr_matrix(text)
     module = (x2 - x1) / len(matrix)
     # Filled modules only, one rectangle per run, in a form of their own: no font state,
     # easy to find and compare.
@@ -499,6 +498,14 @@ def draw_qr_code(
     canvas.translate(x1, y1)
     canvas.doForm(QR_FORM_NAME)
     canvas.restoreState()
+
+
+@lru_cache(maxsize=16)
+def _qr_matrix(text: str) -> tuple[bytes, ...]:
+    """The modules of the QR code of `text`, row by row. Kept for a few texts: the akta and
+    the KIA card issued with it carry the same seal, and encoding it (segno tries all eight
+    masks to pick the best) is most of rendering either."""
+    return tuple(bytes(row) for row in segno.make_qr(text, error="m").matrix)
 
 
 def _draw_qr(canvas: Canvas, text: str) -> None:

@@ -40,7 +40,7 @@ from akta_service.akta.models import (
 )
 from akta_service.akta.seal import sealed_content
 from akta_service.akta.seal_keys import SealKeyError
-from akta_service.akta.signing import sign_pdf
+from akta_service.akta.signing import PdfToSign, sign_pdfs
 from akta_service.births.locking import lock_for_job
 from akta_service.births.models import BirthReport, Document, ReportStatus, WordingModel
 from akta_service.core.actors import Actor, Role
@@ -333,10 +333,13 @@ def _produce(
     version: int,
     signer: User,
     authorisation: Authorisation,
+    *,
+    with_kia: bool = False,
     **correction: Any,
-) -> AktaDocument:
-    """Render, sign (through the signing service) and store one version; returns its
-    (flushed) record."""
+) -> tuple[AktaDocument, KiaCard | None]:
+    """Render, sign (through the signing service) and store one version, and with
+    `with_kia` the child's KIA card beside it, both signed in one call to the service;
+    returns their (flushed) records (no card for a child five or older)."""
     region = db.session.get(Region, report.region_code)
     assert region is not None  # noqa: S101 - a foreign key guarantees it
     if not (signer.nik and signer.nip):
@@ -347,24 +350,27 @@ def _produce(
         akta_content(report, region, token, version, now, signer),
         current_settings().public_base_url,
     )
-    signed = _signed(
-        render_akta_pdf(content),
-        signer,
-        authorisation,
-        region,
-        field_box=SIGNATURE_BOX,
-        reason=f"Kutipan Akta Kelahiran {content.registration_number}",
-        signed_at=now,
-    )
-    digest = hashlib.sha256(signed).hexdigest()
+    to_sign = [
+        PdfToSign(
+            render_akta_pdf(content),
+            f"Kutipan Akta Kelahiran {content.registration_number}",
+            SIGNATURE_BOX,
+        )
+    ]
+    # The card's QR code carries the akta's own seal: the same facts and printed text.
+    kia = _kia_content(report, region, content, now) if with_kia else None
+    if kia is not None:
+        to_sign.append(_kia_to_sign(kia))
+    signed = _signed(to_sign, signer, authorisation, region, signed_at=now)
+    digest = hashlib.sha256(signed[0]).hexdigest()
     key = f"akta/{region.code}/{now:%Y/%m}/{content.registration_number}-v{version}-{token[:8]}.pdf"
-    storage().put(key, signed)
+    storage().put(key, signed[0])
     document = AktaDocument(
         report_id=report.id,
         version=version,
         registration_number=content.registration_number,
         sha256=digest,
-        size_bytes=len(signed),
+        size_bytes=len(signed[0]),
         storage_key=key,
         verification_token=token,
         signer_name=content.officer_name,
@@ -375,33 +381,31 @@ def _produce(
     )
     db.session.add(document)
     db.session.flush()
-    return document
+    card = _stored_kia(report, region, document, kia, signed[1]) if kia is not None else None
+    return document, card
 
 
 def _signed(
-    pdf: bytes,
+    pdfs: list[PdfToSign],
     signer: User,
     authorisation: Authorisation,
     region: Region,
     *,
-    field_box: tuple[float, float, float, float] | None,
-    reason: str,
     signed_at: datetime,
-) -> bytes:
-    """The PDF signed with the pejabat's own key through the signing service."""
+) -> list[bytes]:
+    """The PDFs of one report signed with the pejabat's own key through the signing
+    service: one call signs all their hashes, their timestamps are asked together."""
     service = signing_service()
     try:
         remote_signer = service.signer(signer.nik or "", authorisation)
     except SigningServiceError as error:
         raise _refusal(error) from None
     try:
-        signed = sign_pdf(
-            pdf,
+        signed = sign_pdfs(
+            pdfs,
             remote_signer,
             timestamper=service.timestamper(),
             trust_root_pem=signing_trust_root(),
-            field_box=field_box,
-            reason=reason,
             location=region.issue_place,
             signer_name=signer.full_name,
             signed_at=signed_at.astimezone(local_timezone()),  # the stamp shows office time (WIB)
@@ -419,18 +423,15 @@ def _signed(
     return signed
 
 
-def issue_kia(
-    report: BirthReport, akta: AktaDocument, signer: User, authorisation: Authorisation
-) -> KiaCard | None:
-    """The Kartu Identitas Anak of a child under five, signed like the akta version it comes
-    with; its QR code seals that version's facts as the akta's does (the same facts and
-    printed text's digest, sealed when the card is made). None for a child five or older."""
-    issued_on = akta.issued_at.astimezone(local_timezone()).date()
+def _kia_content(
+    report: BirthReport, region: Region, akta: AktaContent, issued_at: datetime
+) -> KiaContent | None:
+    """What the Kartu Identitas Anak issued with this akta content says; None for a child
+    five or older. Its QR code seals the akta version's facts (`akta.seal`)."""
+    issued_on = issued_at.astimezone(local_timezone()).date()
     if report.child_nik is None or not under_five(report.child_birth_date, issued_on):
         return None
-    region = db.session.get(Region, report.region_code)
-    assert region is not None  # noqa: S101 - a foreign key guarantees it
-    content = KiaContent(
+    return KiaContent(
         child_nik=report.child_nik,
         child_name=report.child_name,
         child_sex=str(report.child_sex),
@@ -443,25 +444,25 @@ def issue_kia(
         issue_place=region.issue_place,
         issue_date=issued_on,
         valid_until=fifth_birthday(report.child_birth_date),
-        officer_name=akta.signer_name,
-        qr_text=sealed_issued_content(report, akta).seal,
+        officer_name=akta.officer_name,
+        qr_text=akta.seal or "",
     )
-    signed = _signed(
-        render_kia_pdf(content),
-        signer,
-        authorisation,
-        region,
-        field_box=None,
-        reason=f"Kartu Identitas Anak {report.child_nik}",
-        signed_at=akta.issued_at,
-    )
-    stem = f"{report.child_nik}-v{akta.version}-{akta.verification_token[:8]}"
+
+
+def _kia_to_sign(content: KiaContent) -> PdfToSign:
+    return PdfToSign(render_kia_pdf(content), f"Kartu Identitas Anak {content.child_nik}")
+
+
+def _stored_kia(
+    report: BirthReport, region: Region, akta: AktaDocument, content: KiaContent, signed: bytes
+) -> KiaCard:
+    stem = f"{content.child_nik}-v{akta.version}-{akta.verification_token[:8]}"
     key = f"kia/{region.code}/{akta.issued_at:%Y/%m}/{stem}.pdf"
     storage().put(key, signed)
     card = KiaCard(
         report_id=report.id,
         akta_document_id=akta.id,
-        child_nik=report.child_nik,
+        child_nik=content.child_nik,
         valid_until=content.valid_until,
         sha256=hashlib.sha256(signed).hexdigest(),
         size_bytes=len(signed),
@@ -471,6 +472,24 @@ def issue_kia(
     db.session.add(card)
     db.session.flush()
     return card
+
+
+def issue_kia(
+    report: BirthReport, akta: AktaDocument, signer: User, authorisation: Authorisation
+) -> KiaCard | None:
+    """The Kartu Identitas Anak of a child under five for an akta version issued already
+    (a correction's), signed like it; its QR code seals that version's facts as the akta's
+    does (the same facts and printed text's digest, sealed when the card is made). None for
+    a child five or older."""
+    region = db.session.get(Region, report.region_code)
+    assert region is not None  # noqa: S101 - a foreign key guarantees it
+    content = _kia_content(report, region, sealed_issued_content(report, akta), akta.issued_at)
+    if content is None:
+        return None
+    (signed,) = _signed(
+        [_kia_to_sign(content)], signer, authorisation, region, signed_at=akta.issued_at
+    )
+    return _stored_kia(report, region, akta, content, signed)
 
 
 def current_kia(report: BirthReport) -> KiaCard | None:
@@ -544,8 +563,7 @@ def _issue(report: BirthReport, registry: Dukcapil | None) -> str:
         )
         _note_failure(report.id, "signing_authorisation_missing")
         return "authorisation_missing"
-    document = _produce(report, 1, *waiting)
-    card = issue_kia(report, document, *waiting)
+    document, card = _produce(report, 1, *waiting, with_kia=True)
     db.session.delete(db.session.get(SigningAuthorisation, report.id))
     fire(
         report,
@@ -704,7 +722,7 @@ def issue_corrected_version(
         setattr(report, name, value)
     previous.superseded_at = utcnow()
     db.session.flush()
-    document = _produce(
+    document, _card = _produce(
         report,
         previous.version + 1,
         signer,

@@ -8,9 +8,12 @@ an akta still validates after the officer's certificate expired or the officer l
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import re
+from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -36,7 +39,7 @@ from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
 
-from akta_service.signing.client import SigningReuse
+from akta_service.signing.client import RemoteSigner, SigningReuse
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +96,16 @@ class AktaValidation:
         return self.signed and self.intact and self.trusted and self.covers_whole_document
 
 
+@dataclass(frozen=True)
+class PdfToSign:
+    """One PDF of those signed together, with what its signature says."""
+
+    pdf: bytes
+    reason: str
+    #: (x1, y1, x2, y2) in points for a visible stamp; None signs invisibly.
+    field_box: tuple[float, float, float, float] | None = None
+
+
 def sign_pdf(
     pdf: bytes,
     signer: signers.Signer,
@@ -106,17 +119,44 @@ def sign_pdf(
     signed_at: datetime,
     reuse: SigningReuse | None = None,
 ) -> bytes:
-    """The PDF with a PAdES B-LT signature in the "Pejabat" field on page 1.
+    """The PDF with a PAdES B-LT signature in the "Pejabat" field on page 1 (`sign_pdfs`
+    of one PDF)."""
+    (signed,) = sign_pdfs(
+        [PdfToSign(pdf, reason, field_box)],
+        signer,
+        timestamper=timestamper,
+        trust_root_pem=trust_root_pem,
+        location=location,
+        signer_name=signer_name,
+        signed_at=signed_at,
+        reuse=reuse,
+    )
+    return signed
 
-    :param signer: makes the raw signature (the signing service's `RemoteSigner`).
-    :param timestamper: the time-stamping authority whose token the signature carries.
+
+def sign_pdfs(
+    pdfs: Sequence[PdfToSign],
+    signer: signers.Signer,
+    *,
+    timestamper: TimeStamper,
+    trust_root_pem: Path,
+    location: str,
+    signer_name: str,
+    signed_at: datetime,
+    reuse: SigningReuse | None = None,
+) -> list[bytes]:
+    """Each PDF with its own PAdES B-LT signature in the "Pejabat" field on page 1, signed
+    concurrently: a `RemoteSigner` sends their hashes in one call, and their timestamps
+    are asked at the same time. Each gets its own signature, timestamp and validation data.
+
+    :param signer: makes the raw signatures (the signing service's `RemoteSigner`).
+    :param timestamper: the time-stamping authority whose token each signature carries.
     :param trust_root_pem: the CA the signer's chain ends in; the chain and its OCSP
         answers are fetched (from the certificates' responders) and embedded.
-    :param field_box: (x1, y1, x2, y2) in points for a visible stamp; None signs invisibly.
-    :param signed_at: the time the stamp shows (with its zone, e.g. WIB).
+    :param signed_at: the time the stamps show (with its zone, e.g. WIB).
     :param reuse: what the signatures of a batch share (`SigningServiceClient.reuse`): the
         OCSP answers fetched, and the room the first signature took; None: all anew.
-    :raises pyhanko.pdf_utils.misc.PdfReadError: `pdf` is not a readable PDF.
+    :raises pyhanko.pdf_utils.misc.PdfReadError: a PDF is not readable.
     :raises pyhanko.sign.general.SigningError: the field is already signed, or the
         chain or its revocation answers could not be had.
     """
@@ -128,11 +168,53 @@ def sign_pdf(
         # One plain request per OCSP answer: nothing stays open after signing (the
         # default aiohttp session would outlive the event loop each signature runs in).
         fetchers = RequestsFetcherBackend(per_request_timeout=10).get_fetchers()
-    box = None
-    if field_box is not None:
-        x1, y1, x2, y2 = (round(value) for value in field_box)
-        box = (x1, y1, x2, y2)
-    metadata = signers.PdfSignatureMetadata(
+    validation_context = ValidationContext(
+        trust_roots=[load_cert_from_pemder(str(trust_root_pem))],
+        allow_fetching=True,
+        revocation_mode="hard-fail",
+        # The context's moment is its creation; the OCSP answer is made after it, more
+        # than pyHanko's default second later on a busy machine ("too recent").
+        time_tolerance=timedelta(minutes=1),
+        fetchers=fetchers,
+    )
+    certificate = signer.signing_cert.sha256 if signer.signing_cert else b""
+    room = reuse.rooms.get(certificate) if reuse is not None else None
+
+    async def one(to_sign: PdfToSign) -> bytes:
+        pdf_signer = _PdfSignerAt(
+            signed_at,
+            _metadata(to_sign.reason, location, signer_name, validation_context),
+            signer,
+            timestamper=timestamper,
+            new_field_spec=fields.SigFieldSpec(
+                SIGNATURE_FIELD, on_page=0, box=_rounded(to_sign.field_box)
+            ),
+        )
+        output = await pdf_signer.async_sign_pdf(
+            IncrementalPdfFileWriter(io.BytesIO(to_sign.pdf)),
+            output=io.BytesIO(),
+            bytes_reserved=room,
+        )
+        return bytes(output.getvalue())
+
+    async def all_of_them() -> list[bytes]:
+        try:
+            return list(await asyncio.gather(*(one(to_sign) for to_sign in pdfs)))
+        finally:
+            await validation_context.aclose()
+
+    together = signer.together(len(pdfs)) if isinstance(signer, RemoteSigner) else nullcontext()
+    with together:
+        signed = asyncio.run(all_of_them())
+    if reuse is not None and room is None:
+        reuse.rooms[certificate] = signature_room(signed[0])
+    return signed
+
+
+def _metadata(
+    reason: str, location: str, signer_name: str, validation_context: ValidationContext
+) -> signers.PdfSignatureMetadata:
+    return signers.PdfSignatureMetadata(
         field_name=SIGNATURE_FIELD,
         subfilter=fields.SigSeedSubFilter.PADES,
         md_algorithm="sha256",
@@ -146,32 +228,17 @@ def sign_pdf(
             placement=SigDSSPlacementPreference.TOGETHER_WITH_SIGNATURE,
             include_vri=False,
         ),
-        validation_context=ValidationContext(
-            trust_roots=[load_cert_from_pemder(str(trust_root_pem))],
-            allow_fetching=True,
-            revocation_mode="hard-fail",
-            # The context's moment is its creation; the OCSP answer is made after it, more
-            # than pyHanko's default second later on a busy machine ("too recent").
-            time_tolerance=timedelta(minutes=1),
-            fetchers=fetchers,
-        ),
+        validation_context=validation_context,
     )
-    pdf_signer = _PdfSignerAt(
-        signed_at,
-        metadata,
-        signer,
-        timestamper=timestamper,
-        new_field_spec=fields.SigFieldSpec(SIGNATURE_FIELD, on_page=0, box=box),
-    )
-    certificate = signer.signing_cert.sha256 if signer.signing_cert else b""
-    room = reuse.rooms.get(certificate) if reuse is not None else None
-    output = pdf_signer.sign_pdf(
-        IncrementalPdfFileWriter(io.BytesIO(pdf)), output=io.BytesIO(), bytes_reserved=room
-    )
-    signed = bytes(output.getvalue())
-    if reuse is not None and room is None:
-        reuse.rooms[certificate] = signature_room(signed)
-    return signed
+
+
+def _rounded(
+    box: tuple[float, float, float, float] | None,
+) -> tuple[int, int, int, int] | None:
+    if box is None:
+        return None
+    x1, y1, x2, y2 = (round(value) for value in box)
+    return (x1, y1, x2, y2)
 
 
 def signature_room(pdf: bytes) -> int:

@@ -9,7 +9,9 @@ leaves the signing service; the passphrase is sent once, to authorise, and kept 
 What is the same for every akta of a batch is asked once and kept for `reuse_for` (ten
 minutes): the officer's certificate chain, the time-stamping authority's certificates and
 the OCSP answers for both (an OCSP answer is good for its validity period, days). Each akta
-still gets its own signature and its own timestamp, over one kept-alive connection.
+still gets its own signature and its own timestamp, over one kept-alive connection. The PDFs
+of one report (the akta, the KIA card) signed together send their hashes in one signHash
+call (`RemoteSigner.together`): one signature each, one round trip for all.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import functools
 import hashlib
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -259,6 +263,39 @@ class _ServiceTimeStamper(TimeStamper):
         return tsp.TimeStampResp.load(answer)
 
 
+class _HashRound:
+    """The hashes of the PDFs signed together, sent in one signHash call once every PDF's
+    is in. A PDF that fails before it gets there fails them all: whoever runs them cancels
+    the others (as `asyncio.gather` and `asyncio.run` do)."""
+
+    def __init__(self, client: SigningServiceClient, nik: str, sad: str, expected: int) -> None:
+        self._client, self._nik, self._sad = client, nik, sad
+        self._expected = expected
+        self._waiting: list[tuple[bytes, asyncio.Future[bytes]]] = []
+
+    async def signature(self, digest: bytes) -> bytes:
+        answer: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._waiting.append((digest, answer))
+        await self._send_when_complete()
+        return await answer
+
+    async def _send_when_complete(self) -> None:
+        if len(self._waiting) < self._expected:
+            return
+        waiting, self._waiting = self._waiting, []
+        self._expected -= len(waiting)  # any signature after the round goes alone
+        try:
+            signatures = await asyncio.to_thread(
+                self._client.sign_hashes, self._nik, self._sad, [d for d, _ in waiting]
+            )
+        except Exception as error:  # every PDF of the round fails as the call did
+            for _digest, answer in waiting:
+                answer.set_exception(error)
+            return
+        for (_digest, answer), signature in zip(waiting, signatures, strict=True):
+            answer.set_result(signature)
+
+
 class RemoteSigner(signers.Signer):
     """pyHanko's external signer: the CMS is built here, the raw signature made remotely."""
 
@@ -278,6 +315,17 @@ class RemoteSigner(signers.Signer):
         self._nik = nik
         self._authorisation = authorisation
         self.credential = credential
+        self._round: _HashRound | None = None
+
+    @contextmanager
+    def together(self, count: int) -> Iterator[_HashRound]:
+        """Meanwhile, the next `count` signatures (made concurrently, in one event loop)
+        go to the service in one signHash call."""
+        self._round = _HashRound(self._client, self._nik, self._authorisation.sad, count)
+        try:
+            yield self._round
+        finally:
+            self._round = None
 
     async def async_sign_raw(
         self, data: bytes, digest_algorithm: str, dry_run: bool = False
@@ -287,7 +335,10 @@ class RemoteSigner(signers.Signer):
         if digest_algorithm.lower() != "sha256":
             raise SigningServiceError("signing_algorithm_unsupported")
         digest = hashlib.sha256(data).digest()
-        (signature,) = self._client.sign_hashes(self._nik, self._authorisation.sad, [digest])
+        if self._round is not None:
+            signature = await self._round.signature(digest)
+        else:
+            (signature,) = self._client.sign_hashes(self._nik, self._authorisation.sad, [digest])
         # The chain is kept for a while: a key the kept certificate does not verify (the
         # officer re-enrolled meanwhile) must fail here, not give an akta that never validates.
         try:

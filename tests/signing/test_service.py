@@ -15,9 +15,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from cryptography import x509
+from pyhanko.pdf_utils.misc import PdfReadError
 from reportlab.pdfgen import canvas
 
-from akta_service.akta.signing import sign_pdf, signature_room, validate_pdf
+from akta_service.akta.signing import (
+    PdfToSign,
+    sign_pdf,
+    sign_pdfs,
+    signature_room,
+    validate_pdf,
+)
 from akta_service.signing.client import (
     Authorisation,
     RemoteSigner,
@@ -438,3 +445,81 @@ def test_a_signature_the_kept_certificate_does_not_verify_is_refused(
         )
 
     assert refused.value.code == "signing_certificate_mismatch"
+
+
+class _CountingClient(SigningServiceClient):
+    """The real client, counting the signHash calls it makes."""
+
+    sign_calls = 0
+
+    def sign_hashes(self, nik: str, sad: str, digests: list[bytes]) -> list[bytes]:
+        self.sign_calls += 1
+        return super().sign_hashes(nik, sad, digests)
+
+
+def _sign_together(
+    client: SigningServiceClient, server: SigningServer, pdfs: list[bytes], signatures: int
+) -> list[bytes]:
+    authorisation = client.authorise(BAMBANG.nik, BAMBANG.passphrase, signatures)
+    return sign_pdfs(
+        [PdfToSign(pdf, f"Dokumen {number}") for number, pdf in enumerate(pdfs)],
+        client.signer(BAMBANG.nik, authorisation),
+        timestamper=client.timestamper(),
+        trust_root_pem=server.trust_root(),
+        location="Cirebon",
+        signer_name=BAMBANG.name,
+        signed_at=datetime.now(WIB),
+    )
+
+
+def test_the_pdfs_of_one_report_are_signed_in_one_call_each_with_its_own_signature(
+    server: SigningServer,
+) -> None:
+    with _CountingClient(server.url) as client:
+        akta, card = _sign_together(client, server, [one_page(), one_page()], signatures=2)
+
+        assert client.sign_calls == 1
+    for pdf in (akta, card):
+        result = validate_pdf(pdf, server.trust_root())
+        assert result.valid, result.summary
+        assert result.signer_nip == BAMBANG.nip
+        assert result.timestamped_at is not None
+        assert result.validation_data_embedded  # chain and OCSP answers: PAdES B-LT
+    assert _contents(akta) != _contents(card)  # two signatures, none reused
+
+
+def test_a_pdf_that_cannot_be_signed_fails_its_fellows_without_spending_a_signature(
+    server: SigningServer, client: SigningServiceClient
+) -> None:
+    authorisation = client.authorise(BAMBANG.nik, BAMBANG.passphrase, 2)
+    signer = client.signer(BAMBANG.nik, authorisation)
+
+    with pytest.raises(PdfReadError):
+        sign_pdfs(
+            [PdfToSign(one_page(), "Akta"), PdfToSign(b"not a pdf", "KIA")],
+            signer,
+            timestamper=client.timestamper(),
+            trust_root_pem=server.trust_root(),
+            location="Cirebon",
+            signer_name=BAMBANG.name,
+            signed_at=datetime.now(WIB),
+        )
+
+    # The authorisation still signs both once the report's PDFs are whole again.
+    again = client.signer(BAMBANG.nik, authorisation)
+    signed = sign_pdfs(
+        [PdfToSign(one_page(), "Akta"), PdfToSign(one_page(), "KIA")],
+        again,
+        timestamper=client.timestamper(),
+        trust_root_pem=server.trust_root(),
+        location="Cirebon",
+        signer_name=BAMBANG.name,
+        signed_at=datetime.now(WIB),
+    )
+    assert all(validate_pdf(pdf, server.trust_root()).valid for pdf in signed)
+
+
+def _contents(pdf: bytes) -> bytes:
+    found = re.search(rb"/Contents\s*<([0-9a-fA-F]+)>", pdf)
+    assert found is not None
+    return found.group(1)
