@@ -759,7 +759,8 @@ def load_samples(app: Flask, seed: int) -> Samples:
 TRIGRAM_STATISTICS = 1000
 
 
-#: The queue's indexes (migration 9c3d4e5f6a7b), as the model declares them.
+#: The queue's indexes (migrations 9c3d4e5f6a7b, 1c6df309d8a3, a3e9c4d27b16), as the model
+#: declares them.
 QUEUE_INDEXES = (
     "ix_birth_reports_submitted",
     "ix_birth_reports_open",
@@ -776,7 +777,8 @@ def proposed_indexes() -> list[sa.Index]:
 
     - submitted: search results are listed oldest first across all statuses; a common
       name ("putri") walks this index and stops after a page instead of sorting every match;
-    - open: the tab counts read only open reports, and only from this index (index-only);
+    - open: the tab counts and who holds a tab's reports read only open reports, and only
+      from this index (index-only);
     - duplicate and late queues: those tabs span five statuses, so the status index cannot
       give their order; these small partial indexes do, page 1 and page 1,000 alike;
     - child and mother name trigrams (PostgreSQL, pg_trgm) for the search's ILIKE '%...%'.

@@ -60,8 +60,11 @@ def regional_report(code: str, region_codes: Collection[str]) -> BirthReport | N
     return report if report.region_code in region_codes else None
 
 
-def tab_condition(tab: str, settings: Settings) -> sa.ColumnElement[bool]:
-    """Which reports a tab lists (only that tab's condition is built: the page builds six)."""
+def tab_condition(tab: str, settings: Settings, among_open: bool = False) -> sa.ColumnElement[bool]:
+    """Which reports a tab lists (only that tab's condition is built: the page builds six).
+
+    :param among_open: the query reads open reports only, so a flag tab needs no status.
+    """
     if tab in _STATUS_TABS:
         return BirthReport.status == _STATUS_TABS[tab]
     if tab == "stalled":
@@ -74,6 +77,8 @@ def tab_condition(tab: str, settings: Settings) -> sa.ColumnElement[bool]:
         flag = BirthReport.is_late
     else:
         raise KeyError(tab)
+    if among_open:
+        return flag.is_(True)
     return sa.and_(flag.is_(True), BirthReport.status.in_(OPEN_STATUSES))
 
 
@@ -92,7 +97,8 @@ def _count_columns(region_codes: Sequence[str], settings: Settings) -> list[sa.L
     partial index alone: the count costs what the backlog costs, not what the years of
     issued akta do. The issued akta with a correction waiting are counted from the waiting
     requests (a subquery), never by looking through the issued reports: with both in one
-    filter the planner could use no index and read the whole table.
+    filter the planner could use no index and read the whole table. The query's WHERE is
+    :func:`_open_reports`.
     """
     waiting = (
         sa.select(sa.func.count())
@@ -101,7 +107,8 @@ def _count_columns(region_codes: Sequence[str], settings: Settings) -> list[sa.L
         .scalar_subquery()
     )
     return [
-        sa.func.count().filter(tab_condition(tab, settings)).label(tab)
+        # Counted over the open reports only (their statuses are in the WHERE clause).
+        sa.func.count().filter(tab_condition(tab, settings, among_open=True)).label(tab)
         if tab != "akta_correction"
         else waiting.label(tab)
         for tab in TAB_LABELS
