@@ -1,7 +1,9 @@
 """The office work queue with a million reports in PostgreSQL.
 
-Issue target: p95 <= 50 ms for the queue page (page 1 and page 1,000) and for search by
-NIK, tracking code, registration number and name, with no growth from page 1 to page 1,000.
+Target (issue 19, "the office at a million reports"): every search and page p95 <= 30 ms
+through the page: the queue page (page 1 and page 1,000 of each tab), the office home's tab
+counts and search by NIK, tracking code, registration number and name, with no growth from
+page 1 to page 1,000. (The earlier target was 50 ms.) Each case prints met / not met.
 
 1. A fresh database, migrated to head, gets 1,000,000 birth reports through COPY: three
    kota over three years, most issued, the rest as an office has them (in review, awaiting
@@ -30,7 +32,8 @@ tab exists; the other kota have an ordinary backlog of a few thousand open repor
 
 Run: `.venv/bin/python -m bench.queue` (`--keep` keeps the database, `--database NAME`
 measures a kept one again, `--baseline` also measures before the proposed indexes,
-`--total` and `--samples` scale the run down for a quick look).
+`--total` and `--samples` scale the run down for a quick look, `--only TEXT` measures
+only the cases whose name contains TEXT).
 """
 
 from __future__ import annotations
@@ -85,7 +88,7 @@ from akta_service.review.queries import (
 )
 from bench.common import POSTGRES_ADMIN, postgres_available
 
-TARGET_P95_MS = 50.0
+TARGET_P95_MS = 30.0
 TOTAL = 1_000_000
 DEEP_PAGE = 1_000
 OFFICE = "3274"
@@ -225,6 +228,7 @@ COLUMNS = [
     "assigned_at",
     "registration_number",
     "registered_at",
+    "status_since",
     "submitted_at",
     "created_at",
     "updated_at",
@@ -619,6 +623,8 @@ class Generator:
             assigned_at,
             regno,
             registered_at,
+            # The last change moved the report into its status (none for a new report).
+            submitted_text if status == ReportStatus.SUBMITTED else updated.isoformat(),
             submitted_text,
             submitted_text,
             updated.isoformat(),
@@ -753,7 +759,8 @@ def load_samples(app: Flask, seed: int) -> Samples:
 TRIGRAM_STATISTICS = 1000
 
 
-#: The queue's indexes (migration 9c3d4e5f6a7b), as the model declares them.
+#: The queue's indexes (migrations 9c3d4e5f6a7b, 1c6df309d8a3, a3e9c4d27b16), as the model
+#: declares them.
 QUEUE_INDEXES = (
     "ix_birth_reports_submitted",
     "ix_birth_reports_open",
@@ -770,7 +777,8 @@ def proposed_indexes() -> list[sa.Index]:
 
     - submitted: search results are listed oldest first across all statuses; a common
       name ("putri") walks this index and stops after a page instead of sorting every match;
-    - open: the tab counts read only open reports, and only from this index (index-only);
+    - open: the tab counts and who holds a tab's reports read only open reports, and only
+      from this index (index-only);
     - duplicate and late queues: those tabs span five statuses, so the status index cannot
       give their order; these small partial indexes do, page 1 and page 1,000 alike;
     - child and mother name trigrams (PostgreSQL, pg_trgm) for the search's ILIKE '%...%'.
@@ -864,7 +872,7 @@ class Figures:
         return (
             f"  {self.case:<44} {self.level:<5} {len(self.samples):>4} "
             f"{self.cut(50):8.2f} {self.cut(95):8.2f} {self.cut(99):8.2f} {sql}   "
-            f"{'yes' if self.meets else 'NO'}"
+            f"{'met' if self.meets else 'not met'}"
         )
 
 
@@ -1005,7 +1013,7 @@ class Bench:
             offset_first = db.session.scalar(
                 sa.select(BirthReport.id)
                 .where(BirthReport.region_code.in_(regions), tab_condition(tab, self.settings))
-                .order_by(BirthReport.submitted_at, BirthReport.id)
+                .order_by(BirthReport.status_since, BirthReport.id)
                 .offset((len(cursors) - 1) * PAGE_SIZE)
                 .limit(1)
             )
@@ -1078,7 +1086,14 @@ def _walk_summary(label: str, took: list[float]) -> str:
     )
 
 
-def measure(app: Flask, samples: Samples, per_case: int, title: str) -> list[Figures]:
+def measure(
+    app: Flask, samples: Samples, per_case: int, title: str, only: Sequence[str] = ()
+) -> list[Figures]:
+    """Time every case (or those whose name contains one of `only`, and the control)."""
+
+    def wanted(name: str) -> bool:
+        return not only or any(term in name for term in only)
+
     bench = Bench(app, per_case)
     office, everyone = "bench-operator", "bench-operator-all"
     counts = bench.counts(office)
@@ -1090,6 +1105,8 @@ def measure(app: Flask, samples: Samples, per_case: int, title: str) -> list[Fig
     cases: list[Case] = [control_case()]
     for user, who in ((office, OFFICE), (everyone, "3 kota")):
         for tab in dict.fromkeys(("in_review", largest)):
+            if not wanted(f"{tab} page"):
+                continue
             cursors, took = bench.walk(user, tab, DEEP_PAGE)
             walks.append(_walk_summary(f"{tab} ({who})", took))
             deep = len(cursors)
@@ -1123,6 +1140,7 @@ def measure(app: Flask, samples: Samples, per_case: int, title: str) -> list[Fig
     cases.append(search_case(bench, office, "search common word (putri, muhammad..)", common))
     cases.append(search_case(bench, office, "search no match (name)", [("zzqx", None)]))
 
+    cases = [case for case in cases if case is cases[0] or wanted(case.name)]
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
     results = bench.run(cases)
@@ -1163,6 +1181,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--baseline", action="store_true", help="also measure without the proposed indexes"
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        help="measure only the cases whose name contains this (repeatable), and the control",
+    )
     parser.add_argument("--seed", type=int, default=20261122)
     args = parser.parse_args(argv)
     if not postgres_available():
@@ -1183,14 +1207,20 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         if args.baseline:
             drop_proposed_indexes(app)
-            measure(app, samples, max(20, args.samples // 4), "without the proposed indexes")
+            measure(
+                app,
+                samples,
+                max(20, args.samples // 4),
+                "without the proposed indexes",
+                args.only,
+            )
         create_proposed_indexes(app)
-        results = measure(app, samples, args.samples, "with the proposed indexes")
+        results = measure(app, samples, args.samples, "with the proposed indexes", args.only)
         missed = [f"{f.case} ({f.level})" for f in results if not f.meets]
         print(
-            "queue: every case meets p95 <= 50 ms"
+            f"queue: target p95 <= {TARGET_P95_MS:.0f} ms met by every case"
             if not missed
-            else f"queue: over target: {', '.join(missed)}"
+            else f"queue: target p95 <= {TARGET_P95_MS:.0f} ms not met by: {', '.join(missed)}"
         )
 
 

@@ -210,10 +210,18 @@ class BirthReport(Base):
         sa.Index("ix_birth_reports_status_submitted", "status", "submitted_at", "id"),
         # The queue's tabs, searches and deep pages walk the order reports entered their status.
         sa.Index("ix_birth_reports_status_since", "status", "status_since", "id"),
-        sa.Index("ix_birth_reports_since", "status_since", "id"),
+        # With the columns a name search filters on (PostgreSQL): a common name walks this
+        # index alone, not the table's rows, until it has a page of matches.
+        sa.Index(
+            "ix_birth_reports_since",
+            "status_since",
+            "id",
+            postgresql_include=["region_code", "child_name", "mother_name"],
+        ),
         # Search results and the deep queue pages walk submission order.
         sa.Index("ix_birth_reports_submitted", "submitted_at", "id"),
-        # Tab counts read the open reports only (an index-only scan), not years of issued ones.
+        # Tab counts, and who holds how many of a tab's reports, read the open reports only
+        # (an index-only scan), not years of issued ones.
         sa.Index(
             "ix_birth_reports_open",
             "region_code",
@@ -222,6 +230,7 @@ class BirthReport(Base):
             "potential_duplicate",
             "dukcapil_unavailable",
             "dukcapil_unavailable_since",
+            "assigned_to_id",
             postgresql_where=_IN_QUEUE,
             sqlite_where=_IN_QUEUE,
         ),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -60,8 +60,11 @@ def regional_report(code: str, region_codes: Collection[str]) -> BirthReport | N
     return report if report.region_code in region_codes else None
 
 
-def tab_condition(tab: str, settings: Settings) -> sa.ColumnElement[bool]:
-    """Which reports a tab lists (only that tab's condition is built: the page builds six)."""
+def tab_condition(tab: str, settings: Settings, among_open: bool = False) -> sa.ColumnElement[bool]:
+    """Which reports a tab lists (only that tab's condition is built: the page builds six).
+
+    :param among_open: the query reads open reports only, so a flag tab needs no status.
+    """
     if tab in _STATUS_TABS:
         return BirthReport.status == _STATUS_TABS[tab]
     if tab == "stalled":
@@ -74,6 +77,8 @@ def tab_condition(tab: str, settings: Settings) -> sa.ColumnElement[bool]:
         flag = BirthReport.is_late
     else:
         raise KeyError(tab)
+    if among_open:
+        return flag.is_(True)
     return sa.and_(flag.is_(True), BirthReport.status.in_(OPEN_STATUSES))
 
 
@@ -85,25 +90,69 @@ def correction_requested() -> sa.ColumnElement[bool]:
     return sa.and_(BirthReport.status == ReportStatus.ISSUED, BirthReport.id.in_(waiting))
 
 
-def queue_counts(region_codes: Sequence[str], settings: Settings) -> dict[str, int]:
-    """How many reports wait in each tab, in the given regions (one query).
+def _count_columns(region_codes: Sequence[str], settings: Settings) -> list[sa.Label[int]]:
+    """Each tab's count over the open reports; the corrections' from their waiting requests.
 
-    Every tab lists open reports only, so only those are read, and the issued ones with a
-    correction waiting: the count costs what the backlog costs, not what the years of issued
-    akta do.
+    Every tab but one lists open reports only, and those are counted from the open reports'
+    partial index alone: the count costs what the backlog costs, not what the years of
+    issued akta do. The issued akta with a correction waiting are counted from the waiting
+    requests (a subquery), never by looking through the issued reports: with both in one
+    filter the planner could use no index and read the whole table. The query's WHERE is
+    :func:`_open_reports`.
     """
-    columns = [
-        sa.func.count().filter(tab_condition(tab, settings)).label(tab) for tab in TAB_LABELS
-    ]
-    row = db.session.execute(
-        sa.select(*columns)
+    waiting = (
+        sa.select(sa.func.count())
         .select_from(BirthReport)
-        .where(
-            BirthReport.region_code.in_(region_codes),
-            sa.or_(BirthReport.status.in_(OPEN_STATUSES), correction_requested()),
-        )
+        .where(BirthReport.region_code.in_(region_codes), correction_requested())
+        .scalar_subquery()
+    )
+    return [
+        # Counted over the open reports only (their statuses are in the WHERE clause).
+        sa.func.count().filter(tab_condition(tab, settings, among_open=True)).label(tab)
+        if tab != "akta_correction"
+        else waiting.label(tab)
+        for tab in TAB_LABELS
+    ]
+
+
+def _open_reports(region_codes: Sequence[str]) -> sa.ColumnElement[bool]:
+    return sa.and_(BirthReport.region_code.in_(region_codes), BirthReport.status.in_(OPEN_STATUSES))
+
+
+def queue_counts(region_codes: Sequence[str], settings: Settings) -> dict[str, int]:
+    """How many reports wait in each tab, in the given regions (one query)."""
+    row = db.session.execute(
+        sa.select(*_count_columns(region_codes, settings))
+        .select_from(BirthReport)
+        .where(_open_reports(region_codes))
     ).one()
     return dict(zip(TAB_LABELS, row, strict=True))
+
+
+def queue_overview(
+    region_codes: Sequence[str], settings: Settings, tab: str
+) -> tuple[dict[str, int], list[tuple[str | None, int]]]:
+    """The tab counts and :func:`claims_in_tab` of a tab of open reports, from one pass over
+    the open reports' index: their counts by holder, summed for the tabs."""
+    if tab == "akta_correction":  # issued reports: not among the open ones
+        return queue_counts(region_codes, settings), claims_in_tab(region_codes, settings, tab)
+    rows = db.session.execute(
+        sa.select(BirthReport.assigned_to_id, *_count_columns(region_codes, settings))
+        .select_from(BirthReport)
+        .where(_open_reports(region_codes))
+        .group_by(BirthReport.assigned_to_id)
+    ).all()
+    if not rows:  # nothing open; the corrections may still wait
+        return queue_counts(region_codes, settings), []
+    counts = {name: sum(row._mapping[name] for row in rows) for name in TAB_LABELS}
+    counts["akta_correction"] = rows[0]._mapping["akta_correction"]
+    names = _full_names({row.assigned_to_id for row in rows} - {None})
+    by_holder: dict[str | None, int] = {}
+    for row in rows:
+        if row._mapping[tab]:
+            holder = names[row.assigned_to_id] if row.assigned_to_id is not None else None
+            by_holder[holder] = by_holder.get(holder, 0) + row._mapping[tab]
+    return counts, _claims_order(by_holder.items())
 
 
 def search_condition(text: str) -> sa.ColumnElement[bool] | None:
@@ -183,7 +232,15 @@ def queue_page(
         if newest_first
         else (BirthReport.status_since, BirthReport.id)
     )
-    rows = list(db.session.scalars(query.order_by(*order).limit(page_size + 1)))
+    query = query.order_by(*order).limit(page_size + 1)
+    if condition is not None:
+        # The page's ids first, then their rows: a search's walk in waiting order then reads
+        # only the index (which holds the names it filters on), not every row it passes.
+        ids = query.with_only_columns(BirthReport.id, maintain_column_froms=True).subquery()
+        query = (
+            sa.select(BirthReport).where(BirthReport.id.in_(sa.select(ids.c.id))).order_by(*order)
+        )
+    rows = list(db.session.scalars(query))
     page = rows[:page_size]
     return page, (encode_cursor(page[-1]) if len(rows) > page_size else None)
 
@@ -200,19 +257,25 @@ def claims_in_tab(
         .where(BirthReport.region_code.in_(region_codes), tab_condition(tab, settings))
         .group_by(User.full_name)
     ).all()
-    return sorted(
-        ((name, count) for name, count in rows),
-        key=lambda row: (row[0] is not None, -row[1], row[0] or ""),
-    )
+    return _claims_order((name, count) for name, count in rows)
+
+
+def _claims_order(
+    claims: Iterable[tuple[str | None, int]],
+) -> list[tuple[str | None, int]]:
+    return sorted(claims, key=lambda row: (row[0] is not None, -row[1], row[0] or ""))
+
+
+def _full_names(user_ids: Collection[int]) -> dict[int, str]:
+    if not user_ids:
+        return {}
+    rows = db.session.execute(sa.select(User.id, User.full_name).where(User.id.in_(user_ids)))
+    return {user_id: name for user_id, name in rows}
 
 
 def holders(reports: Sequence[BirthReport]) -> dict[int, str]:
     """The full name of who holds each claimed report, by user id."""
-    ids = {r.assigned_to_id for r in reports if r.assigned_to_id is not None}
-    if not ids:
-        return {}
-    rows = db.session.execute(sa.select(User.id, User.full_name).where(User.id.in_(ids)))
-    return {user_id: name for user_id, name in rows}
+    return _full_names({r.assigned_to_id for r in reports if r.assigned_to_id is not None})
 
 
 def next_in_tab(

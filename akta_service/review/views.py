@@ -44,10 +44,10 @@ from akta_service.review.operations import (
 from akta_service.review.queries import (
     SORTS,
     TAB_LABELS,
-    claims_in_tab,
     holders,
     next_in_tab,
     queue_counts,
+    queue_overview,
     queue_page,
     regional_report,
     tab_labels,
@@ -179,6 +179,13 @@ def queue() -> ResponseReturnValue:
         )
     except InvalidInput as refused:
         reports, next_cursor, refusal = [], None, refused.message
+    claims: list[tuple[str | None, int]] = []
+    if search:  # results span every tab: who holds a tab's reports is said on the tab
+        counts = queue_counts(regions, settings)
+    else:
+        counts, claims = queue_overview(regions, settings, tab)
+    # Journalled last: the journal's chain of staff lists is locked from this row to the
+    # commit, and every clerk's queue page appends to that one chain.
     record(
         "staff:birth_report:list",
         current_user.as_actor(),
@@ -189,7 +196,7 @@ def queue() -> ResponseReturnValue:
         "office/queue.html",
         tab=tab,
         labels=tab_labels(settings),
-        counts=queue_counts(regions, settings),
+        counts=counts,
         reports=reports,
         next_cursor=next_cursor,
         search=search,
@@ -197,7 +204,7 @@ def queue() -> ResponseReturnValue:
         refusal=refusal,
         waited=waited,
         holders=holders(reports),
-        claims=claims_in_tab(regions, settings, tab),
+        claims=claims,
     )
 
 

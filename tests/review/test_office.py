@@ -17,7 +17,7 @@ from akta_service.akta.models import SigningAuthorisation
 from akta_service.births.models import BirthReport, ReportStatus
 from akta_service.core.actors import Actor
 from akta_service.core.audit import JournalEntry
-from akta_service.core.db import db
+from akta_service.core.db import db, utcnow
 from akta_service.review.queries import queue_page
 from akta_service.workflow.engine import fire
 from tests.conftest import SIGNING_OFFICERS, clear_wrong_passphrases, with_signing_identity
@@ -421,3 +421,49 @@ def test_a_claim_from_a_stale_page_is_told_who_moved_the_report(
     assert "sudah diubah oleh Budi Operator (operator)" in after
     db.session.refresh(report)
     assert report.assigned_to_id is None
+
+
+def test_a_tab_says_how_many_wait_in_each_tab_and_who_holds_them(
+    client: FlaskClient, staff: dict[str, User]
+) -> None:
+    siti, budi = staff["siti"], staff["budi"]
+    for holder in (None, None, None, siti, siti, budi):
+        BirthReportFactory(
+            status="in_review",
+            assigned_to_id=holder.id if holder else None,
+            assigned_at=utcnow() if holder else None,
+        )
+    BirthReportFactory(
+        status="awaiting_signature", is_late=True, born_days_ago=90, assigned_to_id=budi.id
+    )
+    BirthReportFactory(status="in_review", region_code="3673", assigned_to_id=siti.id)
+    BirthReportFactory(status="issued")  # not waiting: in no tab
+    db.session.commit()
+    sign_in(client, "siti")
+
+    def counts(page: str) -> dict[str, int]:
+        found = re.findall(r'id="tab-(\w+)">[^<]*\(<span class="count">(\d+)<', page)
+        return {tab: int(count) for tab, count in found}
+
+    page = client.get("/kantor/antrian?tab=in_review").get_data(as_text=True)
+    assert counts(page) == {
+        "in_review": 6,
+        "awaiting_signature": 1,
+        "needs_correction": 0,
+        "stalled": 0,
+        "potential_duplicate": 0,
+        "late": 1,
+        "akta_correction": 0,
+    }
+    claims = re.sub(r"<[^>]+>", "", re.search(r'<p id="claims">(.*?)</p>', page).group(1))
+    assert claims == (
+        "Di “Perlu diperiksa”: belum ditangani: 3; ditangani Siti Operator: 2; "
+        "ditangani Budi Operator: 1."
+    )
+    late = client.get("/kantor/antrian?tab=late").get_data(as_text=True)
+    assert counts(late) == counts(page)
+    claims = re.sub(r"<[^>]+>", "", re.search(r'<p id="claims">(.*?)</p>', late).group(1))
+    assert claims == "Di “Terlambat (&gt; 60 hari)”: ditangani Budi Operator: 1."
+    found = client.get("/kantor/antrian?q=" + siti.full_name.split()[0]).get_data(as_text=True)
+    assert counts(found) == counts(page)
+    assert 'id="claims"' not in found  # search results span every tab
