@@ -1,5 +1,8 @@
 """Issuing the akta after signing: 3-in-1 with Dukcapil, render, sign, store, `issued`.
 
+The 3-in-1: Dukcapil gives the child a NIK and answers with the updated KK; the akta, the
+office's print of that KK and (under five) the KIA are rendered, signed and stored together.
+
 The issue step is a job: it runs after the signature committed, is retried by the
 sweep until it succeeds, and never leaves a half-issued report (everything it
 writes to the database commits together with the move to `issued`).
@@ -30,11 +33,14 @@ from akta_service.akta.kia import (
     render_kia_pdf,
     under_five,
 )
+from akta_service.akta.kk import KkContent, render_kk_pdf
 from akta_service.akta.models import (
     AktaCorrectionRequest,
     AktaDocument,
     CorrectionStatus,
+    IssueFailure,
     KiaCard,
+    KkPrint,
     SigningAuthorisation,
     SigningBatchItem,
 )
@@ -55,7 +61,13 @@ from akta_service.regions.models import Region
 from akta_service.signing.client import Authorisation, SigningServiceError
 from akta_service.signing.gateway import signing_service
 from akta_service.signing.gateway import trust_root as signing_trust_root
-from akta_service.verification.dukcapil import BirthRegistration, Dukcapil, DukcapilUnavailable
+from akta_service.verification.dukcapil import (
+    BirthRegistered,
+    BirthRegistration,
+    Dukcapil,
+    DukcapilRefused,
+    DukcapilUnavailable,
+)
 from akta_service.verification.gateway import dukcapil
 from akta_service.workflow.engine import fire
 from akta_service.workflow.rules import effect
@@ -124,10 +136,10 @@ def _refusal(error: SigningServiceError) -> SigningRefused:
     return refusal
 
 
-#: Signatures one sign authorises: the issue step signs the akta and the KIA, may fail after
-#: (storage, database) and run again; the authorisation is the report's alone and deleted
-#: once it is issued.
-ISSUE_SIGNATURES = 4
+#: Signatures one sign authorises: the issue step signs the akta, the KIA and the KK print,
+#: may fail after (storage, database) and run again; the authorisation is the report's alone
+#: and deleted once it is issued.
+ISSUE_SIGNATURES = 6
 
 
 def authorise_signature(signer: User, passphrase: str, signatures: int = 1) -> Authorisation:
@@ -419,11 +431,19 @@ def _signed(
 
 
 def issue_kia(
-    report: BirthReport, akta: AktaDocument, signer: User, authorisation: Authorisation
+    report: BirthReport,
+    akta: AktaDocument,
+    signer: User,
+    authorisation: Authorisation,
+    head_name: str | None = None,
 ) -> KiaCard | None:
     """The Kartu Identitas Anak of a child under five, signed like the akta version it comes
     with; its QR code seals that version's facts as the akta's does (the same facts and
-    printed text's digest, sealed when the card is made). None for a child five or older."""
+    printed text's digest, sealed when the card is made). None for a child five or older.
+
+    :param head_name: the head of family on Dukcapil's KK; by default the one the report's
+        KK print keeps (a corrected akta's card).
+    """
     issued_on = akta.issued_at.astimezone(local_timezone()).date()
     if report.child_nik is None or not under_five(report.child_birth_date, issued_on):
         return None
@@ -436,7 +456,7 @@ def issue_kia(
         birth_place=birth_place_name(region),
         birth_date=report.child_birth_date,
         kk_number=report.kk_number,
-        head_of_family=head_of_family(report),
+        head_of_family=head_name or _head_of_family(report),
         registration_number=akta.registration_number,
         region_name=region.name,
         issue_place=region.issue_place,
@@ -472,6 +492,73 @@ def issue_kia(
     return card
 
 
+def _head_of_family(report: BirthReport) -> str:
+    """The head of family Dukcapil's KK named when the report was issued; for an akta issued
+    before the 3-in-1 answered with the KK, as the report tells it."""
+    kept = current_kk_print(report)
+    return kept.head_name if kept is not None else head_of_family(report)
+
+
+def issue_kk(
+    report: BirthReport,
+    akta: AktaDocument,
+    registered: BirthRegistered,
+    signer: User,
+    authorisation: Authorisation,
+) -> KkPrint:
+    """The office's print of the updated KK Dukcapil answered the 3-in-1 with, signed like the
+    akta issued with it; its QR code seals that akta's facts (as the KIA's does)."""
+    region = db.session.get(Region, report.region_code)
+    assert region is not None  # noqa: S101 - a foreign key guarantees it
+    card = registered.family_card
+    content = KkContent(
+        card=card,
+        new_child_nik=registered.child_nik,
+        registration_number=akta.registration_number,
+        office_name=region.office_name,
+        issue_place=region.issue_place,
+        issue_date=akta.issued_at.astimezone(local_timezone()).date(),
+        officer_name=akta.signer_name,
+        qr_text=sealed_issued_content(report, akta).seal,
+    )
+    signed = _signed(
+        render_kk_pdf(content),
+        signer,
+        authorisation,
+        region,
+        field_box=None,
+        reason=f"Cetakan Kartu Keluarga {card.kk_number}",
+        signed_at=akta.issued_at,
+    )
+    stem = f"{card.kk_number}-{akta.registration_number}-{akta.verification_token[:8]}"
+    key = f"kk/{region.code}/{akta.issued_at:%Y/%m}/{stem}.pdf"
+    storage().put(key, signed)
+    kept = KkPrint(
+        report_id=report.id,
+        akta_document_id=akta.id,
+        kk_number=card.kk_number,
+        head_name=card.head_name,
+        head_nik=card.head_nik,
+        sha256=hashlib.sha256(signed).hexdigest(),
+        size_bytes=len(signed),
+        storage_key=key,
+        issued_at=akta.issued_at,
+    )
+    db.session.add(kept)
+    db.session.flush()
+    return kept
+
+
+def current_issue_failure(report: BirthReport) -> IssueFailure | None:
+    """Why the report's issue step last failed, while it is not issued."""
+    return db.session.get(IssueFailure, report.id)
+
+
+def current_kk_print(report: BirthReport) -> KkPrint | None:
+    """The print of the updated KK issued with the report's first akta, if there is one."""
+    return db.session.scalar(sa.select(KkPrint).where(KkPrint.report_id == report.id))
+
+
 def current_kia(report: BirthReport) -> KiaCard | None:
     """The card issued with the akta version in force, if the child got one."""
     akta = current_akta(report)
@@ -497,6 +584,11 @@ def issue_akta(report_id: int, registry: Dukcapil | None = None) -> str:
         log.warning("report %s: Dukcapil unavailable for the 3-in-1; not issued", report.id)
         _note_failure(report.id, "issue_dukcapil_unavailable")
         return "dukcapil_unavailable"
+    except DukcapilRefused as refused:
+        # Asking again the same way will not help: the office looks at the KK with Dukcapil.
+        log.warning("report %s: Dukcapil refused the 3-in-1 (%s)", report.id, refused.code)
+        _note_failure(report.id, "issue_dukcapil_refused")
+        return "dukcapil_refused"
     except SigningRefused as refused:
         log.warning("report %s: the signing service refused (%s)", report.id, refused.code)
         _note_failure(report.id, refused.code)
@@ -504,7 +596,13 @@ def issue_akta(report_id: int, registry: Dukcapil | None = None) -> str:
 
 
 def _note_failure(report_id: int, code: str) -> None:
-    """The issue step failed: the report's latest batch item says why (the status page)."""
+    """The issue step failed: the report's latest batch item (the batch's status page) and
+    its IssueFailure (the parent's status page) say why."""
+    failure = db.session.get(IssueFailure, report_id)
+    if failure is None:
+        db.session.add(IssueFailure(report_id=report_id, code=code))
+    else:
+        failure.code, failure.failed_at = code, utcnow()
     item = db.session.scalar(
         sa.select(SigningBatchItem)
         .where(SigningBatchItem.report_id == report_id)
@@ -517,19 +615,19 @@ def _note_failure(report_id: int, code: str) -> None:
 
 
 def _issue(report: BirthReport, registry: Dukcapil | None) -> str:
-    if report.child_nik is None:
-        # Idempotent per registration number: a retry gets the same NIK back.
-        report.child_nik = (registry or dukcapil()).register_birth(
-            BirthRegistration(
-                registration_number=report.registration_number or "",
-                kk_number=report.kk_number,
-                child_name=report.child_name,
-                child_sex=str(report.child_sex),
-                child_birth_date=report.child_birth_date,
-                mother_nik=report.mother_nik,
-                father_nik=report.father_nik,
-            )
+    # Idempotent per registration number: a retry gets the same NIK back, and the KK as it is.
+    registered = (registry or dukcapil()).register_birth(
+        BirthRegistration(
+            registration_number=report.registration_number or "",
+            kk_number=report.kk_number,
+            child_name=report.child_name,
+            child_sex=str(report.child_sex),
+            child_birth_date=report.child_birth_date,
+            mother_nik=report.mother_nik,
+            father_nik=report.father_nik,
         )
+    )
+    report.child_nik = registered.child_nik
     waiting = _waiting_authorisation(report)
     if waiting is None:
         log.warning(
@@ -538,8 +636,12 @@ def _issue(report: BirthReport, registry: Dukcapil | None) -> str:
         _note_failure(report.id, "signing_authorisation_missing")
         return "authorisation_missing"
     document = _produce(report, 1, *waiting)
-    card = issue_kia(report, document, *waiting)
+    card = issue_kia(report, document, *waiting, head_name=registered.family_card.head_name)
+    kk = issue_kk(report, document, registered, *waiting)
     db.session.delete(db.session.get(SigningAuthorisation, report.id))
+    failure = db.session.get(IssueFailure, report.id)
+    if failure is not None:
+        db.session.delete(failure)
     fire(
         report,
         "issue",
@@ -549,6 +651,7 @@ def _issue(report: BirthReport, registry: Dukcapil | None) -> str:
             "sha256": document.sha256,
             "child_nik_assigned": True,
             "kia_sha256": card.sha256 if card else None,
+            "kk_sha256": kk.sha256,
         },
     )
     return "issued"
