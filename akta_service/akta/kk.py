@@ -52,7 +52,7 @@ COLUMNS: Final = (
     "Nama Ayah",
     "Nama Ibu",
 )
-_WIDTHS: Final = (22, 118, 88, 62, 70, 58, 86, 133, 133)
+_WIDTHS: Final = (24, 118, 96, 62, 70, 58, 86, 128, 128)
 
 
 @dataclass(frozen=True)
