@@ -436,6 +436,7 @@ def issue_kia(
     signer: User,
     authorisation: Authorisation,
     head_name: str | None = None,
+    qr_text: str | None = None,
 ) -> KiaCard | None:
     """The Kartu Identitas Anak of a child under five, signed like the akta version it comes
     with; its QR code seals that version's facts as the akta's does (the same facts and
@@ -443,6 +444,7 @@ def issue_kia(
 
     :param head_name: the head of family on Dukcapil's KK; by default the one the report's
         KK print keeps (a corrected akta's card).
+    :param qr_text: the version's sealed facts, when the step sealed them already.
     """
     issued_on = akta.issued_at.astimezone(local_timezone()).date()
     if report.child_nik is None or not under_five(report.child_birth_date, issued_on):
@@ -463,7 +465,7 @@ def issue_kia(
         issue_date=issued_on,
         valid_until=fifth_birthday(report.child_birth_date),
         officer_name=akta.signer_name,
-        qr_text=sealed_issued_content(report, akta).seal,
+        qr_text=qr_text or sealed_issued_content(report, akta).seal,
     )
     signed = _signed(
         render_kia_pdf(content),
@@ -505,9 +507,13 @@ def issue_kk(
     registered: BirthRegistered,
     signer: User,
     authorisation: Authorisation,
+    qr_text: str | None = None,
 ) -> KkPrint:
     """The office's print of the updated KK Dukcapil answered the 3-in-1 with, signed like the
-    akta issued with it; its QR code seals that akta's facts (as the KIA's does)."""
+    akta issued with it; its QR code seals that akta's facts (as the KIA's does).
+
+    :param qr_text: the akta's sealed facts, when the step sealed them already.
+    """
     region = db.session.get(Region, report.region_code)
     assert region is not None  # noqa: S101 - a foreign key guarantees it
     card = registered.family_card
@@ -519,7 +525,7 @@ def issue_kk(
         issue_place=region.issue_place,
         issue_date=akta.issued_at.astimezone(local_timezone()).date(),
         officer_name=akta.signer_name,
-        qr_text=sealed_issued_content(report, akta).seal,
+        qr_text=qr_text or sealed_issued_content(report, akta).seal,
     )
     signed = _signed(
         render_kk_pdf(content),
@@ -636,8 +642,11 @@ def _issue(report: BirthReport, registry: Dukcapil | None) -> str:
         _note_failure(report.id, "signing_authorisation_missing")
         return "authorisation_missing"
     document = _produce(report, 1, *waiting)
-    card = issue_kia(report, document, *waiting, head_name=registered.family_card.head_name)
-    kk = issue_kk(report, document, registered, *waiting)
+    # The KIA and the KK print carry the same sealed facts of this version: sealed once.
+    seal = sealed_issued_content(report, document).seal
+    head = registered.family_card.head_name
+    card = issue_kia(report, document, *waiting, head_name=head, qr_text=seal)
+    kk = issue_kk(report, document, registered, *waiting, qr_text=seal)
     db.session.delete(db.session.get(SigningAuthorisation, report.id))
     failure = db.session.get(IssueFailure, report.id)
     if failure is not None:
