@@ -16,7 +16,14 @@ from akta_service.accounts.models import User
 from akta_service.accounts.operations import create_user
 from akta_service.akta.kk import PRINT_MARK
 from akta_service.akta.models import IssueFailure, KkPrint
-from akta_service.akta.operations import current_kia, current_kk_print, trust_root
+from akta_service.akta.operations import (
+    authorise_signature,
+    correct_akta,
+    current_kia,
+    current_kk_print,
+    issue_kia,
+    trust_root,
+)
 from akta_service.akta.signing import validate_pdf
 from akta_service.births.models import BirthReport, InformantRelation, ReportStatus
 from akta_service.core.actors import Actor
@@ -27,7 +34,7 @@ from akta_service.jobs.queue import run_pending
 from akta_service.verification.gateway import dukcapil
 from akta_service.workflow.engine import fire
 from tests.akta.issuing import issued_report, office_staff, page_size_mm, pdf_text
-from tests.conftest import sign_as
+from tests.conftest import SIGNING_OFFICERS, sign_as
 from tests.parents.conftest import sandbox_report
 from tests.parents.form import text_of
 from tests.parents.reporting import find_report, open_status, report_through_the_form
@@ -123,6 +130,33 @@ def test_the_kk_print_shows_the_new_child_and_dukcapils_head_of_family_and_is_si
         )
     )
     assert issued.data["kk_sha256"] == kept.sha256
+
+
+def _head_line(text: str) -> str:
+    (line,) = [line for line in text.splitlines() if line.strip().startswith("Kepala Keluarga")]
+    return line
+
+
+def test_a_corrected_akta_brings_a_kia_with_the_head_of_family_dukcapil_named(
+    app: Flask, staff: dict[str, User], officer: Any
+) -> None:
+    report = issued_report(staff, before_issue=_grandfather_claims_the_head)
+    pejabat = staff["ahmad"]
+    authorisation = authorise_signature(pejabat, SIGNING_OFFICERS["pj1"].passphrase, 2)
+    corrected = correct_akta(
+        report,
+        {"child_name": report.child_name + " Ayu"},
+        "Salah ketik",
+        None,
+        pejabat,
+        authorisation,
+    )
+    card = issue_kia(report, corrected, pejabat, authorisation)
+    assert card is not None
+    text = pdf_text(storage().get(card.storage_key))
+    assert (report.father_name or "").upper() in _head_line(text)
+    assert "KAKEK" not in text
+    assert f"{report.child_name.upper()}" in text  # the corrected name
 
 
 def test_the_parent_sees_three_statuses_and_downloads_the_kk_in_their_own_session_only(
