@@ -75,9 +75,9 @@ def under_five(birth_date: date, on: date) -> bool:
 
 
 def head_of_family(report: BirthReport) -> str:
-    """The head of the family the KK names, as far as the report tells it: the informant when
-    they said they are the head, else the father, else the mother. (Dukcapil's verification
-    access answers match / no match, never the KK's names.)"""
+    """The head of the family as far as the report tells it: the informant when they said
+    they are the head, else the father, else the mother. Only for an akta issued before the
+    3-in-1 answered with the KK; the card of every other names the head Dukcapil's KK names."""
     if report.informant_relation == InformantRelation.HEAD_OF_FAMILY:
         return report.informant_name
     return report.father_name or report.mother_name

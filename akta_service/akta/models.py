@@ -194,3 +194,50 @@ class KiaCard(Base):
 
     def __repr__(self) -> str:
         return f"<KiaCard report={self.report_id} akta={self.akta_document_id}>"
+
+
+class KkPrint(Base):
+    """The updated Kartu Keluarga of the 3-in-1 as Dukcapil returned it, printed and signed by
+    this office in the issue step; the KK itself stays Dukcapil's. Only what a later KIA
+    needs is kept as columns: the members are in the stored PDF alone."""
+
+    __tablename__ = "kk_prints"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "length(sha256) = 64 AND ltrim(sha256, '0123456789abcdef') = ''", "sha256_hex"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
+    #: One per report: the child joins the KK once.
+    report_id: Mapped[int] = mapped_column(sa.ForeignKey("birth_reports.id"), unique=True)
+    #: The akta version issued in the same step.
+    akta_document_id: Mapped[int] = mapped_column(sa.ForeignKey("akta_documents.id"))
+    kk_number: Mapped[str] = mapped_column(sa.String(16))
+    #: The head of family as Dukcapil's KK names them: the KIA prints this name.
+    head_name: Mapped[str] = mapped_column(sa.String(200))
+    head_nik: Mapped[str] = mapped_column(sa.String(16))
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    size_bytes: Mapped[int] = mapped_column(sa.Integer)
+    storage_key: Mapped[str] = mapped_column(sa.String(300), unique=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<KkPrint report={self.report_id} akta={self.akta_document_id}>"
+
+
+class IssueFailure(Base):
+    """Why the latest run of a signed report's issue step failed (the 3-in-1 with Dukcapil,
+    or the signatures): the parent's status page says it. Gone once the report is issued."""
+
+    __tablename__ = "issue_failures"
+
+    report_id: Mapped[int] = mapped_column(
+        BigIntKey, sa.ForeignKey("birth_reports.id"), primary_key=True, autoincrement=False
+    )
+    #: A message code (issue_dukcapil_unavailable, issue_dukcapil_refused, signing_...).
+    code: Mapped[str] = mapped_column(sa.String(60))
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<IssueFailure report={self.report_id} {self.code}>"

@@ -1,11 +1,20 @@
-"""The office pages of an issued akta's corrections: the pejabat corrects it directly, an
-operator decides a parent's or facility's request."""
+"""The office pages of an issued akta: its corrections (the pejabat corrects it directly, an
+operator decides a parent's or facility's request) and the print of the updated KK."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -24,20 +33,29 @@ from akta_service.akta.operations import (
     check_correction,
     correct_akta,
     correction_refusal,
+    current_kk_print,
 )
 from akta_service.births.documents import DOCUMENT_LABELS
 from akta_service.births.models import BirthReport
 from akta_service.core.actors import Role
-from akta_service.core.audit import record_read
+from akta_service.core.audit import record, record_read
 from akta_service.core.clock import local_time
 from akta_service.core.db import db
 from akta_service.core.errors import DomainError, GuardRefused, InvalidInput
 from akta_service.core.forms import has_errors, show_refusal, whole_number
 from akta_service.core.messages import lazy_message, message
 from akta_service.core.sessions import staff_required
+from akta_service.core.storage import storage
 from akta_service.review.queries import regional_report
 
 bp = Blueprint("akta_office", __name__, url_prefix="/kantor/laporan")
+
+#: As every staff file is served: not sniffed, not cached, nothing run inside it.
+_FILE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'",
+    "Cache-Control": "private, no-store",
+}
 
 #: The choice that names no supporting document.
 NO_DOCUMENT = ""
@@ -218,3 +236,24 @@ def decide_correction(code: str, request_id: int) -> ResponseReturnValue:
             "info",
         )
     return redirect(url_for("review.report", code=report.tracking_code, tab="akta_correction"))
+
+
+@bp.get("/<code>/kk.pdf")
+@staff_required(Role.OPERATOR, Role.PEJABAT, Role.ADMIN)
+def kk_file(code: str) -> ResponseReturnValue:
+    """The signed print of the updated KK issued with the report's akta; journalled."""
+    report = regional_report(code, {r.code for r in current_user.regions})
+    kept = current_kk_print(report) if report is not None else None
+    if report is None or kept is None:
+        abort(404)  # another region's report does not exist for this clerk
+    data = storage().get(kept.storage_key)
+    record(
+        "akta:birth_report:kk_print_download",
+        current_user.as_actor(),
+        report=report,
+        data={"sha256": kept.sha256},
+        read=True,
+    )
+    response = Response(data, content_type="application/pdf", headers=_FILE_HEADERS)
+    response.headers["Content-Disposition"] = f'inline; filename="kk-{kept.kk_number}.pdf"'
+    return response

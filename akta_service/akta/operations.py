@@ -1,5 +1,8 @@
 """Issuing the akta after signing: 3-in-1 with Dukcapil, render, sign, store, `issued`.
 
+The 3-in-1: Dukcapil gives the child a NIK and answers with the updated KK; the akta, the
+office's print of that KK and (under five) the KIA are rendered, signed and stored together.
+
 The issue step is a job: it runs after the signature committed, is retried by the
 sweep until it succeeds, and never leaves a half-issued report (everything it
 writes to the database commits together with the move to `issued`).
@@ -30,11 +33,14 @@ from akta_service.akta.kia import (
     render_kia_pdf,
     under_five,
 )
+from akta_service.akta.kk import KkContent, render_kk_pdf
 from akta_service.akta.models import (
     AktaCorrectionRequest,
     AktaDocument,
     CorrectionStatus,
+    IssueFailure,
     KiaCard,
+    KkPrint,
     SigningAuthorisation,
     SigningBatchItem,
 )
@@ -56,7 +62,13 @@ from akta_service.regions.models import Region
 from akta_service.signing.client import Authorisation, SigningServiceError
 from akta_service.signing.gateway import signing_service
 from akta_service.signing.gateway import trust_root as signing_trust_root
-from akta_service.verification.dukcapil import BirthRegistration, Dukcapil, DukcapilUnavailable
+from akta_service.verification.dukcapil import (
+    BirthRegistered,
+    BirthRegistration,
+    Dukcapil,
+    DukcapilRefused,
+    DukcapilUnavailable,
+)
 from akta_service.verification.gateway import dukcapil
 from akta_service.workflow.engine import fire
 from akta_service.workflow.rules import effect
@@ -125,10 +137,10 @@ def _refusal(error: SigningServiceError) -> SigningRefused:
     return refusal
 
 
-#: Signatures one sign authorises: the issue step signs the akta and the KIA, may fail after
-#: (storage, database) and run again; the authorisation is the report's alone and deleted
-#: once it is issued.
-ISSUE_SIGNATURES = 4
+#: Signatures one sign authorises: the issue step signs the akta, the KIA and the KK print,
+#: may fail after (storage, database) and run again; the authorisation is the report's alone
+#: and deleted once it is issued.
+ISSUE_SIGNATURES = 6
 
 
 def authorise_signature(signer: User, passphrase: str, signatures: int = 1) -> Authorisation:
@@ -335,11 +347,13 @@ def _produce(
     authorisation: Authorisation,
     *,
     with_kia: bool = False,
+    registered: BirthRegistered | None = None,
     **correction: Any,
-) -> tuple[AktaDocument, KiaCard | None]:
-    """Render, sign (through the signing service) and store one version, and with
-    `with_kia` the child's KIA card beside it, both signed in one call to the service;
-    returns their (flushed) records (no card for a child five or older)."""
+) -> tuple[AktaDocument, KiaCard | None, KkPrint | None]:
+    """Render, sign (through the signing service) and store one version, with `with_kia`
+    the child's KIA card beside it and with `registered` (Dukcapil's 3-in-1 answer) the
+    print of the updated KK, all signed in one call to the service; returns their (flushed)
+    records (no card for a child five or older)."""
     region = db.session.get(Region, report.region_code)
     assert region is not None  # noqa: S101 - a foreign key guarantees it
     if not (signer.nik and signer.nip):
@@ -358,9 +372,13 @@ def _produce(
         )
     ]
     # The card's QR code carries the akta's own seal: the same facts and printed text.
-    kia = _kia_content(report, region, content, now) if with_kia else None
+    head = registered.family_card.head_name if registered is not None else None
+    kia = _kia_content(report, region, content, now, head) if with_kia else None
     if kia is not None:
         to_sign.append(_kia_to_sign(kia))
+    kk = _kk_content(region, content, registered, now) if registered is not None else None
+    if kk is not None:
+        to_sign.append(PdfToSign(render_kk_pdf(kk), f"Cetakan Kartu Keluarga {kk.card.kk_number}"))
     signed = _signed(to_sign, signer, authorisation, region, signed_at=now)
     digest = hashlib.sha256(signed[0]).hexdigest()
     key = f"akta/{region.code}/{now:%Y/%m}/{content.registration_number}-v{version}-{token[:8]}.pdf"
@@ -382,7 +400,8 @@ def _produce(
     db.session.add(document)
     db.session.flush()
     card = _stored_kia(report, region, document, kia, signed[1]) if kia is not None else None
-    return document, card
+    kept = _stored_kk(report, region, document, kk, signed[-1]) if kk is not None else None
+    return document, card, kept
 
 
 def _signed(
@@ -424,10 +443,18 @@ def _signed(
 
 
 def _kia_content(
-    report: BirthReport, region: Region, akta: AktaContent, issued_at: datetime
+    report: BirthReport,
+    region: Region,
+    akta: AktaContent,
+    issued_at: datetime,
+    head_name: str | None = None,
 ) -> KiaContent | None:
     """What the Kartu Identitas Anak issued with this akta content says; None for a child
-    five or older. Its QR code seals the akta version's facts (`akta.seal`)."""
+    five or older. Its QR code seals the akta version's facts (`akta.seal`).
+
+    :param head_name: the head of family on Dukcapil's KK; by default the one the report's
+        KK print keeps (a corrected akta's card).
+    """
     issued_on = issued_at.astimezone(local_timezone()).date()
     if report.child_nik is None or not under_five(report.child_birth_date, issued_on):
         return None
@@ -438,7 +465,7 @@ def _kia_content(
         birth_place=birth_place_name(region),
         birth_date=report.child_birth_date,
         kk_number=report.kk_number,
-        head_of_family=head_of_family(report),
+        head_of_family=head_name or _head_of_family(report),
         registration_number=akta.registration_number,
         region_name=region.name,
         issue_place=region.issue_place,
@@ -492,6 +519,63 @@ def issue_kia(
     return _stored_kia(report, region, akta, content, signed)
 
 
+def _head_of_family(report: BirthReport) -> str:
+    """The head of family Dukcapil's KK named when the report was issued; for an akta issued
+    before the 3-in-1 answered with the KK, as the report tells it."""
+    kept = current_kk_print(report)
+    return kept.head_name if kept is not None else head_of_family(report)
+
+
+def _kk_content(
+    region: Region, akta: AktaContent, registered: BirthRegistered, issued_at: datetime
+) -> KkContent:
+    """The office's print of the updated KK Dukcapil answered the 3-in-1 with; its QR code
+    seals the akta's facts (as the KIA's does)."""
+    return KkContent(
+        card=registered.family_card,
+        new_child_nik=registered.child_nik,
+        registration_number=akta.registration_number,
+        office_name=region.office_name,
+        issue_place=region.issue_place,
+        issue_date=issued_at.astimezone(local_timezone()).date(),
+        officer_name=akta.officer_name,
+        qr_text=akta.seal or "",
+    )
+
+
+def _stored_kk(
+    report: BirthReport, region: Region, akta: AktaDocument, content: KkContent, signed: bytes
+) -> KkPrint:
+    card = content.card
+    stem = f"{card.kk_number}-{akta.registration_number}-{akta.verification_token[:8]}"
+    key = f"kk/{region.code}/{akta.issued_at:%Y/%m}/{stem}.pdf"
+    storage().put(key, signed)
+    kept = KkPrint(
+        report_id=report.id,
+        akta_document_id=akta.id,
+        kk_number=card.kk_number,
+        head_name=card.head_name,
+        head_nik=card.head_nik,
+        sha256=hashlib.sha256(signed).hexdigest(),
+        size_bytes=len(signed),
+        storage_key=key,
+        issued_at=akta.issued_at,
+    )
+    db.session.add(kept)
+    db.session.flush()
+    return kept
+
+
+def current_issue_failure(report: BirthReport) -> IssueFailure | None:
+    """Why the report's issue step last failed, while it is not issued."""
+    return db.session.get(IssueFailure, report.id)
+
+
+def current_kk_print(report: BirthReport) -> KkPrint | None:
+    """The print of the updated KK issued with the report's first akta, if there is one."""
+    return db.session.scalar(sa.select(KkPrint).where(KkPrint.report_id == report.id))
+
+
 def current_kia(report: BirthReport) -> KiaCard | None:
     """The card issued with the akta version in force, if the child got one."""
     akta = current_akta(report)
@@ -517,6 +601,11 @@ def issue_akta(report_id: int, registry: Dukcapil | None = None) -> str:
         log.warning("report %s: Dukcapil unavailable for the 3-in-1; not issued", report.id)
         _note_failure(report.id, "issue_dukcapil_unavailable")
         return "dukcapil_unavailable"
+    except DukcapilRefused as refused:
+        # Asking again the same way will not help: the office looks at the KK with Dukcapil.
+        log.warning("report %s: Dukcapil refused the 3-in-1 (%s)", report.id, refused.code)
+        _note_failure(report.id, "issue_dukcapil_refused")
+        return "dukcapil_refused"
     except SigningRefused as refused:
         log.warning("report %s: the signing service refused (%s)", report.id, refused.code)
         _note_failure(report.id, refused.code)
@@ -530,7 +619,13 @@ def issue_akta(report_id: int, registry: Dukcapil | None = None) -> str:
 
 
 def _note_failure(report_id: int, code: str) -> None:
-    """The issue step failed: the report's latest batch item says why (the status page)."""
+    """The issue step failed: the report's latest batch item (the batch's status page) and
+    its IssueFailure (the parent's status page) say why."""
+    failure = db.session.get(IssueFailure, report_id)
+    if failure is None:
+        db.session.add(IssueFailure(report_id=report_id, code=code))
+    else:
+        failure.code, failure.failed_at = code, utcnow()
     item = db.session.scalar(
         sa.select(SigningBatchItem)
         .where(SigningBatchItem.report_id == report_id)
@@ -543,19 +638,19 @@ def _note_failure(report_id: int, code: str) -> None:
 
 
 def _issue(report: BirthReport, registry: Dukcapil | None) -> str:
-    if report.child_nik is None:
-        # Idempotent per registration number: a retry gets the same NIK back.
-        report.child_nik = (registry or dukcapil()).register_birth(
-            BirthRegistration(
-                registration_number=report.registration_number or "",
-                kk_number=report.kk_number,
-                child_name=report.child_name,
-                child_sex=str(report.child_sex),
-                child_birth_date=report.child_birth_date,
-                mother_nik=report.mother_nik,
-                father_nik=report.father_nik,
-            )
+    # Idempotent per registration number: a retry gets the same NIK back, and the KK as it is.
+    registered = (registry or dukcapil()).register_birth(
+        BirthRegistration(
+            registration_number=report.registration_number or "",
+            kk_number=report.kk_number,
+            child_name=report.child_name,
+            child_sex=str(report.child_sex),
+            child_birth_date=report.child_birth_date,
+            mother_nik=report.mother_nik,
+            father_nik=report.father_nik,
         )
+    )
+    report.child_nik = registered.child_nik
     waiting = _waiting_authorisation(report)
     if waiting is None:
         log.warning(
@@ -563,8 +658,11 @@ def _issue(report: BirthReport, registry: Dukcapil | None) -> str:
         )
         _note_failure(report.id, "signing_authorisation_missing")
         return "authorisation_missing"
-    document, card = _produce(report, 1, *waiting, with_kia=True)
+    document, card, kk = _produce(report, 1, *waiting, with_kia=True, registered=registered)
     db.session.delete(db.session.get(SigningAuthorisation, report.id))
+    failure = db.session.get(IssueFailure, report.id)
+    if failure is not None:
+        db.session.delete(failure)
     fire(
         report,
         "issue",
@@ -574,6 +672,7 @@ def _issue(report: BirthReport, registry: Dukcapil | None) -> str:
             "sha256": document.sha256,
             "child_nik_assigned": True,
             "kia_sha256": card.sha256 if card else None,
+            "kk_sha256": kk.sha256 if kk else None,
         },
     )
     return "issued"
@@ -722,7 +821,7 @@ def issue_corrected_version(
         setattr(report, name, value)
     previous.superseded_at = utcnow()
     db.session.flush()
-    document, _card = _produce(
+    document, _card, _kk = _produce(
         report,
         previous.version + 1,
         signer,

@@ -262,6 +262,7 @@ MESSAGES: dict[str, str] = {
     "report_incomplete": N_("Laporan belum lengkap. Perbaiki bagian yang ditandai."),
     "akta_not_issued": N_("Akta kelahiran belum terbit."),
     "kia_not_issued": N_("Kartu Identitas Anak tidak diterbitkan untuk laporan ini."),
+    "kk_not_issued": N_("Cetakan Kartu Keluarga belum terbit untuk laporan ini."),
     # Refusals: the office (review, akta).
     "nothing_to_do": N_(
         "Tidak ada tindakan %(role)s untuk laporan berstatus %(state)s; laporan ini tidak "
@@ -386,6 +387,10 @@ MESSAGES: dict[str, str] = {
     "seal_keys_unavailable": N_(
         "Kunci segel kantor tidak dapat dibuka (token atau PIN). Nomor akta tetap; akta terbit "
         "setelah petugas teknis memperbaikinya."
+    ),
+    "issue_dukcapil_refused": N_(
+        "Dukcapil menolak mencatat anak di KK (KK atau ibu tidak cocok). Periksa KK dengan "
+        "Dukcapil; nomor akta tetap."
     ),
     "signing_authorisation_missing": N_(
         "Otorisasi tanda tangan sudah tidak berlaku. Nomor akta tetap; tanda tangani lagi."

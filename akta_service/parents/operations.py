@@ -12,8 +12,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from akta_service.akta.models import AktaDocument, KiaCard
-from akta_service.akta.operations import akta_pdf, current_akta, current_kia
+from akta_service.akta.models import AktaDocument, KiaCard, KkPrint
+from akta_service.akta.operations import akta_pdf, current_akta, current_kia, current_kk_print
 from akta_service.births.documents import (
     PICTURE_EXTENSIONS,
     attach_document,
@@ -493,3 +493,20 @@ def kia_for_informant(report: BirthReport) -> tuple[KiaCard, bytes]:
         read=True,
     )
     return card, data
+
+
+def kk_for_informant(report: BirthReport) -> tuple[KkPrint, bytes]:
+    """The office's signed print of the updated KK, for the informant who opened the report
+    with its PIN; the download is journalled. Raises NotFound until it is issued."""
+    kept = current_kk_print(report) if report.status == ReportStatus.ISSUED else None
+    if kept is None:
+        raise NotFound("kk_not_issued")
+    data = storage().get(kept.storage_key)
+    record(
+        "public:birth_report:kk_download",
+        informant_of(report),
+        report=report,
+        data={"sha256": kept.sha256},
+        read=True,
+    )
+    return kept, data

@@ -11,7 +11,12 @@ from flask_babel import LazyString, get_locale
 from flask_babel import lazy_gettext as _l
 
 from akta_service.akta.kia import under_five
-from akta_service.akta.operations import current_akta, current_kia
+from akta_service.akta.operations import (
+    current_akta,
+    current_issue_failure,
+    current_kia,
+    current_kk_print,
+)
 from akta_service.births.models import AWAITING_VERIFICATION, BirthReport, ReportStatus
 from akta_service.core.audit import JournalEntry, changes
 from akta_service.core.clock import local_today
@@ -144,63 +149,97 @@ class IssuedDocument:
 
     key: str
     label: LazyString
-    #: done, current, none (not issued for this child)
+    #: done (terbit), current (diproses), failed (gagal: `note` says why), none (not issued
+    #: for this child)
     state: str
     note: LazyString | str
     #: The parents' endpoint that downloads it, once there is something to download.
     download: str | None = None
 
 
-def three_in_one(report: BirthReport) -> list[IssuedDocument]:
-    """The akta, the updated KK and the KIA, each with its own status, once signed."""
-    if report.status not in (S.REGISTERED, S.ISSUED):
-        return []
+_AKTA = _l("Kutipan Akta Kelahiran")
+_KK = _l("Kartu Keluarga diperbarui")
+_KIA = _l("Kartu Identitas Anak (KIA)")
+#: Why the issue step failed, in a parent's words, by failure code: for the KK's line, and
+#: for the documents that wait for it.
+_DUKCAPIL_FAILURES = {
+    "issue_dukcapil_unavailable": _l(
+        "Sistem Dukcapil belum menjawab saat anak akan dicatat di KK. Kami mencoba lagi "
+        "otomatis; Anda tidak perlu melakukan apa pun."
+    ),
+    "issue_dukcapil_refused": _l(
+        "Dukcapil menolak mencatat anak di KK: data KK atau ibu tidak cocok dengan data "
+        "Dukcapil. Petugas kami memeriksanya bersama Dukcapil dan menghubungi Anda."
+    ),
+}
+_WAITS_FOR_DUKCAPIL = _l("Belum dapat dibuat: menunggu Dukcapil memberi NIK anak.")
+_SIGNING_FAILED = _l(
+    "Tanda tangan elektronik belum berhasil. Pejabat menandatangani ulang; nomor akta tetap."
+)
+
+
+def _failed(report: BirthReport, key: str) -> IssuedDocument | None:
+    """The document's line while the issue step last failed, else None."""
+    failure = current_issue_failure(report) if report.status == S.REGISTERED else None
+    if failure is None:
+        return None
+    label = {"akta": _AKTA, "kk": _KK, "kia": _KIA}[key]
+    if failure.code in _DUKCAPIL_FAILURES:
+        note = _DUKCAPIL_FAILURES[failure.code] if key == "kk" else _WAITS_FOR_DUKCAPIL
+        return IssuedDocument(key, label, "failed", note)
+    return IssuedDocument(key, label, "failed", _SIGNING_FAILED)
+
+
+def _akta_line(report: BirthReport) -> IssuedDocument:
+    akta = current_akta(report) if report.status == S.ISSUED else None
+    if akta is not None:
+        number = report.registration_number or ""
+        note = _l("Terbit, nomor %(number)s", number=number)
+        return IssuedDocument("akta", _AKTA, "done", note, "parents.akta_download")
+    return _failed(report, "akta") or IssuedDocument("akta", _AKTA, "current", _l("Sedang dibuat."))
+
+
+def _kk_line(report: BirthReport) -> IssuedDocument:
+    kept = current_kk_print(report) if report.status == S.ISSUED else None
+    if kept is not None:
+        note = _l(
+            "Terbit: anak tercatat di KK nomor %(kk)s, dengan kepala keluarga %(head)s (data "
+            "Dukcapil). Unduh cetakannya dari kantor ini.",
+            kk=kept.kk_number,
+            head=kept.head_name,
+        )
+        return IssuedDocument("kk", _KK, "done", note, "parents.kk_download")
+    if report.status == S.ISSUED:  # issued before the 3-in-1 answered with the KK
+        note = _l(
+            "Anak sudah tercatat di KK nomor %(kk)s (data Dukcapil). KK yang baru dicetak di "
+            "kantor Disdukcapil atau lewat aplikasi Dukcapil.",
+            kk=report.kk_number,
+        )
+        return IssuedDocument("kk", _KK, "done", note)
+    waiting = (
+        _l("Anak sudah tercatat di KK; cetakannya sedang dibuat.")
+        if report.child_nik
+        else _l("Menunggu Dukcapil mencatat anak di KK.")
+    )
+    return _failed(report, "kk") or IssuedDocument("kk", _KK, "current", waiting)
+
+
+def _kia_line(report: BirthReport) -> IssuedDocument:
     issued = report.status == S.ISSUED
-    akta = current_akta(report) if issued else None
-    documents = [
-        IssuedDocument(
-            "akta",
-            _l("Kutipan Akta Kelahiran"),
-            "done" if akta else "current",
-            _l("Terbit, nomor %(number)s", number=report.registration_number or "")
-            if akta
-            else _l("Sedang dibuat."),
-            "parents.akta_download" if akta else None,
-        ),
-        IssuedDocument(
-            "kk",
-            _l("Kartu Keluarga diperbarui"),
-            "done" if report.child_nik else "current",
-            _l(
-                "Anak sudah tercatat di KK nomor %(kk)s (data Dukcapil). KK yang baru dicetak di "
-                "kantor Disdukcapil atau lewat aplikasi Dukcapil.",
-                kk=report.kk_number,
-            )
-            if report.child_nik
-            else _l("Menunggu Dukcapil mencatat anak di KK."),
-        ),
-    ]
     card = current_kia(report) if issued else None
     if card is not None:
         note = _l(
             "Terbit, berlaku hingga %(day)s", day=format_date(card.valid_until, locale=get_locale())
         )
-        documents.append(
-            IssuedDocument(
-                "kia", _l("Kartu Identitas Anak (KIA)"), "done", note, "parents.kia_download"
-            )
-        )
-    elif issued or not under_five(report.child_birth_date, local_today()):
-        documents.append(
-            IssuedDocument(
-                "kia",
-                _l("Kartu Identitas Anak (KIA)"),
-                "none",
-                _l("Tidak diterbitkan di sini: anak sudah berusia lima tahun atau lebih."),
-            )
-        )
-    else:
-        documents.append(
-            IssuedDocument("kia", _l("Kartu Identitas Anak (KIA)"), "current", _l("Sedang dibuat."))
-        )
-    return documents
+        return IssuedDocument("kia", _KIA, "done", note, "parents.kia_download")
+    if issued or not under_five(report.child_birth_date, local_today()):
+        note = _l("Tidak diterbitkan di sini: anak sudah berusia lima tahun atau lebih.")
+        return IssuedDocument("kia", _KIA, "none", note)
+    return _failed(report, "kia") or IssuedDocument("kia", _KIA, "current", _l("Sedang dibuat."))
+
+
+def three_in_one(report: BirthReport) -> list[IssuedDocument]:
+    """The akta, the updated KK and the KIA, each with its own status, once signed."""
+    if report.status not in (S.REGISTERED, S.ISSUED):
+        return []
+    return [_akta_line(report), _kk_line(report), _kia_line(report)]

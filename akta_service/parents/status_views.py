@@ -484,6 +484,22 @@ def kia_download() -> ResponseReturnValue:
     )
 
 
+@bp.get("/status/kk.pdf")
+def kk_download() -> ResponseReturnValue:
+    def print_of_kk(report: BirthReport) -> tuple[str, bytes]:
+        kept, data = ops.kk_for_informant(report)
+        return f"kk-{kept.kk_number}.pdf", data
+
+    return _download(
+        print_of_kk,
+        _("Kartu Keluarga belum tersedia"),
+        _(
+            "Cetakan Kartu Keluarga yang diperbarui dapat diunduh setelah akta terbit. Lihat "
+            "keadaannya di halaman status."
+        ),
+    )
+
+
 @bp.get("/status/sptjm/<kind>.pdf")
 def status_sptjm(kind: str) -> ResponseReturnValue:
     """The SPTJM the report calls for, filled in with its data, for the reporter who opened

@@ -19,6 +19,7 @@ from akta_service.akta.operations import (
     akta_versions,
     authorise_signing,
     correction_refusal,
+    current_kk_print,
     keep_authorisation,
     usable_authorisation,
 )
@@ -273,6 +274,7 @@ def _report_page(
         holds=holds,
         can_claim=bool(possible) and holder is None,
         akta_versions=akta_versions(found),
+        kk_print=current_kk_print(found),
         can_correct_akta=correction_refusal(found, current_user.as_actor()) is None,
         akta_corrections=correction_requests(found),
         correctable_labels=CORRECTABLE_FIELDS,

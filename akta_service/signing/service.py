@@ -71,9 +71,9 @@ log = logging.getLogger("akta_service.signing.service")
 
 #: ecdsa-with-SHA256, the only signature algorithm the officers' keys make.
 ECDSA_SHA256 = "1.2.840.10045.4.3.2"
-#: Signatures one authorisation may allow: a batch of 50 akta with their KIA, each with room
-#: to sign both again after a failed issue step (4 each).
-MAX_SIGNATURES = 200
+#: Signatures one authorisation may allow: a batch of 50 akta with their KIA and KK print,
+#: each with room to sign all three again after a failed issue step (6 each).
+MAX_SIGNATURES = 300
 SHA256 = "2.16.840.1.101.3.4.2.1"
 MIN_PASSPHRASE = 8
 

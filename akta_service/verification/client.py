@@ -27,7 +27,9 @@ from tenacity import (
 
 from akta_service.core.nik import parse_nik
 from akta_service.verification.dukcapil import (
+    BirthRegistered,
     BirthRegistration,
+    DukcapilRefused,
     DukcapilUnavailable,
     FamilyAnswer,
     FamilyClaim,
@@ -50,9 +52,11 @@ class DukcapilRequestError(RuntimeError):
     """Dukcapil rejected the request itself (a 4xx other than 429): a bug or a wrong setting
     on our side (e.g. the API key), so it is not retried and does not trip the breaker."""
 
-    def __init__(self, status_code: int, message: str) -> None:
+    def __init__(self, status_code: int, message: str, code: str = "no error code") -> None:
         super().__init__(message)
         self.status_code = status_code
+        #: Dukcapil's short machine code for the refusal.
+        self.code = code
 
 
 class _Transient(Exception):
@@ -153,17 +157,27 @@ class HttpDukcapil:
         )
         return answer
 
-    def register_birth(self, registration: BirthRegistration) -> str:
-        """Assign the child's NIK and add the child to the KK; retried safely, since Dukcapil
-        is idempotent per registration number."""
-        child_nik = self._call("/v1/births", to_wire(registration), _child_nik)
+    def register_birth(self, registration: BirthRegistration) -> BirthRegistered:
+        """Assign the child's NIK and add the child to the KK, which the answer carries;
+        retried safely, since Dukcapil is idempotent per registration number.
+
+        :raises DukcapilRefused: Dukcapil will not register it (no such KK, the mother not
+            on it: HTTP 404 or 422 with its error code).
+        """
+        try:
+            registered = self._call("/v1/births", to_wire(registration), _registered)
+        except DukcapilRequestError as exc:
+            if exc.status_code not in (404, 422):
+                raise
+            raise DukcapilRefused(exc.code, str(exc)) from exc
         logger.info(
-            "Dukcapil registered birth %s in kk=%s: child nik=%s",
+            "Dukcapil registered birth %s in kk=%s: child nik=%s, %d on the KK",
             registration.registration_number,
             mask_nik(registration.kk_number),
-            mask_nik(child_nik),
+            mask_nik(registered.child_nik),
+            len(registered.family_card.members),
         )
-        return child_nik
+        return registered
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -229,8 +243,9 @@ class HttpDukcapil:
         if status == 429 or status >= 500:
             raise _Transient(f"HTTP {status}")
         if not response.is_success:
+            code = _error_code(response)
             raise DukcapilRequestError(
-                status, f"Dukcapil rejected {path} with HTTP {status} ({_error_code(response)})"
+                status, f"Dukcapil rejected {path} with HTTP {status} ({code})", code
             )
         try:
             return decode(response.json())
@@ -267,12 +282,13 @@ def _decoder(cls: type[D]) -> Callable[[Any], D]:
     return decode
 
 
-def _child_nik(data: Any) -> str:
-    nik = data.get("child_nik") if isinstance(data, dict) else None
-    if not isinstance(nik, str):
-        raise WireError("child_nik: expected a string")
-    parse_nik(nik)  # a NIK that is not one is as unusable as no answer
-    return nik
+def _registered(data: Any) -> BirthRegistered:
+    registered = from_wire(BirthRegistered, data, allow_unknown=True)
+    # A NIK that is not one is as unusable as no answer; so is a KK without the child.
+    parse_nik(registered.child_nik)
+    if registered.child_nik not in {member.nik for member in registered.family_card.members}:
+        raise WireError("family_card.members: the child is not listed")
+    return registered
 
 
 def _summary(answer: PersonAnswer | FamilyAnswer) -> str:

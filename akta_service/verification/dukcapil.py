@@ -3,7 +3,8 @@
 We send the facts a report claims and get back, per field, whether the
 national registry agrees (match / no match / not found): never the person's
 data itself. After signing we ask Dukcapil to register the child (the 3-in-1:
-a NIK for the child, the child added to the family card).
+a NIK for the child, the child added to the family card); that answer carries the
+updated family card, which the office prints and the KIA's head of family comes from.
 
 Implementations: ``sandbox.SandboxDukcapil`` (a synthetic population, in
 process) and ``client.HttpDukcapil`` (HTTP, for a real or sandbox server).
@@ -25,11 +26,28 @@ class Match(enum.StrEnum):
     NOT_FOUND = "not_found"  # the NIK or KK is not in the registry
 
 
+class Relation(enum.StrEnum):
+    """Status hubungan dalam keluarga, as the KK lists it."""
+
+    HEAD = "head"  # kepala keluarga
+    WIFE = "wife"  # istri
+    CHILD = "child"  # anak
+
+
 class DukcapilUnavailable(RuntimeError):
     """Dukcapil did not give a usable answer (down, timed out, errors, garbled, circuit open).
 
     Verification waits and retries; it never turns this into a verdict on the report.
     """
+
+
+class DukcapilRefused(ValueError):
+    """Dukcapil answered, and will not register the birth as asked (no such KK, the mother
+    not on it): asking again the same way does not help. `code` is machine-readable."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -105,6 +123,52 @@ class BirthRegistration:
     father_nik: str | None
 
 
+@dataclass(frozen=True)
+class FamilyMember:
+    """One person as the KK lists them."""
+
+    nik: str
+    name: str
+    #: "male" or "female".
+    sex: str
+    birth_place: str
+    birth_date: date
+    relation: Relation
+    #: The names of the person's parents as the KK prints them (None where it prints none).
+    father_name: str | None
+    mother_name: str | None
+
+
+@dataclass(frozen=True)
+class FamilyCard:
+    """The Kartu Keluarga as Dukcapil holds it after the 3-in-1: the new child included."""
+
+    kk_number: str
+    head_name: str
+    head_nik: str
+    #: Alamat: street and number, as printed.
+    address: str
+    rt: str
+    rw: str
+    #: Desa / kelurahan.
+    village: str
+    #: Kecamatan.
+    district: str
+    #: Kabupaten / kota.
+    regency: str
+    province: str
+    #: In the KK's order: the head of family, the spouse, then the children eldest first.
+    members: tuple[FamilyMember, ...]
+
+
+@dataclass(frozen=True)
+class BirthRegistered:
+    """Dukcapil's answer to a BirthRegistration: the child's NIK and the updated KK."""
+
+    child_nik: str
+    family_card: FamilyCard
+
+
 class Dukcapil(Protocol):
     """Dukcapil's verification and registration access."""
 
@@ -116,7 +180,7 @@ class Dukcapil(Protocol):
         """Match the claimed family card; raise DukcapilUnavailable if no answer."""
         ...
 
-    def register_birth(self, registration: BirthRegistration) -> str:
-        """Assign the child's NIK and add the child to the KK; idempotent per
-        registration number (a retry returns the same NIK)."""
+    def register_birth(self, registration: BirthRegistration) -> BirthRegistered:
+        """Assign the child's NIK and add the child to the KK, answering both; idempotent per
+        registration number (a retry returns the same NIK, and the KK as it is then)."""
         ...

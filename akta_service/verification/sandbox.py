@@ -22,12 +22,17 @@ from faker import Faker
 from akta_service.core.clock import local_today
 from akta_service.regions.data import REGIONS, RegionData
 from akta_service.verification.dukcapil import (
+    BirthRegistered,
     BirthRegistration,
+    DukcapilRefused,
     FamilyAnswer,
+    FamilyCard,
     FamilyClaim,
+    FamilyMember,
     Match,
     PersonAnswer,
     PersonClaim,
+    Relation,
 )
 from akta_service.verification.names import name_similarity
 
@@ -39,6 +44,19 @@ _ROMAN_MONTHS = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "X
 _HOSPITALS = {"3274": "RSUD Gunung Jati", "3672": "RSUD Kota Cilegon", "3673": "RSUD Kota Serang"}
 #: Days between two children of one mother, at least.
 _CHILD_SPACING_DAYS = 450
+_PROVINCES = {"32": "Jawa Barat", "36": "Banten"}
+#: Desa / kelurahan of the kecamatan the sandbox knows; elsewhere the kecamatan's own name.
+_VILLAGES = {
+    "Kejaksan": ("Kebonbaru", "Kejaksan", "Kesenden", "Sukapura"),
+    "Lemahwungkuk": ("Kesepuhan", "Lemahwungkuk", "Panjunan", "Pegambiran"),
+    "Harjamukti": ("Argasunya", "Harjamukti", "Kalijaga", "Kecapi", "Larangan"),
+    "Pekalipan": ("Jagasatru", "Pekalangan", "Pekalipan", "Pulasaren"),
+    "Kesambi": ("Drajat", "Karyamulya", "Kesambi", "Pekiringan", "Sunyaragi"),
+}
+#: Where the sandbox's adults were born: their own town most often, else one of these.
+_BIRTH_TOWNS = ("Kuningan", "Indramayu", "Majalengka", "Bandung", "Tegal", "Jakarta", "Lebak")
+#: The KK lists the head of family first, then the spouse, then the children.
+_KK_ORDER = {Relation.HEAD: 0, Relation.WIFE: 1, Relation.CHILD: 2}
 
 
 class FamilyKind(enum.StrEnum):
@@ -69,14 +87,6 @@ class PersonStatus(enum.StrEnum):
     DECEASED = "deceased"
     #: Moved out of the kab/kota (pindah); the sandbox keeps them listed on their old KK.
     MOVED_OUT = "moved_out"
-
-
-class Relation(enum.StrEnum):
-    """Hubungan dalam keluarga, as printed on the KK."""
-
-    HEAD = "head"  # kepala keluarga
-    WIFE = "wife"  # istri
-    CHILD = "child"  # anak
 
 
 @dataclass(frozen=True)
@@ -134,12 +144,8 @@ class ExampleBirth:
     letter_serial: int
 
 
-class RegistrationRefused(ValueError):
+class RegistrationRefused(DukcapilRefused):
     """The sandbox cannot register a birth as asked; `code` is machine-readable."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def nik_prefix(district: str, born: date, female: bool) -> str:
@@ -169,6 +175,8 @@ class SandboxPopulation:
         self._examples = dict(examples)
         #: registration number -> the child's NIK, so a retried registration is not a second child.
         self._registrations: dict[str, str] = {}
+        #: Draws the details `family_card` prints; made on first use.
+        self._details: Faker | None = None
 
     @classmethod
     def build(
@@ -205,6 +213,71 @@ class SandboxPopulation:
     def children(self, kk_number: str) -> tuple[Person, ...]:
         """The children listed on the KK, eldest first."""
         return tuple(p for p in self.members(kk_number) if p.relation == Relation.CHILD)
+
+    def family_card(self, kk_number: str) -> FamilyCard | None:
+        """The KK as Dukcapil holds it now (after any 3-in-1): its address and its members.
+
+        What the population does not draw (addresses, places of birth, the adults' own
+        parents) comes from generators seeded by the KK or the person: the same every time.
+        """
+        with self._lock:
+            family = self._families.get(kk_number)
+            if family is None:
+                return None
+            people = sorted(
+                self.members(kk_number), key=lambda p: (_KK_ORDER[p.relation], p.birth_date)
+            )
+            members = tuple(self._listed(person, family) for person in people)
+            address = self._address(family)
+        head = next(member for member in members if member.relation == Relation.HEAD)
+        return FamilyCard(kk_number, head.name, head.nik, *address, members=members)
+
+    def _faker(self, key: str) -> Faker:
+        # One generator, seeded afresh for each use (callers hold the lock).
+        if self._details is None:
+            self._details = Faker("id_ID")
+        self._details.seed_instance(f"{self.seed}:{key}")
+        return self._details
+
+    def _address(self, family: Family) -> tuple[str, str, str, str, str, str, str]:
+        """Alamat, RT, RW, desa/kelurahan, kecamatan, kab/kota, provinsi of the KK."""
+        region = _region(family.region_code)
+        district = region["districts"][family.kk_number[4:6]]
+        street = self._faker(f"kk:{family.kk_number}").street_name()
+        rng = random.Random(f"{self.seed}:kk:{family.kk_number}")  # noqa: S311 - synthetic data
+        return (
+            f"{street} No. {rng.randint(1, 120)}",
+            f"{rng.randint(1, 12):03d}",
+            f"{rng.randint(1, 9):03d}",
+            rng.choice(_VILLAGES.get(district, (district,))),
+            district,
+            region["name"],
+            _PROVINCES[family.region_code[:2]],
+        )
+
+    def _listed(self, person: Person, family: Family) -> FamilyMember:
+        """How the KK lists one person: a child with the family's parents' names, an adult
+        with their own parents' (drawn) and their place of birth (drawn)."""
+        town = _region(family.region_code)["issue_place"]
+        if person.relation == Relation.CHILD:
+            father = self._persons[family.father_nik].name if family.father_nik else None
+            mother: str | None = self._persons[family.mother_nik].name
+        else:
+            fake = self._faker(f"parents:{person.nik}")
+            father = f"{fake.first_name_male()} {fake.last_name_male()}"
+            mother = f"{fake.first_name_female()} {fake.last_name_female()}"
+            rng = random.Random(f"{self.seed}:born:{person.nik}")  # noqa: S311 - synthetic data
+            town = town if rng.random() < 0.6 else rng.choice(_BIRTH_TOWNS)
+        return FamilyMember(
+            nik=person.nik,
+            name=person.name,
+            sex=person.sex,
+            birth_place=town,
+            birth_date=person.birth_date,
+            relation=person.relation,
+            father_name=father,
+            mother_name=mother,
+        )
 
     def families(
         self, kind: FamilyKind | None = None, region: str | None = None
@@ -636,9 +709,13 @@ class SandboxDukcapil:
             children_count=len(self.population.children(family.kk_number)),
         )
 
-    def register_birth(self, registration: BirthRegistration) -> str:
-        """Assign the child's NIK and add the child to the KK; idempotent per registration."""
-        return self.population.register_newborn(registration)
+    def register_birth(self, registration: BirthRegistration) -> BirthRegistered:
+        """Assign the child's NIK and add the child to the KK; idempotent per registration.
+        The answer carries the KK as it is now, the child on it."""
+        child_nik = self.population.register_newborn(registration)
+        card = self.population.family_card(registration.kk_number)
+        assert card is not None  # noqa: S101 - the registration found the KK
+        return BirthRegistered(child_nik=child_nik, family_card=card)
 
 
 def _match(agrees: bool) -> Match:

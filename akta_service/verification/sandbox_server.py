@@ -7,7 +7,8 @@ Wire format (every body JSON; see `wire.py` for how fields are written):
 
 - ``POST /v1/person/verify``: a PersonClaim -> a PersonAnswer
 - ``POST /v1/family/verify``: a FamilyClaim -> a FamilyAnswer
-- ``POST /v1/births``: a BirthRegistration -> ``{"child_nik": "..."}``, the same NIK on a retry
+- ``POST /v1/births``: a BirthRegistration -> a BirthRegistered (``child_nik`` and the
+  updated ``family_card``, its ``members`` a list), the same NIK on a retry
 - errors: ``{"error": code, "message": text}`` with 400 (bad body), 401 (API key),
   404 (``kk_not_found``), 422 (other refusals), 503 (injected failure)
 - ``GET /_health``: ``{"status": "ok", "requests": n, "families": n}``, never faulted or
@@ -140,7 +141,7 @@ def create_sandbox_app(
     @app.post("/v1/births")
     def register_birth() -> Response:
         registration = from_wire(BirthRegistration, request.get_json(silent=True))
-        return jsonify({"child_nik": service.dukcapil.register_birth(registration)})
+        return jsonify(to_wire(service.dukcapil.register_birth(registration)))
 
     _add_control_routes(app, service)
 

@@ -2,8 +2,9 @@
 
 A dataclass travels as a JSON object with one key per field: dates as ISO
 strings ("2026-11-18"), Match values as their strings ("match", "no_match",
-"not_found"), absent optional values as null. One codec on both sides keeps
-them from drifting apart.
+"not_found"), absent optional values as null, a dataclass inside one as an object
+of its own and a tuple of them as a list. One codec on both sides keeps them from
+drifting apart.
 """
 
 from __future__ import annotations
@@ -48,13 +49,19 @@ def from_wire(cls: type[T], data: Any, *, allow_unknown: bool = False) -> T:
     values: dict[str, Any] = {}
     for field in fields:
         if field.name in data:
-            values[field.name] = _decode(hints[field.name], data[field.name], field.name)
+            values[field.name] = _decode(
+                hints[field.name], data[field.name], field.name, allow_unknown
+            )
         elif field.default is dataclasses.MISSING:
             raise WireError(f"{field.name}: required")
     return cls(**values)
 
 
 def _encode(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return to_wire(value)
+    if isinstance(value, tuple):
+        return [_encode(item) for item in value]
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, date):
@@ -62,7 +69,7 @@ def _encode(value: Any) -> Any:
     return value
 
 
-def _decode(kind: Any, value: Any, name: str) -> Any:
+def _decode(kind: Any, value: Any, name: str, allow_unknown: bool = False) -> Any:
     arguments = typing.get_args(kind)
     if isinstance(kind, types.UnionType) and type(None) in arguments:
         if value is None:
@@ -70,6 +77,20 @@ def _decode(kind: Any, value: Any, name: str) -> Any:
         (kind,) = (argument for argument in arguments if argument is not type(None))
     if value is None:
         raise WireError(f"{name}: must not be null")
+    if dataclasses.is_dataclass(kind):
+        try:
+            return from_wire(kind, value, allow_unknown=allow_unknown)  # type: ignore[arg-type]
+        except WireError as exc:  # "family_card.head_nik: required"
+            inner = str(exc)
+            named = inner.split(" ", 1)[0].endswith(":")
+            raise WireError(f"{name}.{inner}" if named else f"{name}: {inner}") from exc
+    if typing.get_origin(kind) is tuple:  # tuple[X, ...]: a JSON list of X
+        if not isinstance(value, list):
+            raise WireError(f"{name}: expected a list")
+        return tuple(
+            _decode(arguments[0], item, f"{name}[{index}]", allow_unknown)
+            for index, item in enumerate(value)
+        )
     if kind is date:
         # fromisoformat also takes "20261118" and week dates; the wire format is YYYY-MM-DD only.
         if not isinstance(value, str) or len(value) != 10:

@@ -155,9 +155,9 @@ def test_the_status_page_shows_each_document_of_the_3_in_1_and_downloads_each(
     sign_as(report)
     db.session.commit()
     page = open_status(client, code, pin)
-    assert "sedang diproses" in text_of(page, "document-akta")
+    assert "diproses" in text_of(page, "document-akta")
     assert "Menunggu Dukcapil" in text_of(page, "document-kk")
-    assert "sedang diproses" in text_of(page, "document-kia")
+    assert "diproses" in text_of(page, "document-kia")
     assert 'id="kia-download"' not in page
     assert client.get("/status/kia.pdf").status_code == 404
 
@@ -165,13 +165,13 @@ def test_the_status_page_shows_each_document_of_the_3_in_1_and_downloads_each(
     report = find_report(code)
     assert report.status == ReportStatus.ISSUED
     page = client.get("/status/laporan").get_data(as_text=True)
-    assert "selesai" in text_of(page, "document-akta")
+    assert "terbit" in text_of(page, "document-akta")
     assert report.registration_number in text_of(page, "document-akta")  # type: ignore[operator]
     kk = text_of(page, "document-kk")
-    assert "selesai" in kk
+    assert "terbit" in kk
     assert report.kk_number in kk
     kia = text_of(page, "document-kia")
-    assert "selesai" in kia
+    assert "terbit" in kia
     assert "berlaku hingga" in kia
     assert text_of(page, "akta-download") == "Unduh akta (PDF)"
     assert text_of(page, "kia-download") == "Unduh KIA (PDF)"

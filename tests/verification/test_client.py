@@ -17,9 +17,11 @@ import pytest
 from akta_service.verification.client import DukcapilRequestError, HttpDukcapil
 from akta_service.verification.dukcapil import (
     BirthRegistration,
+    DukcapilRefused,
     DukcapilUnavailable,
     FamilyClaim,
     PersonClaim,
+    Relation,
 )
 from akta_service.verification.masking import mask_nik
 from akta_service.verification.sandbox import (
@@ -128,11 +130,11 @@ def test_a_registration_over_http_is_the_in_process_one_and_idempotent(
 
     with sandbox.client() as client:
         before = client.verify_family(claim).children_count
-        nik = client.register_birth(registration)
-        again = client.register_birth(registration)
+        nik = client.register_birth(registration).child_nik
+        again = client.register_birth(registration).child_nik
         after = client.verify_family(claim).children_count
 
-    assert nik == again == local.register_birth(registration)
+    assert nik == again == local.register_birth(registration).child_nik
     assert after == before + 1
 
 
@@ -236,7 +238,7 @@ def test_a_registration_garbled_on_the_way_back_is_not_registered_twice(
             client.register_birth(registration)
         sandbox.set_faults()
 
-        nik = client.register_birth(registration)
+        nik = client.register_birth(registration).child_nik
 
         assert client.verify_family(claim).children_count == before + 1
     assert nik.startswith(family.kk_number[:6])
@@ -313,7 +315,7 @@ def test_logs_never_show_a_whole_nik_or_kk_number(
     with sandbox.client(attempts=2, breaker_fail_max=2, breaker_reset_seconds=0.5) as client:
         client.verify_person(claim)
         client.verify_family(family)
-        child_nik = client.register_birth(registration)
+        child_nik = client.register_birth(registration).child_nik
         sandbox.set_faults(error_rate=1.0)
         for _ in range(2):  # the second one finds the circuit open
             with pytest.raises(DukcapilUnavailable) as unavailable:
@@ -336,3 +338,62 @@ def test_logs_never_show_a_whole_nik_or_kk_number(
     assert mask_nik(claim.nik) in logged  # masked, not left out: the logs still say who
     assert mask_nik(child_nik) in logged
     assert "circuit opened" in logged
+
+
+def test_the_3_in_1_answer_carries_the_updated_kk_with_the_child(
+    sandbox: Sandbox, local: SandboxDukcapil
+) -> None:
+    # A family no other test registers a birth in: the server's KK and the local one agree.
+    family = local.population.families(FamilyKind.RECORDED, "3274")[5]
+    father = local.population.person(family.father_nik or "")
+    mother = local.population.person(family.mother_nik)
+    assert father is not None
+    assert mother is not None
+    registration = BirthRegistration(
+        "3274-LU-01122026-0077",
+        family.kk_number,
+        "Kirana Ayu",
+        "female",
+        date(2026, 11, 28),
+        family.mother_nik,
+        family.father_nik,
+    )
+    with sandbox.client() as client:
+        answer = client.register_birth(registration)
+        again = client.register_birth(registration)
+
+    card = answer.family_card
+    assert again == answer  # a retry: the same NIK, the same KK, the child listed once
+    assert answer == local.register_birth(registration)
+    assert card.kk_number == family.kk_number
+    assert (card.head_name, card.head_nik) == (father.name, father.nik)
+    assert (card.regency, card.province) == ("Kota Cirebon", "Jawa Barat")
+    assert card.district in {"Kejaksan", "Lemahwungkuk", "Harjamukti", "Pekalipan", "Kesambi"}
+    assert all((card.address, card.village, card.rt, card.rw))
+    relations = [member.relation for member in card.members]
+    assert relations[:2] == [Relation.HEAD, Relation.WIFE]
+    assert set(relations[2:]) == {Relation.CHILD}
+    child = card.members[-1]
+    assert (child.nik, child.name, child.sex) == (answer.child_nik, "Kirana Ayu", "female")
+    assert child.birth_date == date(2026, 11, 28)
+    assert (child.father_name, child.mother_name) == (father.name, mother.name)
+    children = card.members[2:]
+    assert [c.birth_date for c in children] == sorted(c.birth_date for c in children)
+
+
+def test_a_refused_3_in_1_is_dukcapil_refused_with_its_code(
+    sandbox: Sandbox, local: SandboxDukcapil
+) -> None:
+    family = local.population.families(FamilyKind.RECORDED, "3274")[6]
+    registration = BirthRegistration(
+        "3274-LU-01122026-0078",
+        "3274010101260001",  # no such KK
+        "Kirana Ayu",
+        "female",
+        date(2026, 11, 28),
+        family.mother_nik,
+        family.father_nik,
+    )
+    with sandbox.client() as client, pytest.raises(DukcapilRefused) as refused:
+        client.register_birth(registration)
+    assert refused.value.code == "kk_not_found"

@@ -406,8 +406,8 @@ def test_register_birth_gives_a_valid_nik_once_and_the_child_joins_the_kk() -> N
     before = dukcapil.verify_family(family_claim).children_count
     registration = registration_for(mother, father, kk_number, "3274-LU-18112026-0001")
 
-    nik = dukcapil.register_birth(registration)
-    again = dukcapil.register_birth(registration)
+    nik = dukcapil.register_birth(registration).child_nik
+    again = dukcapil.register_birth(registration).child_nik
 
     assert again == nik
     facts = parse_nik(nik)
@@ -430,6 +430,7 @@ def test_twins_get_the_next_free_serials() -> None:
 
     first = dukcapil.register_birth(registration_for(mother, father, kk_number, "A-1", "male"))
     second = dukcapil.register_birth(registration_for(mother, father, kk_number, "A-2", "male"))
+    first, second = first.child_nik, second.child_nik
 
     assert first[:12] == second[:12]
     assert int(second[12:]) == int(first[12:]) + 1
@@ -461,7 +462,7 @@ def test_concurrent_retries_register_each_birth_once() -> None:
     ]
 
     with ThreadPoolExecutor(max_workers=8) as pool:
-        niks = list(pool.map(dukcapil.register_birth, registrations * 8))
+        niks = [r.child_nik for r in pool.map(dukcapil.register_birth, registrations * 8)]
 
     assert len(set(niks)) == 10
     assert niks[:10] == niks[10:20]
