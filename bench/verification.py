@@ -75,6 +75,21 @@ def _wait_for(url: str) -> None:
     raise RuntimeError(f"{url} did not answer")
 
 
+def _cpu_seconds(processes: list[subprocess.Popen[bytes]]) -> float:
+    """CPU time (user and system) the processes' groups have used so far, read from /proc:
+    a worker's cost per report, much steadier than its latency on a loaded machine."""
+    groups = {process.pid for process in processes}
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(fields[2]) in groups:  # fields[2]: the process group, [11], [12]: utime, stime
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _in_review(count_from: int) -> int:
     return int(
         db.session.scalar(
@@ -147,12 +162,16 @@ def run(
             warm = _submit([f["example_report"] for f in families[:20]], None)
             _drain(warm, 20)
             payloads = [f["example_report"] for f in families[20 : 20 + reports]]
+            cpu = _cpu_seconds(processes)
             before = _submit(payloads, RATE_PER_SECOND)
             _drain(before, len(payloads))
+            time.sleep(1)  # the last reports' receipts
+            cpu = _cpu_seconds(processes) - cpu
             latencies = _latencies_ms(before)
             print(
                 f"verification[{workers} worker(s)] submission -> in_review at "
-                f"{RATE_PER_SECOND}/s: {percentiles(latencies)}"
+                f"{RATE_PER_SECOND}/s: {percentiles(latencies)}; workers' CPU "
+                f"{cpu / len(payloads) * 1000:.1f} ms per report; load {os.getloadavg()[0]:.2f}"
             )
             p95 = statistics.quantiles(sorted(latencies), n=100, method="inclusive")[94]
             rate = None
@@ -165,7 +184,7 @@ def run(
                 rate = len(bursting) / seconds
                 print(
                     f"verification[{workers} worker(s)] burst of {len(bursting)}: all in review "
-                    f"after {seconds:.1f} s = {rate:.1f} reports/s"
+                    f"after {seconds:.1f} s = {rate:.1f} reports/s; load {os.getloadavg()[0]:.2f}"
                 )
         finally:
             for process in processes:
