@@ -89,10 +89,7 @@ def worker_command(concurrency: int, beat: bool, loglevel: str) -> None:
     from akta_service.jobs.celery_app import make_celery
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    # One job at a time runs in the worker's own process: no child to hand each job to and
-    # hear back from. A worker lost mid-job leaves its job unacknowledged either way.
-    pool = "solo" if concurrency == 1 else "prefork"
-    argv = ["worker", f"--loglevel={loglevel}", f"--concurrency={concurrency}", f"--pool={pool}"]
+    argv = ["worker", f"--loglevel={loglevel}", f"--concurrency={concurrency}", "--pool=prefork"]
     if beat:
         argv.append("--beat")
     make_celery(app).worker_main(argv=argv)
