@@ -7,7 +7,8 @@ for the run (others skip it), and a report no longer waiting is left alone.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -85,9 +86,23 @@ def requeue_due_verifications(times: SweepTimes) -> int:
 _ASK_DUKCAPIL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="akta-dukcapil")
 
 
-def _ask(
-    registry: Dukcapil, report: BirthReport
-) -> tuple[PersonAnswer, PersonAnswer | None, FamilyAnswer]:
+@dataclass(frozen=True)
+class _Asked:
+    """Dukcapil's answers on their way: the questions are sent, the job goes on meanwhile."""
+
+    mother: Future[PersonAnswer]
+    father: Future[PersonAnswer] | None
+    family: Future[FamilyAnswer]
+
+    def answers(self) -> tuple[PersonAnswer, PersonAnswer | None, FamilyAnswer]:
+        """Wait for every answer; raises DukcapilUnavailable."""
+        father = self.father.result() if self.father else None
+        return self.mother.result(), father, self.family.result()
+
+
+def _ask(registry: Dukcapil, report: BirthReport) -> _Asked:
+    """Send Dukcapil the report's questions (the claims are read here, in the job's thread;
+    the pool threads only wait for the answers)."""
     mother = _ASK_DUKCAPIL.submit(
         registry.verify_person,
         PersonClaim(
@@ -116,12 +131,22 @@ def _ask(
             report.kk_number, report.mother_nik, report.father_nik, report.marriage_recorded
         ),
     )
-    return mother.result(), father.result() if father else None, family.result()
+    return _Asked(mother, father, family)
 
 
-def run_checks(report: BirthReport, registry: Dukcapil, settings: Settings) -> c.Verdict:
-    """Every check, in the order a clerk reads them; raises DukcapilUnavailable."""
-    mother, father, family = _ask(registry, report)
+def run_checks(
+    report: BirthReport,
+    registry: Dukcapil,
+    settings: Settings,
+    asked: _Asked | None = None,
+    duplicates: tuple[c.CheckResult, int | None] | None = None,
+) -> c.Verdict:
+    """Every check, in the order a clerk reads them; raises DukcapilUnavailable.
+
+    :param asked: the questions already sent to Dukcapil (else they are sent now).
+    :param duplicates: the duplicate check already made while Dukcapil answered.
+    """
+    mother, father, family = (asked or _ask(registry, report)).answers()
     verdict = c.Verdict()
     verdict.add(c.check_nik_structure("mother", report.mother_nik, report.mother_birth_date, True))
     verdict.add(c.check_person("mother", mother, True))
@@ -140,7 +165,7 @@ def run_checks(report: BirthReport, registry: Dukcapil, settings: Settings) -> c
     verdict.add(timeliness)
     children = family.children_count if family.kk != "not_found" else None
     verdict.add(c.check_plausibility(report, today, children))
-    duplicate_check, verdict.duplicate_of_id = c.check_duplicates(report)
+    duplicate_check, verdict.duplicate_of_id = duplicates or c.check_duplicates(report)
     verdict.add(duplicate_check)
     return verdict
 
@@ -218,13 +243,18 @@ def verify_report(report_id: int, registry: Dukcapil | None = None) -> str:
     report = lock_for_job(report_id)
     if report is None:
         return "busy"
+    if report.status not in AWAITING_VERIFICATION:
+        return "not_waiting"
+    # Dukcapil's round trip is most of a verification: its questions go out first, and the
+    # database's part (the move to `verifying`, the duplicate search) is done meanwhile.
+    registry = registry or dukcapil()
+    asked = _ask(registry, report)
     if report.status == ReportStatus.SUBMITTED:
         fire(report, "start_verification", SYSTEM)
-    if report.status != ReportStatus.VERIFYING:
-        return "not_waiting"
     settings = current_settings()
+    duplicates = c.check_duplicates(report)
     try:
-        verdict = run_checks(report, registry or dukcapil(), settings)
+        verdict = run_checks(report, registry, settings, asked, duplicates)
     except DukcapilUnavailable as error:
         _wait_for_dukcapil(report, error, settings)
         return "dukcapil_unavailable"

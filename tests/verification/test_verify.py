@@ -287,6 +287,19 @@ def test_verifying_twice_changes_nothing_the_second_time(population: SandboxPopu
     assert report.version == version
 
 
+def test_a_report_no_longer_waiting_is_not_sent_to_dukcapil_again(
+    population: SandboxPopulation, sandbox_server: SandboxServer
+) -> None:
+    # The questions go out before the job's database work: only once it knows the report waits.
+    report = _submit(_family(population)["example_report"])
+    with sandbox_server.client() as registry:
+        assert _verify(report, registry) == "pass_verification"
+        asked = sandbox_server.requests()
+        assert _verify(report, registry) == "not_waiting"
+    assert sandbox_server.requests() == asked
+    assert report.status == S.IN_REVIEW
+
+
 def test_dukcapil_down_keeps_the_report_waiting_then_it_resumes(
     population: SandboxPopulation,
 ) -> None:
