@@ -133,14 +133,15 @@ def submit_birth_report(
     session = db.session()
     session.flush()  # what is pending goes first, as the unit of work would send it
     try:
-        result = session.execute(_INSERT_REPORT, values)
+        result = cast(sa.CursorResult[Any], session.execute(_INSERT_REPORT, values))
     except IntegrityError as exc:
         if "tracking_code" not in str(exc.orig):
             raise
         raise TryAgain("report_not_stored") from exc
     # The row as written: what was given, the defaults the INSERT filled in, its id.
-    row = {**_UNSET_COLUMNS, **result.last_inserted_params()}
-    row["id"] = result.inserted_primary_key[0]
+    # (One set of parameters, so one dict; a one-row INSERT always has its key.)
+    row = {**_UNSET_COLUMNS, **cast(dict[str, Any], result.last_inserted_params())}
+    row["id"] = cast(sa.Row[Any], result.inserted_primary_key)[0]
     report = add_inserted_row(session, BirthReport, row)
     enqueue(VERIFY_JOB, report.id)
     if actor.role == Role.INFORMANT:
