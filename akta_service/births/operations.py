@@ -133,7 +133,7 @@ def submit_birth_report(
     session = db.session()
     session.flush()  # what is pending goes first, as the unit of work would send it
     try:
-        result = cast(sa.CursorResult[Any], session.execute(_INSERT_REPORT, values))
+        result = session.connection().execute(_INSERT_REPORT, values)
     except IntegrityError as exc:
         if "tracking_code" not in str(exc.orig):
             raise

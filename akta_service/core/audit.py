@@ -232,9 +232,9 @@ def record(
     values["entry_hash"] = heads[key] = entry_digest(values)
     # Into the session as the row it is (persistent, unchanged): no SQL, and the ORM's
     # refusal to update or delete an entry holds for it as for one loaded from the database.
-    entry = add_inserted_row(
-        session, JournalEntry, {"id": session.scalar(_INSERT_ENTRY, values), **values}
-    )
+    # On the session's connection: a Core INSERT needs none of the ORM's execution.
+    entry_id = session.connection().scalar(_INSERT_ENTRY, values)
+    entry = add_inserted_row(session, JournalEntry, {"id": entry_id, **values})
     session.info.setdefault(_WRITTEN, []).append(entry)
     return entry
 
