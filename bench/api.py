@@ -21,8 +21,9 @@ over 20,000 submissions. Each is printed with met / not met.
   with the most throughput (failing that, the one serving most) is summarised, and serves
   the bare app too. Server, database, Redis and load generator share the same 2 cores, as
   they would on a one-box deployment.
-- Memory: with that setting, wrk sends 1,000 submissions to warm the workers up, then
-  20,000 more; every worker's RSS (/proc/PID/status VmRSS) is read before and after them.
+- Memory: with that setting, wrk runs long enough for 1,000 submissions to warm the
+  workers up, then for 20,000 more (at the throughput just measured, plus a fifth); every
+  worker's RSS (/proc/PID/status VmRSS) is read before and after those.
 - Nothing lost: every stored report has its submission journalled and exactly one
   verification message waiting in Redis (no worker takes them off).
 
