@@ -1,8 +1,11 @@
 """POST /api/v1/births under gunicorn on PostgreSQL: throughput and latency, beside a bare
 Flask endpoint taking the same bodies (bench/bare_app.py) as the floor.
 
-Issue targets on this 2-core machine: >= 300 submissions/s sustained, and p95 <= 25 ms at
-100 submissions/s. The figures are printed whether or not they are met.
+Targets (issue 19), as ratios to the bare endpoint on the same server settings, since
+absolute times move with the machine: at least 0.15 x its throughput at full load, p95 at
+100 submissions/s at most 2 x its p95; at most 5,000 Python calls per submission (the
+deterministic figure, `--calls`); a gunicorn worker's RSS at most 120 MB and not growing
+over 20,000 submissions. Each is printed with met / not met.
 
 - Max throughput: wrk (Debian package `wrk`; skipped with a message when missing), closed
   loop, `-t2 -c32 -d15s`. Its Lua script cycles through real sandbox families and varies the
@@ -18,15 +21,22 @@ Issue targets on this 2-core machine: >= 300 submissions/s sustained, and p95 <=
   with the most throughput (failing that, the one serving most) is summarised, and serves
   the bare app too. Server, database, Redis and load generator share the same 2 cores, as
   they would on a one-box deployment.
+- Memory: with that setting, wrk runs long enough for 1,000 submissions to warm the
+  workers up, then for 20,000 more (at the throughput just measured, plus a fifth); every
+  worker's RSS (/proc/PID/status VmRSS) is read before and after those.
+- Nothing lost: every stored report has its submission journalled and exactly one
+  verification message waiting in Redis (no worker takes them off).
 
 Run: `.venv/bin/python -m bench.api` (everything, then the publisher A/B);
 `--calls` prints only the deterministic in-process figure (Python calls per submission);
+`--workers "2 sync workers"` measures only that server setting (see WORKER_CLASSES);
 `--publisher-ab` only the A/B of the direct Redis push against Celery's send_task.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import cProfile
 import json
 import math
@@ -55,10 +65,13 @@ from flask import Flask
 
 from akta_service.births.models import BirthReport
 from akta_service.core.actors import Actor
+from akta_service.core.audit import JournalEntry
 from akta_service.core.clock import local_today
 from akta_service.core.db import db
 from akta_service.facilities.operations import create_facility, issue_credential
 from akta_service.jobs.celery_app import TaskPublisher
+from akta_service.jobs.queue import BATCH_TASK
+from akta_service.verification.operations import VERIFY_JOB
 from akta_service.verification.sandbox import SandboxPopulation
 from bench.common import bench_app, postgres_available
 
@@ -83,7 +96,13 @@ WORKER_CLASSES = {
     "4 sync workers": ["--workers", "4", "--worker-class", "sync"],
     "2 gthread workers x4": ["--workers", "2", "--worker-class", "gthread", "--threads", "4"],
 }
-TARGET_THROUGHPUT, TARGET_P95_MS = 300.0, 25.0
+#: Issue 19: throughput at least this share of the bare endpoint's, p95 at 100/s at most
+#: this multiple of its p95, Python calls per submission at most this many.
+TARGET_THROUGHPUT_RATIO, TARGET_P95_RATIO, TARGET_CALLS = 0.15, 2.0, 5_000
+#: A worker's RSS at most this many MB, and growing by at most GROWTH_MB over the run
+#: (allocator noise: a leak of even 100 bytes per submission is 2 MB over 20,000).
+TARGET_RSS_MB, GROWTH_MB = 120.0, 1.0
+MEMORY_WARMUP, MEMORY_SUBMISSIONS = 1_000, 20_000
 #: In-process submissions warmed up, then counted (calls) and timed (CPU).
 PYTHON_WARMUP, PYTHON_SUBMISSIONS = 200, 500
 SETTINGS = {
@@ -214,6 +233,30 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Served:
+    url: str
+    #: gunicorn's master process; its workers are its children.
+    pid: int
+
+    def worker_rss_mb(self) -> dict[int, float]:
+        """Each worker's resident memory in MB, by process id."""
+        rss = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) != self.pid:  # the parent's pid
+                    continue
+                status = (stat.parent / "status").read_text()
+            except (OSError, IndexError, ValueError):
+                continue  # a process that ended meanwhile
+            kilobytes = next(
+                line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")
+            )
+            rss[int(stat.parent.name)] = int(kilobytes) / 1024
+        return rss
+
+
 @contextmanager
 def gunicorn(
     target: str,
@@ -221,7 +264,7 @@ def gunicorn(
     env: dict[str, str],
     folder: Path,
     startup_seconds: float = 30,
-) -> Iterator[str]:
+) -> Iterator[Served]:
     """gunicorn serving `target` on a free port; output to a log file in `folder`.
 
     :param startup_seconds: how long its workers may take to answer (a busy machine).
@@ -255,7 +298,7 @@ def gunicorn(
             if time.monotonic() > deadline:
                 raise RuntimeError(f"gunicorn {target} did not answer:\n{log_path.read_text()}")
             time.sleep(0.2)
-        yield url
+        yield Served(url, process.pid)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
@@ -388,21 +431,23 @@ def _busy_percent(seconds: float = 2.0) -> float:
     return 100 * (busy_after - busy_before) / max(1, total_after - total_before)
 
 
-def _meets(most: Figures, rated: Figures) -> bool:
-    return most.per_second >= TARGET_THROUGHPUT and rated.p95_ms <= TARGET_P95_MS
+def _meets(rated: Figures) -> bool:
+    """Every submission at the fixed rate answered 201."""
+    return rated.failures == 0
 
 
 def _best_setting(service: dict[str, tuple[Figures, Figures]]) -> str:
-    """The setting meeting both targets with the most throughput; failing that, the one
-    serving most."""
-    meeting = [name for name, figures in service.items() if _meets(*figures)]
+    """The setting serving most of those that kept up with the fixed rate (the targets are
+    ratios to the bare endpoint, measured afterwards on the chosen setting); failing that,
+    the one serving most."""
+    meeting = [name for name, (_, rated) in service.items() if _meets(rated)]
     return max(meeting or service, key=lambda name: service[name][0].per_second)
 
 
 def _why_chosen(service: dict[str, tuple[Figures, Figures]], chosen: str) -> str:
-    if _meets(*service[chosen]):
-        return "meets both targets, serving most of those that do"
-    return "none meets both targets; it serves most"
+    if _meets(service[chosen][1]):
+        return "kept up with the fixed rate, serving most of those that did"
+    return "none kept up with the fixed rate; it serves most"
 
 
 def _verdict(met: bool) -> str:
@@ -419,7 +464,7 @@ def _bench_facility(app: Flask) -> str:
     return token
 
 
-def run(*, served: bool = True) -> None:
+def run(*, served: bool = True, settings: list[str] | None = None) -> None:
     """Every figure; with `served` False only the in-process one (`--calls`: no wrk)."""
     busy = _busy_percent()
     print(f"machine: {os.cpu_count()} cores, {busy:.0f}% busy before the bench starts")
@@ -429,20 +474,24 @@ def run(*, served: bool = True) -> None:
     bodies = make_bodies()
     with bench_app("postgresql", SETTINGS) as app:
         token = _bench_facility(app)
-        work = python_work(app, token, bodies)
+        calls, work = python_work(app, token, bodies)
         print(work, flush=True)
+        print(
+            f"target Python calls per submission <= {TARGET_CALLS:,}: "
+            f"{_verdict(calls <= TARGET_CALLS)} ({calls:,.0f})"
+        )
         if served:
             with app.app_context():
-                measure(app, token, bodies, work)
+                measure(app, token, bodies, work, calls, settings or list(WORKER_CLASSES))
     redis.Redis(db=REDIS_DB).flushdb()
 
 
-def python_work(app: Flask, token: str, bodies: Bodies) -> str:
+def python_work(app: Flask, token: str, bodies: Bodies) -> tuple[float, str]:
     """Python function calls per submission, in this process through Flask's test client
     (the same app, database and Redis): a count that does not move with the machine's
     speed, unlike every timing here, so two commits compare on it from any two runs."""
     calls, cpu_ms = _python_figures(app, token, bodies, 8_000_000)
-    return (
+    return calls, (
         f"api  in this process: {calls:,.0f} Python function calls per submission "
         f"(cProfile over {PYTHON_SUBMISSIONS}, test client); {cpu_ms:.2f} ms CPU each "
         "(a timing: it moves with the machine)"
@@ -519,7 +568,87 @@ def publisher_ab() -> None:
     )
 
 
-def measure(app: Flask, token: str, bodies: Bodies, work: str) -> None:
+@dataclass(frozen=True)
+class Memory:
+    before: dict[int, float]
+    after: dict[int, float]
+    submissions: int
+
+    @property
+    def largest_mb(self) -> float:
+        return max(self.after.values())
+
+    @property
+    def growth_mb(self) -> float:
+        return max(self.after[pid] - self.before.get(pid, 0.0) for pid in self.after)
+
+    def line(self) -> str:
+        workers = ", ".join(
+            f"{self.before.get(pid, math.nan):.1f} -> {rss:.1f} MB"
+            for pid, rss in sorted(self.after.items())
+        )
+        return (
+            f"api  memory: worker RSS before -> after {self.submissions:,} submissions: {workers}"
+        )
+
+
+def memory(served: Served, script: Path, per_second: float) -> Memory:
+    """Workers' RSS before and after MEMORY_SUBMISSIONS submissions (after a warm-up).
+
+    wrk has no request count (and Debian's 4.1 cannot stop a thread from its script), so
+    each run lasts long enough for its count at the throughput just measured, and a fifth
+    longer; the count sent is printed.
+    """
+
+    def send(count: int) -> int:
+        seconds = max(5, math.ceil(1.2 * count / per_second))
+        return int(run_wrk(served.url, script, seconds, WRK_THREADS, WRK_CONNECTIONS)["requests"])
+
+    send(MEMORY_WARMUP)
+    before = served.worker_rss_mb()
+    sent = send(MEMORY_SUBMISSIONS)
+    after = served.worker_rss_mb()
+    if set(after) != set(before):
+        print("  a worker was restarted during the memory run: its growth is not measured")
+    if sent < MEMORY_SUBMISSIONS:
+        print(f"  only {sent:,} submissions were answered in the time the run had")
+    return Memory(before, after, sent)
+
+
+def nothing_lost(stored: int) -> tuple[bool, str]:
+    """Every stored report journalled once and its verification queued once. (Redis
+    database REDIS_DB is the bench's own: another bench flushing it meanwhile, as
+    bench.fhir does, shows here as messages missing.)"""
+    journalled = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(JournalEntry)
+        .where(JournalEntry.action == "workflow:birth_report:submit")
+    )
+    queued: Counter[str] = Counter()
+    client = redis.Redis(db=REDIS_DB)
+    for raw in client.lrange("celery", 0, -1):
+        message = json.loads(raw)
+        args = json.loads(base64.b64decode(message["body"]))[0]
+        # A request's jobs go out as one batch message: [[name, args], ...].
+        jobs = (
+            args[0]
+            if message["headers"]["task"] == BATCH_TASK
+            else [[message["headers"]["task"], args]]
+        )
+        for name, job_args in jobs:
+            if name == VERIFY_JOB:
+                queued[repr(job_args)] += 1
+    once = sum(1 for count in queued.values() if count == 1)
+    met = journalled == stored and once == stored == len(queued)
+    return met, (
+        f"{stored} reports stored, {journalled} submissions journalled, "
+        f"{len(queued)} reports with a verification queued ({once} exactly once)"
+    )
+
+
+def measure(
+    app: Flask, token: str, bodies: Bodies, work: str, calls: float, settings: list[str]
+) -> None:
     """The served figures (gunicorn, wrk, the open-loop generator) and the summary."""
     env = {**app.config["AKTA_BENCH_ENV"], **SETTINGS}
     folder = Path(app.instance_path).parent
@@ -529,8 +658,10 @@ def measure(app: Flask, token: str, bodies: Bodies, work: str) -> None:
     # Each server setting gets both measurements, as a deployment would run one setting
     # for both: the most submissions a second, and the latency at 100 a second.
     service: dict[str, tuple[Figures, Figures]] = {}
-    for number, (name, worker_args) in enumerate(WORKER_CLASSES.items()):
-        with gunicorn("akta_service.wsgi:app", worker_args, env, folder) as url:
+    for number, name in enumerate(settings):
+        worker_args = WORKER_CLASSES[name]
+        with gunicorn("akta_service.wsgi:app", worker_args, env, folder) as served:
+            url = served.url
             _first_submission(url, token, bodies)
             most = max_throughput(f"api  max, {name}", url, script)
             print(most.line(), flush=True)
@@ -547,12 +678,14 @@ def measure(app: Flask, token: str, bodies: Bodies, work: str) -> None:
     print(f"gunicorn: {chosen} used from here on ({_why_chosen(service, chosen)})")
 
     api_max, api_rate = service[chosen]
-    with gunicorn("akta_service.wsgi:app", WORKER_CLASSES[chosen], env, folder) as url:
-        api_one = one_connection("api  1 connection", url, script)
-    with gunicorn("bench.bare_app:app", WORKER_CLASSES[chosen], env, folder) as url:
-        bare_max = max_throughput(f"bare max, {chosen}", url, script)
-        bare_rate = fixed_rate(f"bare {RATE_PER_SECOND}/s", url, token, bodies, 9_000_000)
-        bare_one = one_connection("bare 1 connection", url, script)
+    with gunicorn("akta_service.wsgi:app", WORKER_CLASSES[chosen], env, folder) as served:
+        api_one = one_connection("api  1 connection", served.url, script)
+        api_memory = memory(served, script, api_max.per_second)
+        print(api_memory.line(), flush=True)
+    with gunicorn("bench.bare_app:app", WORKER_CLASSES[chosen], env, folder) as served:
+        bare_max = max_throughput(f"bare max, {chosen}", served.url, script)
+        bare_rate = fixed_rate(f"bare {RATE_PER_SECOND}/s", served.url, token, bodies, 9_000_000)
+        bare_one = one_connection("bare 1 connection", served.url, script)
 
     stored = db.session.scalar(sa.select(sa.func.count()).select_from(BirthReport))
     queued = redis.Redis(db=REDIS_DB).llen("celery")
@@ -567,12 +700,39 @@ def measure(app: Flask, token: str, bodies: Bodies, work: str) -> None:
     )
     print(f"reports stored: {stored}; Celery messages queued in Redis, no worker: {queued}")
     print(work)
-    print(
-        f"target >= {TARGET_THROUGHPUT:.0f} submissions/s: "
-        f"{_verdict(api_max.per_second >= TARGET_THROUGHPUT)} ({api_max.per_second:.1f}/s); "
-        f"target p95 <= {TARGET_P95_MS:.0f} ms at {RATE_PER_SECOND}/s: "
-        f"{_verdict(api_rate.p95_ms <= TARGET_P95_MS)} ({api_rate.p95_ms:.2f} ms)"
-    )
+    print(api_memory.line())
+    lost_met, lost = nothing_lost(stored or 0)
+    throughput = api_max.per_second / bare_max.per_second
+    p95 = api_rate.p95_ms / bare_rate.p95_ms
+    for target, met, figure in (
+        (
+            f"throughput >= {TARGET_THROUGHPUT_RATIO} x bare at full load",
+            throughput >= TARGET_THROUGHPUT_RATIO,
+            f"{throughput:.2f} x: {api_max.per_second:.1f}/s vs {bare_max.per_second:.1f}/s",
+        ),
+        (
+            f"p95 at {RATE_PER_SECOND}/s <= {TARGET_P95_RATIO:.0f} x bare",
+            p95 <= TARGET_P95_RATIO,
+            f"{p95:.2f} x: {api_rate.p95_ms:.2f} ms vs {bare_rate.p95_ms:.2f} ms",
+        ),
+        (
+            f"Python calls per submission <= {TARGET_CALLS:,}",
+            calls <= TARGET_CALLS,
+            f"{calls:,.0f}",
+        ),
+        (
+            f"worker RSS <= {TARGET_RSS_MB:.0f} MB",
+            api_memory.largest_mb <= TARGET_RSS_MB,
+            f"largest {api_memory.largest_mb:.1f} MB",
+        ),
+        (
+            f"no RSS growth over {api_memory.submissions:,} submissions (<= {GROWTH_MB:.0f} MB)",
+            api_memory.growth_mb <= GROWTH_MB,
+            f"largest growth {api_memory.growth_mb:+.1f} MB",
+        ),
+        ("nothing lost", lost_met, lost),
+    ):
+        print(f"target {target}: {_verdict(met)} ({figure})")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -592,7 +752,9 @@ def main(argv: list[str] | None = None) -> None:
     if publisher_only:
         publisher_ab()
         return
-    run(served=not calls_only)
+    # `--workers "2 sync workers"`: only that server setting (a shorter run).
+    settings = [options[options.index("--workers") + 1]] if "--workers" in options else None
+    run(served=not calls_only, settings=settings)
     if calls_only:
         return
     publisher_ab()

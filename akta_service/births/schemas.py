@@ -48,7 +48,49 @@ def without_unsafe_characters(text: str, *, multiline: bool = False) -> str:
     return (_CONTROL_BUT_LINES if multiline else _CONTROL).sub("", _SURROGATE.sub("", text))
 
 
-class Text(fields.String):
+class _Field(fields.Field):
+    """A field that asks its validators only when it has some.
+
+    marshmallow's Field._validate combines the field's validators into a new validate.And
+    on every value, none or not: about a tenth of loading a report, whose fields mostly have
+    no validator. tests/births/test_schemas.py fails if marshmallow stops validating through
+    `_validate`.
+    """
+
+    def _validate(self, value: Any) -> None:
+        if self.validators:
+            super()._validate(value)
+
+
+class String(_Field, fields.String):
+    pass
+
+
+class Integer(_Field, fields.Integer):
+    pass
+
+
+class Boolean(_Field, fields.Boolean):
+    pass
+
+
+class Email(_Field, fields.Email):
+    pass
+
+
+class Enum(_Field, fields.Enum):
+    pass
+
+
+class Nested(_Field, fields.Nested):
+    pass
+
+
+class List(_Field, fields.List):
+    pass
+
+
+class Text(String):
     """Text a person typed; control characters and lone surrogates are refused, naming the
     field.
 
@@ -115,7 +157,7 @@ def nik_pattern() -> str:
 NIK_PATTERN = nik_pattern()
 
 
-class NikField(fields.String):
+class NikField(String):
     """A NIK as people type it (spaces, dots, dashes), loaded as its 16 digits."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -129,7 +171,7 @@ class NikField(fields.String):
             raise ValidationError(exc.code) from exc
 
 
-class _Patterned(fields.Field):
+class _Patterned(_Field):
     """A date or time whose text must match `PATTERN` before it is parsed: Python's
     fromisoformat takes more than the OpenAPI description says ("20260101", week dates)."""
 
@@ -169,7 +211,7 @@ def _date(**kwargs: Any) -> fields.Date:
 
 
 def _enum(enum_cls: Any, **kwargs: Any) -> fields.Enum:
-    return fields.Enum(enum_cls, by_value=True, error_messages=_errors(unknown="choice"), **kwargs)
+    return Enum(enum_cls, by_value=True, error_messages=_errors(unknown="choice"), **kwargs)
 
 
 def _nik_field(**kwargs: Any) -> NikField:
@@ -177,7 +219,7 @@ def _nik_field(**kwargs: Any) -> NikField:
 
 
 def _int(low: int, high: int, code: str, **kwargs: Any) -> fields.Integer:
-    return fields.Integer(
+    return Integer(
         strict=True,
         validate=validate.Range(min=low, max=high, error=code),
         error_messages=_errors(invalid="integer"),
@@ -241,7 +283,7 @@ class MarriageSchema(_Strict):
     }
 
     #: true or false, not marshmallow's "yes", 1 or "on".
-    recorded = fields.Boolean(
+    recorded = Boolean(
         required=True,
         truthy={True},
         falsy={False},
@@ -269,19 +311,19 @@ class MarriageSchema(_Strict):
 
 
 class InformantSchema(_Strict):
-    relation = fields.String(
+    relation = String(
         required=True,
         validate=validate.OneOf(tuple(InformantRelation), error="choice"),
         error_messages=_errors(),
     )
     nik = _nik_field(required=True)
     name = _name(required=True)
-    phone = fields.String(
+    phone = String(
         load_default=None,
         allow_none=True,
         validate=validate.Regexp(r"^\+?[0-9]{8,15}$", error="phone"),
     )
-    email = fields.Email(load_default=None, allow_none=True, error_messages={"invalid": "email"})
+    email = Email(load_default=None, allow_none=True, error_messages={"invalid": "email"})
 
 
 class WitnessSchema(_Strict):
@@ -305,18 +347,18 @@ class BirthReportInput(_Strict):
         },
     }
 
-    child = fields.Nested(ChildSchema, required=True, error_messages=_errors())
-    mother = fields.Nested(ParentSchema, required=True, error_messages=_errors())
-    father = fields.Nested(ParentSchema, load_default=None, allow_none=True)
-    kk_number = fields.String(
+    child = Nested(ChildSchema, required=True, error_messages=_errors())
+    mother = Nested(ParentSchema, required=True, error_messages=_errors())
+    father = Nested(ParentSchema, load_default=None, allow_none=True)
+    kk_number = String(
         required=True,
         validate=validate.Regexp(r"^[0-9]{16}$", error="kk_number"),
         error_messages=_errors(),
     )
-    marriage = fields.Nested(MarriageSchema, required=True, error_messages=_errors())
-    informant = fields.Nested(InformantSchema, required=True, error_messages=_errors())
-    witnesses = fields.List(
-        fields.Nested(WitnessSchema),
+    marriage = Nested(MarriageSchema, required=True, error_messages=_errors())
+    informant = Nested(InformantSchema, required=True, error_messages=_errors())
+    witnesses = List(
+        Nested(WitnessSchema),
         required=True,
         validate=validate.Length(equal=2, error="two_witnesses"),
         error_messages=_errors(),
@@ -357,9 +399,9 @@ class AktaCorrectionInput(_Strict):
     """A facility's request to correct an issued akta."""
 
     #: At least one field, with a value other than the akta's (else `akta_nothing_changed`).
-    changes = fields.Nested(AktaCorrectionChanges, required=True)
+    changes = Nested(AktaCorrectionChanges, required=True)
     reason = Text(required=True, validate=validate.Length(min=1, max=2000), multiline=True)
     #: A document attached to the report first (POST .../documents): the evidence.
-    supporting_document_id = fields.Integer(
+    supporting_document_id = Integer(
         required=True, strict=True, validate=validate.Range(min=1, max=2**53)
     )

@@ -17,11 +17,19 @@ from datetime import datetime
 from typing import Any, Protocol, cast
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, Session, make_transient_to_detached, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from akta_service.core.actors import STAFF_ROLES, Actor
 from akta_service.core.clock import local_time
-from akta_service.core.db import Base, BigIntKey, JsonData, UTCDateTime, db, utcnow
+from akta_service.core.db import (
+    Base,
+    BigIntKey,
+    JsonData,
+    UTCDateTime,
+    add_inserted_row,
+    db,
+    utcnow,
+)
 
 
 class Journaled(Protocol):
@@ -222,11 +230,11 @@ def record(
         heads.get(key) if starts_chain else _chain_head(session, key, report_id, chain)
     )
     values["entry_hash"] = heads[key] = entry_digest(values)
-    entry = JournalEntry(id=session.scalar(_INSERT_ENTRY, values), **values)
     # Into the session as the row it is (persistent, unchanged): no SQL, and the ORM's
     # refusal to update or delete an entry holds for it as for one loaded from the database.
-    make_transient_to_detached(entry)
-    session.add(entry)
+    # On the session's connection: a Core INSERT needs none of the ORM's execution.
+    entry_id = session.connection().scalar(_INSERT_ENTRY, values)
+    entry = add_inserted_row(session, JournalEntry, {"id": entry_id, **values})
     session.info.setdefault(_WRITTEN, []).append(entry)
     return entry
 

@@ -98,4 +98,31 @@ def init_limits(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_KEY_PREFIX", settings.ratelimit_key_prefix)
     app.config.setdefault("RATELIMIT_ENABLED", settings.ratelimit_enabled)
     limiter.init_app(app)
+    _skip_request_wide_check(app)
     app.register_error_handler(RateLimitExceeded, _too_many)
+
+
+#: Limits Flask-Limiter checks in its before-request hook rather than in a view's decorator.
+REQUEST_WIDE_LIMITS = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")
+
+
+def _skip_request_wide_check(app: Flask) -> None:
+    """Take out Flask-Limiter's before-request hook: it checks only default, application,
+    meta and blueprint limits, and this service has none (every limit is a decorator on
+    its view, checked there), yet it cost a facility's submission as much Python as its
+    own limit. `_check_request_limit` is the hook as Flask-Limiter 4 registers it; the
+    removal fails at start-up if that changes, and tests/core/test_limits.py with it."""
+    if request_wide_limits() or any(app.config.get(name) for name in REQUEST_WIDE_LIMITS):
+        raise RuntimeError("request-wide rate limits need Flask-Limiter's before-request hook")
+    app.before_request_funcs[None].remove(limiter._check_request_limit)
+
+
+def request_wide_limits() -> list[object]:
+    """The limits only Flask-Limiter's before-request hook would check (none here)."""
+    manager = limiter.limit_manager
+    return [
+        *manager.default_limits,
+        *manager.application_limits,
+        *manager._blueprint_limits.values(),
+        *limiter._meta_limits,
+    ]

@@ -7,7 +7,8 @@ from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Flask, abort, redirect, url_for
+from flask import Flask, Request, abort, redirect, url_for
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import LoginManager, current_user, login_required
 from flask_wtf.csrf import CSRFProtect
 
@@ -25,6 +26,17 @@ csrf = CSRFProtect()
 SESSION_IDLE = timedelta(hours=8)
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, left unopened for a request with a bearer token (the
+    facility API): such a request is whoever its token says, never a session's user, and
+    reading and re-signing a cookie it does not carry was a twentieth of a submission."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.headers.get("Authorization", "")[:7].lower() == "bearer ":
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
 def init_sessions(app: Flask, load_user: Callable[[str], object | None]) -> None:
     """Staff sessions for `app`; `load_user` finds the account of a session's user id
     (accounts owns them)."""
@@ -38,6 +50,7 @@ def init_sessions(app: Flask, load_user: Callable[[str], object | None]) -> None
         SESSION_COOKIE_SECURE=settings.is_production,
         SESSION_COOKIE_NAME="akta_session",
     )
+    app.session_interface = CookieSessions()
     login_manager.user_loader(load_user)
     login_manager.init_app(app)
 

@@ -10,8 +10,9 @@ that a refusal undoes its own writes and nothing else.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import CodeType
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,6 +42,26 @@ class TransactionalFlask(Flask):
     before the error handler runs, leaves it a clean session to read from (a conflict
     page says who changed the report); what the handler itself writes is kept.
     """
+
+    #: Code of the functions ensure_sync found plain (not coroutines): they stay plain.
+    _plain_code: set[CodeType]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._plain_code = set()
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """Flask's, with the answer remembered per function's code: Flask asks `inspect`
+        for every hook and view of every request, about twenty times a request, and
+        whether a function is a coroutine is fixed by its code."""
+        code = getattr(getattr(func, "__func__", func), "__code__", None)
+        plain = self._plain_code
+        if code in plain:
+            return func
+        synced = super().ensure_sync(func)
+        if synced is func and code is not None:
+            plain.add(code)
+        return synced
 
     def handle_user_exception(self, e: Exception) -> Any:
         db.session.rollback()

@@ -112,7 +112,7 @@ def _queue(deliveries: list[dict[str, Any]]) -> None:
     if not deliveries:
         return
     db.session.flush()  # the report they belong to first
-    for delivery_id in db.session.scalars(_INSERT_DELIVERIES, deliveries):
+    for delivery_id in db.session.connection().scalars(_INSERT_DELIVERIES, deliveries):
         enqueue(DELIVER_JOB, delivery_id)
 
 

@@ -49,6 +49,8 @@ def current_language() -> str:
 
 
 def _remember_language(response: Response) -> Response:
+    if not request.query_string:  # most requests: no arguments to parse for `lang`
+        return response
     asked = request.args.get("lang")
     if asked in LANGUAGES and request.cookies.get(COOKIE) != asked:
         response.set_cookie(

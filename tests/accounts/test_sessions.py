@@ -178,3 +178,20 @@ def test_a_session_id_of_another_shape_signs_nobody_in(
     for forged in (str(user.id), f"{user.id}.x", f"{user.id}.{user.session_version + 1}", ""):
         assert signed_in_user(forged) is None
     assert re.fullmatch(r"\d+\.\d+", user.get_id())
+
+
+def test_a_request_with_a_bearer_token_neither_reads_nor_refreshes_the_staff_session(
+    client: FlaskClient, staff: dict[str, User]
+) -> None:
+    """The facility API is whoever its token says: a staff cookie sent along is not opened,
+    and the answer does not extend it (a page answer does, every request)."""
+    assert sign_in(client, "siti") == 302
+    page = client.get("/kantor/")
+    assert page.status_code == 200
+    assert "akta_session=" in page.headers.get("Set-Cookie", "")
+
+    answer = client.get("/api/v1/births", headers={"Authorization": "Bearer akta_tidak_dikenal"})
+
+    assert answer.status_code == 401
+    assert "Set-Cookie" not in answer.headers
+    assert _signed_in(client)  # the session itself is untouched

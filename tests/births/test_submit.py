@@ -243,3 +243,33 @@ def test_tracking_codes_of_many_submissions_are_unique(session: Any) -> None:
     assert len(set(codes)) == 200
     assert all(len(code) == LENGTH and set(code) <= set(ALPHABET) for code in codes)
     assert _count(session, BirthReport) == 200
+
+
+def test_new_report_is_in_the_session_as_stored_and_reads_without_sql(session: Any) -> None:
+    """The report is written by a Core INSERT and put into the session as that row
+    (core.db.add_inserted_row): if SQLAlchemy stopped taking its values as loaded, reading
+    them would ask the database, and a later change would not be saved."""
+    report = _submit(report_payload())
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    engine = session.get_bind()
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        seen = {column.key: getattr(report, column.key) for column in BirthReport.__table__.c}
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    assert statements == []
+    assert sa.inspect(report).persistent
+    assert not session.dirty
+    stored = session.execute(
+        sa.select(BirthReport.__table__).where(BirthReport.id == report.id)
+    ).one()
+    assert seen == dict(stored._mapping)
+
+    report.child_name = "Nama Baru"
+    session.flush()
+    session.expire(report)
+    assert (report.child_name, report.version) == ("Nama Baru", 2)

@@ -159,3 +159,19 @@ def test_only_the_boundary_commits_or_rolls_back() -> None:
     ]
     assert found == [], "operations flush; only core/transaction.py ends a transaction"
     assert _transaction_calls(PACKAGE / "core" / "transaction.py")  # the scan does see calls
+
+
+def test_ensure_sync_still_tells_a_coroutine_from_a_plain_function(app: Flask) -> None:
+    """TransactionalFlask remembers plain functions by their code; a coroutine is never
+    taken for one (without Flask's async extra it is refused, as Flask refuses it)."""
+
+    def plain() -> str:
+        return "plain"
+
+    async def coroutine() -> str:
+        return "coroutine"
+
+    assert app.ensure_sync(plain) is plain
+    assert app.ensure_sync(plain) is plain  # remembered
+    with pytest.raises(RuntimeError, match="async"):
+        app.ensure_sync(coroutine)
