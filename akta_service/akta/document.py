@@ -473,16 +473,31 @@ def draw_qr_code(
 ) -> None:
     """The QR code (segno) of `text` filling `box`, the akta's and the KIA's alike: an
     alphanumeric code for a sealed text, a byte code for a URL."""
-    x1, y1, x2, y2 = box
-    matrix = _qr_matrix(text)
-    module = (x2 - x1) / len(matrix)
-    # Filled modules only, one rectangle per run, in a form of their own: no font state,
-    # easy to find and compare.
-    canvas.beginForm(QR_FORM_NAME, upperx=x2 - x1, uppery=y2 - y1)
+    x1, y1, x2, _y2 = box
+    modules = len(_qr_matrix(text))
+    module = (x2 - x1) / modules
+    # The modules in a form of their own (no font state, easy to find and compare), one
+    # module to the unit: the same path serves every size, placed by the form's matrix.
+    canvas.beginForm(QR_FORM_NAME, upperx=modules, uppery=modules)
     canvas.setFillColor(black)
-    path = canvas.beginPath()
-    top = y2 - y1
+    canvas.addLiteral(_qr_path(text))
+    canvas.endForm()
+    canvas.saveState()
+    canvas.transform(module, 0, 0, module, x1, y1)
+    canvas.doForm(QR_FORM_NAME)
+    canvas.restoreState()
+
+
+@lru_cache(maxsize=16)
+def _qr_path(text: str) -> str:
+    """The filled modules of the code of `text` as one PDF path, one rectangle per run of a
+    row, in module units from the bottom left. Written once per text, as the matrix is: the
+    akta, the KIA and the KK print draw the same code, and drawing it rectangle by rectangle
+    through ReportLab's path object was a third of rendering the KIA."""
+    matrix = _qr_matrix(text)
+    rects = []
     for row, modules in enumerate(matrix):
+        y = len(matrix) - 1 - row
         column = 0
         while column < len(modules):
             if not modules[column]:
@@ -491,13 +506,8 @@ def draw_qr_code(
             start = column
             while column < len(modules) and modules[column]:
                 column += 1
-            path.rect(start * module, top - (row + 1) * module, (column - start) * module, module)
-    canvas.drawPath(path, stroke=0, fill=1)
-    canvas.endForm()
-    canvas.saveState()
-    canvas.translate(x1, y1)
-    canvas.doForm(QR_FORM_NAME)
-    canvas.restoreState()
+            rects.append(f"{start} {y} {column - start} 1 re")
+    return "\n".join((*rects, "f*"))
 
 
 @lru_cache(maxsize=16)
