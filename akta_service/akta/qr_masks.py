@@ -28,8 +28,8 @@ APPLY_MASK_PARAMETERS: Final = ("matrix", "mask_pattern", "width", "height", "is
 MASK_SCORES_PARAMETERS: Final = ("matrix", "width", "height")
 
 _N3_PATTERN: Final = bytes((1, 0, 1, 1, 1, 0, 1))
-#: Runs of five or more modules of one value (N1), longest first.
-_RUN: Final = re.compile(rb"(.)\1{4,}", re.DOTALL)
+#: Runs of five or more modules of one colour (N1), each taken whole.
+_RUN: Final = re.compile(rb"\x00{5,}|\x01{5,}")
 _BITS: Final = bytes.maketrans(b"\x00\x01", b"01")
 
 #: The modules each mask flips, row by row as integers, for each (mask, width, height); the
@@ -65,11 +65,16 @@ def apply_mask(
 def mask_scores(matrix: Sequence[bytearray], width: int, height: int) -> tuple[int, int, int, int]:
     """segno's `mask_scores`: the penalties N1, N2, N3 and N4 of a masked matrix."""
     rows = [bytes(row) for row in matrix]
-    if width != height or any(max(row) > 1 for row in rows):
+    if width != height or max(map(max, rows)) > 1:
         return tuple(ORIGINAL_MASK_SCORES(matrix, width, height))
     columns = [bytes(column) for column in zip(*rows, strict=True)]
     lines = rows + columns
-    n1 = sum(len(run.group()) - 2 for line in lines for run in _RUN.finditer(line))
+    # N1: each run of five or more scores its length less two; removing the runs tells
+    # their total length and their number at once.
+    n1 = 0
+    for line in lines:
+        rest, runs = _RUN.subn(b"", line)
+        n1 += len(line) - len(rest) - 2 * runs
     n3 = sum(_n3_occurrences(line, width) for line in lines)
     dark = sum(map(sum, rows))
     percent = float(dark) / (width**2)
