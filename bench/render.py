@@ -40,6 +40,26 @@ def _seal(index: int) -> str:
     return "AK1:" + "".join(chars)
 
 
+_GIVEN_NAMES: tuple[str, ...] = (
+    "Rizky",
+    "Putri",
+    "Aditya",
+    "Nabila",
+    "Fajar",
+    "Aisyah",
+    "Bima",
+    "Citra",
+    "Dimas",
+    "Intan",
+)
+
+
+def _child_name(index: int) -> str:
+    """A name of a child of this bench, another for each of the first hundred reports."""
+    first, second = _GIVEN_NAMES[index % 10], _GIVEN_NAMES[index // 10 % 10]
+    return f"Muhammad {first} {second} Adiwijaya"
+
+
 def _akta(seal: str) -> AktaContent:
     return AktaContent(
         registration_number="3274-LU-01122026-0001",
@@ -166,12 +186,15 @@ def main(argv: list[str] | None = None) -> None:
     kk_ms: tuple[list[float], list[float]] = ([], [])
     akta, kia, kk = _akta(""), _kia(""), _kk("")
     for index in range(RENDERINGS):
-        seal = _seal(index)
+        # Each report its own seal, number and name, as on the issue path.
+        seal, number, name = _seal(index), f"3274-LU-01122026-{index:04d}", _child_name(index)
         if profiler is not None and index == 1:
             profiler.enable()
-        _timed(akta_ms, render_akta_pdf, replace(akta, seal=seal))
-        _timed(kia_ms, render_kia_pdf, replace(kia, qr_text=seal))
-        _timed(kk_ms, render_kk_pdf, replace(kk, qr_text=seal))
+        report_akta = replace(akta, seal=seal, registration_number=number, child_name=name)
+        _timed(akta_ms, render_akta_pdf, report_akta)
+        report_kia = replace(kia, qr_text=seal, registration_number=number, child_name=name)
+        _timed(kia_ms, render_kia_pdf, report_kia)
+        _timed(kk_ms, render_kk_pdf, replace(kk, qr_text=seal, registration_number=number))
     if profiler is not None:
         profiler.disable()
     load = os.getloadavg()[0]

@@ -378,9 +378,12 @@ _GLOSS_DROP: Final = 10.5
 _ENTRY_GAP: Final = 18.5
 
 
-def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
-    """Split text into as few lines as fit in width, each about as long as the others."""
-    lines = list(simpleSplit(text, font, size, width))
+@lru_cache(maxsize=512)
+def _wrap(text: str, font: str, size: float, width: float) -> tuple[str, ...]:
+    """Split text into as few lines as fit in width, each about as long as the others.
+    Kept for the texts every akta of an office repeats (the footer, the office, the
+    officer's title), whose search would otherwise run again for each."""
+    lines = tuple(simpleSplit(text, font, size, width))
     if len(lines) < 2:
         return lines
     # The narrowest of width, width - 4, ... (stopping at 40) that still takes as few
@@ -392,7 +395,7 @@ def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
             fits = steps
         else:
             beyond = steps
-    return list(simpleSplit(text, font, size, width - 4 * fits))
+    return tuple(simpleSplit(text, font, size, width - 4 * fits))
 
 
 def _body_items(content: AktaContent, size: float) -> list[tuple[float, str, str, float]]:
