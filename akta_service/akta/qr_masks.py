@@ -65,19 +65,19 @@ def apply_mask(
 def mask_scores(matrix: Sequence[bytearray], width: int, height: int) -> tuple[int, int, int, int]:
     """segno's `mask_scores`: the penalties N1, N2, N3 and N4 of a masked matrix."""
     rows = [bytes(row) for row in matrix]
-    if width != height or max(map(max, rows)) > 1:
+    every_row = b"".join(rows)
+    if width != height or every_row.translate(None, b"\x00\x01"):
         return tuple(ORIGINAL_MASK_SCORES(matrix, width, height))
     columns = [bytes(column) for column in zip(*rows, strict=True)]
     lines = rows + columns
-    # N1: each run of five or more scores its length less two; removing the runs tells
-    # their total length and their number at once.
-    n1 = 0
-    for line in lines:
-        rest, runs = _RUN.subn(b"", line)
-        n1 += len(line) - len(rest) - 2 * runs
+    # N1: each run of five or more scores its length less two. Removing the runs from all
+    # lines at once (kept apart by a value that is no colour) tells their total length
+    # and their number.
+    every_line = b"\x02".join(lines)
+    rest, runs = _RUN.subn(b"", every_line)
+    n1 = len(every_line) - len(rest) - 2 * runs
     n3 = sum(_n3_occurrences(line, width) for line in lines)
-    dark = sum(map(sum, rows))
-    percent = float(dark) / (width**2)
+    percent = float(every_row.count(1)) / (width**2)
     n4 = 10 * int(abs(percent * 100 - 50) / 5)
     return n1, _n2(rows, width), n3, n4
 
