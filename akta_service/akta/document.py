@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from dataclasses import dataclass
 from datetime import date
 from functools import cache, lru_cache
@@ -502,19 +503,16 @@ def _qr_path(text: str) -> str:
     akta, the KIA and the KK print draw the same code, and drawing it rectangle by rectangle
     through ReportLab's path object was a third of rendering the KIA."""
     matrix = _qr_matrix(text)
-    rects = []
-    for row, modules in enumerate(matrix):
-        y = len(matrix) - 1 - row
-        column = 0
-        while column < len(modules):
-            if not modules[column]:
-                column += 1
-                continue
-            start = column
-            while column < len(modules) and modules[column]:
-                column += 1
-            rects.append(f"{start} {y} {column - start} 1 re")
+    rects = [
+        f"{run.start()} {len(matrix) - 1 - row} {run.end() - run.start()} 1 re"
+        for row, modules in enumerate(matrix)
+        for run in _DARK_RUN.finditer(modules)
+    ]
     return "\n".join((*rects, "f*"))
+
+
+#: A run of dark modules in a row of the QR code's matrix.
+_DARK_RUN: Final = re.compile(rb"\x01+")
 
 
 @lru_cache(maxsize=16)
