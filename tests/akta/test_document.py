@@ -372,4 +372,4 @@ def test_wrapping_takes_the_same_lines_as_narrowing_step_by_step(
 ) -> None:
     render_akta_pdf(content_for())  # the fonts registered
     text = " ".join(words)
-    assert _wrap(text, FONT, size, width) == _narrowest_step_by_step(text, FONT, size, width)
+    assert list(_wrap(text, FONT, size, width)) == _narrowest_step_by_step(text, FONT, size, width)
