@@ -8,6 +8,7 @@ from bench import (
     batch,
     issuing,
     queue,
+    render,
     seal,
     signing,
     storage,
@@ -21,6 +22,7 @@ def main() -> None:
     signing.main()
     issuing.main([])
     batch.main()
+    render.main([])
     seal.main()
     verification.main()
     api.main()

@@ -118,6 +118,7 @@ def _measured_steps() -> Iterator[_Steps]:
     wrap(operations, "sealed_content", "seal_qr")
     wrap(operations, "render_akta_pdf", "render_akta")
     wrap(operations, "render_kia_pdf", "render_kia")
+    wrap(operations, "render_kk_pdf", "render_kk")
     wrap(SigningServiceClient, "sign_hashes", "remote_sign_hash")
     wrap(SigningServiceClient, "_timestamp", "remote_tsa")
     originals.append((operations, attribute, signing))
@@ -169,7 +170,7 @@ def run_backend(backend: str, profile: bool = False) -> None:
                     profiler.disable()
                 done = time.perf_counter()
                 steps.current["cpu"] = (time.process_time() - cpu) * 1000
-                parts = ("seal_qr", "render_akta", "render_kia", "sign")
+                parts = ("seal_qr", "render_akta", "render_kia", "render_kk", "sign")
                 steps.current["rest"] = (done - signed) * 1000 - sum(
                     steps.current[part] for part in parts
                 )

@@ -264,10 +264,15 @@ def test_a_preview_qr_code_encodes_the_verification_url_at_its_place(
     pdf = pdfs["recorded_marriage"]
     assert drawn_qr_cells(pdf) == qr_cells(URL)
     assert drawn_qr_cells(pdf) != qr_cells(URL.replace("8f3a9c2d", "00000000"))
-    contents = reader(pdf).pages[0].get_contents()
-    assert contents is not None
-    placed = f"1 0 0 1 {QR_BOX[0]:g} {QR_BOX[1]:g} cm\n/FormXob.{QR_FORM_NAME} Do"
-    assert placed.encode() in contents.get_data()
+    page = reader(pdf).pages[0]
+    operations = ContentStream(page.get_contents(), None).operations
+    at = operations.index(([f"/FormXob.{QR_FORM_NAME}"], b"Do"))
+    scale, _b, _c, _d, x, y = (float(value) for value in operations[at - 1][0])
+    form = resources(pdf)["/XObject"][f"/FormXob.{QR_FORM_NAME}"].get_object()
+    side = float(form["/BBox"][2]) * scale
+    # The form lands exactly on QR_BOX: its corner and its size.
+    assert operations[at - 1][1] == b"cm"
+    assert (x, y, x + side, y + side) == pytest.approx(QR_BOX, abs=0.01)
     assert "Pindai untuk memeriksa keaslian" in page_text(pdf)
 
 
@@ -367,4 +372,4 @@ def test_wrapping_takes_the_same_lines_as_narrowing_step_by_step(
 ) -> None:
     render_akta_pdf(content_for())  # the fonts registered
     text = " ".join(words)
-    assert _wrap(text, FONT, size, width) == _narrowest_step_by_step(text, FONT, size, width)
+    assert list(_wrap(text, FONT, size, width)) == _narrowest_step_by_step(text, FONT, size, width)
