@@ -38,6 +38,7 @@ from cryptography.hazmat.primitives.hashes import SHA256 as SHA256Hash
 from cryptography.x509 import load_der_x509_certificate
 from pyhanko.sign import signers
 from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
+from pyhanko.sign.signers.pdf_signer import PreSignValidationStatus
 from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError, set_tsp_headers
 from pyhanko_certvalidator.fetchers.api import Fetchers
@@ -255,6 +256,10 @@ class SigningReuse:
     #: The room for the signature container in the PDF, by signing certificate (SHA-256):
     #: measured on the first signature (pyHanko's size estimate, a dry-run signature).
     rooms: dict[bytes, int] = field(default_factory=dict)
+    #: The signer's and the TSA's validated chains with their OCSP answers, by signing
+    #: certificate (SHA-256): each signature's validation data (pyHanko's pre-signing
+    #: validation), made once from the answers kept above.
+    validations: dict[bytes, PreSignValidationStatus] = field(default_factory=dict)
 
 
 class _ServiceTimeStamper(TimeStamper):
