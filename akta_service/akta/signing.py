@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from asn1crypto import x509 as asn1_x509
@@ -25,9 +25,11 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.writer import BasePdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 from pyhanko.sign.signers.pdf_signer import (
     DSSContentSettings,
     PdfSigningSession,
+    PreSignValidationStatus,
     SigDSSPlacementPreference,
 )
 from pyhanko.sign.timestamps.api import TimeStamper
@@ -180,7 +182,7 @@ def sign_pdfs(
     certificate = signer.signing_cert.sha256 if signer.signing_cert else b""
     room = reuse.rooms.get(certificate) if reuse is not None else None
 
-    async def one(to_sign: PdfToSign) -> bytes:
+    def session_for(to_sign: PdfToSign) -> tuple[IncrementalPdfFileWriter, PdfSigningSession]:
         pdf_signer = _PdfSignerAt(
             signed_at,
             _metadata(to_sign.reason, location, signer_name, validation_context),
@@ -190,16 +192,35 @@ def sign_pdfs(
                 SIGNATURE_FIELD, on_page=0, box=_rounded(to_sign.field_box)
             ),
         )
-        output = await pdf_signer.async_sign_pdf(
-            IncrementalPdfFileWriter(io.BytesIO(to_sign.pdf)),
-            output=io.BytesIO(),
-            bytes_reserved=room,
+        writer = IncrementalPdfFileWriter(io.BytesIO(to_sign.pdf))
+        return writer, pdf_signer.init_signing_session(writer)
+
+    async def one(
+        writer: IncrementalPdfFileWriter,
+        session: PdfSigningSession,
+        validation: PreSignValidationStatus,
+    ) -> bytes:
+        # pyHanko's PdfSigner.async_sign_pdf, step by step (its interrupted-signing API),
+        # with the validation made once for the signer.
+        reserved = room or await session.estimate_signature_container_size(validation)
+        document = session.prepare_tbs_document(validation, bytes_reserved=reserved)
+        buffer = io.BytesIO()
+        digested, output = document.digest_tbs_document(output=buffer)
+        signed = await document.perform_signature(
+            digested.document_digest, PdfCMSSignedAttributes(signing_time=session.system_time)
         )
-        return bytes(output.getvalue())
+        await signed.post_signature_processing(output)
+        return buffer.getvalue()
 
     async def all_of_them() -> list[bytes]:
         try:
-            return list(await asyncio.gather(*(one(to_sign) for to_sign in pdfs)))
+            sessions = [session_for(to_sign) for to_sign in pdfs]
+            validation = await _signer_validation(sessions[0], certificate, reuse)
+            return list(
+                await asyncio.gather(
+                    *(one(writer, session, validation) for writer, session in sessions)
+                )
+            )
         finally:
             await validation_context.aclose()
 
@@ -209,6 +230,35 @@ def sign_pdfs(
     if reuse is not None and room is None:
         reuse.rooms[certificate] = signature_room(signed[0])
     return signed
+
+
+async def _signer_validation(
+    first: tuple[IncrementalPdfFileWriter, PdfSigningSession],
+    certificate: bytes,
+    reuse: SigningReuse | None,
+) -> PreSignValidationStatus:
+    """The signer's chain validated with its OCSP answers, and the TSA's: what the
+    signature's validation data is made of, the same for every PDF the signer signs
+    while the OCSP answers are kept (`reuse`), as long as every certificate is valid."""
+    kept = reuse.validations.get(certificate) if reuse is not None else None
+    if kept is not None and _still_valid(kept):
+        return kept
+    writer, session = first
+    validation = await session.perform_presign_validation(writer)
+    if validation is None:  # pyHanko returns None only without a validation context
+        raise ValueError("signing needs a validation context")
+    if reuse is not None:
+        reuse.validations[certificate] = validation
+    return validation
+
+
+def _still_valid(validation: PreSignValidationStatus) -> bool:
+    now = datetime.now(UTC)
+    return all(
+        certificate.not_valid_before <= now < certificate.not_valid_after
+        for path in validation.validation_paths
+        for certificate in path.iter_certs(include_root=True)
+    )
 
 
 def _metadata(

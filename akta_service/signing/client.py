@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from asn1crypto import tsp
+from asn1crypto import cms, tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -37,6 +37,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.hazmat.primitives.hashes import SHA256 as SHA256Hash
 from cryptography.x509 import load_der_x509_certificate
 from pyhanko.sign import signers
+from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
+from pyhanko.sign.signers.pdf_signer import PreSignValidationStatus
 from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError, set_tsp_headers
 from pyhanko_certvalidator.fetchers.api import Fetchers
@@ -72,6 +74,11 @@ class Credential:
 
     certificate: asn1_x509.Certificate
     chain: tuple[asn1_x509.Certificate, ...]
+    #: The signed attributes every PAdES signature with this certificate carries besides
+    #: its message digest, by (digest algorithm, content type, PDF or not): made once.
+    signed_attributes: dict[tuple[str, str, bool], tuple[cms.CMSAttribute, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @property
     def signer_name(self) -> str:
@@ -249,6 +256,10 @@ class SigningReuse:
     #: The room for the signature container in the PDF, by signing certificate (SHA-256):
     #: measured on the first signature (pyHanko's size estimate, a dry-run signature).
     rooms: dict[bytes, int] = field(default_factory=dict)
+    #: The signer's and the TSA's validated chains with their OCSP answers, by signing
+    #: certificate (SHA-256): each signature's validation data (pyHanko's pre-signing
+    #: validation), made once from the answers kept above.
+    validations: dict[bytes, PreSignValidationStatus] = field(default_factory=dict)
 
 
 class _ServiceTimeStamper(TimeStamper):
@@ -327,6 +338,55 @@ class RemoteSigner(signers.Signer):
         finally:
             self._round = None
 
+    async def signed_attrs(
+        self,
+        data_digest: bytes,
+        digest_algorithm: str,
+        attr_settings: PdfCMSSignedAttributes | None = None,
+        content_type: str = "data",
+        use_pades: bool = False,
+        timestamper: TimeStamper | None = None,
+        dry_run: bool = False,
+        is_pdf_sig: bool = True,
+    ) -> cms.CMSAttributes:
+        """pyHanko's signed attributes; of a PAdES signature whose attributes other than
+        the message digest depend only on the certificate (content type, signing
+        certificate), those are made once per certificate and the digest put beside them."""
+        key = (digest_algorithm, content_type, is_pdf_sig)
+        reusable = (
+            use_pades
+            and not dry_run
+            and (attr_settings is None or not _per_signature(attr_settings))
+        )
+        template = self.credential.signed_attributes.get(key) if reusable else None
+        if template is not None:
+            digest = cms.CMSAttribute({"type": "message_digest", "values": [data_digest]})
+            return _settled(cms.CMSAttributes([*template, digest]))
+        attributes = _settled(
+            await super().signed_attrs(
+                data_digest,
+                digest_algorithm,
+                attr_settings=attr_settings,
+                content_type=content_type,
+                use_pades=use_pades,
+                timestamper=timestamper,
+                dry_run=dry_run,
+                is_pdf_sig=is_pdf_sig,
+            )
+        )
+        kinds = {attribute["type"].native for attribute in attributes}
+        if reusable and not kinds - {"content_type", "message_digest", "signing_certificate_v2"}:
+            self.credential.signed_attributes[key] = tuple(
+                attribute
+                for attribute in attributes
+                if attribute["type"].native != "message_digest"
+            )
+        return attributes
+
+    async def unsigned_attrs(self, *args: Any, **kwargs: Any) -> cms.CMSAttributes | None:
+        attributes = await super().unsigned_attrs(*args, **kwargs)
+        return None if attributes is None else _settled(attributes)
+
     async def async_sign_raw(
         self, data: bytes, digest_algorithm: str, dry_run: bool = False
     ) -> bytes:
@@ -346,3 +406,17 @@ class RemoteSigner(signers.Signer):
         except InvalidSignature:
             raise SigningServiceError("signing_certificate_mismatch") from None
         return signature
+
+
+def _per_signature(settings: PdfCMSSignedAttributes) -> bool:
+    """Whether the settings ask for signed attributes of their own (CAdES attributes, the
+    Adobe revocation attribute): then nothing is made once for the certificate."""
+    return settings.cades_signed_attrs is not None or settings.adobe_revinfo_attr is not None
+
+
+def _settled(attributes: cms.CMSAttributes) -> cms.CMSAttributes:
+    """The attributes parsed back from their DER: asn1crypto encodes a value it built
+    again, with everything below it, each time it or anything holding it is encoded (the
+    signed attributes are encoded to be hashed, into the SignerInfo and into the CMS); a
+    parsed value keeps its encoding."""
+    return cms.CMSAttributes.load(attributes.dump())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import random
 import re
@@ -15,6 +16,8 @@ import pytest
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import signers
+from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 from reportlab.pdfgen import canvas
 
 from akta_service.akta import signing
@@ -119,6 +122,44 @@ def test_signature_is_pades_and_carries_the_chain(signed_akta: bytes) -> None:
     }
     assert OFFICER.name in subjects
     assert any(subject.startswith("Demo CA") for subject in subjects)
+
+
+def test_each_signature_signs_its_own_digest_with_the_attributes_pyhanko_makes(
+    sign: Callable[..., bytes], trust_root: Path, signing_server: SigningServer
+) -> None:
+    """The attributes besides the digest are made once per certificate and reused: the
+    second akta's must be byte for byte those pyHanko itself makes for its digest."""
+    first, second = (sign(akta_pdf()), sign(akta_pdf(), field_box=STAMP_BOX))
+    infos = [
+        PdfFileReader(io.BytesIO(pdf)).embedded_signatures[0].signer_info for pdf in (first, second)
+    ]
+    with SigningServiceClient(signing_server.url) as client:
+        remote = client.signer(OFFICER.nik, client.authorise(OFFICER.nik, OFFICER.passphrase))
+        made_by_pyhanko = asyncio.run(
+            signers.Signer.signed_attrs(
+                remote,
+                _message_digest(infos[1]),
+                "sha256",
+                attr_settings=PdfCMSSignedAttributes(signing_time=datetime.now(WIB)),
+                use_pades=True,
+            )
+        )
+
+    assert _message_digest(infos[0]) != _message_digest(infos[1])
+    assert infos[0]["signature"].native != infos[1]["signature"].native
+    assert sorted(a.dump() for a in infos[1]["signed_attrs"]) == sorted(
+        a.dump() for a in made_by_pyhanko
+    )
+    assert all(validate_pdf(pdf, trust_root).valid for pdf in (first, second))
+
+
+def _message_digest(signer_info: Any) -> bytes:
+    (digest,) = (
+        attribute["values"][0].native
+        for attribute in signer_info["signed_attrs"]
+        if attribute["type"].native == "message_digest"
+    )
+    return bytes(digest)
 
 
 def _signature_rect(pdf: bytes) -> list[float]:
