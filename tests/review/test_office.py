@@ -95,6 +95,10 @@ def test_search_by_nik_code_and_name(client: FlaskClient, staff: dict[str, User]
     for query in (wanted.mother_nik, wanted.tracking_code.lower(), "hidayat"):
         page = client.get(f"/kantor/antrian?q={query}").get_data(as_text=True)
         assert re.findall(r'id="row-(\w+)"', page) == [wanted.tracking_code], query
+        # Results span every tab: the report opens without one.
+        assert f'href="/kantor/laporan/{wanted.tracking_code}">' in page, query
+    listed = client.get("/kantor/antrian?tab=in_review").get_data(as_text=True)
+    assert f'href="/kantor/laporan/{wanted.tracking_code}?tab=in_review">' in listed
 
 
 def test_a_name_search_needs_three_letters_and_takes_wildcards_literally(
