@@ -163,6 +163,7 @@ def _sql_list(statuses: tuple[ReportStatus, ...]) -> str:
 _IN_QUEUE = sa.column("status").in_([str(status) for status in OPEN_STATUSES])
 _QUEUE_DUPLICATE = sa.and_(sa.column("potential_duplicate").is_(True), _IN_QUEUE)
 _QUEUE_LATE = sa.and_(sa.column("is_late").is_(True), _IN_QUEUE)
+_CLAIMED = sa.column("assigned_to_id").is_not(None)
 
 
 #: `insert_default` of the columns filled only later in a report's life (registration,
@@ -233,6 +234,20 @@ class BirthReport(Base):
             "assigned_to_id",
             postgresql_where=_IN_QUEUE,
             sqlite_where=_IN_QUEUE,
+        ),
+        # Who holds how many of a tab's reports: the claimed ones only (a clerk holds a
+        # handful; a claim ends when the report moves on, so all of them are open).
+        sa.Index(
+            "ix_birth_reports_claimed",
+            "region_code",
+            "status",
+            "is_late",
+            "potential_duplicate",
+            "dukcapil_unavailable",
+            "dukcapil_unavailable_since",
+            "assigned_to_id",
+            postgresql_where=_CLAIMED,
+            sqlite_where=_CLAIMED,
         ),
         sa.Index(
             "ix_birth_reports_duplicate_queue",

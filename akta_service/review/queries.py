@@ -60,11 +60,8 @@ def regional_report(code: str, region_codes: Collection[str]) -> BirthReport | N
     return report if report.region_code in region_codes else None
 
 
-def tab_condition(tab: str, settings: Settings, among_open: bool = False) -> sa.ColumnElement[bool]:
-    """Which reports a tab lists (only that tab's condition is built: the page builds six).
-
-    :param among_open: the query reads open reports only, so a flag tab needs no status.
-    """
+def tab_condition(tab: str, settings: Settings) -> sa.ColumnElement[bool]:
+    """Which reports a tab lists (only that tab's condition is built: the page builds six)."""
     if tab in _STATUS_TABS:
         return BirthReport.status == _STATUS_TABS[tab]
     if tab == "stalled":
@@ -77,8 +74,6 @@ def tab_condition(tab: str, settings: Settings, among_open: bool = False) -> sa.
         flag = BirthReport.is_late
     else:
         raise KeyError(tab)
-    if among_open:
-        return flag.is_(True)
     return sa.and_(flag.is_(True), BirthReport.status.in_(OPEN_STATUSES))
 
 
@@ -91,68 +86,72 @@ def correction_requested() -> sa.ColumnElement[bool]:
 
 
 def _count_columns(region_codes: Sequence[str], settings: Settings) -> list[sa.Label[int]]:
-    """Each tab's count over the open reports; the corrections' from their waiting requests.
+    """Each tab's count, each its own count over its own reports (scalar subqueries).
 
-    Every tab but one lists open reports only, and those are counted from the open reports'
-    partial index alone: the count costs what the backlog costs, not what the years of
-    issued akta do. The issued akta with a correction waiting are counted from the waiting
-    requests (a subquery), never by looking through the issued reports: with both in one
-    filter the planner could use no index and read the whole table. The query's WHERE is
-    :func:`_open_reports`.
+    Every tab but one lists open reports, and each is counted from the open reports' partial
+    index with the tab's condition as the index condition: a count reads the tab's entries
+    alone and tests nothing per entry, where one pass over every open report had to test
+    each of them for every tab (two thirds of the count's time). The issued akta with a
+    correction waiting are counted from the waiting requests, never by looking through the
+    issued reports.
     """
-    waiting = (
+    return [
         sa.select(sa.func.count())
         .select_from(BirthReport)
-        .where(BirthReport.region_code.in_(region_codes), correction_requested())
+        .where(BirthReport.region_code.in_(region_codes), tab_condition(tab, settings))
         .scalar_subquery()
-    )
-    return [
-        # Counted over the open reports only (their statuses are in the WHERE clause).
-        sa.func.count().filter(tab_condition(tab, settings, among_open=True)).label(tab)
-        if tab != "akta_correction"
-        else waiting.label(tab)
+        .label(tab)
         for tab in TAB_LABELS
     ]
 
 
-def _open_reports(region_codes: Sequence[str]) -> sa.ColumnElement[bool]:
-    return sa.and_(BirthReport.region_code.in_(region_codes), BirthReport.status.in_(OPEN_STATUSES))
-
-
 def queue_counts(region_codes: Sequence[str], settings: Settings) -> dict[str, int]:
     """How many reports wait in each tab, in the given regions (one query)."""
-    row = db.session.execute(
-        sa.select(*_count_columns(region_codes, settings))
-        .select_from(BirthReport)
-        .where(_open_reports(region_codes))
-    ).one()
+    row = db.session.execute(sa.select(*_count_columns(region_codes, settings))).one()
     return dict(zip(TAB_LABELS, row, strict=True))
 
 
 def queue_overview(
     region_codes: Sequence[str], settings: Settings, tab: str
 ) -> tuple[dict[str, int], list[tuple[str | None, int]]]:
-    """The tab counts and :func:`claims_in_tab` of a tab of open reports, from one pass over
-    the open reports' index: their counts by holder, summed for the tabs."""
-    if tab == "akta_correction":  # issued reports: not among the open ones
-        return queue_counts(region_codes, settings), claims_in_tab(region_codes, settings, tab)
-    rows = db.session.execute(
-        sa.select(BirthReport.assigned_to_id, *_count_columns(region_codes, settings))
-        .select_from(BirthReport)
-        .where(_open_reports(region_codes))
+    """The tab counts, and who holds how many of the tab's reports, in one statement.
+
+    The claims are (full name, count), the unclaimed as (None, count) first, then the
+    busiest clerk first.
+
+    Who holds how many is counted over the claimed reports alone (their own partial index:
+    a clerk holds a handful, the office's backlog is tens of thousands); the unclaimed are
+    the tab's count less the claimed. The holders' rows carry the counts (a join on true
+    keeps the counts when nobody holds any): each statement is a round trip, and on a
+    busy server a round trip waits for its turn on a core.
+    """
+    held = (
+        sa.select(BirthReport.assigned_to_id, sa.func.count().label("held"))
+        .where(
+            BirthReport.assigned_to_id.is_not(None),
+            BirthReport.region_code.in_(region_codes),
+            tab_condition(tab, settings),
+        )
         .group_by(BirthReport.assigned_to_id)
+        .subquery()
+    )
+    one = sa.select(sa.literal(1).label("one")).subquery()
+    rows = db.session.execute(
+        sa.select(*_count_columns(region_codes, settings), User.full_name, held.c.held)
+        .select_from(one)
+        .outerjoin(held, sa.true())
+        .outerjoin(User, User.id == held.c.assigned_to_id)
     ).all()
-    if not rows:  # nothing open; the corrections may still wait
-        return queue_counts(region_codes, settings), []
-    counts = {name: sum(row._mapping[name] for row in rows) for name in TAB_LABELS}
-    counts["akta_correction"] = rows[0]._mapping["akta_correction"]
-    names = _full_names({row.assigned_to_id for row in rows} - {None})
+    counts = {name: rows[0]._mapping[name] for name in TAB_LABELS}
     by_holder: dict[str | None, int] = {}
     for row in rows:
-        if row._mapping[tab]:
-            holder = names[row.assigned_to_id] if row.assigned_to_id is not None else None
-            by_holder[holder] = by_holder.get(holder, 0) + row._mapping[tab]
-    return counts, _claims_order(by_holder.items())
+        if row.held:
+            by_holder[row.full_name] = by_holder.get(row.full_name, 0) + row.held
+    unclaimed = counts[tab] - sum(by_holder.values())
+    if unclaimed:
+        by_holder[None] = unclaimed
+    claims = list(by_holder.items())
+    return counts, _claims_order(claims)
 
 
 def search_condition(text: str) -> sa.ColumnElement[bool] | None:
@@ -243,21 +242,6 @@ def queue_page(
     rows = list(db.session.scalars(query))
     page = rows[:page_size]
     return page, (encode_cursor(page[-1]) if len(rows) > page_size else None)
-
-
-def claims_in_tab(
-    region_codes: Sequence[str], settings: Settings, tab: str
-) -> list[tuple[str | None, int]]:
-    """Who holds how many of the tab's reports: (full name, count), the unclaimed as
-    (None, count) first, then the busiest clerk first."""
-    rows = db.session.execute(
-        sa.select(User.full_name, sa.func.count(BirthReport.id))
-        .select_from(BirthReport)
-        .outerjoin(User, User.id == BirthReport.assigned_to_id)
-        .where(BirthReport.region_code.in_(region_codes), tab_condition(tab, settings))
-        .group_by(User.full_name)
-    ).all()
-    return _claims_order((name, count) for name, count in rows)
 
 
 def _claims_order(

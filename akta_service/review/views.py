@@ -33,6 +33,7 @@ from akta_service.core.config import current_settings
 from akta_service.core.db import db, utcnow
 from akta_service.core.errors import DomainError, InvalidInput
 from akta_service.core.forms import whole_number
+from akta_service.core.labels import LABELS, label
 from akta_service.core.messages import message
 from akta_service.core.sessions import staff_required
 from akta_service.core.storage import storage
@@ -152,6 +153,16 @@ def waited(since: datetime) -> str:
     return f"{seconds // 86400} hari"
 
 
+#: The kinds of label each queue row shows (status, flags, channel).
+ROW_LABEL_KINDS = ("status", "flag", "channel")
+
+
+def row_labels() -> dict[str, dict[str, str]]:
+    """Every label a queue row may show, translated once for the page: fifty rows would
+    otherwise look each one up again (a hundred and more translations a page)."""
+    return {kind: {name: label(name, kind) for name in LABELS[kind]} for kind in ROW_LABEL_KINDS}
+
+
 #: Staff who read reports; a viewer sees the dashboard only.
 READERS = (Role.OPERATOR, Role.PEJABAT, Role.ADMIN)
 
@@ -206,6 +217,7 @@ def queue() -> ResponseReturnValue:
         waited=waited,
         holders=holders(reports),
         claims=claims,
+        row_labels=row_labels(),
     )
 
 

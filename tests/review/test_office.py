@@ -95,6 +95,10 @@ def test_search_by_nik_code_and_name(client: FlaskClient, staff: dict[str, User]
     for query in (wanted.mother_nik, wanted.tracking_code.lower(), "hidayat"):
         page = client.get(f"/kantor/antrian?q={query}").get_data(as_text=True)
         assert re.findall(r'id="row-(\w+)"', page) == [wanted.tracking_code], query
+        # Results span every tab: the report opens without one.
+        assert f'href="/kantor/laporan/{wanted.tracking_code}">' in page, query
+    listed = client.get("/kantor/antrian?tab=in_review").get_data(as_text=True)
+    assert f'href="/kantor/laporan/{wanted.tracking_code}?tab=in_review">' in listed
 
 
 def test_a_name_search_needs_three_letters_and_takes_wildcards_literally(
@@ -464,6 +468,14 @@ def test_a_tab_says_how_many_wait_in_each_tab_and_who_holds_them(
     assert counts(late) == counts(page)
     claims = re.sub(r"<[^>]+>", "", re.search(r'<p id="claims">(.*?)</p>', late).group(1))
     assert claims == "Di “Terlambat (&gt; 60 hari)”: ditangani Budi Operator: 1."
+    for tab, said in (
+        ("awaiting_signature", "Di “Menunggu tanda tangan”: ditangani Budi Operator: 1."),
+        ("needs_correction", "Di “Menunggu perbaikan pelapor”: tidak ada laporan."),
+    ):
+        other = client.get(f"/kantor/antrian?tab={tab}").get_data(as_text=True)
+        assert counts(other) == counts(page), tab
+        claims = re.sub(r"<[^>]+>", "", re.search(r'<p id="claims">(.*?)</p>', other).group(1))
+        assert claims == said, tab
     found = client.get("/kantor/antrian?q=" + siti.full_name.split()[0]).get_data(as_text=True)
     assert counts(found) == counts(page)
     assert 'id="claims"' not in found  # search results span every tab
