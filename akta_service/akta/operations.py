@@ -223,6 +223,8 @@ def _waiting_authorisation(report: BirthReport) -> tuple[User, Authorisation] | 
     except InvalidToken:  # the secret key changed since: the pejabat signs again
         return None
     assert signer is not None  # noqa: S101 - a foreign key guarantees it
+    from akta_service.signing.client import Authorisation
+
     return signer, Authorisation(sad, waiting.expires_at)
 
 
