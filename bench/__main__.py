@@ -7,6 +7,7 @@ from bench import (
     backup,
     batch,
     issuing,
+    memory,
     queue,
     render,
     seal,
@@ -26,6 +27,7 @@ def main() -> None:
     seal.main()
     verification.main()
     api.main()
+    memory.main([])  # each worker's RSS beside PSS, and after a FHIR Bundle
     storage.main([])  # its defaults: 1,000 documents of 1-3 MB per backend
     queue.main([])  # its defaults: a million reports, then the queue's figures
     backup.main([])  # 100,000 reports backed up and restored

@@ -18,8 +18,6 @@ from akta_service.core.errors import DomainError, FieldError, InvalidInput
 from akta_service.core.lockout import Counter
 from akta_service.regions.models import Region
 from akta_service.regions.operations import nip_problem
-from akta_service.signing.client import SigningServiceError
-from akta_service.signing.gateway import signing_service
 
 _hasher = PasswordHasher()
 
@@ -308,6 +306,10 @@ def signing_state(user: User) -> SigningState:
     """Whether the account can sign now, as the signing service sees its NIK and NIP."""
     if not (user.nik and user.nip):
         return SigningState.NO_IDENTITY
+    # The signing client (pyHanko) loads when an officer's signing is looked at.
+    from akta_service.signing.client import SigningServiceError
+    from akta_service.signing.gateway import signing_service
+
     try:
         locked, certificate_nip = signing_service().state(user.nik)
     except SigningServiceError as error:
@@ -324,6 +326,9 @@ def unlock_signing(user: User, actor: Actor) -> None:
     ensure_manages(actor, user)
     if not (user.nik and user.nip):
         raise SigningUnlockRefused("signing_unlock_no_identity")
+    from akta_service.signing.client import SigningServiceError
+    from akta_service.signing.gateway import signing_service
+
     try:
         signing_service().unlock(user.nik)
     except SigningServiceError as error:

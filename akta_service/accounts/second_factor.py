@@ -15,7 +15,6 @@ import secrets
 from datetime import datetime, timedelta
 
 import pyotp
-import segno
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -98,6 +97,8 @@ def provisioning_uri(user: User, secret: str) -> str:
 
 def qr_svg(uri: str) -> Markup:
     """The QR code of `uri` as inline SVG, drawn here (no image from anywhere else)."""
+    import segno  # the enrolment page's QR code only
+
     svg = segno.make(uri, error="m").svg_inline(scale=5, dark="#000", light="#fff")
     return Markup(svg)  # noqa: S704 - segno's own markup of our own address
 

@@ -25,13 +25,6 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from akta_service.accounts.models import User
-from akta_service.akta.document import (
-    MARGIN,
-    PAGE_HEIGHT,
-    PAGE_WIDTH,
-    SIGNATURE_BOX,
-    render_akta_pdf,
-)
 from akta_service.akta.models import (
     AktaCorrectionRequest,
     CorrectionStatus,
@@ -217,6 +210,8 @@ def preview_pdf(report: BirthReport, signer: User) -> bytes:
         content = corrected_content(content, correction.changes)
     if not report.registration_number:
         content = dataclasses.replace(content, registration_number=PENDING_NUMBER)
+    from akta_service.akta.document import render_akta_pdf  # ReportLab, on the first preview
+
     return render_akta_pdf(content)
 
 
@@ -229,6 +224,8 @@ def preview_png(report: BirthReport, signer: User) -> bytes:
     """The preview's page as a PNG, with what signing fills marked in red."""
     import pypdfium2
     from PIL import ImageDraw
+
+    from akta_service.akta.document import MARGIN, PAGE_HEIGHT, PAGE_WIDTH, SIGNATURE_BOX
 
     document = pypdfium2.PdfDocument(preview_pdf(report, signer))
     try:

@@ -15,7 +15,6 @@ import dataclasses
 
 import sqlalchemy as sa
 
-from akta_service.akta.document import render_akta_pdf
 from akta_service.akta.models import AktaDocument
 from akta_service.akta.operations import akta_pdf, sealed_issued_content
 from akta_service.births.models import BirthReport
@@ -44,4 +43,6 @@ def staff_copy(report: BirthReport, document: AktaDocument, actor: Actor) -> tup
     if number == 1:
         return number, akta_pdf(document)
     content = dataclasses.replace(sealed_issued_content(report, document), copy_number=number)
+    from akta_service.akta.document import render_akta_pdf  # ReportLab, on the first copy
+
     return number, render_akta_pdf(content)

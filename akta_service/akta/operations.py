@@ -18,22 +18,12 @@ import re
 import secrets
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
 
 from akta_service.accounts.models import User
-from akta_service.accounts.second_factor import require_totp
-from akta_service.akta.document import SIGNATURE_BOX, AktaContent, render_akta_pdf
-from akta_service.akta.kia import (
-    KiaContent,
-    fifth_birthday,
-    head_of_family,
-    render_kia_pdf,
-    under_five,
-)
-from akta_service.akta.kk import KkContent, render_kk_pdf
 from akta_service.akta.models import (
     AktaCorrectionRequest,
     AktaDocument,
@@ -44,9 +34,7 @@ from akta_service.akta.models import (
     SigningAuthorisation,
     SigningBatchItem,
 )
-from akta_service.akta.seal import sealed_content
 from akta_service.akta.seal_keys import SealKeyError
-from akta_service.akta.signing import PdfToSign, sign_pdfs
 from akta_service.births.locking import lock_for_job
 from akta_service.births.models import BirthReport, Document, ReportStatus, WordingModel
 from akta_service.core.actors import Actor, Role
@@ -59,9 +47,6 @@ from akta_service.core.jobs import enqueue, job
 from akta_service.core.storage import storage
 from akta_service.core.sweep import SweepTimes, sweeper
 from akta_service.regions.models import Region
-from akta_service.signing.client import Authorisation, SigningServiceError
-from akta_service.signing.gateway import signing_service
-from akta_service.signing.gateway import trust_root as signing_trust_root
 from akta_service.verification.dukcapil import (
     BirthRegistered,
     BirthRegistration,
@@ -72,6 +57,15 @@ from akta_service.verification.dukcapil import (
 from akta_service.verification.gateway import dukcapil
 from akta_service.workflow.engine import fire
 from akta_service.workflow.rules import effect
+
+if TYPE_CHECKING:
+    # Rendering (ReportLab, segno) and signing (pyHanko) are imported where an akta is
+    # rendered or signed: a web worker answering submissions never loads them.
+    from akta_service.akta.document import AktaContent
+    from akta_service.akta.kia import KiaContent
+    from akta_service.akta.kk import KkContent
+    from akta_service.akta.signing import PdfToSign
+    from akta_service.signing.client import Authorisation, SigningServiceError
 
 log = logging.getLogger("akta_service.akta")
 
@@ -153,6 +147,9 @@ def authorise_signature(signer: User, passphrase: str, signatures: int = 1) -> A
         raise SigningRefused("signing_passphrase_required")
     if not (signer.nik and signer.nip):
         raise SigningRefused("signing_identity_missing")
+    from akta_service.signing.client import SigningServiceError
+    from akta_service.signing.gateway import signing_service
+
     try:
         return signing_service().authorise(signer.nik, passphrase, signatures)
     except SigningServiceError as error:
@@ -173,6 +170,8 @@ def authorise_signing(signer: User, passphrase: str, code: str, reports: int = 1
     :raises SecondFactorRefused: no second factor, a wrong or used code, codes locked.
     :raises SigningRefused: as `authorise_signature`.
     """
+    from akta_service.accounts.second_factor import require_totp
+
     require_totp(signer, code)
     return authorise_signature(signer, passphrase, reports * ISSUE_SIGNATURES)
 
@@ -224,6 +223,8 @@ def _waiting_authorisation(report: BirthReport) -> tuple[User, Authorisation] | 
     except InvalidToken:  # the secret key changed since: the pejabat signs again
         return None
     assert signer is not None  # noqa: S101 - a foreign key guarantees it
+    from akta_service.signing.client import Authorisation
+
     return signer, Authorisation(sad, waiting.expires_at)
 
 
@@ -260,6 +261,8 @@ def _printed(
     officer: tuple[str, str, str],
 ) -> AktaContent:
     """The content of one version: the report's facts, and the officer's name, NIP, title."""
+    from akta_service.akta.document import AktaContent
+
     return AktaContent(
         registration_number=report.registration_number or "",
         child_nik=report.child_nik,
@@ -316,6 +319,8 @@ def corrected_content(content: AktaContent, values: dict[str, Any]) -> AktaConte
 def sealed_issued_content(report: BirthReport, document: AktaDocument) -> AktaContent:
     """What an issued version printed, its QR code sealed again: the facts, and the digest of
     the printed text, its own QR code carries (a staff copy's, the KIA's)."""
+    from akta_service.akta.seal import sealed_content
+
     return sealed_content(issued_content(report, document), current_settings().public_base_url)
 
 
@@ -354,6 +359,11 @@ def _produce(
     the child's KIA card beside it and with `registered` (Dukcapil's 3-in-1 answer) the
     print of the updated KK, all signed in one call to the service; returns their (flushed)
     records (no card for a child five or older)."""
+    from akta_service.akta.document import SIGNATURE_BOX, render_akta_pdf
+    from akta_service.akta.kk import render_kk_pdf
+    from akta_service.akta.seal import sealed_content
+    from akta_service.akta.signing import PdfToSign
+
     region = db.session.get(Region, report.region_code)
     assert region is not None  # noqa: S101 - a foreign key guarantees it
     if not (signer.nik and signer.nip):
@@ -414,6 +424,11 @@ def _signed(
 ) -> list[bytes]:
     """The PDFs of one report signed with the pejabat's own key through the signing
     service: one call signs all their hashes, their timestamps are asked together."""
+    from akta_service.akta.signing import sign_pdfs
+    from akta_service.signing.client import SigningServiceError
+    from akta_service.signing.gateway import signing_service
+    from akta_service.signing.gateway import trust_root as signing_trust_root
+
     service = signing_service()
     try:
         remote_signer = service.signer(signer.nik or "", authorisation)
@@ -455,6 +470,8 @@ def _kia_content(
     :param head_name: the head of family on Dukcapil's KK; by default the one the report's
         KK print keeps (a corrected akta's card).
     """
+    from akta_service.akta.kia import KiaContent, fifth_birthday, under_five
+
     issued_on = issued_at.astimezone(local_timezone()).date()
     if report.child_nik is None or not under_five(report.child_birth_date, issued_on):
         return None
@@ -477,6 +494,9 @@ def _kia_content(
 
 
 def _kia_to_sign(content: KiaContent) -> PdfToSign:
+    from akta_service.akta.kia import render_kia_pdf
+    from akta_service.akta.signing import PdfToSign
+
     return PdfToSign(render_kia_pdf(content), f"Kartu Identitas Anak {content.child_nik}")
 
 
@@ -522,6 +542,8 @@ def issue_kia(
 def _head_of_family(report: BirthReport) -> str:
     """The head of family Dukcapil's KK named when the report was issued; for an akta issued
     before the 3-in-1 answered with the KK, as the report tells it."""
+    from akta_service.akta.kia import head_of_family
+
     kept = current_kk_print(report)
     return kept.head_name if kept is not None else head_of_family(report)
 
@@ -531,6 +553,8 @@ def _kk_content(
 ) -> KkContent:
     """The office's print of the updated KK Dukcapil answered the 3-in-1 with; its QR code
     seals the akta's facts (as the KIA's does)."""
+    from akta_service.akta.kk import KkContent
+
     return KkContent(
         card=registered.family_card,
         new_child_nik=registered.child_nik,
@@ -857,4 +881,6 @@ def trust_root(region_code: str, settings: Settings) -> Path:
     region = db.session.get(Region, region_code)
     if region is None:
         raise NotFound("region_unknown", region=region_code)
+    from akta_service.signing.gateway import trust_root as signing_trust_root
+
     return signing_trust_root(settings)

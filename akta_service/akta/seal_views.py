@@ -10,7 +10,6 @@ from flask import Blueprint, Response, jsonify, render_template
 from flask.typing import ResponseReturnValue
 
 from akta_service.akta.models import AktaDocument
-from akta_service.akta.seal import ANNULLED, SUPERSEDED, status_list
 from akta_service.akta.seal_keys import key_set
 from akta_service.core.clock import local_timezone
 from akta_service.core.config import current_settings
@@ -36,6 +35,8 @@ def status_entries() -> list[tuple[str, int, str, date]]:
         .where(sa.or_(AktaDocument.annulled_at.isnot(None), AktaDocument.superseded_at.isnot(None)))
         .order_by(AktaDocument.id)
     )
+    from akta_service.akta.seal import ANNULLED, SUPERSEDED  # the seal loads ReportLab's text
+
     zone = local_timezone()
     entries = []
     for number, version, annulled, superseded in rows:
@@ -62,6 +63,8 @@ def _address_limit() -> str:
 @limiter.limit(_address_limit)
 def status() -> ResponseReturnValue:
     """The signed status list (COSE_Sign1, see akta.seal)."""
+    from akta_service.akta.seal import status_list
+
     body = status_list(status_entries(), current_settings().public_base_url)
     return Response(
         body,

@@ -12,8 +12,6 @@ from email.utils import make_msgid
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-
 from akta_service.core.log_redaction import redact
 from akta_service.core.outbound import AddressRefused, check_url
 
@@ -113,6 +111,8 @@ def post_webhook(
     # The checked address in the URL, the host's name in Host and in TLS (SNI and the
     # certificate check): nothing is resolved again between the check and the connection.
     extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+    import httpx  # the delivery job's, not every web worker's
+
     try:
         with httpx.Client(
             trust_env=False, follow_redirects=False, timeout=WEBHOOK_TIMEOUT_SECONDS

@@ -24,6 +24,9 @@ from fhir.resources.R4B.resource import Resource
 from akta_service.core.clock import local_timezone
 from akta_service.core.errors import FieldError
 from akta_service.core.messages import message_in
+from akta_service.notified.fhir_refusals import BundleRefused, Issue
+
+__all__ = ["BundleRefused", "Issue", "Mapped", "bundle_key", "map_bundle", "read_bundle"]
 
 #: SATUSEHAT's identifier systems.
 NIK_SYSTEM = "https://fhir.kemkes.go.id/id/nik"
@@ -41,35 +44,6 @@ BIRTHS_TOTAL_CODE = "11640-0"
 MOTHER_CODES = frozenset({"MTH", "NMTH", "BMTH"})
 HOME_CODES = frozenset({"PTRES", "HH"})
 BUNDLE_TYPES = frozenset({"transaction", "message"})
-
-
-@dataclass(frozen=True)
-class Issue:
-    """One problem of the Bundle, at a FHIRPath expression."""
-
-    code: str  # FHIR's IssueType: structure, required, value, invalid, conflict
-    diagnostics: str
-    expression: str
-
-    def as_fhir(self) -> dict[str, Any]:
-        return {
-            "severity": "error",
-            "code": self.code,
-            "diagnostics": self.diagnostics,
-            "expression": [self.expression],
-        }
-
-
-class BundleRefused(Exception):
-    """The Bundle cannot be taken; `issues` says where and why."""
-
-    def __init__(self, issues: Iterable[Issue], status: int = 422) -> None:
-        self.issues = list(issues)
-        self.status = status
-        super().__init__("; ".join(f"{i.expression}: {i.diagnostics}" for i in self.issues))
-
-    def outcome(self) -> dict[str, Any]:
-        return {"resourceType": "OperationOutcome", "issue": [i.as_fhir() for i in self.issues]}
 
 
 def fhir_path(location: Iterable[Any], root: str = "Bundle") -> str:

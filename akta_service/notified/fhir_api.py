@@ -16,7 +16,7 @@ from akta_service.core.errors import requested_language
 from akta_service.core.limits import per_credential
 from akta_service.facilities.auth import require_facility
 from akta_service.facilities.operations import facility_actor
-from akta_service.notified.fhir import BundleRefused, Issue
+from akta_service.notified.fhir_refusals import BundleRefused, Issue
 from akta_service.notified.operations import receive_bundle
 
 FHIR_JSON = "application/fhir+json"

@@ -40,7 +40,7 @@ from akta_service.core.sweep import SweepTimes, sweeper
 from akta_service.facilities.models import Facility
 from akta_service.notifications.models import Delivery, DeliveryChannel
 from akta_service.notifications.operations import DELIVER_JOB
-from akta_service.notified.fhir import BundleRefused, Issue, bundle_key, map_bundle, read_bundle
+from akta_service.notified.fhir_refusals import BundleRefused, Issue
 from akta_service.notified.models import (
     CompletionLink,
     FhirBundleReceipt,
@@ -412,6 +412,9 @@ def receive_bundle(
     """The notification a SATUSEHAT-shaped FHIR Bundle describes, and whether it was there
     already: a Bundle re-sent with the same identifier (at once, or later) gets the first
     one's notification, never a second. Raises BundleRefused."""
+    # fhir.resources and pydantic load with the first Bundle, not in every web worker.
+    from akta_service.notified.fhir import bundle_key, map_bundle, read_bundle
+
     bundle = read_bundle(payload)
     digest = _content_hash(payload)
     receipt = FhirBundleReceipt(

@@ -17,7 +17,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Final
 
-import reportlab
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -25,12 +24,6 @@ from flask import session
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from marshmallow import ValidationError
-from reportlab.lib.colors import Color
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.utils import simpleSplit
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.pdfgen.canvas import Canvas
 
 from akta_service.births.codes import format_tracking_code
 from akta_service.births.models import BirthReport
@@ -175,14 +168,19 @@ def add_contact(report: BirthReport, phone: str, email: str) -> list[FieldError]
 
 
 # The PDF ------------------------------------------------------------------------------------
+# ReportLab loads with the first PDF (a receipt, an SPTJM), not in every web worker.
 
 PDF_FONT, PDF_FONT_BOLD = "ReceiptSans", "ReceiptSans-Bold"
-_GREY = Color(0.35, 0.35, 0.35)
+_GREY = (0.35, 0.35, 0.35)
 _MARGIN = 56.0
 
 
 @cache
 def register_pdf_fonts() -> None:
+    import reportlab
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
     folder = Path(reportlab.__file__).parent / "fonts"
     pdfmetrics.registerFont(TTFont(PDF_FONT, str(folder / "Vera.ttf")))
     pdfmetrics.registerFont(TTFont(PDF_FONT_BOLD, str(folder / "VeraBd.ttf")))
@@ -207,6 +205,10 @@ def next_steps() -> list[str]:
 def receipt_pdf(shown: Shown) -> bytes:
     """A one-page A4 receipt: the code, when it was sent, what happens next; the PIN only while
     the receipt's first view is the latest."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.utils import simpleSplit
+    from reportlab.pdfgen.canvas import Canvas
+
     register_pdf_fonts()
     report = shown.report
     buffer = io.BytesIO()
@@ -218,7 +220,7 @@ def receipt_pdf(shown: Shown) -> bytes:
     canvas.drawString(_MARGIN, y, _("Tanda terima laporan kelahiran"))
     y -= 20
     canvas.setFont(PDF_FONT, 10)
-    canvas.setFillColor(_GREY)
+    canvas.setFillColorRGB(*_GREY)
     canvas.drawString(
         _MARGIN, y, "Brojol Aja Klalen — " + _("Dinas Kependudukan dan Pencatatan Sipil")
     )

@@ -17,16 +17,16 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from babel.dates import format_date
 from flask import Response
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.utils import simpleSplit
-from reportlab.pdfgen.canvas import Canvas
 
 from akta_service.births.models import BirthReport
 from akta_service.parents.receipt import PDF_FONT, PDF_FONT_BOLD, register_pdf_fonts
+
+if TYPE_CHECKING:
+    from reportlab.pdfgen.canvas import Canvas
 
 BIRTH: Final = "sptjm_birth"
 MARRIAGE: Final = "sptjm_marriage"
@@ -135,6 +135,8 @@ class _Form:
     """A canvas with a cursor: labelled rows, paragraphs, signature places."""
 
     def __init__(self, canvas: Canvas) -> None:
+        from reportlab.lib.pagesizes import A4
+
         self.canvas = canvas
         self.width, height = A4
         self.y = height - _MARGIN
@@ -145,6 +147,8 @@ class _Form:
         self.y -= size + 6
 
     def paragraph(self, text: str) -> None:
+        from reportlab.lib.utils import simpleSplit
+
         self.canvas.setFont(PDF_FONT, 10.5)
         for line in simpleSplit(text, PDF_FONT, 10.5, self.width - 2 * _MARGIN):
             self.canvas.drawString(_MARGIN, self.y, line)
@@ -186,7 +190,10 @@ class _Form:
 
 
 def render_sptjm(kind: str, facts: SptjmFacts) -> bytes:
-    """The form `kind` (BIRTH or MARRIAGE) as a one-page A4 PDF."""
+    """The form `kind` (BIRTH or MARRIAGE) as a one-page A4 PDF (ReportLab loads here)."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen.canvas import Canvas
+
     register_pdf_fonts()
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4, invariant=True)

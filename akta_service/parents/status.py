@@ -10,7 +10,6 @@ from babel.dates import format_date
 from flask_babel import LazyString, get_locale
 from flask_babel import lazy_gettext as _l
 
-from akta_service.akta.kia import under_five
 from akta_service.akta.operations import (
     current_akta,
     current_issue_failure,
@@ -225,6 +224,8 @@ def _kk_line(report: BirthReport) -> IssuedDocument:
 
 
 def _kia_line(report: BirthReport) -> IssuedDocument:
+    from akta_service.akta.kia import under_five  # the card's module loads ReportLab
+
     issued = report.status == S.ISSUED
     card = current_kia(report) if issued else None
     if card is not None:

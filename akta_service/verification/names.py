@@ -10,9 +10,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from rapidfuzz import fuzz
-from rapidfuzz.distance import Levenshtein
-
 #: Honorifics and academic degrees that are not part of the registered name.
 _TITLES = {
     "h", "hj", "haji", "hajah", "dr", "drs", "dra", "ir", "prof", "kh", "ust", "ustadz",
@@ -40,6 +37,8 @@ def normalise_name(name: str) -> str:
 
 def name_similarity(claimed: str, registered: str) -> float:
     """0-100: how alike two names are once normalised (word order tolerated)."""
+    from rapidfuzz import fuzz  # in the verification job, not in every web worker
+
     a, b = normalise_name(claimed), normalise_name(registered)
     if not a or not b:
         return 0.0
@@ -59,6 +58,8 @@ def allowed_edits(name: str) -> int:
 
 def similar_child_names(first: str, second: str) -> bool:
     """Two child names close enough to suspect the same child."""
+    from rapidfuzz.distance import Levenshtein  # in the verification job only
+
     a, b = normalise_name(first), normalise_name(second)
     limit = min(allowed_edits(first), allowed_edits(second))
     return Levenshtein.distance(a, b, score_cutoff=limit) <= limit
