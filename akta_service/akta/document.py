@@ -247,15 +247,15 @@ def render_akta_pdf(content: AktaContent) -> bytes:
     if missing:
         raise UnprintableTextError(f"no glyph for {missing!r} in the akta font")
     buffer = io.BytesIO()
-    canvas = Canvas(
+    canvas = new_canvas(
         buffer,
-        pagesize=A4,
-        invariant=1,
-        pageCompression=1,
-        lang="id-ID",
-        initialFontName=FONT,
+        A4,
+        content.issue_date,
+        f"Kutipan Akta Kelahiran {content.registration_number}",
+        f"Pejabat Pencatatan Sipil {content.region_name}",
     )
-    _set_metadata(canvas, content)
+    canvas.setSubject("Kutipan Akta Kelahiran / Excerpt of Birth Certificate")
+    canvas.setKeywords(f"akta kelahiran, {content.registration_number}")
     _draw_frame(canvas)
     _draw_header(canvas, content)
     _draw_body(canvas, content)
@@ -267,14 +267,25 @@ def render_akta_pdf(content: AktaContent) -> bytes:
     return buffer.getvalue()
 
 
-def _set_metadata(canvas: Canvas, content: AktaContent) -> None:
-    stamp = f"D:{content.issue_date:%Y%m%d}000000"
+def new_canvas(
+    buffer: io.BytesIO, pagesize: tuple[float, float], issued_on: date, title: str, author: str
+) -> Canvas:
+    """A page of the office's documents (akta, KIA, KK print): the same bytes for the same
+    content (invariant, dated by the issue day), compressed, in Indonesian."""
+    canvas = Canvas(
+        buffer,
+        pagesize=pagesize,
+        invariant=1,
+        pageCompression=1,
+        lang="id-ID",
+        initialFontName=FONT,
+    )
+    stamp = f"D:{issued_on:%Y%m%d}000000"
     canvas.setDateFormatter(lambda *_parts: stamp)
-    canvas.setTitle(f"Kutipan Akta Kelahiran {content.registration_number}")
-    canvas.setAuthor(f"Pejabat Pencatatan Sipil {content.region_name}")
-    canvas.setSubject("Kutipan Akta Kelahiran / Excerpt of Birth Certificate")
+    canvas.setTitle(title)
+    canvas.setAuthor(author)
     canvas.setCreator("akta-service")
-    canvas.setKeywords(f"akta kelahiran, {content.registration_number}")
+    return canvas
 
 
 def _centred(

@@ -24,6 +24,7 @@ from akta_service.akta.document import (
     FONT_BOLD,
     _register_fonts,
     draw_qr_code,
+    new_canvas,
 )
 from akta_service.births.models import BirthReport, InformantRelation, Sex
 
@@ -103,19 +104,13 @@ def render_kia_pdf(content: KiaContent) -> bytes:
     """The card as a one-page PDF of ID-1 size, byte-identical for the same content."""
     _register_fonts()
     buffer = io.BytesIO()
-    canvas = Canvas(
+    canvas = new_canvas(
         buffer,
-        pagesize=(CARD_WIDTH, CARD_HEIGHT),
-        invariant=1,
-        pageCompression=1,
-        lang="id-ID",
-        initialFontName=FONT,
+        (CARD_WIDTH, CARD_HEIGHT),
+        content.issue_date,
+        f"Kartu Identitas Anak {content.child_nik}",
+        f"Dinas Kependudukan dan Pencatatan Sipil {content.region_name}",
     )
-    stamp = f"D:{content.issue_date:%Y%m%d}000000"
-    canvas.setDateFormatter(lambda *_parts: stamp)
-    canvas.setTitle(f"Kartu Identitas Anak {content.child_nik}")
-    canvas.setAuthor(f"Dinas Kependudukan dan Pencatatan Sipil {content.region_name}")
-    canvas.setCreator("akta-service")
     canvas.setStrokeColor(_GREY)
     canvas.setLineWidth(0.3)
     canvas.roundRect(0.5, 0.5, CARD_WIDTH - 1, CARD_HEIGHT - 1, 3 * mm)  # where to cut

@@ -22,7 +22,13 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, Table, TableStyle
 
-from akta_service.akta.document import FONT, FONT_BOLD, _register_fonts, draw_qr_code
+from akta_service.akta.document import (
+    FONT,
+    FONT_BOLD,
+    _register_fonts,
+    draw_qr_code,
+    new_canvas,
+)
 from akta_service.verification.dukcapil import FamilyCard, FamilyMember, Relation
 
 PAGE_WIDTH, PAGE_HEIGHT = landscape(A4)
@@ -106,19 +112,13 @@ def render_kk_pdf(content: KkContent) -> bytes:
     """The print as a one-page A4 landscape PDF, byte-identical for the same content."""
     _register_fonts()
     buffer = io.BytesIO()
-    canvas = Canvas(
+    canvas = new_canvas(
         buffer,
-        pagesize=(PAGE_WIDTH, PAGE_HEIGHT),
-        invariant=1,
-        pageCompression=1,
-        lang="id-ID",
-        initialFontName=FONT,
+        (PAGE_WIDTH, PAGE_HEIGHT),
+        content.issue_date,
+        f"Kartu Keluarga {content.card.kk_number} (cetakan data Dukcapil)",
+        content.office_name,
     )
-    stamp = f"D:{content.issue_date:%Y%m%d}000000"
-    canvas.setDateFormatter(lambda *_parts: stamp)
-    canvas.setTitle(f"Kartu Keluarga {content.card.kk_number} (cetakan data Dukcapil)")
-    canvas.setAuthor(content.office_name)
-    canvas.setCreator("akta-service")
     _draw_header(canvas, content)
     _draw_members(canvas, content)
     _draw_issue(canvas, content)

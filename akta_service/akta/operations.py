@@ -500,21 +500,27 @@ def _kia_to_sign(content: KiaContent) -> PdfToSign:
     return PdfToSign(render_kia_pdf(content), f"Kartu Identitas Anak {content.child_nik}")
 
 
+def _stored(key: str, signed: bytes) -> dict[str, Any]:
+    """Store a signed PDF under `key`: the columns every issued document's record keeps."""
+    storage().put(key, signed)
+    return {
+        "storage_key": key,
+        "sha256": hashlib.sha256(signed).hexdigest(),
+        "size_bytes": len(signed),
+    }
+
+
 def _stored_kia(
     report: BirthReport, region: Region, akta: AktaDocument, content: KiaContent, signed: bytes
 ) -> KiaCard:
     stem = f"{content.child_nik}-v{akta.version}-{akta.verification_token[:8]}"
-    key = f"kia/{region.code}/{akta.issued_at:%Y/%m}/{stem}.pdf"
-    storage().put(key, signed)
     card = KiaCard(
         report_id=report.id,
         akta_document_id=akta.id,
         child_nik=content.child_nik,
         valid_until=content.valid_until,
-        sha256=hashlib.sha256(signed).hexdigest(),
-        size_bytes=len(signed),
-        storage_key=key,
         issued_at=akta.issued_at,
+        **_stored(f"kia/{region.code}/{akta.issued_at:%Y/%m}/{stem}.pdf", signed),
     )
     db.session.add(card)
     db.session.flush()
@@ -572,18 +578,14 @@ def _stored_kk(
 ) -> KkPrint:
     card = content.card
     stem = f"{card.kk_number}-{akta.registration_number}-{akta.verification_token[:8]}"
-    key = f"kk/{region.code}/{akta.issued_at:%Y/%m}/{stem}.pdf"
-    storage().put(key, signed)
     kept = KkPrint(
         report_id=report.id,
         akta_document_id=akta.id,
         kk_number=card.kk_number,
         head_name=card.head_name,
         head_nik=card.head_nik,
-        sha256=hashlib.sha256(signed).hexdigest(),
-        size_bytes=len(signed),
-        storage_key=key,
         issued_at=akta.issued_at,
+        **_stored(f"kk/{region.code}/{akta.issued_at:%Y/%m}/{stem}.pdf", signed),
     )
     db.session.add(kept)
     db.session.flush()
