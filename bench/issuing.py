@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from akta_service.akta import operations
+from akta_service.akta import document, kia, kk, seal, signing
 from akta_service.akta.operations import authorise_issue, issue_akta
 from akta_service.births.models import BirthReport
 from akta_service.core.db import db
@@ -99,30 +99,29 @@ def _measured_steps() -> Iterator[_Steps]:
         originals.append((owner, attribute, original))
         setattr(owner, attribute, steps.timed(name, original))
 
-    # The signing call of the operations (`sign_pdfs`: all PDFs of a report at once; one
-    # `sign_pdf` per PDF before it): its wall time, and this process's CPU in it per PDF,
-    # which is pyHanko's work (the signing service and the TSA run in their own process).
-    together = hasattr(operations, "sign_pdfs")
-    attribute = "sign_pdfs" if together else "sign_pdf"
-    signing = getattr(operations, attribute)
+    # The signing call (`sign_pdfs`: all PDFs of a report at once): its wall time, and this
+    # process's CPU in it per PDF, which is pyHanko's work (the signing service and the TSA
+    # run in their own process). Wrapped where they are defined: the operations import them
+    # when they run (a web worker does not load them).
+    signing_pdfs = signing.sign_pdfs
 
     def sign(pdfs: Any, *args: Any, **kwargs: Any) -> Any:
         started, cpu = time.perf_counter(), time.process_time()
         try:
-            return signing(pdfs, *args, **kwargs)
+            return signing_pdfs(pdfs, *args, **kwargs)
         finally:
             steps.current["sign"] += (time.perf_counter() - started) * 1000
             steps.current["pades_cpu"] += (time.process_time() - cpu) * 1000
-            steps.current["pdfs"] += len(pdfs) if together else 1
+            steps.current["pdfs"] += len(pdfs)
 
-    wrap(operations, "sealed_content", "seal_qr")
-    wrap(operations, "render_akta_pdf", "render_akta")
-    wrap(operations, "render_kia_pdf", "render_kia")
-    wrap(operations, "render_kk_pdf", "render_kk")
+    wrap(seal, "sealed_content", "seal_qr")
+    wrap(document, "render_akta_pdf", "render_akta")
+    wrap(kia, "render_kia_pdf", "render_kia")
+    wrap(kk, "render_kk_pdf", "render_kk")
     wrap(SigningServiceClient, "sign_hashes", "remote_sign_hash")
     wrap(SigningServiceClient, "_timestamp", "remote_tsa")
-    originals.append((operations, attribute, signing))
-    setattr(operations, attribute, sign)
+    originals.append((signing, "sign_pdfs", signing_pdfs))
+    signing.sign_pdfs = sign  # type: ignore[assignment]
     try:
         yield steps
     finally:
