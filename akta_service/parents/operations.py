@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -64,6 +64,9 @@ from akta_service.parents.steps import (
 )
 from akta_service.parents.uploads import PreparedUpload, UploadRefused, prepare_upload
 from akta_service.workflow.engine import allowed_triggers, conflict_for, fire
+
+#: A document issued with the akta (the KIA card, the KK print).
+_Issued = TypeVar("_Issued", KiaCard, KkPrint)
 
 DELETE_FILES_JOB = "parents.delete_files"
 
@@ -481,29 +484,29 @@ def akta_for_informant(report: BirthReport) -> tuple[AktaDocument, bytes]:
 def kia_for_informant(report: BirthReport) -> tuple[KiaCard, bytes]:
     """The signed KIA issued with the akta in force, for the informant who opened the report
     with its PIN; the download is journalled. Raises NotFound when there is none."""
-    card = current_kia(report) if report.status == ReportStatus.ISSUED else None
-    if card is None:
-        raise NotFound("kia_not_issued")
-    data = storage().get(card.storage_key)
-    record(
-        "public:birth_report:kia_download",
-        informant_of(report),
-        report=report,
-        data={"sha256": card.sha256},
-        read=True,
-    )
-    return card, data
+    return _issued_for_informant(report, current_kia, "kia_not_issued", "kia_download")
 
 
 def kk_for_informant(report: BirthReport) -> tuple[KkPrint, bytes]:
     """The office's signed print of the updated KK, for the informant who opened the report
     with its PIN; the download is journalled. Raises NotFound until it is issued."""
-    kept = current_kk_print(report) if report.status == ReportStatus.ISSUED else None
+    return _issued_for_informant(report, current_kk_print, "kk_not_issued", "kk_download")
+
+
+def _issued_for_informant(
+    report: BirthReport,
+    issued: Callable[[BirthReport], _Issued | None],
+    missing: str,
+    action: str,
+) -> tuple[_Issued, bytes]:
+    """A document the 3-in-1 issued with the akta (`issued` finds it) and its bytes, the
+    informant's download journalled as `public:birth_report:<action>`."""
+    kept = issued(report) if report.status == ReportStatus.ISSUED else None
     if kept is None:
-        raise NotFound("kk_not_issued")
+        raise NotFound(missing)
     data = storage().get(kept.storage_key)
     record(
-        "public:birth_report:kk_download",
+        f"public:birth_report:{action}",
         informant_of(report),
         report=report,
         data={"sha256": kept.sha256},
