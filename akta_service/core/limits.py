@@ -112,6 +112,8 @@ def _skip_request_wide_check(app: Flask) -> None:
     its view, checked there), yet it cost a facility's submission as much Python as its
     own limit. `_check_request_limit` is the hook as Flask-Limiter 4 registers it; the
     removal fails at start-up if that changes, and tests/core/test_limits.py with it."""
+    if not app.config["RATELIMIT_ENABLED"]:
+        return  # a disabled limiter registers no hook at all
     if request_wide_limits() or any(app.config.get(name) for name in REQUEST_WIDE_LIMITS):
         raise RuntimeError("request-wide rate limits need Flask-Limiter's before-request hook")
     app.before_request_funcs[None].remove(limiter._check_request_limit)

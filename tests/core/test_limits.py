@@ -5,9 +5,13 @@ tests/births/test_api_lifecycle.py::test_each_credential_is_rate_limited)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
 
+from akta_service.app import create_app
 from akta_service.core.limits import REQUEST_WIDE_LIMITS, limiter, request_wide_limits
+from tests.conftest import app_config
 
 
 def test_flask_limiters_request_wide_hook_is_taken_out_and_nothing_needed_it(app: Flask) -> None:
@@ -17,3 +21,17 @@ def test_flask_limiters_request_wide_hook_is_taken_out_and_nothing_needed_it(app
     assert limiter._check_request_limit not in app.before_request_funcs.get(None, [])
     assert request_wide_limits() == []
     assert not any(app.config.get(name) for name in REQUEST_WIDE_LIMITS)
+
+
+def test_a_service_with_rate_limiting_switched_off_starts_and_serves(tmp_path: Path) -> None:
+    """Outside production the limits can be switched off (AKTA_RATELIMIT_ENABLED=0, as the
+    browser tests' server runs): Flask-Limiter then registers no hook, and start-up must not
+    trip over the hook it does not find."""
+    app = create_app(
+        app_config(
+            f"sqlite:///{tmp_path / 'off.sqlite3'}",
+            tmp_path / "instance",
+            AKTA_RATELIMIT_ENABLED="0",
+        )
+    )
+    assert app.test_client().get("/healthz").status_code == 200
