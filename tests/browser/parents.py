@@ -199,6 +199,7 @@ def upload_documents(page: Page, shots: Shots) -> list[str]:
 def remove_document(page: Page, kind: str) -> None:
     """Remove an uploaded document, saying yes to the question asked first."""
     section = page.locator(f"#doc-{kind}")
+    page.wait_for_load_state("load")  # after an upload the page may be loading anew
     if scripted(page):
         page.once("dialog", lambda dialog: dialog.accept())
         section.get_by_role("button", name=re.compile("^Hapus")).click()
