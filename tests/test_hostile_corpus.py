@@ -67,6 +67,7 @@ PUBLIC_ENDPOINTS = {
     "parents.cancel",
     "parents.akta_download",
     "parents.kia_download",
+    "parents.kk_download",
     "parents.akta_correction",
     "parents.status_sptjm",
     "parents.status_close",
@@ -218,7 +219,7 @@ def test_no_public_page_answers_a_5xx_to_hostile_input(app: Flask, client: Flask
     open_status(client, code, pin)
     for value in VALUES:
         query = corpus.query_string({"q": value, "lang": value})
-        for path in ("/status/laporan", "/status/akta.pdf", "/status/kia.pdf"):
+        for path in ("/status/laporan", "/status/akta.pdf", "/status/kia.pdf", "/status/kk.pdf"):
             _is_a_page(client.get(f"{path}?{query}", headers={"Accept": "text/html"}))
         segment = quote_from_bytes(value, safe="") or "x"
         answer = client.get(f"/status/sptjm/{segment}.pdf", headers={"Accept": "text/html"})
