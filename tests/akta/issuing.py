@@ -8,6 +8,9 @@ import subprocess
 from collections.abc import Callable
 from typing import Any
 
+from flask import Flask
+from flask.testing import FlaskClient
+
 from akta_service.accounts.models import User
 from akta_service.accounts.operations import create_user
 from akta_service.akta.operations import authorise_issue, issue_akta
@@ -15,13 +18,30 @@ from akta_service.births.models import BirthReport, Channel, ReportStatus
 from akta_service.births.operations import load_report_input, submit_birth_report
 from akta_service.core.actors import Actor, Role
 from akta_service.core.db import db
+from akta_service.jobs.queue import run_pending
 from akta_service.verification.gateway import dukcapil
 from akta_service.verification.operations import verify_report
 from akta_service.workflow.engine import fire
-from tests.conftest import SIGNING_OFFICERS, with_signing_identity
+from tests.conftest import SIGNING_OFFICERS, sign_as, with_signing_identity
+from tests.parents.conftest import sandbox_report
+from tests.parents.reporting import find_report, report_through_the_form
 from tests.web import STAFF_PASSWORD
 
 INFORMANT = Actor(id="informant:web", name="Pelapor", role=Role.INFORMANT)
+
+
+def signed_from_the_form(
+    app: Flask, client: FlaskClient, operator: Actor
+) -> tuple[str, str, BirthReport]:
+    """A sandbox family's report sent through the parents' form (in `client`'s session),
+    checked with Dukcapil, approved and signed, its issue step still waiting (nothing
+    committed after the signature): its tracking code, PIN and report."""
+    code, pin = report_through_the_form(client, sandbox_report("recorded"))
+    run_pending(app)
+    report = find_report(code)
+    fire(report, "approve", operator)
+    sign_as(report)
+    return code, pin, report
 
 
 def office_staff() -> dict[str, User]:

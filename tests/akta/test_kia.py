@@ -26,12 +26,15 @@ from akta_service.core.audit import JournalEntry
 from akta_service.core.db import db
 from akta_service.core.storage import storage
 from akta_service.jobs.queue import run_pending
-from akta_service.workflow.engine import fire
-from tests.akta.issuing import issued_report, office_staff, page_size_mm, pdf_text
-from tests.conftest import sign_as
-from tests.parents.conftest import sandbox_report
+from tests.akta.issuing import (
+    issued_report,
+    office_staff,
+    page_size_mm,
+    pdf_text,
+    signed_from_the_form,
+)
 from tests.parents.form import text_of
-from tests.parents.reporting import find_report, open_status, report_through_the_form
+from tests.parents.reporting import find_report, open_status
 
 
 @pytest.fixture
@@ -148,11 +151,7 @@ def test_the_head_of_family_and_the_validity_follow_the_rules() -> None:
 def test_the_status_page_shows_each_document_of_the_3_in_1_and_downloads_each(
     app: Flask, client: FlaskClient, officer: Any, actors: dict[str, Actor]
 ) -> None:
-    code, pin = report_through_the_form(client, sandbox_report("recorded"))
-    run_pending(app)
-    report = find_report(code)
-    fire(report, "approve", actors["operator"])
-    sign_as(report)
+    code, pin, report = signed_from_the_form(app, client, actors["operator"])
     db.session.commit()
     page = open_status(client, code, pin)
     assert "diproses" in text_of(page, "document-akta")

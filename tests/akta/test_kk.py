@@ -32,9 +32,14 @@ from akta_service.core.db import db
 from akta_service.core.storage import storage
 from akta_service.jobs.queue import run_pending
 from akta_service.verification.gateway import dukcapil
-from akta_service.workflow.engine import fire
-from tests.akta.issuing import issued_report, office_staff, page_size_mm, pdf_text
-from tests.conftest import SIGNING_OFFICERS, sign_as
+from tests.akta.issuing import (
+    issued_report,
+    office_staff,
+    page_size_mm,
+    pdf_text,
+    signed_from_the_form,
+)
+from tests.conftest import SIGNING_OFFICERS
 from tests.parents.conftest import sandbox_report
 from tests.parents.form import text_of
 from tests.parents.reporting import find_report, open_status, report_through_the_form
@@ -162,11 +167,7 @@ def test_a_corrected_akta_brings_a_kia_with_the_head_of_family_dukcapil_named(
 def test_the_parent_sees_three_statuses_and_downloads_the_kk_in_their_own_session_only(
     app: Flask, client: FlaskClient, officer: Any, actors: dict[str, Actor]
 ) -> None:
-    code, pin = report_through_the_form(client, sandbox_report("recorded"))
-    run_pending(app)
-    report = find_report(code)
-    fire(report, "approve", actors["operator"])
-    sign_as(report)
+    code, pin, report = signed_from_the_form(app, client, actors["operator"])
     db.session.commit()
     page = open_status(client, code, pin)
     assert "diproses" in text_of(page, "document-kk")
@@ -235,11 +236,7 @@ def test_staff_open_the_kk_print_from_the_report_page_in_their_region_only(
 def test_a_3_in_1_dukcapil_refuses_shows_the_failure_on_the_parents_page(
     app: Flask, client: FlaskClient, officer: Any, actors: dict[str, Actor]
 ) -> None:
-    code, pin = report_through_the_form(client, sandbox_report("recorded"))
-    run_pending(app)
-    report = find_report(code)
-    fire(report, "approve", actors["operator"])
-    sign_as(report)
+    code, pin, report = signed_from_the_form(app, client, actors["operator"])
     report.kk_number = "3274010101260001"  # Dukcapil has no such KK: it refuses the 3-in-1
     db.session.commit()
 
