@@ -20,7 +20,7 @@ from akta_service.core.actors import Actor, Role
 from akta_service.core.audit import record
 from akta_service.core.clock import local_today
 from akta_service.core.config import current_settings
-from akta_service.core.db import add_inserted_row, db, utcnow
+from akta_service.core.db import add_loaded_row, db, utcnow
 from akta_service.core.errors import DomainError, InvalidInput, NotFound, TryAgain, field_errors
 from akta_service.core.jobs import enqueue
 from akta_service.core.lockout import Counter
@@ -142,7 +142,7 @@ def submit_birth_report(
     # (One set of parameters, so one dict; a one-row INSERT always has its key.)
     row = {**_UNSET_COLUMNS, **cast(dict[str, Any], result.last_inserted_params())}
     row["id"] = cast(sa.Row[Any], result.inserted_primary_key)[0]
-    report = add_inserted_row(session, BirthReport, row)
+    report = add_loaded_row(session, BirthReport, row)
     enqueue(VERIFY_JOB, report.id)
     if actor.role == Role.INFORMANT:
         # A person on the web form is known by the code they were just given.

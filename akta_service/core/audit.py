@@ -26,7 +26,7 @@ from akta_service.core.db import (
     BigIntKey,
     JsonData,
     UTCDateTime,
-    add_inserted_row,
+    add_loaded_row,
     db,
     utcnow,
 )
@@ -234,7 +234,7 @@ def record(
     # refusal to update or delete an entry holds for it as for one loaded from the database.
     # On the session's connection: a Core INSERT needs none of the ORM's execution.
     entry_id = session.connection().scalar(_INSERT_ENTRY, values)
-    entry = add_inserted_row(session, JournalEntry, {"id": entry_id, **values})
+    entry = add_loaded_row(session, JournalEntry, {"id": entry_id, **values})
     session.info.setdefault(_WRITTEN, []).append(entry)
     return entry
 

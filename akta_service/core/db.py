@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import time
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
@@ -41,22 +41,33 @@ JsonData = sa.JSON().with_variant(JSONB(), "postgresql")
 M = TypeVar("M", bound=Base)
 
 
-def add_inserted_row(session: Session, model: type[M], row: dict[str, Any]) -> M:
-    """The object of a row this transaction has just INSERTed with Core, put into the
-    session as the row it is: persistent, every column in `row` loaded, nothing to flush.
+def add_loaded_row(session: Session, model: type[M], row: dict[str, Any]) -> M:
+    """The object of a row this transaction has just INSERTed (or read) with Core, put into
+    the session as the row it is: persistent, every column in `row` loaded, nothing to flush.
 
     The values go straight into the instance's state, as the ORM's own loading puts them,
     rather than through the constructor's attribute events (a tenth of a submission for a
     58-column report); make_transient_to_detached then counts them as loaded from the
     database. tests/core/test_db.py fails if SQLAlchemy stops keeping state that way.
 
-    :param row: every column's value as written, the primary key included.
+    :param row: every column's value as written or read, the primary key included; no
+        object of that key may be in the session already.
     """
     instance = model()
     instance_dict(instance).update(row)
     make_transient_to_detached(instance)
     session.add(instance)
     return instance
+
+
+def held_or_get(session: Session, model: type[M], key: Any) -> M | None:
+    """`session.get`, cheaper for an object the session most often holds already (the
+    caller's facility on an API request): its identity map is asked first, with the same
+    answer as the lookup `get` makes before it queries."""
+    held = session.identity_map.get(model.__mapper__.identity_key_from_primary_key((key,)))
+    if held is not None:
+        return cast(M, held)
+    return session.get(model, key)
 
 
 def utcnow() -> datetime:

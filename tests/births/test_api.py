@@ -6,14 +6,22 @@ import copy
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from akta_service.births.models import BirthReport
 from akta_service.core.actors import Actor
+from akta_service.core.audit import JournalEntry
 from akta_service.core.db import db
-from akta_service.facilities.models import ApiCredential
-from akta_service.facilities.operations import create_facility, issue_credential, revoke_credential
+from akta_service.facilities.models import ApiCredential, Facility
+from akta_service.facilities.operations import (
+    create_facility,
+    issue_credential,
+    revoke_credential,
+)
 from akta_service.jobs.queue import run_pending
+from akta_service.notifications.models import Delivery, DeliveryChannel
 from akta_service.verification.gateway import dukcapil
 
 ADMIN = Actor.system("test admin")
@@ -97,6 +105,50 @@ def test_a_revoked_token_stops_working_and_use_is_recorded(
     revoke_credential(key_id, ADMIN)
     again = client.post("/api/v1/births", json=payload, headers=_auth(tokens["hospital"]))
     assert again.status_code == 401
+
+
+def test_a_facility_made_inactive_is_refused_at_once(
+    client: FlaskClient, tokens: dict[str, str], payload: dict[str, Any]
+) -> None:
+    hospital = _auth(tokens["hospital"])
+    assert client.post("/api/v1/births", json=payload, headers=hospital).status_code == 201
+    facility = db.session.get(Facility, "RSUD-GJ")
+    assert facility is not None
+    facility.active = False
+    db.session.commit()
+    refused = client.post("/api/v1/births", json=payload, headers=hospital)
+    assert refused.status_code == 401
+    assert refused.get_json()["code"] == "unauthorised"
+
+
+def test_a_request_reads_its_facility_as_stored_when_the_session_holds_none(
+    client: FlaskClient, tokens: dict[str, str], payload: dict[str, Any]
+) -> None:
+    """The caller's facility comes with the credential check's one query; what that query
+    leaves out (when it was registered) still reads as stored."""
+    stored = db.session.get(Facility, "RSUD-GJ")
+    assert stored is not None
+    stored.webhook_url = "https://rsud-gj.example/hook"  # as set_webhook stores it
+    db.session.commit()
+    registered = stored.created_at
+    db.session.expunge_all()  # as a served request starts: nothing in the session
+
+    created = client.post("/api/v1/births", json=payload, headers=_auth(tokens["hospital"]))
+
+    assert created.status_code == 201
+    assert created.get_json()["journal"][0]["actor_role"] == "facility"
+    report = db.session.scalars(
+        sa.select(BirthReport).filter_by(tracking_code=created.get_json()["tracking_code"])
+    ).one()
+    hooks = db.session.scalars(
+        sa.select(Delivery).filter_by(report_id=report.id, channel=DeliveryChannel.WEBHOOK)
+    ).all()
+    assert [hook.recipient for hook in hooks] == ["https://rsud-gj.example/hook"]
+    entry = db.session.scalars(sa.select(JournalEntry).filter_by(report_id=report.id)).one()
+    assert entry.actor_name == "RSUD Gunung Jati"
+    facility = db.session.get(Facility, "RSUD-GJ")
+    assert facility is not None
+    assert facility.created_at == registered
 
 
 def test_bad_input_lists_every_problem_and_saves_nothing(

@@ -247,7 +247,7 @@ def test_tracking_codes_of_many_submissions_are_unique(session: Any) -> None:
 
 def test_new_report_is_in_the_session_as_stored_and_reads_without_sql(session: Any) -> None:
     """The report is written by a Core INSERT and put into the session as that row
-    (core.db.add_inserted_row): if SQLAlchemy stopped taking its values as loaded, reading
+    (core.db.add_loaded_row): if SQLAlchemy stopped taking its values as loaded, reading
     them would ask the database, and a later change would not be saved."""
     report = _submit(report_payload())
     statements: list[str] = []
