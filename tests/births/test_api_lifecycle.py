@@ -382,6 +382,22 @@ def test_each_credential_is_rate_limited(app: Flask, client: FlaskClient, token:
     assert "X-RateLimit-Remaining" not in answers[0].headers
 
 
+def test_the_rate_limit_counts_each_credential_and_each_view_apart(
+    app: Flask, client: FlaskClient, token: str, other_token: str
+) -> None:
+    original = app.config["AKTA_SETTINGS"]
+    app.config["AKTA_SETTINGS"] = dataclasses.replace(original, api_rate_limit="2 per minute")
+    try:
+        spent = [client.get("/api/v1/births", headers=_auth(token)) for _ in range(3)]
+        other = client.get("/api/v1/births", headers=_auth(other_token))
+        another_view = client.get("/api/v1/webhook/deliveries", headers=_auth(token))
+    finally:
+        app.config["AKTA_SETTINGS"] = original
+    assert [a.status_code for a in spent] == [200, 200, 429]
+    assert other.status_code == 200  # another facility's credential has its own count
+    assert another_view.status_code == 200  # and each view its own
+
+
 def test_a_facility_registers_its_webhook_and_reads_the_delivery_log(
     app: Flask, client: FlaskClient, token: str
 ) -> None:
