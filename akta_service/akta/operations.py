@@ -390,14 +390,12 @@ def _produce(
     if kk is not None:
         to_sign.append(PdfToSign(render_kk_pdf(kk), f"Cetakan Kartu Keluarga {kk.card.kk_number}"))
     signed = _signed(to_sign, signer, authorisation, region, signed_at=now)
-    digest = hashlib.sha256(signed[0]).hexdigest()
     key = f"akta/{region.code}/{now:%Y/%m}/{content.registration_number}-v{version}-{token[:8]}.pdf"
-    storage().put(key, signed[0])
     document = AktaDocument(
         report_id=report.id,
         version=version,
         registration_number=content.registration_number,
-        sha256=digest,
+        sha256=hashlib.sha256(signed[0]).hexdigest(),
         size_bytes=len(signed[0]),
         storage_key=key,
         verification_token=token,
@@ -407,10 +405,17 @@ def _produce(
         issued_at=now,
         **correction,
     )
+    files = [(key, signed[0])]
+    if kia is not None:
+        files.append((_kia_key(region, document, kia), signed[1]))
+    if kk is not None:
+        files.append((_kk_key(region, document, kk), signed[-1]))
+    # The signed PDFs are written at the same time: each waits for its own disk flush.
+    storage().put_many(files)
     db.session.add(document)
     db.session.flush()
-    card = _stored_kia(report, region, document, kia, signed[1]) if kia is not None else None
-    kept = _stored_kk(report, region, document, kk, signed[-1]) if kk is not None else None
+    card = _kia_record(report, document, kia, *files[1]) if kia is not None else None
+    kept = _kk_record(report, document, kk, *files[-1]) if kk is not None else None
     return document, card, kept
 
 
@@ -500,9 +505,8 @@ def _kia_to_sign(content: KiaContent) -> PdfToSign:
     return PdfToSign(render_kia_pdf(content), f"Kartu Identitas Anak {content.child_nik}")
 
 
-def _stored(key: str, signed: bytes) -> dict[str, Any]:
-    """Store a signed PDF under `key`: the columns every issued document's record keeps."""
-    storage().put(key, signed)
+def _columns(key: str, signed: bytes) -> dict[str, Any]:
+    """The columns every issued document's record keeps of its stored PDF."""
     return {
         "storage_key": key,
         "sha256": hashlib.sha256(signed).hexdigest(),
@@ -510,17 +514,22 @@ def _stored(key: str, signed: bytes) -> dict[str, Any]:
     }
 
 
-def _stored_kia(
-    report: BirthReport, region: Region, akta: AktaDocument, content: KiaContent, signed: bytes
-) -> KiaCard:
+def _kia_key(region: Region, akta: AktaDocument, content: KiaContent) -> str:
     stem = f"{content.child_nik}-v{akta.version}-{akta.verification_token[:8]}"
+    return f"kia/{region.code}/{akta.issued_at:%Y/%m}/{stem}.pdf"
+
+
+def _kia_record(
+    report: BirthReport, akta: AktaDocument, content: KiaContent, key: str, signed: bytes
+) -> KiaCard:
+    """The card's record, its PDF stored under `key` already."""
     card = KiaCard(
         report_id=report.id,
         akta_document_id=akta.id,
         child_nik=content.child_nik,
         valid_until=content.valid_until,
         issued_at=akta.issued_at,
-        **_stored(f"kia/{region.code}/{akta.issued_at:%Y/%m}/{stem}.pdf", signed),
+        **_columns(key, signed),
     )
     db.session.add(card)
     db.session.flush()
@@ -542,7 +551,9 @@ def issue_kia(
     (signed,) = _signed(
         [_kia_to_sign(content)], signer, authorisation, region, signed_at=akta.issued_at
     )
-    return _stored_kia(report, region, akta, content, signed)
+    key = _kia_key(region, akta, content)
+    storage().put(key, signed)
+    return _kia_record(report, akta, content, key, signed)
 
 
 def _head_of_family(report: BirthReport) -> str:
@@ -573,11 +584,16 @@ def _kk_content(
     )
 
 
-def _stored_kk(
-    report: BirthReport, region: Region, akta: AktaDocument, content: KkContent, signed: bytes
+def _kk_key(region: Region, akta: AktaDocument, content: KkContent) -> str:
+    stem = f"{content.card.kk_number}-{akta.registration_number}-{akta.verification_token[:8]}"
+    return f"kk/{region.code}/{akta.issued_at:%Y/%m}/{stem}.pdf"
+
+
+def _kk_record(
+    report: BirthReport, akta: AktaDocument, content: KkContent, key: str, signed: bytes
 ) -> KkPrint:
+    """The KK print's record, its PDF stored under `key` already."""
     card = content.card
-    stem = f"{card.kk_number}-{akta.registration_number}-{akta.verification_token[:8]}"
     kept = KkPrint(
         report_id=report.id,
         akta_document_id=akta.id,
@@ -585,7 +601,7 @@ def _stored_kk(
         head_name=card.head_name,
         head_nik=card.head_nik,
         issued_at=akta.issued_at,
-        **_stored(f"kk/{region.code}/{akta.issued_at:%Y/%m}/{stem}.pdf", signed),
+        **_columns(key, signed),
     )
     db.session.add(kept)
     db.session.flush()

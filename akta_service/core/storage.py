@@ -13,7 +13,8 @@ from __future__ import annotations
 import enum
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
@@ -30,6 +31,9 @@ class Storage(Protocol):
     """Put and get whole files by key."""
 
     def put(self, key: str, data: bytes) -> None: ...
+
+    def put_many(self, files: Sequence[tuple[str, bytes]]) -> None:
+        """Put each (key, data), all at once where the backend can."""
 
     def get(self, key: str) -> bytes: ...
 
@@ -84,6 +88,16 @@ class LocalStorage:
             os.link(temporary, path)
         finally:
             temporary.unlink()
+
+    def put_many(self, files: Sequence[tuple[str, bytes]]) -> None:
+        """`put` each, at the same time: each file waits for its own flush to disk."""
+        if len(files) < 2:
+            for key, data in files:
+                self.put(key, data)
+            return
+        with ThreadPoolExecutor(len(files), thread_name_prefix="storage-put") as pool:
+            for written in [pool.submit(self.put, key, data) for key, data in files]:
+                written.result()
 
     def get(self, key: str) -> bytes:
         return self._path(key).read_bytes()
@@ -155,6 +169,17 @@ class DatabaseStorage:
             sa.insert(StoredFile).values(
                 key=key, data=data, size_bytes=len(data), created_at=utcnow()
             )
+        )
+
+    def put_many(self, files: Sequence[tuple[str, bytes]]) -> None:
+        """`put` each, in one statement."""
+        now = utcnow()
+        db.session.execute(
+            sa.insert(StoredFile),
+            [
+                {"key": key, "data": data, "size_bytes": len(data), "created_at": now}
+                for key, data in files
+            ],
         )
 
     def get(self, key: str) -> bytes:

@@ -17,7 +17,7 @@ import binascii
 import os
 import re
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -172,6 +172,31 @@ class EncryptedStorage:
         file_key = AESGCM.generate_key(256)
         self.backend.put(key, MAGIC + _seal(file_key, data, _file_aad(key)))
         self._keep_key(key, file_key)
+
+    def put_many(self, files: Sequence[tuple[str, bytes]]) -> None:
+        """`put` each: the backend writes them at once, their keys in one statement."""
+        if not files:
+            return
+        file_keys = [AESGCM.generate_key(256) for _ in files]
+        self.backend.put_many(
+            [
+                (key, MAGIC + _seal(file_key, data, _file_aad(key)))
+                for (key, data), file_key in zip(files, file_keys, strict=True)
+            ]
+        )
+        master, now = self.ring.current, utcnow()
+        db.session.execute(
+            sa.insert(FileKey),
+            [
+                {
+                    "key": key,
+                    "master_key_id": master.id,
+                    "wrapped_key": wrap(key, file_key, master),
+                    "created_at": now,
+                }
+                for (key, _data), file_key in zip(files, file_keys, strict=True)
+            ],
+        )
 
     def _keep_key(self, key: str, file_key: bytes) -> None:
         """The file's key, wrapped by the current master key, in the session's transaction."""

@@ -49,6 +49,8 @@ SHA256 = "2.16.840.1.101.3.4.2.1"
 ECDSA_SHA256 = "1.2.840.10045.4.3.2"
 #: DER ECDSA P-256 signatures are at most 72 bytes: the room pyHanko reserves.
 _SIGNATURE_ROOM = 72
+#: How long an idle connection to the signing service (and its TSA) is kept for reuse.
+KEEPALIVE_SECONDS = 60.0
 
 
 class SigningServiceError(Exception):
@@ -107,7 +109,21 @@ class SigningServiceClient:
         self.url = url.rstrip("/")
         self.timeout = timeout
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
+        self._http = httpx.Client(
+            base_url=self.url,
+            headers=headers,
+            timeout=timeout,
+            # A report's signHash and its three timestamps reuse the connections of the
+            # report before, unless that was longer ago than this (httpx's default: 5 s, which
+            # an office signing one report now and then always exceeds): new connections, and
+            # to a remote service their TLS handshakes, on every report otherwise. A
+            # connection the service closed meanwhile is not used again.
+            limits=httpx.Limits(
+                max_connections=100,
+                max_keepalive_connections=20,
+                keepalive_expiry=KEEPALIVE_SECONDS,
+            ),
+        )
         self._reuse_for = reuse_for.total_seconds()
         self._credentials: dict[str, tuple[float, Credential]] = {}
         self._credentials_lock = threading.Lock()

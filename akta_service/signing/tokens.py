@@ -14,6 +14,7 @@ import secrets
 import shutil
 import subprocess
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +50,14 @@ class KeyStore(abc.ABC):
     def create(self, nip: str, passphrase: str) -> ec.EllipticCurvePublicKey:
         """A new key pair in a new token for the officer; returns the public key."""
 
-    @abc.abstractmethod
     def sign_digest(self, nip: str, passphrase: str, digest: bytes) -> bytes:
         """A DER ECDSA signature over a SHA-256 digest, made inside the token."""
+        (signature,) = self.sign_digests(nip, passphrase, [digest])
+        return signature
+
+    @abc.abstractmethod
+    def sign_digests(self, nip: str, passphrase: str, digests: Sequence[bytes]) -> list[bytes]:
+        """A signature over each digest (as `sign_digest`), the token opened once for all."""
 
     @abc.abstractmethod
     def has_token(self, nip: str) -> bool:
@@ -169,13 +175,14 @@ class SoftHsmKeyStore(SoftHsm, KeyStore):
         assert isinstance(key, ec.EllipticCurvePublicKey)  # noqa: S101 - we made an EC key
         return key
 
-    def sign_digest(self, nip: str, passphrase: str, digest: bytes) -> bytes:
+    def sign_digests(self, nip: str, passphrase: str, digests: Sequence[bytes]) -> list[bytes]:
         from pkcs11 import Mechanism, ObjectClass
         from pkcs11.exceptions import NoSuchToken, PinIncorrect, PinLenRange
         from pkcs11.util.ec import encode_ecdsa_signature
 
         # One token operation at a time: the service answers on several threads, and a
-        # PKCS#11 login is the token's, not the session's (concurrent ones fail).
+        # PKCS#11 login is the token's, not the session's (concurrent ones fail). One login
+        # for the hashes of a call: logging in is most of a signature's cost in SoftHSM2.
         with self._lock:
             try:
                 token = self._lib.get_token(token_label=_label(nip))
@@ -186,10 +193,10 @@ class SoftHsmKeyStore(SoftHsm, KeyStore):
                     key: Any = session.get_key(
                         object_class=ObjectClass.PRIVATE_KEY, label=KEY_LABEL
                     )
-                    raw = key.sign(digest, mechanism=Mechanism.ECDSA)
+                    raw = [key.sign(digest, mechanism=Mechanism.ECDSA) for digest in digests]
             except (PinIncorrect, PinLenRange):
                 raise WrongPassphrase from None
-        return bytes(encode_ecdsa_signature(raw))
+        return [bytes(encode_ecdsa_signature(signature)) for signature in raw]
 
     def has_token(self, nip: str) -> bool:
         return any(
@@ -221,7 +228,7 @@ class SoftwareKeyStore(KeyStore):
         create_once(self._path(nip), encrypted)
         return key.public_key()
 
-    def sign_digest(self, nip: str, passphrase: str, digest: bytes) -> bytes:
+    def sign_digests(self, nip: str, passphrase: str, digests: Sequence[bytes]) -> list[bytes]:
         path = self._path(nip)
         if not path.is_file():
             raise TokenMissing(f"no key file {path.name}")
@@ -230,7 +237,8 @@ class SoftwareKeyStore(KeyStore):
         except (ValueError, TypeError):
             raise WrongPassphrase from None
         assert isinstance(key, ec.EllipticCurvePrivateKey)  # noqa: S101 - we wrote it
-        return key.sign(digest, ec.ECDSA(utils.Prehashed(hashes.SHA256())))
+        prehashed = ec.ECDSA(utils.Prehashed(hashes.SHA256()))
+        return [key.sign(digest, prehashed) for digest in digests]
 
     def has_token(self, nip: str) -> bool:
         return self._path(nip).is_file()

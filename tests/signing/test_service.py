@@ -408,21 +408,46 @@ def test_akta_of_a_batch_share_the_ocsp_answers_each_with_its_own_timestamp(
     assert len(stamps) == 3
 
 
-def test_the_sandbox_tsa_still_signs_through_the_method_it_replaces() -> None:
-    """SandboxTimeStamper replaces DummyTimeStamper._sign_tst_info (pyHanko's, private):
-    this fails when pyHanko renames it, changes its arguments or stops calling it."""
-    import inspect
+def test_the_sandbox_tsa_answers_each_request_with_a_token_of_its_own(
+    server: SigningServer,
+) -> None:
+    """Its tokens are built from parts encoded once: each still vouches for the request's
+    own digest and nonce, with its own serial number, signed by the TSA's certificate."""
+    import hashlib
 
-    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+    import httpx
+    from asn1crypto import tsp
+    from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+    from cryptography.hazmat.primitives.hashes import SHA256
+    from cryptography.x509 import load_der_x509_certificate
+    from pyhanko.sign.timestamps.api import TimeStamper
 
-    from akta_service.signing.service import SandboxTimeStamper
-
-    replaced = inspect.signature(DummyTimeStamper._sign_tst_info)
-    assert list(replaced.parameters) == ["self", "tst_info_data", "md_algorithm", "dt"]
-    assert list(inspect.signature(SandboxTimeStamper._sign_tst_info).parameters) == list(
-        replaced.parameters
-    )
-    assert "self._sign_tst_info(" in inspect.getsource(DummyTimeStamper.request_tsa_response)
+    answers = []
+    for text in (b"akta", b"kia"):
+        nonce, request = TimeStamper().request_cms(hashlib.sha256(text).digest(), "sha256")
+        response = httpx.post(
+            f"{server.url}/tsa",
+            content=request.dump(),
+            headers={"Content-Type": "application/timestamp-query"},
+        )
+        assert response.headers["Content-Type"] == "application/timestamp-reply"
+        answer = tsp.TimeStampResp.load(response.content)
+        assert answer["status"]["status"].native == "granted"
+        signed_data = answer["time_stamp_token"]["content"]
+        info = signed_data["encap_content_info"]["content"].parsed
+        assert info["nonce"].native == nonce
+        assert info["message_imprint"]["hashed_message"].native == hashlib.sha256(text).digest()
+        (signer,) = signed_data["signer_infos"]
+        serial = signer["sid"].chosen["serial_number"].native
+        (tsa,) = (c.chosen for c in signed_data["certificates"] if c.chosen.serial_number == serial)
+        assert "TSA" in tsa.subject.native["common_name"]
+        attributes = signer["signed_attrs"].untag().dump()
+        key = load_der_x509_certificate(tsa.dump()).public_key()
+        assert isinstance(key, RSAPublicKey)
+        key.verify(signer["signature"].native, attributes, PKCS1v15(), SHA256())  # or raises
+        answers.append(info["serial_number"].native)
+    assert answers[0] != answers[1]
 
 
 def test_a_signature_the_kept_certificate_does_not_verify_is_refused(
