@@ -358,8 +358,9 @@ class _WritesDuringBackup:
     def __init__(self, store: Storage, app: Flask, work: Callable[[], None]) -> None:
         self.store, self.app, self.work, self.done = store, app, work, False
         self.errors: list[BaseException] = []
-        self.put, self.exists, self.delete, self.keys = (
+        self.put, self.put_many, self.exists, self.delete, self.keys = (
             store.put,
+            store.put_many,
             store.exists,
             store.delete,
             store.keys,
