@@ -752,10 +752,11 @@ def load_samples(app: Flask, seed: int) -> Samples:
 # --- indexes -----------------------------------------------------------------------------
 
 
-#: Statistics target of the two name columns (PostgreSQL's default is 100). With 100, a
-#: surname borne by 1 mother in 70 is often missing from the sample: the planner expects a
-#: hundred matches instead of thousands, fetches and sorts them all (0.3 to 1.2 s); with
-#: 1,000 it walks the submitted index and stops after a page.
+#: Statistics target of the lowered names a name search reads (search_names), as the
+#: migration sets it (PostgreSQL's default is 100). With 100, a surname borne by 1 mother in
+#: 70 is often missing from the sample: the planner expects a hundred matches instead of
+#: thousands, fetches and sorts them all (0.3 to 1.2 s); with 1,000 it walks the
+#: waiting-order index and stops after a page.
 TRIGRAM_STATISTICS = 1000
 
 
