@@ -752,22 +752,22 @@ def load_samples(app: Flask, seed: int) -> Samples:
 # --- indexes -----------------------------------------------------------------------------
 
 
-#: Statistics target of the two name columns (PostgreSQL's default is 100). With 100, a
-#: surname borne by 1 mother in 70 is often missing from the sample: the planner expects a
-#: hundred matches instead of thousands, fetches and sorts them all (0.3 to 1.2 s); with
-#: 1,000 it walks the submitted index and stops after a page.
+#: Statistics target of the lowered names a name search reads (search_names), as the
+#: migration sets it (PostgreSQL's default is 100). With 100, a surname borne by 1 mother in
+#: 70 is often missing from the sample: the planner expects a hundred matches instead of
+#: thousands, fetches and sorts them all (0.3 to 1.2 s); with 1,000 it walks the
+#: waiting-order index and stops after a page.
 TRIGRAM_STATISTICS = 1000
 
 
-#: The queue's indexes (migrations 9c3d4e5f6a7b, 1c6df309d8a3, a3e9c4d27b16), as the model
-#: declares them.
+#: The queue's indexes (migrations 9c3d4e5f6a7b, 1c6df309d8a3, a3e9c4d27b16, d7f3a1c85e20),
+#: as the model declares them.
 QUEUE_INDEXES = (
     "ix_birth_reports_submitted",
     "ix_birth_reports_open",
     "ix_birth_reports_duplicate_queue",
     "ix_birth_reports_late_queue",
-    "ix_birth_reports_child_name_trgm",
-    "ix_birth_reports_mother_name_trgm",
+    "ix_birth_reports_search_names_trgm",
 )
 
 
@@ -781,7 +781,7 @@ def proposed_indexes() -> list[sa.Index]:
       from this index (index-only);
     - duplicate and late queues: those tabs span five statuses, so the status index cannot
       give their order; these small partial indexes do, page 1 and page 1,000 alike;
-    - child and mother name trigrams (PostgreSQL, pg_trgm) for the search's ILIKE '%...%'.
+    - the trigrams of the lowered names (PostgreSQL, pg_trgm) for the search's LIKE '%...%'.
     """
     table = BirthReport.metadata.tables["birth_reports"]
     return sorted(

@@ -233,7 +233,9 @@ def _dump_table(
     connection: sa.Connection, table: sa.Table, writer: ArchiveWriter, files: _FileWriter
 ) -> dict[str, Any]:
     order = list(table.primary_key.columns) or list(table.columns)
-    statement = sa.select(table).order_by(*order)
+    # A generated column is the database's to write: the restore's database makes it again.
+    kept = [column for column in table.columns if column.computed is None]
+    statement = sa.select(*kept).order_by(*order)
     digest = hashlib.sha256()
     rows = parts = 0
     # Closed however the loop ends: PostgreSQL streams the rows through a server cursor.

@@ -102,8 +102,9 @@ def report_fields(data: dict[str, Any]) -> dict[str, Any]:
 _REPORTS = cast(sa.Table, BirthReport.__table__)
 _INSERT_REPORT = sa.insert(_REPORTS)
 #: The columns a new report's INSERT leaves NULL in its SQL (`FILLED_LATER`): they are
-#: not among its parameters.
-_UNSET_COLUMNS = dict.fromkeys(column.key for column in _REPORTS.columns)
+#: not among its parameters. A generated column (the names a search reads) is the
+#: database's: it stays unloaded, and is read from the database if ever asked for.
+_UNSET_COLUMNS = dict.fromkeys(column.key for column in _REPORTS.columns if column.computed is None)
 
 
 def submit_birth_report(

@@ -12,7 +12,12 @@ import sqlalchemy as sa
 from akta_service.accounts.models import User
 from akta_service.akta.models import AktaCorrectionRequest, CorrectionStatus
 from akta_service.births.codes import ALPHABET, normalise_tracking_code
-from akta_service.births.models import OPEN_STATUSES, BirthReport, ReportStatus
+from akta_service.births.models import (
+    OPEN_STATUSES,
+    SEARCH_NAMES_SEPARATOR,
+    BirthReport,
+    ReportStatus,
+)
 from akta_service.births.operations import get_report_by_tracking_code
 from akta_service.core.config import Settings
 from akta_service.core.db import UTCDateTime, db
@@ -174,14 +179,14 @@ def search_condition(text: str) -> sa.ColumnElement[bool] | None:
     if len(text) < MIN_NAME_SEARCH:
         # Fewer letters make no trigram: the whole index would be read for nothing useful.
         raise InvalidInput("name_search_too_short", min_letters=MIN_NAME_SEARCH)
-    # ILIKE on the bare columns: PostgreSQL answers it from trigram indexes on them (SQLite
-    # compares lower() of both sides). % and _ typed by the clerk are letters, not wildcards.
+    if SEARCH_NAMES_SEPARATOR in text:
+        return sa.false()  # no name holds one: the text would span the child's and the mother's
+    # The names lowered by the database, and the text by the same lower(): LIKE matches them
+    # as ILIKE matched each name. PostgreSQL answers it from the column's trigram index or,
+    # for a common name, walks the waiting-order index that holds it. % and _ typed by the
+    # clerk are letters, not wildcards.
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    pattern = f"%{escaped}%"
-    return sa.or_(
-        BirthReport.child_name.ilike(pattern, escape="\\"),
-        BirthReport.mother_name.ilike(pattern, escape="\\"),
-    )
+    return BirthReport.search_names.like(sa.func.lower(f"%{escaped}%"), escape="\\")
 
 
 def encode_cursor(report: BirthReport) -> str:

@@ -40,6 +40,7 @@ from akta_service.jobs.queue import run_pending
 from akta_service.parents.models import Draft
 from akta_service.parents.operations import add_upload, start_draft
 from akta_service.regions.models import Region
+from akta_service.review.queries import search_condition
 from akta_service.signing.gateway import close_signing_service
 from akta_service.verification.gateway import dukcapil
 from akta_service.verification.operations import verify_report
@@ -242,6 +243,12 @@ def test_a_backup_restores_into_another_database_and_storage(
                 document.sha256
             )
         tokens = db.session.scalars(sa.select(AktaDocument.verification_token)).all()
+        # The names a clerk searches are made again by the restored database.
+        for report in db.session.scalars(sa.select(BirthReport)):
+            found = db.session.scalars(
+                sa.select(BirthReport.id).where(search_condition(report.mother_name.upper()))
+            ).all()
+            assert report.id in found
         db.session.remove()
     journal = _run(target, "journal", "verify")
     assert journal.exit_code == 0, journal.output

@@ -151,7 +151,9 @@ def test_two_reports_with_one_tracking_code_are_refused(session: Any) -> None:
     first_before, second_before = _row(session, first.id), _row(session, second.id)
 
     _refused(session, UNIQUE_TRACKING_CODE, _update(second.id, tracking_code=first.tracking_code))
-    copy = {k: v for k, v in first_before.items() if k != "id"}
+    # The same row again, but for its key and the names the database generates itself.
+    written = {c.key for c in REPORTS.c if c.computed is None} - {"id"}
+    copy = {k: v for k, v in first_before.items() if k in written}
     _refused(session, UNIQUE_TRACKING_CODE, sa.insert(REPORTS).values(**copy))
 
     assert _row(session, first.id) == first_before

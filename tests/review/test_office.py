@@ -118,6 +118,63 @@ def test_a_name_search_needs_three_letters_and_takes_wildcards_literally(
     assert re.findall(r'id="row-(\w+)"', page) == [underscored.tracking_code]
 
 
+def _listed(client: FlaskClient, text: str) -> list[str]:
+    page = client.get("/kantor/antrian", query_string={"q": text}).get_data(as_text=True)
+    return re.findall(r'id="row-(\w+)"', page)
+
+
+def test_a_name_search_finds_the_child_or_the_mother_in_any_case_and_within_a_word(
+    client: FlaskClient, staff: dict[str, User]
+) -> None:
+    hidayat = BirthReportFactory(
+        status="in_review", child_name="Rahmat Hidayat", mother_name="Siti Aminah"
+    )
+    lestari = BirthReportFactory(
+        status="issued", child_name="Bunga Citra", mother_name="Dewi Lestari"
+    )
+    nurhayati = BirthReportFactory(
+        status="needs_correction", child_name="Ayu Kartika", mother_name="NURHAYATI"
+    )
+    BirthReportFactory(
+        status="in_review", region_code="3672", child_name="Rahmat Hidayat", mother_name="Siti"
+    )
+    db.session.commit()
+    sign_in(client, "siti")
+    assert _listed(client, "HIDAYAT") == [hidayat.tracking_code]  # the child's name
+    assert _listed(client, "siti aminah") == [hidayat.tracking_code]  # the mother's, whole
+    assert _listed(client, "estar") == [lestari.tracking_code]  # inside a word
+    assert _listed(client, "hayati") == [nurhayati.tracking_code]
+    # Both names hold "ayat"; the list is in waiting order, as every list is.
+    found = _listed(client, "ayat")
+    assert sorted(found) == sorted([hidayat.tracking_code, nurhayati.tracking_code])
+    rows = {r.tracking_code: r for r in (hidayat, nurhayati)}
+    assert found == sorted(found, key=lambda code: (rows[code].status_since, rows[code].id))
+
+
+def test_a_name_search_never_joins_the_childs_name_to_the_mothers(
+    client: FlaskClient, staff: dict[str, User]
+) -> None:
+    BirthReportFactory(status="in_review", child_name="Rahmat Hidayat", mother_name="Siti Aminah")
+    db.session.commit()
+    sign_in(client, "siti")
+    for text in ("hidayat siti", "hidayat\nsiti", "hidayatsiti"):
+        assert _listed(client, text) == [], text
+
+
+def test_a_corrected_name_is_found_by_its_new_spelling_only(
+    client: FlaskClient, staff: dict[str, User]
+) -> None:
+    report = BirthReportFactory(status="needs_correction", mother_name="Siti Aminah")
+    db.session.commit()
+    report.mother_name = "Siti Aminah Rahayu"
+    report.child_name = "Putri Anjani"
+    db.session.commit()
+    sign_in(client, "siti")
+    assert _listed(client, "rahayu") == [report.tracking_code]
+    assert _listed(client, "anjani") == [report.tracking_code]
+    assert _listed(client, "aisyah") == []  # the child's name before the correction
+
+
 def test_reading_a_report_is_journalled(client: FlaskClient, staff: dict[str, User]) -> None:
     report = BirthReportFactory(status="in_review")
     db.session.commit()
