@@ -5,6 +5,13 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
+#: Test processes side by side (pytest-xdist): one per core; 0 runs the suite in one process.
+TEST_PROCESSES ?= auto
+
+# The suite starts the service's own commands (akta, gunicorn, workers) hundreds of times:
+# without their bytecode cache each of them would compile the service again.
+unexport PYTHONDONTWRITEBYTECODE
+
 .PHONY: run test lint fmt bench install dev clean
 
 $(BIN)/python:
@@ -29,9 +36,9 @@ run: install
 	$(BIN)/akta serve --host $(HOST) --port $(PORT)
 
 ## test: lint and type-check, then the whole suite (SQLite and PostgreSQL) with its coverage,
-## which may not fall below the floor in pyproject.toml
+## which may not fall below the floor in pyproject.toml; one test file per process at a time
 test: lint
-	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile --cov --cov-report=term $(PYTEST_ARGS)
 
 lint: dev
 	$(BIN)/ruff check .

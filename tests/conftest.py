@@ -76,9 +76,24 @@ def pytest_runtest_logstart(nodeid: str) -> None:
 def pytest_sessionfinish(session: pytest.Session) -> None:
     logging.getLogger().removeHandler(_log_check)
     leaks = _log_check.leaks(PERSONAL_VALUES)
-    if leaks:
-        session.config.stash[_LEAKS] = describe(leaks)
+    text = session.config.stash.get(_LEAKS, "") + (describe(leaks) if leaks else "")
+    worker_output = getattr(session.config, "workeroutput", None)
+    if worker_output is not None:
+        # A worker of `pytest -n`: its records go to the controller, which fails the run.
+        worker_output["akta_log_leaks"] = text
+        return
+    if text:
+        session.config.stash[_LEAKS] = text
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """The leaks a worker of `pytest -n` found, kept for the controller's end of the run."""
+    text = getattr(node, "workeroutput", {}).get("akta_log_leaks", "")
+    if text:
+        stash = node.config.stash
+        stash[_LEAKS] = stash.get(_LEAKS, "") + text
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

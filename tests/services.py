@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import redis
 
 from akta_service.verification.client import HttpDukcapil
 from tests.databases import in_ci
@@ -128,8 +131,6 @@ REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 
 def require_redis() -> None:
     """Skip (on a laptop) or fail (under CI=true) when Redis is not reachable."""
-    import redis
-
     try:
         redis.Redis(REDIS_HOST, REDIS_PORT, socket_connect_timeout=2).ping()
     except redis.RedisError as exc:
@@ -137,6 +138,40 @@ def require_redis() -> None:
         if in_ci():
             pytest.fail(f"CI=true requires Redis. {message}")
         pytest.skip(message)
+
+
+#: Where test processes running side by side (`pytest -n`) claim their Redis databases.
+_REDIS_CLAIMS = "akta-test:redis-db:{}"
+_REDIS_DATABASES = range(1, 16)
+
+
+@contextlib.contextmanager
+def own_redis_database(wait_seconds: float = 300) -> Iterator[tuple[int, redis.Redis]]:
+    """A Redis database (1-15) that no other test uses while the block runs: empty when it
+    starts, emptied when it ends. The claim is a key in database 0, set only if absent and
+    given up at the end (or after an hour, should the test process die)."""
+    require_redis()
+    claims = redis.Redis(REDIS_HOST, REDIS_PORT, db=0)
+    token = uuid.uuid4().hex
+    deadline = time.monotonic() + wait_seconds
+    number = None
+    while number is None:
+        for candidate in random.sample(_REDIS_DATABASES, len(_REDIS_DATABASES)):
+            if claims.set(_REDIS_CLAIMS.format(candidate), token, nx=True, ex=3600):
+                number = candidate
+                break
+        else:
+            if time.monotonic() > deadline:
+                raise RuntimeError("every Redis test database stayed claimed by other tests")
+            time.sleep(0.2)
+    broker = redis.Redis(REDIS_HOST, REDIS_PORT, db=number)
+    broker.flushdb()
+    try:
+        yield number, broker
+    finally:
+        broker.flushdb()
+        if claims.get(_REDIS_CLAIMS.format(number)) == token.encode():
+            claims.delete(_REDIS_CLAIMS.format(number))
 
 
 def start_worker(env: dict[str, str], *options: str) -> subprocess.Popen[str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import random
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,6 @@ from typing import Any
 import httpx
 import pyotp
 import pytest
-import redis
 import sqlalchemy as sa
 from flask import Flask
 
@@ -40,7 +38,7 @@ from tests.services import (
     SANDBOX_API_KEY,
     SandboxServer,
     SigningServer,
-    require_redis,
+    own_redis_database,
     start_gunicorn,
     start_sandbox,
     start_worker,
@@ -69,10 +67,11 @@ def deployment(
     tmp_path: Path, sandbox: SandboxServer, signing_server: SigningServer
 ) -> Iterator[dict[str, Any]]:
     """PostgreSQL (files in it), a Redis database of its own, two hosts, two workers."""
-    require_redis()
-    redis_db = random.randint(1, 15)
-    broker = redis.Redis(REDIS_HOST, REDIS_PORT, db=redis_db)
-    broker.flushdb()
+    with own_redis_database() as (redis_db, _broker):
+        yield from _deployment(redis_db, tmp_path, sandbox)
+
+
+def _deployment(redis_db: int, tmp_path: Path, sandbox: SandboxServer) -> Iterator[dict[str, Any]]:
     shared = {
         "AKTA_JOBS": "celery",
         "AKTA_BROKER_URL": f"redis://{REDIS_HOST}:{REDIS_PORT}/{redis_db}",
@@ -108,7 +107,6 @@ def deployment(
             with app.app_context():
                 db.session.remove()
                 db.engine.dispose()
-            broker.flushdb()
 
 
 def _prepare_office(app: Flask) -> tuple[str, User]:

@@ -60,14 +60,12 @@ def add_loaded_row(session: Session, model: type[M], row: dict[str, Any]) -> M:
     return instance
 
 
-def held_or_get(session: Session, model: type[M], key: Any) -> M | None:
-    """`session.get`, cheaper for an object the session most often holds already (the
-    caller's facility on an API request): its identity map is asked first, with the same
-    answer as the lookup `get` makes before it queries."""
-    held = session.identity_map.get(model.__mapper__.identity_key_from_primary_key((key,)))
-    if held is not None:
-        return cast(M, held)
-    return session.get(model, key)
+def held(session: Session, model: type[M], key: Any) -> M | None:
+    """The object of that primary key if the session holds it already, without a query:
+    the lookup `session.get` makes before it queries (the caller's facility on an API
+    request is most often there)."""
+    found = session.identity_map.get(model.__mapper__.identity_key_from_primary_key((key,)))
+    return cast(M | None, found)
 
 
 def utcnow() -> datetime:

@@ -165,11 +165,7 @@ class DatabaseStorage:
 
     def put(self, key: str, data: bytes) -> None:
         """Insert in the session's transaction; an existing key is refused (IntegrityError)."""
-        db.session.execute(
-            sa.insert(StoredFile).values(
-                key=key, data=data, size_bytes=len(data), created_at=utcnow()
-            )
-        )
+        self.put_many([(key, data)])
 
     def put_many(self, files: Sequence[tuple[str, bytes]]) -> None:
         """`put` each, in one statement."""

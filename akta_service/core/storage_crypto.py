@@ -169,21 +169,20 @@ class EncryptedStorage:
         self.ring = ring
 
     def put(self, key: str, data: bytes) -> None:
-        file_key = AESGCM.generate_key(256)
-        self.backend.put(key, MAGIC + _seal(file_key, data, _file_aad(key)))
-        self._keep_key(key, file_key)
+        self.put_many([(key, data)])
 
     def put_many(self, files: Sequence[tuple[str, bytes]]) -> None:
         """`put` each: the backend writes them at once, their keys in one statement."""
         if not files:
             return
-        file_keys = [AESGCM.generate_key(256) for _ in files]
+        sealed = [(key, data, AESGCM.generate_key(256)) for key, data in files]
         self.backend.put_many(
-            [
-                (key, MAGIC + _seal(file_key, data, _file_aad(key)))
-                for (key, data), file_key in zip(files, file_keys, strict=True)
-            ]
+            [(key, MAGIC + _seal(file_key, data, _file_aad(key))) for key, data, file_key in sealed]
         )
+        self._keep_keys([(key, file_key) for key, _data, file_key in sealed])
+
+    def _keep_keys(self, file_keys: Sequence[tuple[str, bytes]]) -> None:
+        """Each file's key, wrapped by the current master key, in the session's transaction."""
         master, now = self.ring.current, utcnow()
         db.session.execute(
             sa.insert(FileKey),
@@ -194,19 +193,8 @@ class EncryptedStorage:
                     "wrapped_key": wrap(key, file_key, master),
                     "created_at": now,
                 }
-                for (key, _data), file_key in zip(files, file_keys, strict=True)
+                for key, file_key in file_keys
             ],
-        )
-
-    def _keep_key(self, key: str, file_key: bytes) -> None:
-        """The file's key, wrapped by the current master key, in the session's transaction."""
-        db.session.execute(
-            sa.insert(FileKey).values(
-                key=key,
-                master_key_id=self.ring.current.id,
-                wrapped_key=wrap(key, file_key, self.ring.current),
-                created_at=utcnow(),
-            )
         )
 
     def get(self, key: str) -> bytes:
@@ -230,7 +218,7 @@ class EncryptedStorage:
             return False
         row = file_key_row(key)
         if row is None:
-            self._keep_key(key, AESGCM.generate_key(256))
+            self._keep_keys([(key, AESGCM.generate_key(256))])
             return True  # sealed on the next call, once the key is committed
         file_key = unwrap(key, row.master_key_id, bytes(row.wrapped_key), self.ring)
         replace = getattr(self.backend, "replace", None)

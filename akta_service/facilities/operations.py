@@ -7,14 +7,14 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 
 from akta_service.core.actors import Actor
 from akta_service.core.audit import record
 from akta_service.core.config import current_settings
-from akta_service.core.db import add_loaded_row, db, utcnow
+from akta_service.core.db import add_loaded_row, db, held, utcnow
 from akta_service.core.errors import FieldError, InvalidInput, NotFound, PermissionDenied
 from akta_service.core.outbound import AddressRefused, check_url
 from akta_service.facilities.models import ApiCredential, Facility, FacilityKind
@@ -184,11 +184,9 @@ def _caller_facility(row: Any) -> Facility:
     """The caller's facility in the session: the one already there (a request that loaded
     it before), else the one in `row` (_CALLER_BY_KEY's), as loaded: no second query."""
     session = db.session()
-    if session.identity_map:
-        key = Facility.__mapper__.identity_key_from_primary_key((row.code,))
-        held = session.identity_map.get(key)
-        if held is not None:
-            return cast(Facility, held)
+    found = held(session, Facility, row.code) if session.identity_map else None
+    if found is not None:
+        return found
     return add_loaded_row(session, Facility, dict(zip(_CALLER_FACILITY_KEYS, row[4:], strict=True)))
 
 

@@ -14,7 +14,7 @@ from flask import current_app
 from akta_service.births.codes import format_tracking_code
 from akta_service.births.models import BirthReport
 from akta_service.core.config import current_settings
-from akta_service.core.db import db, held_or_get, utcnow
+from akta_service.core.db import db, held, utcnow
 from akta_service.core.jobs import enqueue, job
 from akta_service.core.sweep import SweepTimes, sweeper
 from akta_service.facilities.models import Facility
@@ -182,9 +182,12 @@ def notify_status_change(
                     body=_message(f"{name}.sms.txt", context).strip(),
                 )
             )
-    facility = (
-        held_or_get(db.session(), Facility, report.facility_code) if report.facility_code else None
-    )
+    facility = None
+    if report.facility_code:
+        session = db.session()
+        facility = held(session, Facility, report.facility_code) or session.get(
+            Facility, report.facility_code
+        )
     if facility is not None and facility.webhook_url:
         deliveries.append(
             _delivery(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import random
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from akta_service.core.jobs import JOBS
 from akta_service.jobs.celery_app import TaskPublisher
 from akta_service.jobs.queue import BATCH_TASK, CeleryRunner, run_batch
 from tests.conftest import app_config
-from tests.services import REDIS_HOST, REDIS_PORT, free_port, require_redis
+from tests.services import REDIS_HOST, REDIS_PORT, free_port, own_redis_database
 
 
 def test_one_failing_job_of_a_batch_does_not_stop_the_others(
@@ -57,23 +56,17 @@ def _received(queue: SimpleQueue) -> tuple[str, list[Any]]:
 
 @pytest.fixture
 def redis_broker(tmp_path: Path) -> Iterator[tuple[Flask, redis.Redis]]:
-    require_redis()
-    database = random.randint(1, 15)
-    broker = redis.Redis(REDIS_HOST, REDIS_PORT, db=database)
-    broker.flushdb()
-    url = f"redis://{REDIS_HOST}:{REDIS_PORT}/{database}"
-    app = create_app(
-        app_config(
-            f"sqlite:///{tmp_path / 'jobs.sqlite3'}",
-            tmp_path / "instance",
-            AKTA_JOBS="celery",
-            AKTA_BROKER_URL=url,
+    with own_redis_database() as (database, broker):
+        url = f"redis://{REDIS_HOST}:{REDIS_PORT}/{database}"
+        app = create_app(
+            app_config(
+                f"sqlite:///{tmp_path / 'jobs.sqlite3'}",
+                tmp_path / "instance",
+                AKTA_JOBS="celery",
+                AKTA_BROKER_URL=url,
+            )
         )
-    )
-    try:
         yield app, broker
-    finally:
-        broker.flushdb()
 
 
 def test_jobs_reach_the_worker_queue_as_celery_would_send_them(

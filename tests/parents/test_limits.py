@@ -47,14 +47,12 @@ from tests.parents.form import (
     text_of,
     upload,
 )
-from tests.services import REDIS_HOST, REDIS_PORT, require_redis, start_gunicorn, stop
+from tests.services import REDIS_HOST, REDIS_PORT, own_redis_database, start_gunicorn, stop
 from tests.web import csrf_token
 
 #: The proxy in front of the service, and the public address of a carrier's NAT.
 PROXY = "10.0.0.2"
 CARRIER = "114.125.10.20"
-#: A Redis database the suite's other tests do not flush; keys carry a fresh prefix too.
-REDIS_DB = 14
 PARENTS = 200
 GIVEN_NAMES = ("Adi", "Bayu", "Citra", "Dewi", "Eka", "Fajar", "Gita", "Hadi", "Indah", "Joko")
 NEUTRAL = "Kode pelacakan atau PIN salah. Periksa kembali keduanya."
@@ -66,6 +64,7 @@ class ProxiedService:
 
     app: Flask
     counters: RedisStorage
+    store: redis.Redis
 
     def client(self, address: str = CARRIER) -> FlaskClient:
         """A browser at `address`, as the proxy forwards it."""
@@ -79,9 +78,15 @@ class ProxiedService:
 def proxied(app: Flask, session: Any, tmp_path: Path) -> Iterator[ProxiedService]:
     """The service as deployed: AKTA_TRUSTED_PROXY_HOPS=1 and a Redis store shared by every
     process, on the test's database (its transaction, rolled back afterwards)."""
-    require_redis()
+    with own_redis_database() as (number, store):
+        yield from _proxied(app, tmp_path, number, store)
+
+
+def _proxied(
+    app: Flask, tmp_path: Path, number: int, store: redis.Redis
+) -> Iterator[ProxiedService]:
     prefix = f"akta-test-{uuid.uuid4().hex}"
-    uri = f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}"
+    uri = f"redis://{REDIS_HOST}:{REDIS_PORT}/{number}"
     # The limiter is one object for the process: what a second app sets up on it (its
     # store) is put back for the other tests afterwards.
     saved = limiter._storage, limiter._limiter, dict(limiter._storage_options)
@@ -97,7 +102,7 @@ def proxied(app: Flask, session: Any, tmp_path: Path) -> Iterator[ProxiedService
     counters = limiter._storage
     assert isinstance(counters, RedisStorage)
     try:
-        yield ProxiedService(service, counters)
+        yield ProxiedService(service, counters, store)
     finally:
         counters.reset()
         limiter._storage, limiter._limiter = saved[0], saved[1]
@@ -159,8 +164,7 @@ def test_a_whole_carrier_behind_one_address_reports_within_the_hour(
     )
     assert web_reports == PARENTS
     # The counters are in the shared store, where every process of the service sees them.
-    store = redis.Redis(REDIS_HOST, REDIS_PORT, db=REDIS_DB)
-    assert store.keys(f"{proxied.counters.key_prefix}:*")
+    assert proxied.store.keys(f"{proxied.counters.key_prefix}:*")
 
 
 def _submitted() -> tuple[BirthReport, str]:
@@ -362,14 +366,13 @@ def test_the_address_backstop_for_uploads_still_holds(app: Flask, client: FlaskC
 def served(backend: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
     """gunicorn (2 workers) behind one trusted proxy, counting in Redis, on a fresh database,
     with one web report whose PIN is known."""
-    require_redis()
     prefix = f"akta-test-{uuid.uuid4().hex}"
-    with fresh_database(backend, tmp_path) as url:
+    with own_redis_database() as (number, _store), fresh_database(backend, tmp_path) as url:
         env = app_config(
             url,
             tmp_path / "instance",
             AKTA_TRUSTED_PROXY_HOPS="1",
-            AKTA_RATELIMIT_STORAGE_URI=f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}",
+            AKTA_RATELIMIT_STORAGE_URI=f"redis://{REDIS_HOST}:{REDIS_PORT}/{number}",
             AKTA_RATELIMIT_KEY_PREFIX=prefix,
         )
         saved = limiter._storage, limiter._limiter
@@ -388,9 +391,6 @@ def served(backend: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
             yield {"url": base, "code": code, "pin": pin}
         finally:
             stop(process)
-            store = redis.Redis(REDIS_HOST, REDIS_PORT, db=REDIS_DB)
-            for key in store.scan_iter(f"{prefix}*"):
-                store.delete(key)
             with app.app_context():
                 db.engine.dispose()
 

@@ -4,7 +4,6 @@ outages, Celery workers on Redis, a worker killed mid-task, and the production t
 from __future__ import annotations
 
 import copy
-import random
 import signal
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -13,7 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-import redis
 import sqlalchemy as sa
 from flask import Flask
 
@@ -34,7 +32,7 @@ from tests.services import (
     REDIS_PORT,
     SANDBOX_API_KEY,
     SandboxServer,
-    require_redis,
+    own_redis_database,
     start_gunicorn,
     start_sandbox,
     start_worker,
@@ -190,11 +188,7 @@ def test_dukcapil_down_for_a_while_then_back_nothing_lost_or_doubled(
 @pytest.fixture
 def production(tmp_path: Path, sandbox: SandboxServer) -> Iterator[dict[str, Any]]:
     """PostgreSQL database, a Redis database of its own, settings for every process."""
-    require_redis()
-    redis_db = random.randint(1, 15)
-    broker = redis.Redis(REDIS_HOST, REDIS_PORT, db=redis_db)
-    broker.flushdb()
-    with fresh_database("postgresql", tmp_path) as url:
+    with own_redis_database() as (redis_db, _broker), fresh_database("postgresql", tmp_path) as url:
         env = {
             **app_config(url, tmp_path / "instance"),
             **_http_dukcapil(sandbox),
@@ -213,7 +207,6 @@ def production(tmp_path: Path, sandbox: SandboxServer) -> Iterator[dict[str, Any
             close_dukcapil(app)
             with app.app_context():
                 db.engine.dispose()
-            broker.flushdb()
 
 
 def test_a_worker_killed_mid_task_the_sweep_finishes_the_work(
