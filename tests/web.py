@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import timedelta
 
 import pyotp
 import sqlalchemy as sa
@@ -38,6 +37,21 @@ def _user(app: Flask, username: str) -> User:
         return user
 
 
+#: A code of the step before is accepted (clock drift), one of two steps before is not: a
+#: code of the step before, typed in a step's last seconds, would be two steps old by the
+#: time a slow request (a busy machine) checks it.
+_STEP_END_MARGIN_SECONDS = 8
+
+
+def _oldest_good_step(totp: pyotp.TOTP) -> int:
+    """The earliest step whose code the service still takes a few seconds from now: the step
+    before the current one, or the current one in a step's last seconds."""
+    now = utcnow()
+    current = totp.timecode(now)
+    near_the_end = now.timestamp() % totp.interval > totp.interval - _STEP_END_MARGIN_SECONDS
+    return current if near_the_end else current - 1
+
+
 def next_code(app: Flask, username: str, secret: str | None = None) -> str:
     """A TOTP code of the account's app that the service has not seen yet: codes are good
     once, so a second sign-in in the same 30 seconds uses the next step's code (accepted for
@@ -47,7 +61,7 @@ def next_code(app: Flask, username: str, secret: str | None = None) -> str:
     totp = pyotp.TOTP(secret)
     while True:
         current = totp.timecode(utcnow())
-        step = max(current - 1, (user.totp_last_step or 0) + 1)
+        step = max(_oldest_good_step(totp), (user.totp_last_step or 0) + 1)
         if step <= current + 1:
             return totp.generate_otp(step)
         time.sleep(1)
@@ -58,7 +72,8 @@ def enrol(client: FlaskClient, username: str) -> list[str]:
     page = client.get("/kantor/2fa").get_data(as_text=True)
     secret = _SECRET.search(page)
     assert secret, "the enrolment page shows no secret to type in"
-    code = pyotp.TOTP(secret.group(1)).at(utcnow() - timedelta(seconds=30))
+    totp = pyotp.TOTP(secret.group(1))
+    code = totp.generate_otp(_oldest_good_step(totp))
     response = client.post("/kantor/2fa", data={"code": code, "csrf_token": csrf_token(page)})
     assert response.status_code == 200, response.get_data(as_text=True)
     user = _user(client.application, username)

@@ -50,6 +50,9 @@ def _awaiting_signature(live: LiveServer, count: int) -> list[tuple[str, str]]:
     """Reports of real sandbox families (so that Dukcapil's 3-in-1 takes them), written
     straight into the database as approved and awaiting signature: (tracking code, child)."""
     reports = [live.family("recorded")["example_report"] for _ in range(count)]
+    # The longest names the sandbox gives, whichever families come: a phone's page must hold
+    # them beside the akta number.
+    reports[0]["child"]["name"] = "Bahuwarna Iswahyudiningrat"
 
     def seed() -> list[tuple[str, str]]:
         made = []
