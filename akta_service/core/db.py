@@ -65,7 +65,8 @@ def held(session: Session, model: type[M], key: Any) -> M | None:
     the lookup `session.get` makes before it queries (the caller's facility on an API
     request is most often there)."""
     found = session.identity_map.get(model.__mapper__.identity_key_from_primary_key((key,)))
-    return cast(M | None, found)
+    # (Not `cast(M | None, ...)`: the union is built at run time, a dozen calls a request.)
+    return None if found is None else cast(M, found)
 
 
 def utcnow() -> datetime:
