@@ -182,10 +182,12 @@ def test_a_parents_request_is_checked_signed_in_a_batch_and_supersedes_the_old_v
     )
     assert signed.status_code == 302
     status_url = signed.headers["Location"]
-    assert "<td>ditandatangani</td>" in pejabat.get(status_url).get_data(as_text=True)
+    signing = pejabat.get(status_url).get_data(as_text=True)
+    assert '<td data-label="Status">ditandatangani</td>' in signing
     assert (ISSUE_JOB, (report.id,)) in app.extensions["akta_jobs"].pending
     run_pending(app)
-    assert "<td>terbit</td>" in pejabat.get(status_url).get_data(as_text=True)
+    issued = pejabat.get(status_url).get_data(as_text=True)
+    assert '<td data-label="Status">terbit</td>' in issued
 
     db.session.expire_all()
     report = find_report(code)
