@@ -14,7 +14,6 @@ import io
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
-from pathlib import Path
 from typing import Any, Final
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -177,13 +176,13 @@ _MARGIN = 56.0
 
 @cache
 def register_pdf_fonts() -> None:
-    import reportlab
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
-    folder = Path(reportlab.__file__).parent / "fonts"
-    pdfmetrics.registerFont(TTFont(PDF_FONT, str(folder / "Vera.ttf")))
-    pdfmetrics.registerFont(TTFont(PDF_FONT_BOLD, str(folder / "VeraBd.ttf")))
+    from akta_service.akta import fonts
+
+    pdfmetrics.registerFont(TTFont(PDF_FONT, str(fonts.REGULAR)))
+    pdfmetrics.registerFont(TTFont(PDF_FONT_BOLD, str(fonts.BOLD)))
 
 
 def next_steps() -> list[str]:
