@@ -14,6 +14,9 @@ time count twice; "sign" is the signing's wall time, round trips included; "rest
 issue step less sealing, rendering and signing: the 3-in-1, storing, the journal, commits;
 "cpu" is this process's CPU time in the issue step, which moves less with a busy machine).
 
+Beside the timings, two counts that move only when the code does: the HTTP requests and the
+SQL statements per akta.
+
 `python -m bench.issuing --profile` adds a cProfile of the issue steps (PostgreSQL only).
 """
 
@@ -30,6 +33,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
+
+import sqlalchemy as sa
 
 from akta_service.akta import document, kia, kk, seal, signing
 from akta_service.akta.operations import authorise_issue, issue_akta
@@ -129,6 +134,21 @@ def _measured_steps() -> Iterator[_Steps]:
             setattr(owner, attribute, original)
 
 
+@contextmanager
+def _counting_sql() -> Iterator[list[str]]:
+    """The SQL statements this process sends meanwhile (commits and BEGIN not counted)."""
+    sent: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        yield sent
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", note)
+
+
 def run_backend(backend: str, profile: bool = False) -> None:
     with bench_app(backend) as app, app.app_context():
         region = db.session.get(Region, "3274")
@@ -146,8 +166,9 @@ def run_backend(backend: str, profile: bool = False) -> None:
             ids.append(report.id)
         sign_ms: list[float] = []
         issue_ms: list[float] = []
+        statements: list[int] = []
         profiler = cProfile.Profile() if profile else None
-        with _measured_steps() as steps, counting_http() as calls:
+        with _measured_steps() as steps, counting_http() as calls, _counting_sql() as sql:
             for report_id in ids:
                 db.session.expunge_all()
                 signer = db.session.get(type(signer), signer_id)
@@ -163,8 +184,10 @@ def run_backend(backend: str, profile: bool = False) -> None:
                     calls.clear()  # the first report's (starting the service): left out
                 if profiler is not None and report_id != ids[0]:
                     profiler.enable()
+                sql.clear()
                 assert issue_akta(report_id) == "issued"
                 db.session.commit()
+                statements.append(len(sql))
                 if profiler is not None:
                     profiler.disable()
                 done = time.perf_counter()
@@ -199,6 +222,8 @@ def run_backend(backend: str, profile: bool = False) -> None:
     reports = len(ids) - 1
     trips = ", ".join(f"{path} {count / reports:g}" for path, count in sorted(calls.items()))
     print(f"{label} HTTP requests per akta: {sum(calls.values()) / reports:g} ({trips})")
+    # A count, not a timing: it moves only when the issue step's code does.
+    print(f"{label} SQL statements per akta: {statistics.mean(statements[1:]):g}")
     print(f"{label} load average {load:.1f} on {os.cpu_count()} cores")
     if profiler is not None:
         out = io.StringIO()

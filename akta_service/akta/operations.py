@@ -212,8 +212,12 @@ def usable_authorisation(report: BirthReport) -> bool:
     return waiting is not None and waiting.expires_at > utcnow()
 
 
-def _waiting_authorisation(report: BirthReport) -> tuple[User, Authorisation] | None:
-    """The signer and their authorisation for this report, while still usable."""
+def _waiting_authorisation(
+    report: BirthReport,
+) -> tuple[SigningAuthorisation, User, Authorisation] | None:
+    """The report's kept authorisation (the caller deletes it once used: the session holds
+    only a weak reference, so fetching it again would be another query), its signer and
+    the authorisation, while still usable."""
     waiting = db.session.get(SigningAuthorisation, report.id)
     if waiting is None or waiting.expires_at <= utcnow():
         return None
@@ -225,7 +229,7 @@ def _waiting_authorisation(report: BirthReport) -> tuple[User, Authorisation] | 
     assert signer is not None  # noqa: S101 - a foreign key guarantees it
     from akta_service.signing.client import Authorisation
 
-    return signer, Authorisation(sad, waiting.expires_at)
+    return waiting, signer, Authorisation(sad, waiting.expires_at)
 
 
 def wording_of(report: BirthReport) -> WordingModel:
@@ -700,8 +704,11 @@ def _issue(report: BirthReport, registry: Dukcapil | None) -> str:
         )
         _note_failure(report.id, "signing_authorisation_missing")
         return "authorisation_missing"
-    document, card, kk = _produce(report, 1, *waiting, with_kia=True, registered=registered)
-    db.session.delete(db.session.get(SigningAuthorisation, report.id))
+    kept, signer, authorisation = waiting
+    document, card, kk = _produce(
+        report, 1, signer, authorisation, with_kia=True, registered=registered
+    )
+    db.session.delete(kept)
     failure = db.session.get(IssueFailure, report.id)
     if failure is not None:
         db.session.delete(failure)
@@ -736,7 +743,7 @@ def _issue_correction(report: BirthReport, request: AktaCorrectionRequest) -> st
     if waiting is None:
         _note_failure(report.id, "signing_authorisation_missing")
         return "authorisation_missing"
-    signer, authorisation = waiting
+    kept, signer, authorisation = waiting
     document = issue_corrected_version(
         report,
         request.changes,
@@ -750,7 +757,7 @@ def _issue_correction(report: BirthReport, request: AktaCorrectionRequest) -> st
     issue_kia(report, document, signer, authorisation)
     request.status = CorrectionStatus.ISSUED
     request.akta_document_id = document.id
-    db.session.delete(db.session.get(SigningAuthorisation, report.id))
+    db.session.delete(kept)
     db.session.flush()
     return "issued"
 
