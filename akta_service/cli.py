@@ -91,13 +91,25 @@ def serve_command(host: str, port: int, threads: int) -> None:
 @with_appcontext
 def worker_command(concurrency: int, beat: bool, loglevel: str) -> None:
     """Start a Celery worker (AKTA_JOBS=celery, broker AKTA_BROKER_URL)."""
+    from akta_service.akta.operations import load_issue_step
+    from akta_service.core.collector import keep_loaded_out_of_collector
     from akta_service.jobs.celery_app import make_celery
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     argv = ["worker", f"--loglevel={loglevel}", f"--concurrency={concurrency}", "--pool=prefork"]
     if beat:
         argv.append("--beat")
-    make_celery(app).worker_main(argv=argv)
+    celery = make_celery(app)
+    # Loaded once here, before the pool forks, rather than in each job process on its first
+    # akta; then kept out of the collector, so that no full collection pauses an akta.
+    load_issue_step()
+    kept = keep_loaded_out_of_collector()
+    click.echo(
+        f"Pekerja: jalur penerbitan akta dimuat; {kept:,} objek disisihkan dari pengumpul "
+        "sampah (gc.freeze) sebelum proses pekerja dibuat",
+        err=True,
+    )
+    celery.worker_main(argv=argv)
 
 
 @cli.command("sweep")

@@ -1,10 +1,10 @@
 """WSGI entry point for production servers: `gunicorn akta_service.wsgi:app`."""
 
-import gc
 import logging
 
 from akta_service.akta.seal_keys import announce_seal_keys
 from akta_service.app import create_app
+from akta_service.core.collector import keep_loaded_out_of_collector
 
 app = create_app()
 with app.app_context():
@@ -14,5 +14,4 @@ with app.app_context():
 
 # Everything loaded so far lives as long as the process: the collector need not walk it
 # again on every full collection, which would otherwise pause a request for tens of ms.
-gc.collect()
-gc.freeze()
+keep_loaded_out_of_collector()

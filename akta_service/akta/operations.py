@@ -630,6 +630,16 @@ def current_kia(report: BirthReport) -> KiaCard | None:
     return db.session.scalar(sa.select(KiaCard).where(KiaCard.akta_document_id == akta.id))
 
 
+def load_issue_step() -> None:
+    """Import what the issue step renders and signs with, and load the akta's fonts (a web
+    worker never needs them; a job worker loads them before it forks, see `akta worker`)."""
+    from akta_service.akta import document, kia, kk, seal, signing
+    from akta_service.signing import client, gateway
+
+    document._register_fonts()
+    del kia, kk, seal, signing, client, gateway  # imported for what they load
+
+
 @job(ISSUE_JOB)
 def issue_akta(report_id: int, registry: Dukcapil | None = None) -> str:
     """3-in-1 with Dukcapil, then the signed akta, then `issued`; safe to run again."""

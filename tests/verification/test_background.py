@@ -4,6 +4,7 @@ outages, Celery workers on Redis, a worker killed mid-task, and the production t
 from __future__ import annotations
 
 import copy
+import re
 import signal
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -227,6 +228,43 @@ def test_a_worker_killed_mid_task_the_sweep_finishes_the_work(
     production["processes"].append(second)
     wait_until(lambda: _statuses(app) == {"in_review": 4}, 90, "all 4 in review after the kill")
     _assert_each_verified_once(app)
+
+
+def _line_with(process: Any, text: str, timeout: float) -> str:
+    """The first line of the process's output holding `text` (read on a thread of its own:
+    the process goes on running)."""
+
+    def find() -> str:
+        for line in process.stdout:
+            if text in line:
+                return str(line)
+        return ""
+
+    reader = ThreadPoolExecutor(max_workers=1)
+    try:
+        found = reader.submit(find).result(timeout=timeout)
+    finally:
+        reader.shutdown(wait=False)  # on a timeout the thread ends when the process is stopped
+    assert found, f"the process ended without printing {text!r}"
+    return found
+
+
+def test_a_worker_loads_the_issue_step_before_its_pool_and_keeps_it_out_of_the_collector(
+    production: dict[str, Any],
+) -> None:
+    app, env = production["app"], production["env"]
+    worker = start_worker(env, "--concurrency=1")
+    production["processes"].append(worker)
+    # What the operator starting it reads: the akta's modules loaded before the pool forks,
+    # and how many objects no full collection walks again.
+    line = _line_with(worker, "gc.freeze", timeout=60)
+    assert "jalur penerbitan akta dimuat" in line
+    kept = re.search(r"; ([\d,]+) objek", line)
+    assert kept is not None, line
+    assert int(kept.group(1).replace(",", "")) > 100_000
+    # The pool forked after it does its work.
+    _submit_all(app, _payloads(1))
+    wait_until(lambda: _statuses(app) == {"in_review": 1}, 60, "the worker to verify the report")
 
 
 def test_production_topology_200_reports_at_once(production: dict[str, Any]) -> None:
