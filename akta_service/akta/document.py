@@ -12,7 +12,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Final
 
 import segno
@@ -22,7 +22,6 @@ from reportlab.lib.colors import Color, black
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from akta_service.akta import fonts, qr_masks
@@ -42,12 +41,9 @@ QR_BOX: Final = (MARGIN + 4, 128.0, MARGIN + 114, 238.0)
 #: Name of the form XObject that holds the QR code's modules.
 QR_FORM_NAME: Final = "VerificationQR"
 
-FONT: Final = "AktaSans"
-FONT_BOLD: Final = "AktaSans-Bold"
-FONT_ITALIC: Final = "AktaSans-Italic"
-#: Akta Sans: Bitstream Vera without its hinting, renamed (fonts/build.py says what and
-#: why): half the bytes of each akta, KIA and KK print.
-_FONT_FILES: Final = {FONT: fonts.REGULAR, FONT_BOLD: fonts.BOLD, FONT_ITALIC: fonts.ITALIC}
+FONT: Final = fonts.FONT
+FONT_BOLD: Final = fonts.FONT_BOLD
+FONT_ITALIC: Final = fonts.FONT_ITALIC
 _GREY: Final = Color(0.35, 0.35, 0.35)
 _LIGHT_GREY: Final = Color(0.6, 0.6, 0.6)
 
@@ -220,15 +216,9 @@ def correction_label(version: int) -> str | None:
     return f"Perbaikan ke-{version - 1}" if version > 1 else None
 
 
-@cache
-def _register_fonts() -> None:
-    for name, path in _FONT_FILES.items():
-        pdfmetrics.registerFont(TTFont(name, str(path)))
-
-
 def unprintable_characters(content: AktaContent) -> str:
     """The characters of the printed text the embedded font has no glyph for, sorted."""
-    _register_fonts()
+    fonts.register()
     glyphs = pdfmetrics.getFont(FONT).face.charToGlyph
     text = "".join(
         (*akta_sentences(content), content.officer_name, content.officer_title, content.region_name)

@@ -19,10 +19,10 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
+from akta_service.akta import fonts
 from akta_service.akta.document import (
     FONT,
     FONT_BOLD,
-    _register_fonts,
     draw_qr_code,
     new_canvas,
 )
@@ -102,7 +102,7 @@ def kia_lines(content: KiaContent) -> list[tuple[str, str]]:
 
 def render_kia_pdf(content: KiaContent) -> bytes:
     """The card as a one-page PDF of ID-1 size, byte-identical for the same content."""
-    _register_fonts()
+    fonts.register()
     buffer = io.BytesIO()
     canvas = new_canvas(
         buffer,

@@ -22,10 +22,10 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, Table, TableStyle
 
+from akta_service.akta import fonts
 from akta_service.akta.document import (
     FONT,
     FONT_BOLD,
-    _register_fonts,
     draw_qr_code,
     new_canvas,
 )
@@ -110,7 +110,7 @@ def address_lines(card: FamilyCard) -> tuple[list[tuple[str, str]], list[tuple[s
 
 def render_kk_pdf(content: KkContent) -> bytes:
     """The print as a one-page A4 landscape PDF, byte-identical for the same content."""
-    _register_fonts()
+    fonts.register()
     buffer = io.BytesIO()
     canvas = new_canvas(
         buffer,

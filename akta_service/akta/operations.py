@@ -633,11 +633,11 @@ def current_kia(report: BirthReport) -> KiaCard | None:
 def load_issue_step() -> None:
     """Import what the issue step renders and signs with, and load the akta's fonts (a web
     worker never needs them; a job worker loads them before it forks, see `akta worker`)."""
-    from akta_service.akta import document, kia, kk, seal, signing
+    from akta_service.akta import document, fonts, kia, kk, seal, signing
     from akta_service.signing import client, gateway
 
-    document._register_fonts()
-    del kia, kk, seal, signing, client, gateway  # imported for what they load
+    fonts.register()
+    del document, kia, kk, seal, signing, client, gateway  # imported for what they load
 
 
 @job(ISSUE_JOB)

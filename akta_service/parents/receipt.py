@@ -13,7 +13,6 @@ import base64
 import io
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import cache
 from typing import Any, Final
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -24,6 +23,7 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
+from akta_service.akta import fonts
 from akta_service.births.codes import format_tracking_code
 from akta_service.births.models import BirthReport
 from akta_service.births.schemas import InformantSchema
@@ -169,20 +169,14 @@ def add_contact(report: BirthReport, phone: str, email: str) -> list[FieldError]
 # The PDF ------------------------------------------------------------------------------------
 # ReportLab loads with the first PDF (a receipt, an SPTJM), not in every web worker.
 
-PDF_FONT, PDF_FONT_BOLD = "ReceiptSans", "ReceiptSans-Bold"
+PDF_FONT, PDF_FONT_BOLD = fonts.FONT, fonts.FONT_BOLD
 _GREY = (0.35, 0.35, 0.35)
 _MARGIN = 56.0
 
 
-@cache
 def register_pdf_fonts() -> None:
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    from akta_service.akta import fonts
-
-    pdfmetrics.registerFont(TTFont(PDF_FONT, str(fonts.REGULAR)))
-    pdfmetrics.registerFont(TTFont(PDF_FONT_BOLD, str(fonts.BOLD)))
+    """The akta's own fonts (registered once per process, whichever PDF comes first)."""
+    fonts.register()
 
 
 def next_steps() -> list[str]:
