@@ -153,12 +153,18 @@ def upload(page: Page, kind: str, name: str, mime: str, content: bytes) -> None:
     # Asked before choosing: once chosen, the script's upload may already be loading the next
     # page, whose script has not run yet (a click there would send no file).
     page.wait_for_load_state("load")  # the page's script has run, if it runs at all
-    sends_itself = scripted(page)
-    section.get_by_label(re.compile("^(Pilih foto atau PDF|Ganti berkas)$")).set_input_files(
-        {"name": name, "mimeType": mime, "buffer": content}
-    )
-    if not sends_itself:
-        section.get_by_role("button", name=re.compile("^Unggah")).click()
+    chooser = section.get_by_label(re.compile("^(Pilih foto atau PDF|Ganti berkas)$"))
+    picked = {"name": name, "mimeType": mime, "buffer": content}
+    # Until the page the upload answers with has loaded: on a busy machine the next page can
+    # commit seconds after the upload was sent, and what is asked of the page in between
+    # would be asked of the one that is going away.
+    if scripted(page):
+        with page.expect_navigation(wait_until="load"):
+            chooser.set_input_files(picked)
+    else:
+        chooser.set_input_files(picked)
+        with page.expect_navigation(wait_until="load"):
+            section.get_by_role("button", name=re.compile("^Unggah")).click()
     expect(page.locator(f"#uploaded-{kind}")).to_contain_text("Sudah diunggah")
 
 
