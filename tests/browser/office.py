@@ -95,8 +95,10 @@ def enrol_totp(page: Page, username: str) -> list[str]:
     page.get_by_label("Kode dari aplikasi").fill(totp_code(username))
     page.get_by_role("button", name="Aktifkan").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Verifikasi dua langkah aktif")
+    expect(page.locator("#recovery-codes li")).to_have_count(10)  # the whole list, parsed
     codes = page.locator("#recovery-codes li").all_inner_texts()
     page.get_by_role("link", name="Saya sudah menyimpannya, lanjutkan").click()
+    expect(page).to_have_url(re.compile(r"/kantor/$"))
     return codes
 
 
@@ -113,7 +115,8 @@ def sign_in(new_context: Callable[..., BrowserContext], username: str, **options
     page.get_by_label("Nama pengguna").fill(username)
     page.get_by_label("Kata sandi").fill(STAFF_PASSWORD)
     page.get_by_role("button", name="Masuk").click()
-    page.wait_for_load_state()
+    # Where the password leads (not the sign-in page itself): the code, the enrolment, home.
+    expect(page).to_have_url(re.compile(r"/kantor/(masuk/kode|2fa)?$"))
     if page.url.endswith("/kantor/masuk/kode"):
         page.get_by_label("Kode verifikasi atau kode pemulihan").fill(totp_code(username))
         page.get_by_role("button", name="Lanjut").click()

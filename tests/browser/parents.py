@@ -213,6 +213,7 @@ def remove_document(page: Page, kind: str) -> None:
         section.get_by_role("button", name=re.compile("^Hapus")).click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Hapus dokumen?")
         page.get_by_role("button", name="Ya, hapus").click()
+    expect(page.locator(".notice")).to_contain_text("dihapus")  # the documents page again
     expect(page.locator(f"#uploaded-{kind}")).to_have_count(0)
 
 

@@ -139,6 +139,7 @@ def test_every_public_page_passes_axe(
     page.get_by_label("Kode pelacakan").fill(code)
     page.get_by_label("PIN").fill("000000" if pin != "000000" else "111111")
     page.get_by_role("button", name="Lihat status").click()
+    expect(page.locator("#status-error")).to_be_visible()
     audit(page, "status-pin-salah")
     open_status(page, code, pin)
     audit(page, "status-laporan")
@@ -186,6 +187,7 @@ def test_every_office_page_passes_axe(
     stranger.get_by_label("Nama pengguna").fill("tidak-ada")
     stranger.get_by_label("Kata sandi").fill("salah-sekali")
     stranger.get_by_role("button", name="Masuk").click()
+    expect(stranger.locator("#login-error")).to_be_visible()
     audit(stranger, "masuk-salah")
 
     operator = sign_in(new_context, add_staff(live_server, "operator", "Tono Operator"), **screen)
@@ -217,6 +219,7 @@ def test_every_office_page_passes_axe(
     audit(again, "kode")
     again.get_by_label("Kode verifikasi atau kode pemulihan").fill(totp_code(username))
     again.get_by_role("button", name="Lanjut").click()
+    expect(again).to_have_url(re.compile(r"/kantor/$"))
     _visit(again, audit, "/kantor/tanda-tangan", "tanda-tangan")
     _visit(again, audit, f"/kantor/laporan/{issued}/akta/perbaiki", "akta-perbaiki")
     _visit(again, audit, f"/kantor/laporan/{issued}/akta/batalkan", "akta-batalkan")

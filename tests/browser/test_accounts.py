@@ -44,6 +44,7 @@ def test_a_pejabat_enrols_totp_and_signs_in_with_it(
     expect(page).to_have_url(re.compile(r"/kantor/$"))
     expect(page.locator("#sign-out")).to_contain_text("Ratna Kusuma")
     page.get_by_role("button", name="Keluar").click()
+    expect(page).to_have_url(re.compile(r"/kantor/masuk$"))
 
     # Next time: the password, then the code from the app.
     password_step()

@@ -277,6 +277,7 @@ def test_the_action_panel_stays_in_view_asks_before_rejecting_and_opens_the_next
     expect(table.get_by_role("columnheader", name=re.compile("^Menunggu"))).to_have_attribute(
         "aria-sort", "ascending"
     )
+    expect(page.locator(f"#row-{first}")).to_be_attached()  # the last of the two, parsed
     codes = page.locator("tbody tr").evaluate_all("rows => rows.map(r => r.id)")
     assert codes.index(f"row-{second}") < codes.index(f"row-{first}")  # newest first
 

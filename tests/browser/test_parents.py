@@ -73,6 +73,7 @@ def test_a_parent_reports_from_a_phone_sees_it_checked_and_downloads_the_akta(
     code, pin = review_and_submit(page, report, shots)
 
     page.get_by_role("link", name="Lihat status laporan").click()
+    expect(page).to_have_url(re.compile(r"/status$"))
     check_phone_page(page, shots, "status-masuk")
     open_status(page, code, pin)
     expect(page.get_by_role("main")).to_contain_text(report["child"]["name"])
