@@ -121,6 +121,8 @@ def begin(page: Page) -> None:
 
 
 def save_step(page: Page, next_slug: str) -> None:
+    """Save the step; returns on the next step's page, loaded (a committed page may not be
+    parsed yet: what is read of it next would be read of half of it)."""
     page.get_by_role("button", name=SAVE).click()
     try:
         expect(page).to_have_url(re.compile(rf"/lapor/{next_slug}$"))
@@ -128,6 +130,7 @@ def save_step(page: Page, next_slug: str) -> None:
         summary = page.locator("#error-summary")
         refused = summary.inner_text() if summary.count() else "no error summary"
         raise AssertionError(f"the step was not saved ({page.url}): {refused}") from None
+    page.wait_for_load_state("load")
 
 
 def fill_every_step(page: Page, report: dict[str, Any], shots: Shots) -> None:
@@ -153,17 +156,15 @@ def upload(page: Page, kind: str, name: str, mime: str, content: bytes) -> None:
     # Asked before choosing: once chosen, the script's upload may already be loading the next
     # page, whose script has not run yet (a click there would send no file).
     page.wait_for_load_state("load")  # the page's script has run, if it runs at all
-    chooser = section.get_by_label(re.compile("^(Pilih foto atau PDF|Ganti berkas)$"))
-    picked = {"name": name, "mimeType": mime, "buffer": content}
+    sends_itself = scripted(page)
     # Until the page the upload answers with has loaded: on a busy machine the next page can
     # commit seconds after the upload was sent, and what is asked of the page in between
     # would be asked of the one that is going away.
-    if scripted(page):
-        with page.expect_navigation(wait_until="load"):
-            chooser.set_input_files(picked)
-    else:
-        chooser.set_input_files(picked)
-        with page.expect_navigation(wait_until="load"):
+    with page.expect_navigation(wait_until="load"):
+        section.get_by_label(re.compile("^(Pilih foto atau PDF|Ganti berkas)$")).set_input_files(
+            {"name": name, "mimeType": mime, "buffer": content}
+        )
+        if not sends_itself:
             section.get_by_role("button", name=re.compile("^Unggah")).click()
     expect(page.locator(f"#uploaded-{kind}")).to_contain_text("Sudah diunggah")
 
@@ -205,7 +206,7 @@ def upload_documents(page: Page, shots: Shots) -> list[str]:
 def remove_document(page: Page, kind: str) -> None:
     """Remove an uploaded document, saying yes to the question asked first."""
     section = page.locator(f"#doc-{kind}")
-    page.wait_for_load_state("load")  # after an upload the page may be loading anew
+    page.wait_for_load_state("load")  # the page's script has run, if it runs at all
     if scripted(page):
         page.once("dialog", lambda dialog: dialog.accept())
         section.get_by_role("button", name=re.compile("^Hapus")).click()

@@ -44,7 +44,6 @@ def _to_documents(page: Page, report: dict[str, Any], shots: Shots) -> None:
     for number, slug in enumerate(STEP_SLUGS):
         fill_fields(page, answers[slug])
         save_step(page, slugs[number + 1])
-    page.wait_for_load_state("load")
     shots.take(page, "dokumen")
 
 
@@ -125,7 +124,6 @@ def test_back_shows_what_was_saved_and_never_sends_the_report_twice(
     for number, slug in enumerate(STEP_SLUGS[1:], start=1):
         fill_fields(page, answers[slug])
         save_step(page, slugs[number + 1])
-    page.wait_for_load_state("load")  # committed is not parsed: every section, then
     for section in page.locator("section.document").all():
         if section.locator("h2 .optional").count():
             continue
