@@ -75,7 +75,7 @@ from akta_service.jobs.celery_app import TaskPublisher
 from akta_service.jobs.queue import BATCH_TASK
 from akta_service.verification.operations import VERIFY_JOB
 from akta_service.verification.sandbox import SandboxPopulation
-from bench.common import bench_app, postgres_available
+from bench.common import bench_app, machine_line, postgres_available
 
 BIN = Path(sys.executable).parent
 REPO = Path(__file__).resolve().parents[1]
@@ -490,7 +490,7 @@ def _bench_facility(app: Flask) -> str:
 def run(*, served: bool = True, settings: list[str] | None = None) -> None:
     """Every figure; with `served` False only the in-process one (`--calls`: no wrk)."""
     busy = _busy_percent()
-    print(f"machine: {os.cpu_count()} cores, {busy:.0f}% busy before the bench starts")
+    print(f"{machine_line()}; {busy:.0f}% busy before the bench starts")
     if busy > 10:
         print("  other work is running: the figures below are lower than a quiet machine's")
     redis.Redis(db=REDIS_DB).flushdb()

@@ -57,6 +57,7 @@ from bench.common import (
     bench_signer,
     bench_staff,
     free_local_url,
+    machine_line,
     postgres_available,
     submit_sandbox_reports,
 )
@@ -300,6 +301,7 @@ def _run(backend: str, workers: int, processes: bool, dukcapil_settings: dict[st
 
 
 def main() -> None:
+    print(machine_line())
     if postgres_available():
         run("postgresql", workers=1)
         # As the in-process runner runs them: several issue steps at once, threads of one

@@ -51,6 +51,7 @@ from bench.common import (
     bench_app,
     bench_signer,
     bench_staff,
+    machine_line,
     percentiles,
     postgres_available,
     submit_sandbox_reports,
@@ -239,6 +240,7 @@ def run_backend(backend: str, profile: bool = False) -> None:
 def main(argv: list[str] | None = None) -> None:
     options = sys.argv[1:] if argv is None else argv
     profile = "--profile" in options
+    print(machine_line())
     if not profile:
         run_backend("sqlite")
     if postgres_available():

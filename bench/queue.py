@@ -86,7 +86,7 @@ from akta_service.review.queries import (
     search_condition,
     tab_condition,
 )
-from bench.common import POSTGRES_ADMIN, postgres_available
+from bench.common import POSTGRES_ADMIN, machine_line, postgres_available
 
 TARGET_P95_MS = 30.0
 TOTAL = 1_000_000
@@ -1195,6 +1195,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     in_review = args.in_review
     if in_review is None:
         in_review = round(55_000 * args.total / TOTAL)
+    print(machine_line())
     print(
         "queue: figures are wall-clock on a shared 2-core machine (PostgreSQL, the app and "
         "the client on the same cores, others running tests): expect noise, compare p50s"

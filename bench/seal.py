@@ -20,7 +20,7 @@ from akta_service.akta.seal import seal_text
 from akta_service.akta.signing import sign_pdf
 from akta_service.core.config import current_settings
 from akta_service.signing.gateway import signing_service, trust_root
-from bench.common import BENCH_SIGNER, bench_app, bench_signer, percentiles
+from bench.common import BENCH_SIGNER, bench_app, bench_signer, machine_line, percentiles
 
 AKTA = 41
 TARGET_P95_MS = 150.0
@@ -50,6 +50,7 @@ def akta_content(index: int) -> AktaContent:
 
 
 def main() -> None:
+    print(machine_line())
     with bench_app("sqlite", {"AKTA_JOBS": "manual"}) as app, app.app_context():
         signer = bench_signer(app)
         service = signing_service()

@@ -31,7 +31,7 @@ from akta_service.core.actors import Actor, Role
 from akta_service.core.audit import JournalEntry
 from akta_service.core.db import db
 from akta_service.verification.sandbox import SandboxPopulation
-from bench.common import bench_app, percentiles, postgres_available
+from bench.common import bench_app, machine_line, percentiles, postgres_available
 
 LATENCY_MS = 20
 REPORTS = 1000
@@ -199,6 +199,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reports", type=int, default=REPORTS, help="reports at 12/s")
     parser.add_argument("--burst", type=int, default=BURST, help="reports at once (0: none)")
     options = parser.parse_args(argv)
+    print(machine_line())
     if not postgres_available():
         print("verification skipped: PostgreSQL not reachable at 127.0.0.1:5432")
         return
