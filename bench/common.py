@@ -37,9 +37,9 @@ def core_speed_us() -> float:
 
 
 def machine_line() -> str:
-    """The machine the figures come from: its cores and one core's speed. Targets in
-    milliseconds hold on one machine and not on a slower one: two runs' absolute timings
-    compare only where this figure is alike."""
+    """The machine the figures come from: its cores and one core's speed. A target in
+    milliseconds met on one machine may not be met on a slower one: two runs' absolute
+    timings compare only where this figure is alike."""
     return (
         f"machine: {os.cpu_count()} cores; one core sums range(1000) in "
         f'{core_speed_us():.1f} µs (python -m timeit "sum(range(1000))"; lower is faster)'
