@@ -11,14 +11,14 @@ from akta_service.core.limits import hashed_key
 from tests.logcheck import LogCheck
 
 
-def _leaks_of(message: str, *args: object) -> list[str]:
+def _leaks_of(message: str) -> list[str]:
     check = LogCheck()
     logger = logging.getLogger("akta_service.logcheck_probe")
     logger.addHandler(check)
     # Not on to the run's own check, which would fail the run for the PINs made up here.
     logger.propagate = False
     try:
-        logger.warning(message, *args)
+        logger.warning(message)
     finally:
         logger.removeHandler(check)
         logger.propagate = True
