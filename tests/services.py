@@ -49,6 +49,14 @@ def stop(process: subprocess.Popen[str], sig: int = signal.SIGTERM) -> str:
     return stdout or ""
 
 
+def stop_all(processes: list[subprocess.Popen[str]]) -> None:
+    """Stop each process, printing what it printed: pytest shows a fixture's output only
+    when its test failed, where a server's or a worker's log says what went wrong."""
+    for process in processes:
+        output = stop(process)
+        print(f"--- {Path(str(process.args[0])).name} {process.args[1:]}:\n{output}")
+
+
 def spawn(args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     """Start a command in its own process group, output captured."""
     return subprocess.Popen(  # noqa: S603 - our own programs and arguments
@@ -179,17 +187,19 @@ def start_worker(env: dict[str, str], *options: str) -> subprocess.Popen[str]:
     return spawn([str(BIN / "akta"), "worker", "--loglevel=WARNING", *options], env)
 
 
+#: How long gunicorn keeps an idle connection open (its default, said here as the tests rely
+#: on it). It closes one idle longer at any moment after that: a request a client sends on it
+#: just then is reset unread (RFC 9112 section 9.6), and httpx does not send it again.
+GUNICORN_KEEPALIVE_SECONDS = 2
+
+
 def start_gunicorn(env: dict[str, str], workers: int = 2) -> tuple[str, subprocess.Popen[str]]:
     port = free_port()
     process = spawn(
         [
             str(BIN / "gunicorn"),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--threads",
-            "4",
+            *("--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", "4"),
+            *("--keep-alive", str(GUNICORN_KEEPALIVE_SECONDS)),
             "akta_service.wsgi:app",
         ],
         env,
@@ -197,6 +207,13 @@ def start_gunicorn(env: dict[str, str], workers: int = 2) -> tuple[str, subproce
     url = f"http://127.0.0.1:{port}"
     wait_http(f"{url}/healthz", process)
     return url, process
+
+
+def http_client(base_url: str, **options: Any) -> httpx.Client:
+    """A client of a gunicorn these tests started: it lets an idle connection go after half
+    of gunicorn's keep-alive, so it never sends a request on one gunicorn is closing."""
+    limits = httpx.Limits(keepalive_expiry=GUNICORN_KEEPALIVE_SECONDS / 2)
+    return httpx.Client(base_url=base_url, limits=limits, **options)
 
 
 SOFTHSM2_MODULE = os.environ.get("AKTA_SOFTHSM2_MODULE", "/usr/lib/softhsm/libsofthsm2.so")

@@ -11,7 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import sqlalchemy as sa
 from flask import Flask
@@ -33,11 +32,13 @@ from tests.services import (
     REDIS_PORT,
     SANDBOX_API_KEY,
     SandboxServer,
+    http_client,
     own_redis_database,
     start_gunicorn,
     start_sandbox,
     start_worker,
     stop,
+    stop_all,
     wait_until,
 )
 
@@ -203,8 +204,7 @@ def production(tmp_path: Path, sandbox: SandboxServer) -> Iterator[dict[str, Any
         try:
             yield {"env": env, "app": app, "processes": processes}
         finally:
-            for process in processes:
-                stop(process)
+            stop_all(processes)
             close_dukcapil(app)
             with app.app_context():
                 db.engine.dispose()
@@ -288,9 +288,7 @@ def test_production_topology_200_reports_at_once(production: dict[str, Any]) -> 
     ]
     expected = {"in_review": 170, "needs_correction": 20, "rejected": 10}
 
-    with httpx.Client(
-        base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30
-    ) as http:
+    with http_client(url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as http:
 
         def submit(payload: dict[str, Any]) -> str:
             response = http.post("/api/v1/births", json=payload)
