@@ -187,33 +187,30 @@ def start_worker(env: dict[str, str], *options: str) -> subprocess.Popen[str]:
     return spawn([str(BIN / "akta"), "worker", "--loglevel=WARNING", *options], env)
 
 
-#: How long gunicorn keeps an idle connection open (its default, said here as the tests rely
-#: on it). It closes one idle longer at any moment after that: a request a client sends on it
-#: just then is reset unread (RFC 9112 section 9.6), and httpx does not send it again.
-GUNICORN_KEEPALIVE_SECONDS = 2
+#: gunicorn closes a connection idle for longer than its keep-alive, at any moment after that:
+#: a request a client sends on it just then is reset unread (RFC 9112 section 9.6), and httpx
+#: does not send it again. The tests' gunicorns keep an idle connection twice as long as an
+#: httpx client keeps one (5 s), so the client always lets it go first (and none at all, were
+#: httpx ever to keep one for good).
+GUNICORN_KEEPALIVE_SECONDS = 2 * int(httpx.Limits().keepalive_expiry or 0)
+
+
+def gunicorn_command(port: int, workers: int = 2) -> list[str]:
+    """gunicorn serving the service on 127.0.0.1:`port`, `workers` processes of 4 threads."""
+    return [
+        str(BIN / "gunicorn"),
+        *("--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", "4"),
+        *("--keep-alive", str(GUNICORN_KEEPALIVE_SECONDS)),
+        "akta_service.wsgi:app",
+    ]
 
 
 def start_gunicorn(env: dict[str, str], workers: int = 2) -> tuple[str, subprocess.Popen[str]]:
     port = free_port()
-    process = spawn(
-        [
-            str(BIN / "gunicorn"),
-            *("--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", "4"),
-            *("--keep-alive", str(GUNICORN_KEEPALIVE_SECONDS)),
-            "akta_service.wsgi:app",
-        ],
-        env,
-    )
+    process = spawn(gunicorn_command(port, workers), env)
     url = f"http://127.0.0.1:{port}"
     wait_http(f"{url}/healthz", process)
     return url, process
-
-
-def http_client(base_url: str, **options: Any) -> httpx.Client:
-    """A client of a gunicorn these tests started: it lets an idle connection go after half
-    of gunicorn's keep-alive, so it never sends a request on one gunicorn is closing."""
-    limits = httpx.Limits(keepalive_expiry=GUNICORN_KEEPALIVE_SECONDS / 2)
-    return httpx.Client(base_url=base_url, limits=limits, **options)
 
 
 SOFTHSM2_MODULE = os.environ.get("AKTA_SOFTHSM2_MODULE", "/usr/lib/softhsm/libsofthsm2.so")

@@ -24,7 +24,7 @@ from akta_service.core.db import db
 from akta_service.facilities.operations import create_facility, issue_credential
 from tests.conftest import app_config, make_migrated_app
 from tests.databases import fresh_database
-from tests.services import BIN, free_port, stop, wait_http
+from tests.services import BIN, free_port, gunicorn_command, stop, wait_http
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Cases per operation and phase: the whole run, server included, takes under two minutes.
@@ -53,11 +53,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         # The server's output goes to a file: a pipe nobody reads would fill and stall it.
         with (folder / "gunicorn.log").open("w") as log:
             process = subprocess.Popen(  # noqa: S603 - our own server
-                [
-                    str(BIN / "gunicorn"),
-                    *("--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4"),
-                    "akta_service.wsgi:app",
-                ],
+                gunicorn_command(port),
                 env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
                 stdout=log,
                 stderr=subprocess.STDOUT,

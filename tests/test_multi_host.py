@@ -38,7 +38,6 @@ from tests.services import (
     SANDBOX_API_KEY,
     SandboxServer,
     SigningServer,
-    http_client,
     own_redis_database,
     start_gunicorn,
     start_sandbox,
@@ -192,7 +191,7 @@ def test_two_hosts_two_workers_share_every_file_through_the_database(
     api = {"Authorization": f"Bearer {token}"}
 
     # Through host A: the hospital reports the birth and uploads its documents.
-    with http_client(host_a, headers=api, timeout=60) as a:
+    with httpx.Client(base_url=host_a, headers=api, timeout=60) as a:
         created = a.post("/api/v1/births", json=payload)
         assert created.status_code == 201, created.text
         code = created.json()["tracking_code"]
@@ -209,7 +208,7 @@ def test_two_hosts_two_workers_share_every_file_through_the_database(
     wait_until(lambda: _status(app, code) == "in_review", 90, "a worker to verify the report")
 
     # Through host B: the operator reviews it, every page of every document shown inline.
-    with http_client(host_b, timeout=60) as b:
+    with httpx.Client(base_url=host_b, timeout=60) as b:
         _sign_in(b, app, "op-a")
         page = b.get(f"/kantor/laporan/{code}")
         assert page.status_code == 200
@@ -230,7 +229,7 @@ def test_two_hosts_two_workers_share_every_file_through_the_database(
     assert _status(app, code) == "awaiting_signature"
 
     # The pejabat signs through host A; a worker renders, signs and stores the akta.
-    with http_client(host_a, timeout=120) as a:
+    with httpx.Client(base_url=host_a, timeout=120) as a:
         _sign_in(a, app, "pj1")
         _act(a, code, "klaim")
         _act(
@@ -249,7 +248,7 @@ def test_two_hosts_two_workers_share_every_file_through_the_database(
         db.session.expunge(akta)
     downloads = []
     for host in (host_a, host_b):
-        with http_client(host, headers=api, timeout=60) as http:
+        with httpx.Client(base_url=host, headers=api, timeout=60) as http:
             response = http.get(f"/api/v1/births/{code}/akta.pdf")
             assert response.status_code == 200, response.text
             downloads.append(response.content)
@@ -258,7 +257,7 @@ def test_two_hosts_two_workers_share_every_file_through_the_database(
 
     # The public page behind the QR code, on either host, recognises the downloaded file.
     for host in (host_a, host_b):
-        with http_client(host, timeout=60) as public:
+        with httpx.Client(base_url=host, timeout=60) as public:
             verify_url = f"/verifikasi/{akta.verification_token}"
             assert akta.registration_number in public.get(verify_url).text
             page = public.get(verify_url).text

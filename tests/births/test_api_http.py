@@ -20,7 +20,7 @@ from akta_service.facilities.operations import create_facility, issue_credential
 from akta_service.verification.sandbox import SandboxPopulation
 from tests.conftest import app_config, make_migrated_app
 from tests.databases import fresh_database
-from tests.services import http_client, start_gunicorn, stop
+from tests.services import start_gunicorn, stop
 
 POPULATION = SandboxPopulation.build(seed=2026)
 
@@ -69,7 +69,7 @@ def test_the_same_key_sent_20_times_at_once_gives_one_report(server: dict[str, A
         "Authorization": f"Bearer {server['tokens']['RSUD-GJ']}",
         "Idempotency-Key": str(uuid.uuid4()),
     }
-    with http_client(server["url"], timeout=30) as http:
+    with httpx.Client(base_url=server["url"], timeout=30) as http:
 
         def post(_: int) -> httpx.Response:
             return http.post("/api/v1/births", json=payload, headers=headers)
@@ -83,7 +83,7 @@ def test_the_same_key_sent_20_times_at_once_gives_one_report(server: dict[str, A
 
 
 def test_over_http_a_facility_sees_only_its_own(server: dict[str, Any]) -> None:
-    with http_client(server["url"], timeout=30) as http:
+    with httpx.Client(base_url=server["url"], timeout=30) as http:
         mine = http.post(
             "/api/v1/births",
             json=_payload(1),

@@ -47,14 +47,7 @@ from tests.parents.form import (
     text_of,
     upload,
 )
-from tests.services import (
-    REDIS_HOST,
-    REDIS_PORT,
-    http_client,
-    own_redis_database,
-    start_gunicorn,
-    stop,
-)
+from tests.services import REDIS_HOST, REDIS_PORT, own_redis_database, start_gunicorn, stop
 from tests.web import csrf_token
 
 #: The proxy in front of the service, and the public address of a carrier's NAT.
@@ -405,7 +398,7 @@ def served(backend: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
 def _guess_over_http(base: str, address: str, code: str, pin: str) -> httpx.Response:
     """A browser at `address` (as the proxy forwards it) types a code and a PIN."""
     forwarded = {"X-Forwarded-For": address}
-    with http_client(base, headers=forwarded, timeout=30) as browser:
+    with httpx.Client(base_url=base, headers=forwarded, timeout=30) as browser:
         form = browser.get("/status")
         return browser.post(
             "/status", data={"csrf_token": csrf_token(form.text), "code": code, "pin": pin}

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from flask import Flask
@@ -32,7 +33,6 @@ from tests.services import (
     REDIS_PORT,
     SANDBOX_API_KEY,
     SandboxServer,
-    http_client,
     own_redis_database,
     start_gunicorn,
     start_sandbox,
@@ -288,7 +288,9 @@ def test_production_topology_200_reports_at_once(production: dict[str, Any]) -> 
     ]
     expected = {"in_review": 170, "needs_correction": 20, "rejected": 10}
 
-    with http_client(url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as http:
+    with httpx.Client(
+        base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    ) as http:
 
         def submit(payload: dict[str, Any]) -> str:
             response = http.post("/api/v1/births", json=payload)
