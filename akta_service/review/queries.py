@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from akta_service.accounts.models import User
 from akta_service.akta.models import AktaCorrectionRequest, CorrectionStatus
-from akta_service.births.codes import ALPHABET, normalise_tracking_code
+from akta_service.births.codes import ALPHABET, LENGTH, normalise_tracking_code
 from akta_service.births.models import (
     OPEN_STATUSES,
     SEARCH_NAMES_SEPARATOR,
@@ -174,19 +174,25 @@ def search_condition(text: str) -> sa.ColumnElement[bool] | None:
     if _REGNO.match(text.upper()):
         return BirthReport.registration_number == text.upper()
     code = normalise_tracking_code(text)
-    if len(code) == 10 and all(ch in ALPHABET for ch in code):
-        return BirthReport.tracking_code == code
+    coded: sa.ColumnElement[bool] | None = None
+    if len(code) == LENGTH and all(ch in ALPHABET for ch in code):
+        coded = BirthReport.tracking_code == code
+        if not code.isalpha():
+            return coded
+        # Letters alone: a code, or a name of ten letters such as "Sekar Ratna".
     if len(text) < MIN_NAME_SEARCH:
         # Fewer letters make no trigram: the whole index would be read for nothing useful.
         raise InvalidInput("name_search_too_short", min_letters=MIN_NAME_SEARCH)
     if SEARCH_NAMES_SEPARATOR in text:
-        return sa.false()  # no name holds one: the text would span the child's and the mother's
+        # No name holds one: the text would span the child's and the mother's.
+        return sa.false() if coded is None else coded
     # The names lowered by the database, and the text by the same lower(): LIKE matches them
     # as ILIKE matched each name. PostgreSQL answers it from the column's trigram index or,
     # for a common name, walks the waiting-order index that holds it. % and _ typed by the
     # clerk are letters, not wildcards.
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return BirthReport.search_names.like(sa.func.lower(f"%{escaped}%"), escape="\\")
+    named = BirthReport.search_names.like(sa.func.lower(f"%{escaped}%"), escape="\\")
+    return named if coded is None else sa.or_(coded, named)
 
 
 def encode_cursor(report: BirthReport) -> str:
