@@ -36,24 +36,23 @@ def pins() -> dict[NormalizedName, Version]:
     return pinned
 
 
-def project() -> dict[str, Any]:
-    return tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+PROJECT: dict[str, Any] = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
 
-
-def declared() -> list[Requirement]:
-    texts = list(project()["dependencies"])
-    for extra in project()["optional-dependencies"].values():
-        texts.extend(extra)
-    return [Requirement(text) for text in texts]
+#: Every requirement pyproject.toml declares: the service's and each extra's.
+DECLARED = [
+    Requirement(text)
+    for texts in (PROJECT["dependencies"], *PROJECT["optional-dependencies"].values())
+    for text in texts
+]
 
 
 def test_every_declared_dependency_is_pinned_within_its_range() -> None:
     pinned = pins()
-    unpinned = [str(r) for r in declared() if canonicalize_name(r.name) not in pinned]
+    unpinned = [str(r) for r in DECLARED if canonicalize_name(r.name) not in pinned]
     assert not unpinned, f"not in constraints.txt (run `make lock`): {unpinned}"
     outside = [
         f"{r} but constraints.txt has {pinned[canonicalize_name(r.name)]}"
-        for r in declared()
+        for r in DECLARED
         if not r.specifier.contains(pinned[canonicalize_name(r.name)], prereleases=True)
     ]
     assert not outside, f"pins outside pyproject.toml's ranges (run `make lock`): {outside}"
@@ -64,7 +63,7 @@ def test_the_environment_holds_the_pinned_releases_and_nothing_unpinned() -> Non
     installed = {
         canonicalize_name(d.metadata["Name"]): Version(d.version) for d in metadata.distributions()
     }
-    ours = canonicalize_name(project()["name"])
+    ours = canonicalize_name(PROJECT["name"])
     differ = [
         f"{name} {installed[name]} installed, {version} pinned"
         for name, version in sorted(pinned.items())

@@ -29,6 +29,11 @@ def normalise_tracking_code(value: str) -> str:
     return "".join(ch for ch in (value or "").upper() if ch.isalnum())
 
 
+def is_tracking_code(code: str) -> bool:
+    """Whether a normalised text has a tracking code's length and letters."""
+    return len(code) == LENGTH and all(ch in ALPHABET for ch in code)
+
+
 def format_tracking_code(code: str) -> str:
     """Grouped for reading: "K7Q-M4X-W2PA"."""
     return f"{code[:3]}-{code[3:6]}-{code[6:]}"

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from akta_service.accounts.models import User
 from akta_service.akta.models import AktaCorrectionRequest, CorrectionStatus
-from akta_service.births.codes import ALPHABET, LENGTH, normalise_tracking_code
+from akta_service.births.codes import is_tracking_code, normalise_tracking_code
 from akta_service.births.models import (
     OPEN_STATUSES,
     SEARCH_NAMES_SEPARATOR,
@@ -175,7 +175,7 @@ def search_condition(text: str) -> sa.ColumnElement[bool] | None:
         return BirthReport.registration_number == text.upper()
     code = normalise_tracking_code(text)
     coded: sa.ColumnElement[bool] | None = None
-    if len(code) == LENGTH and all(ch in ALPHABET for ch in code):
+    if is_tracking_code(code):
         coded = BirthReport.tracking_code == code
         if not code.isalpha():
             return coded

@@ -79,12 +79,10 @@ def test_a_name_of_ten_letters_that_could_be_a_tracking_code_is_searched_as_both
     that code too."""
     sekar = BirthReportFactory(status=ReportStatus.IN_REVIEW, mother_name="Sekar Ratna")
     coded = BirthReportFactory(status=ReportStatus.IN_REVIEW, tracking_code="SEKARRATNA")
-    other = BirthReportFactory(status=ReportStatus.IN_REVIEW, mother_name="Dewi Ratna")
+    # Shares "Ratna": listed for none of the texts below.
+    BirthReportFactory(status=ReportStatus.IN_REVIEW, mother_name="Dewi Ratna")
     db.session.flush()
     for text in ("Sekar Ratna", "sekar ratna", "SEKAR-RATNA"):
         page, _ = queue_page(["3274"], current_settings(), None, text)
         wanted = {sekar.id, coded.id} if " " in text else {coded.id}
         assert {r.id for r in page} == wanted, text
-    assert other.id not in {
-        r.id for r in queue_page(["3274"], current_settings(), None, "Sekar Ratna")[0]
-    }
